@@ -1,0 +1,365 @@
+#include "sdk/http/https_server.h"
+
+#include <civetweb.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "sdk/base/log.h"
+
+namespace ews::http {
+namespace {
+
+// ECDHE + AES-256-GCM only (TLS 1.2). The RSA variant serves a site that
+// installs an RSA certificate of its own; the generated one is ECDSA P-256.
+constexpr char kCipherList[] =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+
+// civetweb's ssl_protocol_version 4 = TLS 1.2 and newer.
+constexpr char kTls12AndNewer[] = "4";
+
+constexpr const char* kHardeningHeaders[][2] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy",
+     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
+    {"Cache-Control", "no-store"},
+};
+
+int InitSsl(void* ssl_context, void* /*user_data*/) {
+  // civetweb sets SSL_OP_NO_* flags; pin the range in BoringSSL's own terms as
+  // well.
+  auto* context = static_cast<SSL_CTX*>(ssl_context);
+  if (!SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) ||
+      !SSL_CTX_set_strict_cipher_list(context, kCipherList)) {
+    return -1;
+  }
+  return 0;  // civetweb goes on to load the certificate
+}
+
+int LogCivetweb(const mg_connection*, const char* message) {
+  EWS_LOG(WARNING) << "civetweb: " << message;
+  return 1;
+}
+
+std::string ReasonPhrase(int status) {
+  const char* text = mg_get_response_code_text(nullptr, status);
+  return text != nullptr ? text : "";
+}
+
+void SendResponse(mg_connection* connection, const Response& response,
+                  absl::Duration hsts_max_age) {
+  mg_response_header_start(connection, response.status);
+  mg_response_header_add(connection, "Content-Type",
+                         response.content_type.c_str(), -1);
+  const std::string length = std::to_string(response.body.size());
+  mg_response_header_add(connection, "Content-Length", length.c_str(), -1);
+  const std::string hsts = absl::StrCat(
+      "max-age=", absl::ToInt64Seconds(hsts_max_age), "; includeSubDomains");
+  mg_response_header_add(connection, "Strict-Transport-Security", hsts.c_str(),
+                         -1);
+  for (const auto& header : kHardeningHeaders) {
+    mg_response_header_add(connection, header[0], header[1], -1);
+  }
+  for (const auto& [name, value] : response.headers) {
+    mg_response_header_add(connection, name.c_str(), value.c_str(), -1);
+  }
+  mg_response_header_send(connection);
+  if (!response.body.empty()) {
+    mg_write(connection, response.body.data(), response.body.size());
+  }
+}
+
+}  // namespace
+
+Response Response::Json(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+Response Response::Error(int status, const std::string& message) {
+  return Json(status,
+              absl::StrFormat(R"({"error":{"status":%d,"message":"%s"}})",
+                              status, JsonEscape(message)));
+}
+
+std::string JsonEscape(const std::string& text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        escaped += "\\\"";
+        break;
+      case '\\':
+        escaped += "\\\\";
+        break;
+      case '\n':
+        escaped += "\\n";
+        break;
+      case '\r':
+        escaped += "\\r";
+        break;
+      case '\t':
+        escaped += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          escaped += absl::StrFormat("\\u%04x", c);
+        } else {
+          escaped += static_cast<char>(c);
+        }
+    }
+  }
+  return escaped;
+}
+
+HttpsServer::HttpsServer(const ServerOptions& options) : options_(options) {}
+
+HttpsServer::~HttpsServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
+    const ServerOptions& options) {
+  if (options.certificate_path.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
+  }
+  if (options.https_port < 0 || options.https_port > 65535 ||
+      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
+    return absl::InvalidArgumentError("port out of range");
+  }
+  if (options.http_redirect_port > 0 &&
+      options.http_redirect_port == options.https_port) {
+    return absl::InvalidArgumentError(
+        "the HTTP redirect port must differ from the HTTPS port");
+  }
+  if (options.worker_threads < 2 || options.worker_threads > 256) {
+    return absl::InvalidArgumentError("worker_threads must be 2..256");
+  }
+
+  static const unsigned features = mg_init_library(MG_FEATURES_TLS);
+  if ((features & MG_FEATURES_TLS) == 0 &&
+      mg_check_feature(MG_FEATURES_TLS) == 0) {
+    return absl::FailedPreconditionError("civetweb was built without TLS");
+  }
+
+  std::unique_ptr<HttpsServer> server(new HttpsServer(options));
+
+  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
+  std::string ports =
+      absl::StrCat(options.bind_address, ":", options.https_port, "s");
+  if (options.http_redirect_port >= 0) {
+    // A plain listener: BeginRequest() answers everything on it with a
+    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
+    // not to the host the client asked for.
+    absl::StrAppend(&ports, ",", options.bind_address, ":",
+                    options.http_redirect_port);
+  }
+  std::string additional_headers;
+  for (const auto& header : kHardeningHeaders) {
+    absl::StrAppend(&additional_headers, header[0], ": ", header[1], "\r\n");
+  }
+  additional_headers.resize(additional_headers.size() - 2);
+
+  const std::string threads = std::to_string(options.worker_threads);
+  const std::string request_timeout =
+      std::to_string(absl::ToInt64Milliseconds(options.request_timeout));
+  const std::string keep_alive_timeout =
+      std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
+  const std::string max_request = std::to_string(options.max_header_bytes);
+  const std::string hsts =
+      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
+
+  std::vector<const char*> civet_options = {
+      "listening_ports",
+      ports.c_str(),
+      "ssl_certificate",
+      options.certificate_path.c_str(),
+      "ssl_protocol_version",
+      kTls12AndNewer,
+      "ssl_cipher_list",
+      kCipherList,
+      "strict_transport_security_max_age",
+      hsts.c_str(),
+      "num_threads",
+      threads.c_str(),
+      "request_timeout_ms",
+      request_timeout.c_str(),
+      "keep_alive_timeout_ms",
+      keep_alive_timeout.c_str(),
+      "enable_keep_alive",
+      "yes",
+      "max_request_size",
+      max_request.c_str(),
+      "additional_header",
+      additional_headers.c_str(),
+      "enable_directory_listing",
+      "no",
+      "decode_url",
+      "yes",
+  };
+  if (!options.document_root.empty()) {
+    civet_options.push_back("document_root");
+    civet_options.push_back(options.document_root.c_str());
+  }
+  civet_options.push_back(nullptr);
+
+  mg_callbacks callbacks{};
+  callbacks.init_ssl = InitSsl;
+  callbacks.log_message = LogCivetweb;
+  callbacks.begin_request = &HttpsServer::RedirectPlainHttp;
+
+  char error_text[256] = "";
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = server.get();
+  init.configuration_options = civet_options.data();
+  mg_error_data error{};
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  server->context_ = mg_start2(&init, &error);
+  if (server->context_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot start HTTPS server on ", ports, ": ",
+                     error_text[0] != '\0' ? error_text : "unknown error"));
+  }
+
+  mg_server_port listening[4];
+  int count = mg_get_server_ports(server->context_, 4, listening);
+  for (int i = 0; i < count; ++i) {
+    if (listening[i].is_ssl) {
+      server->https_port_ = listening[i].port;
+    } else {
+      server->http_port_ = listening[i].port;
+    }
+  }
+  mg_set_request_handler(server->context_, "/api/", &HttpsServer::DispatchApi,
+                         server.get());
+  EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
+                << server->https_port_
+                << (server->http_port_ >= 0
+                        ? absl::StrCat(", HTTP redirect on port ",
+                                       server->http_port_)
+                        : std::string());
+  return server;
+}
+
+void HttpsServer::Route(const std::string& method, const std::string& path,
+                        Handler handler) {
+  absl::MutexLock lock(&routes_mutex_);
+  routes_[path][method] = std::move(handler);
+}
+
+void HttpsServer::Stop() {
+  if (context_ != nullptr) {
+    mg_stop(context_);
+    context_ = nullptr;
+  }
+}
+
+Response HttpsServer::Dispatch(const Request& request) const {
+  Handler handler;
+  {
+    absl::MutexLock lock(&routes_mutex_);
+    auto by_path = routes_.find(request.path);
+    if (by_path == routes_.end()) {
+      return Response::Error(404, "no such API path: " + request.path);
+    }
+    auto by_method = by_path->second.find(request.method);
+    if (by_method == by_path->second.end()) {
+      Response response = Response::Error(
+          405, request.method + " is not allowed on " + request.path);
+      std::string allowed;
+      for (const auto& entry : by_path->second) {
+        absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", entry.first);
+      }
+      response.headers.emplace_back("Allow", allowed);
+      return response;
+    }
+    handler = by_method->second;
+  }
+  return handler(request);
+}
+
+int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
+  const mg_request_info* info = mg_get_request_info(connection);
+  if (info->is_ssl) return 0;  // civetweb goes on to the handlers
+  auto* server =
+      static_cast<HttpsServer*>(mg_get_user_data(mg_get_context(connection)));
+  // Keep the host the client used, without its port; anything that is not a
+  // plain host name or address literal (header injection, garbage) falls back
+  // to the bound address.
+  std::string host = mg_get_header(connection, "Host") != nullptr
+                         ? mg_get_header(connection, "Host")
+                         : "";
+  if (!host.empty() && host[0] == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  const bool plain = !host.empty() && host.size() <= 253 &&
+                     std::all_of(host.begin(), host.end(), [](char c) {
+                       return absl::ascii_isalnum(c) || c == '.' || c == '-' ||
+                              c == ':' || c == '[' || c == ']';
+                     });
+  if (!plain) host = server->options_.bind_address;
+  std::string location =
+      absl::StrCat("https://", host, ":", server->https_port_,
+                   info->local_uri ? info->local_uri : "/");
+  if (info->query_string != nullptr) {
+    absl::StrAppend(&location, "?", info->query_string);
+  }
+  mg_send_http_redirect(connection, location.c_str(), 308);
+  return 308;
+}
+
+int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
+  auto* server = static_cast<HttpsServer*>(self);
+  const mg_request_info* info = mg_get_request_info(connection);
+  Request request;
+  request.method = info->request_method ? info->request_method : "";
+  request.path = info->local_uri ? info->local_uri : "";
+  request.query = info->query_string ? info->query_string : "";
+  request.remote_address = info->remote_addr;
+  for (int i = 0; i < info->num_headers; ++i) {
+    request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
+        info->http_headers[i].value;
+  }
+
+  const size_t limit = server->options_.max_body_bytes;
+  if (info->content_length > 0 &&
+      static_cast<uint64_t>(info->content_length) > limit) {
+    SendResponse(connection,
+                 Response::Error(
+                     413, absl::StrCat("request body over ", limit, " bytes")),
+                 server->options_.hsts_max_age);
+    return 413;
+  }
+  char buffer[8192];
+  int n;
+  while ((n = mg_read(connection, buffer, sizeof buffer)) > 0) {
+    request.body.append(buffer, n);
+    if (request.body.size() > limit) {
+      SendResponse(connection,
+                   Response::Error(413, absl::StrCat("request body over ",
+                                                     limit, " bytes")),
+                   server->options_.hsts_max_age);
+      return 413;
+    }
+  }
+
+  Response response = server->Dispatch(request);
+  SendResponse(connection, response, server->options_.hsts_max_age);
+  return response.status;
+}
+
+}  // namespace ews::http

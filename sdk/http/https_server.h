@@ -1,0 +1,116 @@
+// HTTPS server for the device's pages and JSON API, on civetweb with BoringSSL.
+//
+// What it guarantees, whatever the caller does: TLS 1.2 or 1.3 only,
+// AES-256-GCM suites with ECDHE for TLS 1.2, HSTS and the usual browser
+// hardening headers on every answer, a bounded number of worker threads with
+// request and keep-alive timeouts (so idle TLS connections cannot lock everyone
+// out), a cap on request size, and plain HTTP only as a redirect to HTTPS.
+//
+// Note on TLS 1.3: BoringSSL offers AES-128-GCM, AES-256-GCM and
+// ChaCha20-Poly1305 there and cannot be restricted; it follows the client's
+// order among them. Clients that put AES-256 first (OpenSSL, curl) negotiate
+// TLS_AES_256_GCM_SHA384.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+// civetweb's handles, kept opaque here (no civetweb header in the public API).
+struct mg_context;
+struct mg_connection;
+
+namespace ews::http {
+
+struct Request {
+  std::string method;          // "GET", "POST", ...
+  std::string path;            // decoded path, without the query string
+  std::string query;           // raw query string, without '?'
+  std::string remote_address;  // client IP
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body);
+  // {"error":{"status":404,"message":"..."}} with the message JSON-escaped.
+  static Response Error(int status, const std::string& message);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string bind_address = "127.0.0.1";
+  int https_port = 443;  // 0: any free port (read it back with https_port())
+  int http_redirect_port =
+      80;  // plain HTTP answering only with a redirect; -1: none
+  std::string
+      certificate_path;       // PEM with private key and certificate (required)
+  std::string document_root;  // static files (the web UI); empty: none
+  int worker_threads = 16;
+  absl::Duration request_timeout = absl::Seconds(10);
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  size_t max_header_bytes = 16 * 1024;  // bigger request heads get 413
+  size_t max_body_bytes = 1024 * 1024;  // bigger bodies get 413
+  absl::Duration hsts_max_age = absl::Hours(24 * 365);
+};
+
+class HttpsServer {
+ public:
+  // Starts listening. Errors: InvalidArgument (bad options), FailedPrecondition
+  // (port in use, certificate unusable: civetweb's message is included).
+  static absl::StatusOr<std::unique_ptr<HttpsServer>> Start(
+      const ServerOptions& options);
+
+  ~HttpsServer();
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+
+  // Routes `method` + exact `path` (e.g. "GET", "/api/v1/health") to `handler`.
+  // Other methods on a routed path get 405, unrouted paths under /api/ get 404,
+  // both as JSON errors. Routes may be added while serving.
+  void Route(const std::string& method, const std::string& path,
+             Handler handler);
+
+  int https_port() const { return https_port_; }
+  int http_port() const {
+    return http_port_;
+  }  // -1 when there is no redirect listener
+
+  // Stops accepting, finishes requests in progress, joins the workers.
+  // Idempotent.
+  void Stop();
+
+ private:
+  explicit HttpsServer(const ServerOptions& options);
+  static int RedirectPlainHttp(::mg_connection* connection);
+  static int DispatchApi(::mg_connection* connection, void* self);
+  Response Dispatch(const Request& request) const;
+
+  const ServerOptions options_;
+  ::mg_context* context_ = nullptr;
+  int https_port_ = -1;
+  int http_port_ = -1;
+
+  mutable absl::Mutex routes_mutex_;
+  std::map<std::string, std::map<std::string, Handler>> routes_
+      ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
+};
+
+// Escapes `text` for use inside a JSON string literal (without the quotes).
+std::string JsonEscape(const std::string& text);
+
+}  // namespace ews::http

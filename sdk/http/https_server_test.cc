@@ -1,0 +1,193 @@
+// Exercises the HTTPS server with real, independent TLS peers: Debian's
+// `openssl s_client` and `curl` (both OpenSSL 3, running as separate processes
+// so that OpenSSL never enters this one).
+#include "sdk/http/https_server.h"
+
+#include <stdio.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdk/base/clock.h"
+#include "sdk/base/status_matchers.h"
+#include "sdk/security/tls/certificate.h"
+
+namespace ews::http {
+namespace {
+
+using ::ews::testing::IsOk;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs a shell command with a time limit and returns what it printed (stdout +
+// stderr).
+std::string RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe =
+      popen(("timeout 20 " + command + " 2>&1 </dev/null").c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+class HttpsServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certificate_path_ =
+        new std::string(std::string(std::getenv("TEST_TMPDIR")) + "/cert.pem");
+    ASSERT_THAT(security::EnsureSelfSignedCertificate(*certificate_path_, {},
+                                                      SystemClock::Get()),
+                IsOk());
+  }
+
+  void SetUp() override {
+    ServerOptions options;
+    options.https_port = 0;
+    options.http_redirect_port = 0;
+    options.certificate_path = *certificate_path_;
+    options.worker_threads = 4;
+    options.max_body_bytes = 1024;
+    auto server = HttpsServer::Start(options);
+    ASSERT_THAT(server, IsOk());
+    server_ = std::move(*server);
+    server_->Route("GET", "/api/v1/ping", [](const Request& request) {
+      return Response::Json(200,
+                            R"({"pong":")" + JsonEscape(request.query) + "\"}");
+    });
+    server_->Route("POST", "/api/v1/echo", [](const Request& request) {
+      Response response;
+      response.content_type = "text/plain";
+      response.body = request.body;
+      return response;
+    });
+  }
+
+  std::string SClient(const std::string& flags) {
+    return RunCommand(absl::StrCat("openssl s_client -connect 127.0.0.1:",
+                                   server_->https_port(), " ", flags));
+  }
+
+  std::string Curl(const std::string& flags, const std::string& path) {
+    return RunCommand(absl::StrCat("curl -sk -i --max-time 10 ", flags,
+                                   " https://127.0.0.1:", server_->https_port(),
+                                   path));
+  }
+
+  static std::string* certificate_path_;
+  std::unique_ptr<HttpsServer> server_;
+};
+
+std::string* HttpsServerTest::certificate_path_ = nullptr;
+
+TEST_F(HttpsServerTest, ListensOnEphemeralPorts) {
+  EXPECT_GT(server_->https_port(), 0);
+  EXPECT_GT(server_->http_port(), 0);
+  EXPECT_NE(server_->https_port(), server_->http_port());
+}
+
+TEST_F(HttpsServerTest, Tls13NegotiatesAes256Gcm) {
+  std::string output = SClient("-tls1_3");
+  EXPECT_THAT(output, HasSubstr("TLSv1.3"));
+  EXPECT_THAT(output, HasSubstr("Cipher is TLS_AES_256_GCM_SHA384"));
+}
+
+TEST_F(HttpsServerTest, Tls12OffersOnlyEcdheAes256Gcm) {
+  std::string output = SClient("-tls1_2");
+  EXPECT_THAT(output, HasSubstr("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"));
+  // A TLS 1.2 client that only knows AES-128 or CBC suites gets nothing.
+  output = SClient("-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256:AES256-SHA");
+  EXPECT_THAT(output, HasSubstr("Cipher is (NONE)"));
+  EXPECT_THAT(output, HasSubstr("alert handshake failure"));
+}
+
+TEST_F(HttpsServerTest, RefusesTls10AndTls11) {
+  // SECLEVEL=0 makes the OpenSSL 3 client willing to try; the refusal must be
+  // the server's.
+  for (const char* version : {"-tls1", "-tls1_1"}) {
+    std::string output =
+        SClient(absl::StrCat(version, " -cipher DEFAULT@SECLEVEL=0"));
+    EXPECT_THAT(output, HasSubstr("Cipher is (NONE)")) << version;
+    EXPECT_THAT(output, HasSubstr("alert protocol version")) << version;
+  }
+}
+
+TEST_F(HttpsServerTest, NoOpenSslInThisProcess) {
+  ASSERT_THAT(SClient("-tls1_3"), HasSubstr("TLSv1.3"));  // TLS has been used
+  std::ifstream maps("/proc/self/maps");
+  std::string contents((std::istreambuf_iterator<char>(maps)), {});
+  EXPECT_THAT(contents, Not(HasSubstr("libssl.so.3")));
+  EXPECT_THAT(contents, Not(HasSubstr("libcrypto.so.3")));
+  EXPECT_THAT(contents, HasSubstr("android/libssl.so.0"));
+}
+
+TEST_F(HttpsServerTest, RoutesJsonWithSecurityHeaders) {
+  std::string output = Curl("", "/api/v1/ping?x=1");
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(output, HasSubstr(R"({"pong":"x=1"})"));
+  EXPECT_THAT(output, HasSubstr("Strict-Transport-Security: max-age=31536000"));
+  EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
+  EXPECT_THAT(output, HasSubstr("Content-Type: application/json"));
+}
+
+TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
+  std::string output = Curl("", "/api/v1/nothing");
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(output, HasSubstr(R"("status":404)"));
+  output = Curl("-X DELETE", "/api/v1/ping");
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(output, HasSubstr("Allow: GET"));
+}
+
+TEST_F(HttpsServerTest, BodiesAreCappedAndEchoed) {
+  EXPECT_THAT(Curl("--data-binary hello", "/api/v1/echo"),
+              HasSubstr("\r\n\r\nhello"));
+  std::string big(4096, 'x');
+  std::string output = Curl("--data-binary " + big, "/api/v1/echo");
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 413"));
+}
+
+TEST_F(HttpsServerTest, OversizedRequestHeadIsRefusedAndServerLivesOn) {
+  std::string huge_header(40000, 'a');
+  std::string output = Curl("-H 'X-Big: " + huge_header + "'", "/api/v1/ping");
+  EXPECT_THAT(output, Not(HasSubstr("HTTP/1.1 200")));
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
+}
+
+TEST_F(HttpsServerTest, PlainHttpRedirectsToHttps) {
+  std::string output = RunCommand(absl::StrCat(
+      "curl -s -i --max-time 10 http://127.0.0.1:", server_->http_port(),
+      "/api/v1/ping"));
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 308"));
+  EXPECT_THAT(output, HasSubstr(absl::StrCat(
+                          "Location: https://127.0.0.1:", server_->https_port(),
+                          "/api/v1/ping")));
+}
+
+TEST(HttpsServerOptionsTest, RejectsBadOptions) {
+  ServerOptions options;
+  options.https_port = 0;
+  EXPECT_FALSE(HttpsServer::Start(options).ok());  // no certificate
+  options.certificate_path = "/nonexistent/cert.pem";
+  options.https_port = 70000;
+  EXPECT_FALSE(HttpsServer::Start(options).ok());
+  options.https_port = 0;
+  auto started = HttpsServer::Start(options);
+  ASSERT_FALSE(started.ok());  // certificate file missing
+  EXPECT_THAT(std::string(started.status().message()),
+              HasSubstr("cannot start"));
+}
+
+TEST(JsonEscapeTest, EscapesControlAndQuoteCharacters) {
+  EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+}
+
+}  // namespace
+}  // namespace ews::http
