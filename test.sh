@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every EWS test and ends with the line `N passed, N failed`. Exit status 0 only if all
+# passed. Installs what is missing first (tools/setup.sh). Usage: ./test.sh [bazel target ...]
+set -uo pipefail
+cd "$(dirname "$0")"
+
+tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+results=()
+state=$(mktemp -d)
+trap 'rm -rf "$state"' EXIT
+
+# 1. Formatting: every tracked C++ file is clang-format clean (Google style, .clang-format).
+unformatted=$(git ls-files '*.cc' '*.h' | while read -r file; do
+  [[ -f "$file" ]] && ! clang-format --style=file --dry-run -Werror "$file" >/dev/null 2>&1 \
+    && echo "$file"; done)
+if [[ -z "$unformatted" ]]; then
+  results+=("clang-format=PASS")
+else
+  echo "Not clang-formatted (run clang-format -i on them):"; echo "$unformatted"
+  results+=("clang-format=FAIL")
+fi
+
+# 2. Everything Bazel knows, built and tested offline.
+targets=("$@")
+((${#targets[@]})) || targets=(//...)
+bazel query "tests(set(${targets[*]}))" 2>/dev/null | sort > "$state/targets"
+bazel test --keep_going --build_event_json_file="$state/events.json" "${targets[@]}"
+testlogs=$(bazel info bazel-testlogs 2>/dev/null)
+
+/usr/bin/python3 tools/test_summary.py "$state/targets" "$state/events.json" "$testlogs" "${results[@]}"
