@@ -234,16 +234,7 @@ absl::StatusOr<std::string> ConfigStore::MoveAsideLocked() {
 
 absl::StatusOr<v1::DeviceConfig> ConfigStore::FallBackLocked(
     const std::string& main_problem) {
-  std::string moved;
-  if (Exists(config_path())) {
-    absl::StatusOr<std::string> aside = MoveAsideLocked();
-    if (aside.ok()) {
-      moved = absl::StrCat("; moved it to ", *aside);
-    } else {
-      moved = absl::StrCat("; ", aside.status().message());
-    }
-  }
-  EWS_LOG(ERROR) << "configuration file is unusable: " << main_problem << moved
+  EWS_LOG(ERROR) << "configuration file is unusable: " << main_problem
                  << "; loading " << last_good_path();
 
   absl::StatusOr<std::string> text = ReadFile(last_good_path());
@@ -251,13 +242,25 @@ absl::StatusOr<v1::DeviceConfig> ConfigStore::FallBackLocked(
       text.ok() ? ParseAndValidate(*text)
                 : absl::StatusOr<v1::DeviceConfig>(text.status());
   if (!config.ok()) {
+    // Nothing is moved: every later Load() fails the same way until someone
+    // decides (Save() of a repaired or factory config), so a reboot can never
+    // turn this into a silent first start.
     std::string message = absl::StrCat(
-        main_problem, moved, "; the last good copy is unusable too: ",
+        main_problem, "; the last good copy is unusable too: ",
         text.ok() ? last_good_path() + ": " : "", config.status().message());
     EWS_LOG(ERROR) << "no usable configuration: " << message;
     return absl::DataLossError(message);
   }
 
+  if (Exists(config_path())) {
+    absl::StatusOr<std::string> aside = MoveAsideLocked();
+    if (aside.ok()) {
+      EWS_LOG(ERROR) << "moved the unusable " << config_path() << " to "
+                     << *aside;
+    } else {
+      EWS_LOG(ERROR) << aside.status();
+    }
+  }
   absl::Status restored =
       WriteFileAtomically(directory_, config_path(), temp_path(), *text);
   if (restored.ok()) {
@@ -278,11 +281,18 @@ absl::Status ConfigStore::Save(const v1::DeviceConfig& config) {
   }
   std::string text = ToText(config);
 
-  // The file being replaced becomes last-good, if it is a good config.
+  // The file being replaced becomes last-good if it is a good config; an
+  // unusable one is kept aside rather than overwritten.
   absl::StatusOr<std::string> current = ReadFile(config_path());
-  if (current.ok() && *current != text && ParseAndValidate(*current).ok()) {
-    EWS_RETURN_IF_ERROR(WriteFileAtomically(
-        directory_, last_good_path(), last_good_path() + ".tmp", *current));
+  if (current.ok() && *current != text) {
+    if (ParseAndValidate(*current).ok()) {
+      EWS_RETURN_IF_ERROR(WriteFileAtomically(
+          directory_, last_good_path(), last_good_path() + ".tmp", *current));
+    } else {
+      EWS_ASSIGN_OR_RETURN(std::string aside, MoveAsideLocked());
+      EWS_LOG(WARNING) << "replacing the unusable " << config_path()
+                       << "; kept it as " << aside;
+    }
   }
 
   EWS_RETURN_IF_ERROR(

@@ -41,11 +41,14 @@ class ConfigStore {
   //   DefaultConfig().
   // - Main file unreadable as a config (garbage, truncated, invalid values)
   //   or missing while a last-good copy exists: logs an ERROR naming the file
-  //   and the problem, moves it aside as config.textproto.corrupt-<time>,
-  //   loads config.textproto.last-good, restores the main file from it and
-  //   returns it.
-  // - Last-good copy missing or bad too: DataLoss naming both problems
-  //   (nothing is replaced by defaults).
+  //   and the problem, loads config.textproto.last-good, moves the bad file
+  //   aside as config.textproto.corrupt-<time>, restores the main file from
+  //   last-good and returns it.
+  // - Last-good copy missing or bad too: DataLoss naming both problems.
+  //   Nothing is moved or replaced, so every later Load() (every reboot)
+  //   fails the same way: the app must not create defaults on DataLoss, only
+  //   on NotFound. A person decides (e.g. Save(DefaultConfig()) from a
+  //   "factory reset" action); that Save keeps the bad file aside.
   // - schema_version newer than this software: FailedPrecondition, nothing
   //   is moved (the file belongs to newer firmware).
   // - I/O errors: Internal / PermissionDenied with the path and errno text.
@@ -54,7 +57,8 @@ class ConfigStore {
 
   // Validates `config` (InvalidArgument, nothing written), then writes it
   // atomically with mode 0600. The file it replaces becomes last-good if it
-  // was itself a valid configuration; after the first save last-good is a
+  // was itself a valid configuration, else it is moved aside as
+  // config.textproto.corrupt-<time>; after the first save last-good is a
   // copy of the saved file. Creates the directory (0700) if it is missing.
   // Errors: InvalidArgument; Internal / PermissionDenied for I/O errors (the
   // previous file is then intact).

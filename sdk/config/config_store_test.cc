@@ -164,6 +164,8 @@ TEST_F(ConfigStoreTest, SaveDoesNotPromoteAHandBrokenFileToLastGood) {
   WriteAll(store.config_path(), "site { name: ");  // broken by hand
   ASSERT_THAT(store.Save(Config("two")), IsOk());
   EXPECT_THAT(FromText(ReadAll(store.last_good_path()))->site().name(), "one");
+  EXPECT_EQ(ReadAll(store.config_path() + ".corrupt-20260101T000000Z"),
+            "site { name: ");
 }
 
 // Corrupt main file variants: each falls back to last-good, logs an ERROR
@@ -263,18 +265,35 @@ TEST_F(ConfigStoreTest, BothBadIsDataLossNeverDefaults) {
   EXPECT_THAT(loaded.status().message(), HasSubstr(store.config_path()));
   EXPECT_THAT(loaded.status().message(), HasSubstr(store.last_good_path()));
   EXPECT_TRUE(logs_.Contains("no usable configuration"));
-  // Nothing was invented: the last-good file is untouched, no main file.
+  // Nothing was invented or moved: both files are as they were.
   EXPECT_EQ(ReadAll(store.last_good_path()), "schema_version: 1\n");
-  EXPECT_FALSE(Exists(store.config_path()));
-  // Asking again still fails (no silent defaults on the second try).
-  EXPECT_THAT(store.Load(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(ReadAll(store.config_path()), "garbage {");
+  // A reboot fails the same way: never NotFound, so never silent defaults.
+  ConfigStore rebooted(dir_, clock_);
+  EXPECT_THAT(rebooted.Load(), StatusIs(absl::StatusCode::kDataLoss));
 }
 
-TEST_F(ConfigStoreTest, CorruptWithoutLastGoodIsDataLoss) {
+TEST_F(ConfigStoreTest, CorruptWithoutLastGoodIsDataLossOnEveryBoot) {
   ConfigStore store(dir_, clock_);
   WriteAll(store.config_path(), "\xff\xff\xff");
+  EXPECT_THAT(store.Load(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr(store.config_path())));
   EXPECT_THAT(store.Load(), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_TRUE(Exists(store.config_path() + ".corrupt-20260101T000000Z"));
+  EXPECT_EQ(ReadAll(store.config_path()), "\xff\xff\xff");
+}
+
+// After DataLoss a person decides, e.g. a factory reset: Save() replaces the
+// unusable file but keeps it aside.
+TEST_F(ConfigStoreTest, ExplicitSaveAfterDataLossKeepsTheBadFileAside) {
+  ConfigStore store(dir_, clock_);
+  WriteAll(store.config_path(), "user data, damaged");
+  ASSERT_THAT(store.Load(), StatusIs(absl::StatusCode::kDataLoss));
+  ASSERT_THAT(store.Save(Config("reset")), IsOk());
+  EXPECT_EQ(ReadAll(store.config_path() + ".corrupt-20260101T000000Z"),
+            "user data, damaged");
+  EXPECT_EQ(store.Load()->site().name(), "reset");
+  // The damaged file never becomes last-good.
+  EXPECT_EQ(FromText(ReadAll(store.last_good_path()))->site().name(), "reset");
 }
 
 TEST_F(ConfigStoreTest, RepeatedCorruptionGetsDistinctAsideNames) {
