@@ -1,0 +1,119 @@
+#include "sdk/config/text_json.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "sdk/base/status_matchers.h"
+#include "sdk/config/test_util.h"
+#include "sdk/config/validate.h"
+
+namespace ews::config {
+namespace {
+
+using ::ews::testing::IsOk;
+using ::ews::testing::StatusIs;
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(TextTest, RoundTrip) {
+  const v1::DeviceConfig& config = testing::RichConfig();
+  std::string text = ToText(config);
+  EXPECT_THAT(text, StartsWith("# EWS device configuration"));
+  EXPECT_THAT(text, HasSubstr("baud_rate: 19200"));
+  EXPECT_THAT(text, HasSubstr("parity: PARITY_EVEN"));
+  absl::StatusOr<v1::DeviceConfig> parsed = FromText(text);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_TRUE(MessageDifferencer::Equals(*parsed, config));
+  EXPECT_THAT(Validate(*parsed), IsOk());
+}
+
+TEST(TextTest, AcceptsCommentsAndHandEditing) {
+  absl::StatusOr<v1::DeviceConfig> parsed = FromText(R"(
+    # a comment
+    schema_version: 1
+    rs485 {
+      baud_rate: 9600   # changed by hand
+      parity: PARITY_NONE
+    }
+  )");
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->rs485().baud_rate(), 9600u);
+  EXPECT_EQ(parsed->rs485().parity(), v1::PARITY_NONE);
+}
+
+TEST(TextTest, SyntaxErrorHasLineAndColumn) {
+  EXPECT_THAT(FromText("schema_version: 1\nsite {\n  name \"x\"\n}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("line 3, column 8:")));
+}
+
+TEST(TextTest, UnknownFieldIsAnError) {
+  EXPECT_THAT(
+      FromText("schema_version: 1\nsitee { name: \"x\" }\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::AllOf(StartsWith("line 2"), HasSubstr("sitee"))));
+}
+
+TEST(TextTest, UnknownEnumNameIsAnError) {
+  EXPECT_THAT(
+      FromText("rs485 { parity: PARITY_MARK }"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("PARITY_MARK")));
+}
+
+TEST(TextTest, WrongTypeIsAnError) {
+  EXPECT_THAT(FromText("web { https_port: \"443\" }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("line 1, column")));
+  EXPECT_THAT(FromText("web { https_port: -1 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(JsonTest, RoundTrip) {
+  const v1::DeviceConfig& config = testing::RichConfig();
+  absl::StatusOr<std::string> json = ToJson(config);
+  ASSERT_THAT(json, IsOk());
+  EXPECT_THAT(*json, HasSubstr("\"baud_rate\": 19200"));
+  EXPECT_THAT(*json, HasSubstr("\"parity\": \"PARITY_EVEN\""));
+  // Zero values are printed so that an editor sees every field.
+  EXPECT_THAT(*json, HasSubstr("\"inter_frame_delay_ms\": 0"));
+  absl::StatusOr<v1::DeviceConfig> parsed = FromJson(*json);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_TRUE(MessageDifferencer::Equals(*parsed, config));
+}
+
+TEST(JsonTest, AcceptsCamelCaseNames) {
+  absl::StatusOr<v1::DeviceConfig> parsed =
+      FromJson(R"({"schemaVersion": 1, "rs485": {"baudRate": 38400}})");
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->rs485().baud_rate(), 38400u);
+}
+
+TEST(JsonTest, ErrorsAreClear) {
+  EXPECT_THAT(FromJson("{\"site\": {\"name\": }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("JSON")));
+  EXPECT_THAT(FromJson(R"({"bogus": 1})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus")));
+  EXPECT_THAT(
+      FromJson(R"({"rs485": {"parity": "PARITY_MARK"}})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("PARITY_MARK")));
+  EXPECT_THAT(FromJson(R"({"web": {"https_port": "x"}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(FromJson(""), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(TextJsonTest, TextToJsonToTextIsLossless) {
+  std::string text = ToText(testing::RichConfig());
+  absl::StatusOr<v1::DeviceConfig> from_text = FromText(text);
+  ASSERT_THAT(from_text, IsOk());
+  absl::StatusOr<std::string> json = ToJson(*from_text);
+  ASSERT_THAT(json, IsOk());
+  absl::StatusOr<v1::DeviceConfig> from_json = FromJson(*json);
+  ASSERT_THAT(from_json, IsOk());
+  EXPECT_EQ(ToText(*from_json), text);
+}
+
+}  // namespace
+}  // namespace ews::config
