@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# End-to-end test of ews-server: first start (factory config, self-signed certificate), the
+# health endpoint over TLS 1.3 with an AES-256-GCM suite (curl and openssl s_client as
+# independent peers), no OpenSSL in the server process, the HTTP -> HTTPS redirect, clean
+# SIGTERM, a restart that keeps config and certificate, and a corrupt configuration.
+set -uo pipefail
+
+server_bin="$PWD/apps/server/ews-server"
+web_root="$PWD/web"
+data="$TEST_TMPDIR/data"
+failures=0
+pid=""
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # check "description" command...
+  local what=$1; shift
+  if "$@"; then echo "ok: $what"; else fail "$what"; fi
+}
+
+start_server() {
+  rm -f "$data/run/ews-server.ready"
+  "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
+    --https_port=0 --http_port=0 2>>"$TEST_TMPDIR/server.log" &
+  pid=$!
+  for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
+    [[ -s "$data/run/ews-server.ready" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  http_port=$(sed -n 's/^http_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  [[ -n "$https_port" ]]
+}
+
+stop_server() { # SIGTERM, then expect exit status 0 within 10 s
+  kill -TERM "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; return 1; fi
+  wait "$pid"
+}
+
+cleanup() { [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; true; }
+trap cleanup EXIT
+
+# --- first start -------------------------------------------------------------------------
+check "server starts on a fresh data directory" start_server || {
+  cat "$TEST_TMPDIR/server.log"; exit 1; }
+check "factory configuration written" test -s "$data/config.textproto"
+check "configuration is private (0600)" test "$(stat -c %a "$data/config.textproto")" = 600
+check "certificate generated, private (0600)" test "$(stat -c %a "$data/tls/server.pem")" = 600
+check "no PIN is stored in clear" bash -c "! grep -qE '99999|55555' '$data/config.textproto'"
+
+health=$(curl -sk --tlsv1.3 --max-time 10 "https://127.0.0.1:$https_port/api/v1/health")
+echo "health: $health"
+check "health says ok" grep -q '"status":"ok"' <<<"$health"
+check "health has the version" grep -qE '"version":"[0-9]+\.[0-9]+\.[0-9]+"' <<<"$health"
+check "health has the model size" grep -qE '"model_size":(10|32)' <<<"$health"
+check "health has the uptime" grep -qE '"uptime_s":[0-9]+' <<<"$health"
+
+tls=$(timeout 10 openssl s_client -connect "127.0.0.1:$https_port" -tls1_3 </dev/null 2>&1)
+check "TLS 1.3 with TLS_AES_256_GCM_SHA384" grep -q 'New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384' <<<"$tls"
+check "the server signs with ECDSA" grep -q 'Peer signature type: ECDSA' <<<"$tls"
+check "the certificate key is P-256" grep -q 'ASN1 OID: prime256v1' \
+  <<<"$(openssl x509 -in "$data/tls/server.pem" -noout -text)"
+old=$(timeout 10 openssl s_client -connect "127.0.0.1:$https_port" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>&1)
+check "TLS 1.1 refused" grep -q 'alert protocol version' <<<"$old"
+
+maps=$(cat "/proc/$pid/maps")
+check "BoringSSL is mapped in the server" grep -q 'android/libssl.so.0' <<<"$maps"
+check "OpenSSL (libssl.so.3) is not mapped in the server" bash -c "! grep -q 'libssl.so.3' <<<\"\$0\"" "$maps"
+
+redirect=$(curl -s -i --max-time 10 "http://127.0.0.1:$http_port/api/v1/health")
+check "plain HTTP answers 308 to HTTPS" grep -q "Location: https://127.0.0.1:$https_port/api/v1/health" <<<"$redirect"
+
+page=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/")
+check "the web UI is served" grep -q '<title>EWS' <<<"$page"
+missing=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://127.0.0.1:$https_port/api/v1/nope")
+check "unknown API path is 404" test "$missing" = 404
+long_path=$(printf 'a%.0s' $(seq 1 20000))
+curl -sk -o /dev/null --max-time 10 "https://127.0.0.1:$https_port/$long_path"
+check "an oversized request leaves the server running" \
+  grep -q '"status":"ok"' <<<"$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/health")"
+
+fingerprint=$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)
+config_before=$(sha256sum < "$data/config.textproto")
+check "SIGTERM stops the server with status 0" stop_server
+check "the ready file is removed on shutdown" test ! -e "$data/run/ews-server.ready"
+
+# --- restart: nothing regenerated ------------------------------------------------------------
+check "server restarts" start_server
+check "certificate kept across restart" \
+  test "$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)" = "$fingerprint"
+check "configuration kept across restart" test "$(sha256sum < "$data/config.textproto")" = "$config_before"
+check "SIGTERM again" stop_server
+
+# --- a corrupt configuration is never replaced by silent defaults ----------------------------
+cp "$data/config.textproto" "$TEST_TMPDIR/good.textproto"
+printf 'garbage {{{' > "$data/config.textproto"
+check "starts on the last good copy when the configuration is corrupt" start_server
+check "the corrupt file is kept aside for inspection" bash -c "ls '$data' | grep -q 'config.textproto.corrupt-'"
+check "the configuration is restored from the last good copy" \
+  cmp -s "$data/config.textproto" "$TEST_TMPDIR/good.textproto"
+check "an error naming the file was logged" grep -q 'E .*config.textproto' "$TEST_TMPDIR/server.log"
+check "SIGTERM after recovery" stop_server
+
+printf 'garbage' > "$data/config.textproto"
+printf 'garbage' > "$data/config.textproto.last-good"
+if start_server; then
+  fail "started although the configuration and its last good copy are both corrupt"
+  stop_server
+else
+  wait "$pid"
+  check "refuses to start when both copies are corrupt, saying so" \
+    grep -q 'cannot start: DATA_LOSS' "$TEST_TMPDIR/server.log"
+fi
+
+echo "--- server log"; cat "$TEST_TMPDIR/server.log"
+if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
+echo "all checks passed"

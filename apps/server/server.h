@@ -1,0 +1,63 @@
+// The device application: wires the SDK together and serves the HTTPS pages and
+// API.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sdk/base/clock.h"
+#include "sdk/config/config.pb.h"
+#include "sdk/http/https_server.h"
+
+namespace ews::server {
+
+struct ServerOptions {
+  // Everything the device keeps: configuration, certificate, history. Created
+  // if missing.
+  std::string data_dir;
+  // Static files of the browser UI; empty: API only.
+  std::string web_root;
+  // Overrides of the configured listeners for this run only (not saved). The
+  // demo and the tests use them to stay on loopback and unprivileged ports. -2
+  // = use the configuration; for http_redirect_port -1 = no redirect listener.
+  int https_port = -2;
+  int http_redirect_port = -2;
+  std::string bind_address;  // empty: use the configuration
+};
+
+class EwsServer {
+ public:
+  // Loads the configuration (creating the factory one on first start), makes
+  // sure a TLS certificate exists, and starts serving. Writes
+  // `<data_dir>/run/ews-server.ready` with the bound ports once the listeners
+  // accept connections. Errors: DataLoss (configuration and its last good copy
+  // both unreadable), InvalidArgument (unusable configured certificate),
+  // FailedPrecondition (port in use, data dir not writable).
+  static absl::StatusOr<std::unique_ptr<EwsServer>> Start(
+      const ServerOptions& options, Clock& clock);
+
+  ~EwsServer();
+
+  int https_port() const { return https_->https_port(); }
+  int http_port() const { return https_->http_port(); }
+  const config::v1::DeviceConfig& config() const { return config_; }
+
+  // Stops serving and removes the ready file. Idempotent.
+  void Stop();
+
+ private:
+  EwsServer(const ServerOptions& options, Clock& clock,
+            config::v1::DeviceConfig config);
+  void AddRoutes();
+  http::Response Health() const;
+
+  const ServerOptions options_;
+  Clock& clock_;
+  const config::v1::DeviceConfig config_;
+  const absl::Duration started_at_;
+  std::unique_ptr<http::HttpsServer> https_;
+};
+
+}  // namespace ews::server
