@@ -46,9 +46,9 @@ class HttpsServerTest : public ::testing::Test {
     ASSERT_THAT(security::EnsureSelfSignedCertificate(*certificate_path_, {},
                                                       SystemClock::Get()),
                 IsOk());
-  }
-
-  void SetUp() override {
+    // One server for the suite: civetweb's shutdown takes about 2 s (its master
+    // thread polls with a 1 s timeout), which would dominate the run time if
+    // every test started its own.
     ServerOptions options;
     options.https_port = 0;
     options.http_redirect_port = 0;
@@ -57,7 +57,7 @@ class HttpsServerTest : public ::testing::Test {
     options.max_body_bytes = 1024;
     auto server = HttpsServer::Start(options);
     ASSERT_THAT(server, IsOk());
-    server_ = std::move(*server);
+    server_ = server->release();
     server_->Route("GET", "/api/v1/ping", [](const Request& request) {
       return Response::Json(200,
                             R"({"pong":")" + JsonEscape(request.query) + "\"}");
@@ -68,6 +68,11 @@ class HttpsServerTest : public ::testing::Test {
       response.body = request.body;
       return response;
     });
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
   }
 
   std::string SClient(const std::string& flags) {
@@ -82,10 +87,11 @@ class HttpsServerTest : public ::testing::Test {
   }
 
   static std::string* certificate_path_;
-  std::unique_ptr<HttpsServer> server_;
+  static HttpsServer* server_;
 };
 
 std::string* HttpsServerTest::certificate_path_ = nullptr;
+HttpsServer* HttpsServerTest::server_ = nullptr;
 
 TEST_F(HttpsServerTest, ListensOnEphemeralPorts) {
   EXPECT_GT(server_->https_port(), 0);
