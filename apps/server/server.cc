@@ -6,11 +6,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apps/server/version.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/config/config_store.h"
@@ -48,25 +48,15 @@ absl::StatusOr<std::string> CertificatePath(
   if (!web.tls_certificate_path().empty()) {
     // civetweb wants key and certificate in one file: join the configured pair
     // in the data dir.
-    std::ifstream certificate(web.tls_certificate_path());
-    std::ifstream key(web.tls_private_key_path());
-    if (!certificate || !key) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot read the configured certificate ", web.tls_certificate_path(),
-          " or key ", web.tls_private_key_path()));
-    }
-    std::string pem((std::istreambuf_iterator<char>(key)), {});
-    pem.append((std::istreambuf_iterator<char>(certificate)), {});
+    EWS_ASSIGN_OR_RETURN(std::string certificate,
+                         ReadFileToString(web.tls_certificate_path(), 1 << 20));
+    EWS_ASSIGN_OR_RETURN(std::string pem,
+                         ReadFileToString(web.tls_private_key_path(), 1 << 20));
+    pem += certificate;
     EWS_ASSIGN_OR_RETURN(security::CertificateInfo info,
                          security::InspectPem(pem));
     const std::string joined = data_dir + "/tls/configured.pem";
-    int fd = open(joined.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 ||
-        write(fd, pem.data(), pem.size()) != static_cast<ssize_t>(pem.size())) {
-      if (fd >= 0) close(fd);
-      return absl::FailedPreconditionError("cannot write " + joined);
-    }
-    close(fd);
+    EWS_RETURN_IF_ERROR(WriteFileAtomically(joined, pem, 0600));
     EWS_LOG(INFO) << "TLS certificate " << info.subject << " SHA-256 "
                   << info.sha256_fingerprint;
     return joined;
@@ -90,17 +80,11 @@ absl::StatusOr<std::string> CertificatePath(
 
 absl::Status WriteReadyFile(const std::string& path, int https_port,
                             int http_port) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream file(temp, std::ios::trunc);
-    file << "https_port=" << https_port << "\nhttp_port=" << http_port
-         << "\npid=" << getpid() << "\n";
-    if (!file) return absl::FailedPreconditionError("cannot write " + temp);
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::FailedPreconditionError("cannot write " + path);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(
+      path,
+      absl::StrCat("https_port=", https_port, "\nhttp_port=", http_port,
+                   "\npid=", getpid(), "\n"),
+      0644);
 }
 
 std::string ModelSizeName(config::v1::ModelSize size) {

@@ -1,7 +1,6 @@
 #include "sdk/security/tls/certificate.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bytestring.h>
 #include <openssl/ec_key.h>
@@ -12,18 +11,13 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 
@@ -124,47 +118,6 @@ std::string KeyType(EVP_PKEY* key) {
     default:
       return "other";
   }
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::stringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents) {
-  const std::string temp = path + ".tmp";
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", temp, ": ", std::strerror(errno)));
-  }
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int error = errno;
-      close(fd);
-      unlink(temp.c_str());
-      return absl::InternalError(
-          absl::StrCat("writing ", temp, ": ", std::strerror(error)));
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    unlink(temp.c_str());
-    return absl::InternalError(absl::StrCat("flushing ", temp));
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    unlink(temp.c_str());
-    return absl::InternalError(
-        absl::StrCat("renaming ", temp, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -277,7 +230,7 @@ absl::StatusOr<CertificateInfo> InspectPem(const std::string& pem) {
 absl::StatusOr<CertificateInfo> EnsureSelfSignedCertificate(
     const std::string& path, const CertificateRequest& request,
     const Clock& clock) {
-  absl::StatusOr<std::string> existing = ReadFile(path);
+  absl::StatusOr<std::string> existing = ReadFileToString(path, 1 << 20);
   if (existing.ok()) {
     absl::StatusOr<CertificateInfo> info = InspectPem(*existing);
     if (!info.ok()) {
