@@ -576,8 +576,17 @@ class Validator {
             Error(at + ".ip_gateway.gateway_id", Quote(gw),
                   " is not the id of any ip_gateways entry");
           }
-          if ((dev.address() < 1 || dev.address() > 247) &&
-              dev.address() != 255) {
+          auto it = gateway_ids_.find(gw);
+          bool modbus_tcp = it == gateway_ids_.end() ||
+                            config_.ip_gateways(it->second).protocol() !=
+                                v1::GATEWAY_PROTOCOL_RTU_OVER_TCP;
+          if (dev.address() == 255 && !modbus_tcp) {
+            Error(at + ".address",
+                  "255 (native Modbus TCP device) is not possible through "
+                  "an RTU-over-TCP gateway; use the slave address 1..247");
+            address_ok = false;
+          } else if ((dev.address() < 1 || dev.address() > 247) &&
+                     dev.address() != 255) {
             Error(at + ".address", dev.address(),
                   " is outside 1..247 (or 255 for a native Modbus TCP "
                   "device)");

@@ -276,6 +276,13 @@ std::vector<BadCase> BadCases() {
       {"GatewayUnitIdOutOfRange",
        [](C& c) { c.mutable_modbus_devices(2)->set_address(250); },
        "modbus_devices[2].address", "or 255"},
+      {"UnitId255ThroughRtuOverTcp",
+       [](C& c) {
+         c.mutable_ip_gateways(0)->set_protocol(
+             v1::GATEWAY_PROTOCOL_RTU_OVER_TCP);
+         c.mutable_modbus_devices(2)->set_address(255);
+       },
+       "modbus_devices[2].address", "not possible through an RTU-over-TCP"},
       {"DeviceUnknownGateway",
        [](C& c) {
          c.mutable_modbus_devices(2)->mutable_ip_gateway()->set_gateway_id(
