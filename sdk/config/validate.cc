@@ -172,6 +172,12 @@ bool IsRelativePath(absl::string_view s) {
   return true;
 }
 
+bool IsLoopback(absl::string_view host) {
+  uint32_t ip = 0;
+  if (ParseIpv4(host, &ip)) return (ip >> 24) == 127;
+  return host == "localhost" || host == "::1";
+}
+
 std::string MinuteOfWeek(int minute) {
   int day = minute / kMinutesPerDay;
   int in_day = minute % kMinutesPerDay;
@@ -203,6 +209,7 @@ class Validator {
     CheckUsers();
     CheckStorage();
     CheckReports();
+    CheckNameResolution();
     return std::move(errors_);
   }
 
@@ -412,9 +419,18 @@ class Validator {
       Error("web.http_redirect_port", web.http_redirect_port(),
             " is also web.https_port");
     }
+    uint32_t bind = 0;
     if (!IsIpLiteral(web.bind_address())) {
       Error("web.bind_address", Quote(web.bind_address()),
             " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    } else if (config_.network().has_static_ipv4() &&
+               ParseIpv4(web.bind_address(), &bind) && bind != 0 &&
+               !IsLoopback(web.bind_address()) &&
+               web.bind_address() !=
+                   config_.network().static_ipv4().address()) {
+      Error("web.bind_address", web.bind_address(),
+            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
+            config_.network().static_ipv4().address(), ")");
     }
     bool has_cert = !web.tls_certificate_path().empty();
     bool has_key = !web.tls_private_key_path().empty();
@@ -504,6 +520,13 @@ class Validator {
            [](int v) { return v1::GatewayProtocol_Name(v); });
       Range(at + ".response_timeout_ms", gw.response_timeout_ms(), 20, 10000,
             " ms");
+      bool own_host = IsLoopback(gw.host()) ||
+                      (config_.network().has_static_ipv4() &&
+                       gw.host() == config_.network().static_ipv4().address());
+      if (own_host && gw.port() == config_.modbus_tcp_server().port()) {
+        Error(at + ".host", gw.host(), ":", gw.port(),
+              " is this box's own Modbus TCP server (polling it would loop)");
+      }
       // Two gateway entries for one host:port would double-poll a line.
       if (!gw.host().empty()) {
         std::string endpoint = absl::StrCat(gw.host(), ":", gw.port());
@@ -1048,6 +1071,34 @@ class Validator {
       }
       Enum("reports.network_drive.period", drive.period(), v1::Period_IsValid,
            [](int v) { return v1::Period_Name(v); });
+    }
+  }
+
+  // With a static address and no DNS server, host names cannot resolve.
+  void CheckNameResolution() {
+    const v1::Network& net = config_.network();
+    if (!net.has_static_ipv4() || net.dns_servers_size() > 0) return;
+    auto check = [this](const std::string& field, const std::string& host) {
+      if (!host.empty() && IsHost(host) && !IsIpLiteral(host) &&
+          host != "localhost") {
+        Error(field, Quote(host),
+              " is a host name but network.dns_servers is empty (give an IP "
+              "address or a DNS server)");
+      }
+    };
+    for (int i = 0; i < net.ntp_servers_size(); ++i) {
+      check(absl::StrCat("network.ntp_servers[", i, "]"), net.ntp_servers(i));
+    }
+    for (int i = 0; i < config_.ip_gateways_size(); ++i) {
+      check(absl::StrCat("ip_gateways[", i, "].host"),
+            config_.ip_gateways(i).host());
+    }
+    const v1::Reports& reports = config_.reports();
+    if (reports.email().enabled()) {
+      check("reports.email.smtp.host", reports.email().smtp().host());
+    }
+    if (reports.ftp().enabled()) {
+      check("reports.ftp.host", reports.ftp().host());
     }
   }
 
