@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -68,7 +67,10 @@ bool IsId(absl::string_view s) {
   return true;
 }
 
+// inet_pton() reads a C string: an embedded NUL ("1.2.3.4\0junk", legal in
+// a protobuf string) must not make the prefix count as the whole.
 bool ParseIpv4(absl::string_view s, uint32_t* out) {
+  if (absl::StrContains(s, '\0')) return false;
   in_addr addr;
   if (inet_pton(AF_INET, std::string(s).c_str(), &addr) != 1) return false;
   if (out != nullptr) *out = ntohl(addr.s_addr);
@@ -76,6 +78,7 @@ bool ParseIpv4(absl::string_view s, uint32_t* out) {
 }
 
 bool IsIpv6(absl::string_view s) {
+  if (absl::StrContains(s, '\0')) return false;
   in6_addr addr;
   return inet_pton(AF_INET6, std::string(s).c_str(), &addr) == 1;
 }
@@ -163,7 +166,8 @@ bool IsAbsolutePath(absl::string_view s) {
 }
 
 bool IsRelativePath(absl::string_view s) {
-  if (s.front() == '/' || HasControlChars(s) || absl::StrContains(s, '\\')) {
+  if ((!s.empty() && s.front() == '/') || HasControlChars(s) ||
+      absl::StrContains(s, '\\')) {
     return false;
   }
   for (absl::string_view part : absl::StrSplit(s, '/')) {

@@ -131,6 +131,12 @@ std::vector<BadCase> BadCases() {
       {"DnsServerNotIp",
        [](C& c) { c.mutable_network()->set_dns_servers(0, "dns.example"); },
        "network.dns_servers[0]", "not an IPv4 or IPv6 address"},
+      {"DnsServerWithEmbeddedNul",
+       [](C& c) {
+         c.mutable_network()->set_dns_servers(
+             0, std::string("192.168.1.1\0x", 13));
+       },
+       "network.dns_servers[0]", "not an IPv4 or IPv6 address"},
       {"TooManyDnsServers",
        [](C& c) {
          for (int i = 0; i < 3; ++i)
