@@ -388,6 +388,23 @@ TEST_F(ConfigStoreTest, HandInstalledFileGetsABackup) {
             "by hand");
 }
 
+// An I/O failure while writing (here: a directory where the temp file goes,
+// which fails even as root) leaves the previous file intact.
+TEST_F(ConfigStoreTest, SaveFailureLeavesThePreviousFile) {
+  ConfigStore store(dir_, clock_);
+  ASSERT_THAT(store.Save(Config("one")), IsOk());
+  std::string before = ReadAll(store.config_path());
+  ASSERT_EQ(::mkdir(store.temp_path().c_str(), 0700), 0);
+  absl::Status saved = store.Save(Config("two"));
+  EXPECT_THAT(saved, StatusIs(absl::StatusCode::kInternal,
+                              HasSubstr(store.temp_path())));
+  EXPECT_EQ(ReadAll(store.config_path()), before);
+  ASSERT_EQ(::rmdir(store.temp_path().c_str()), 0);
+  absl::StatusOr<v1::DeviceConfig> loaded = store.Load();
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->site().name(), "one");
+}
+
 TEST_F(ConfigStoreTest, SaveFailsCleanlyInAReadOnlyDirectory) {
   if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   ConfigStore store(dir_, clock_);
