@@ -100,6 +100,12 @@ std::vector<BadCase> BadCases() {
              "192.168.1.300");
        },
        "network.static_ipv4.address", "not an IPv4 address"},
+      {"StaticAddressLeadingZero",
+       [](C& c) {
+         c.mutable_network()->mutable_static_ipv4()->set_address(
+             "192.168.001.100");
+       },
+       "network.static_ipv4.address", "not an IPv4 address"},
       {"StaticAddressLoopback",
        [](C& c) {
          c.mutable_network()->mutable_static_ipv4()->set_address("127.0.0.1");
