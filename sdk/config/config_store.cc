@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,32 @@ absl::Status WriteFileAtomically(const std::string& directory,
   return FsyncDirectory(directory);
 }
 
+// An exclusive flock() on the directory itself, so that two processes (the
+// server and the ctl tool) never interleave a load and a save.
+class DirectoryLock {
+ public:
+  static absl::StatusOr<DirectoryLock> Acquire(const std::string& directory) {
+    int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError(errno, "cannot open directory", directory);
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int error = errno;
+      ::close(fd);
+      return ErrnoError(error, "cannot lock directory", directory);
+    }
+    return DirectoryLock(fd);
+  }
+  DirectoryLock(DirectoryLock&& other) : fd_(other.fd_) { other.fd_ = -1; }
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // Parses and validates a config file's content.
 absl::StatusOr<v1::DeviceConfig> ParseAndValidate(absl::string_view text) {
   EWS_ASSIGN_OR_RETURN(v1::DeviceConfig config, FromText(text));
@@ -165,6 +192,15 @@ std::string ConfigStore::temp_path() const { return config_path() + ".tmp"; }
 
 absl::StatusOr<v1::DeviceConfig> ConfigStore::Load() {
   absl::MutexLock lock(&mutex_);
+  absl::StatusOr<DirectoryLock> directory_lock =
+      DirectoryLock::Acquire(directory_);
+  if (!directory_lock.ok()) {
+    if (absl::IsNotFound(directory_lock.status())) {
+      return absl::NotFoundError(absl::StrCat("no configuration: ", directory_,
+                                              " does not exist (first start)"));
+    }
+    return directory_lock.status();
+  }
   return LoadLocked();
 }
 
@@ -279,6 +315,8 @@ absl::Status ConfigStore::Save(const v1::DeviceConfig& config) {
   if (::mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoError(errno, "cannot create directory", directory_);
   }
+  EWS_ASSIGN_OR_RETURN(DirectoryLock directory_lock,
+                       DirectoryLock::Acquire(directory_));
   std::string text = ToText(config);
 
   // The file being replaced becomes last-good if it is a good config; an

@@ -12,7 +12,8 @@
 // factory defaults: Load() falls back to the last good copy and logs an
 // ERROR, or fails with DataLoss if there is none.
 //
-// Thread-safe within one process; one process owns a directory.
+// Thread-safe. Load() and Save() also hold an exclusive flock() on the
+// directory, so separate processes (the server, the ctl tool) serialise too.
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 #include "sdk/config/config_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +11,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/log.h"
@@ -92,6 +97,35 @@ TEST_F(ConfigStoreTest, FirstStartIsNotFound) {
   EXPECT_THAT(store.Load(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("first start")));
   EXPECT_THAT(ListDir(dir_), IsEmpty());
+}
+
+TEST_F(ConfigStoreTest, MissingDirectoryIsNotFound) {
+  ConfigStore store(dir_ + "/absent", clock_);
+  EXPECT_THAT(store.Load(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("first start")));
+}
+
+// Another process (the ctl tool) holding the directory lock makes Save()
+// wait: the file changes only once the lock is released.
+TEST_F(ConfigStoreTest, SaveWaitsForAnotherProcessesLock) {
+  ConfigStore store(dir_, clock_);
+  ASSERT_THAT(store.Save(Config("one")), IsOk());
+  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // own open file description
+
+  absl::Notification saved;
+  std::thread saver([&] {
+    EXPECT_THAT(store.Save(Config("two")), IsOk());
+    saved.Notify();
+  });
+  // Cannot prove a negative without waiting a little; a broken lock shows
+  // up as a failure here, a slow machine only as a weaker test.
+  EXPECT_FALSE(saved.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  EXPECT_EQ(FromText(ReadAll(store.config_path()))->site().name(), "one");
+  ASSERT_EQ(::close(fd), 0);  // releases the lock
+  saver.join();
+  EXPECT_EQ(FromText(ReadAll(store.config_path()))->site().name(), "two");
 }
 
 TEST_F(ConfigStoreTest, SaveThenLoadRoundTrips) {
@@ -352,6 +386,23 @@ TEST_F(ConfigStoreTest, HandInstalledFileGetsABackup) {
   ASSERT_THAT(store.Load(), IsOk());
   EXPECT_EQ(FromText(ReadAll(store.last_good_path()))->site().name(),
             "by hand");
+}
+
+// An I/O failure while writing (here: a directory where the temp file goes,
+// which fails even as root) leaves the previous file intact.
+TEST_F(ConfigStoreTest, SaveFailureLeavesThePreviousFile) {
+  ConfigStore store(dir_, clock_);
+  ASSERT_THAT(store.Save(Config("one")), IsOk());
+  std::string before = ReadAll(store.config_path());
+  ASSERT_EQ(::mkdir(store.temp_path().c_str(), 0700), 0);
+  absl::Status saved = store.Save(Config("two"));
+  EXPECT_THAT(saved, StatusIs(absl::StatusCode::kInternal,
+                              HasSubstr(store.temp_path())));
+  EXPECT_EQ(ReadAll(store.config_path()), before);
+  ASSERT_EQ(::rmdir(store.temp_path().c_str()), 0);
+  absl::StatusOr<v1::DeviceConfig> loaded = store.Load();
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->site().name(), "one");
 }
 
 TEST_F(ConfigStoreTest, SaveFailsCleanlyInAReadOnlyDirectory) {

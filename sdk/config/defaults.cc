@@ -106,4 +106,12 @@ absl::StatusOr<v1::DeviceConfig> DefaultConfig(
   return config;
 }
 
+bool HasFactoryCodes(const v1::DeviceConfig& config, v1::Role role) {
+  for (const FactoryCode& code : kFactoryCodes) {
+    if (code.role != role) continue;
+    return CheckPin(config, role, code.pin) || CheckPuk(config, role, code.puk);
+  }
+  return false;
+}
+
 }  // namespace ews::config

@@ -148,6 +148,44 @@ TEST(UsersTest, ChangedCodeReplacesTheOldOne) {
   EXPECT_THAT(Validate(*config), IsOk());
 }
 
+TEST(UsersTest, SetPinAndPukReplaceOneCode) {
+  absl::StatusOr<v1::DeviceConfig> config = DefaultConfig(FastOptions());
+  ASSERT_THAT(config, IsOk());
+  EXPECT_TRUE(HasFactoryCodes(*config, v1::ROLE_ADMINISTRATOR));
+
+  ASSERT_THAT(SetPin(*config, v1::ROLE_ADMINISTRATOR, "13579",
+                     security::kMinIterations),
+              IsOk());
+  EXPECT_TRUE(CheckPin(*config, v1::ROLE_ADMINISTRATOR, "13579"));
+  EXPECT_FALSE(CheckPin(*config, v1::ROLE_ADMINISTRATOR, "99999"));
+  // The PUK is still the factory one.
+  EXPECT_TRUE(CheckPuk(*config, v1::ROLE_ADMINISTRATOR, "00000 9999 00000"));
+  EXPECT_TRUE(HasFactoryCodes(*config, v1::ROLE_ADMINISTRATOR));
+
+  ASSERT_THAT(SetPuk(*config, v1::ROLE_ADMINISTRATOR, "98765 4321 01234",
+                     security::kMinIterations),
+              IsOk());
+  EXPECT_TRUE(CheckPuk(*config, v1::ROLE_ADMINISTRATOR, "98765432101234"));
+  EXPECT_FALSE(HasFactoryCodes(*config, v1::ROLE_ADMINISTRATOR));
+  EXPECT_TRUE(HasFactoryCodes(*config, v1::ROLE_USER));
+  EXPECT_THAT(Validate(*config), IsOk());
+}
+
+TEST(UsersTest, SetPinRejectsBadInputAndLeavesTheConfig) {
+  absl::StatusOr<v1::DeviceConfig> config = DefaultConfig(FastOptions());
+  ASSERT_THAT(config, IsOk());
+  const v1::DeviceConfig before = *config;
+  EXPECT_THAT(SetPin(*config, v1::ROLE_USER, "1234", security::kMinIterations),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SetPuk(*config, v1::ROLE_USER, "1234", security::kMinIterations),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(config->SerializeAsString(), before.SerializeAsString());
+  config->mutable_users()->DeleteSubrange(3, 1);  // no ROLE_USER any more
+  EXPECT_THAT(SetPin(*config, v1::ROLE_USER, "12345", security::kMinIterations),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_FALSE(HasFactoryCodes(*config, v1::ROLE_USER));
+}
+
 TEST(UsersTest, UnknownAlgorithmNeverVerifies) {
   absl::StatusOr<v1::DeviceConfig> config = DefaultConfig(FastOptions());
   ASSERT_THAT(config, IsOk());

@@ -1,5 +1,6 @@
 #include "sdk/config/text_json.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -7,6 +8,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "sdk/config/internal/json_syntax.h"
 
 namespace ews::config {
 namespace {
@@ -71,6 +73,15 @@ absl::StatusOr<std::string> ToJson(const v1::DeviceConfig& config) {
 }
 
 absl::StatusOr<v1::DeviceConfig> FromJson(absl::string_view json) {
+  // Strict RFC 8259 first: protobuf 3.21 accepts some non-JSON (trailing
+  // commas) and reports syntax errors without a position.
+  std::optional<internal::JsonSyntaxError> syntax =
+      internal::FindJsonSyntaxError(json);
+  if (syntax.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("JSON: line ", syntax->line,
+                                                   ", column ", syntax->column,
+                                                   ": ", syntax->message));
+  }
   v1::DeviceConfig config;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

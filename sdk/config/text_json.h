@@ -27,9 +27,11 @@ absl::StatusOr<v1::DeviceConfig> FromText(absl::string_view text);
 // Errors: Internal if protobuf cannot print (not expected).
 absl::StatusOr<std::string> ToJson(const v1::DeviceConfig& config);
 
-// Accepts both snake_case and lowerCamelCase names.
-// Errors: InvalidArgument with protobuf's message (which names the field or
-// the offending position) for bad JSON, unknown fields or wrong types.
+// Strict RFC 8259 JSON (no trailing commas, no comments); accepts both
+// snake_case and lowerCamelCase names.
+// Errors: InvalidArgument "JSON: line L, column C: <what>" for a syntax
+// error; "JSON: <protobuf's message>" naming the field path for unknown
+// fields and wrong types, e.g. "JSON: (web.https_port): invalid value ...".
 absl::StatusOr<v1::DeviceConfig> FromJson(absl::string_view json);
 
 }  // namespace ews::config

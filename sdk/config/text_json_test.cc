@@ -93,14 +93,20 @@ TEST(JsonTest, AcceptsCamelCaseNames) {
 
 TEST(JsonTest, ErrorsAreClear) {
   EXPECT_THAT(FromJson("{\"site\": {\"name\": }"),
-              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("JSON")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "JSON: line 1, column 19: expected a value, found '}'"));
+  EXPECT_THAT(FromJson("{\n  \"site\": {\n    \"name\": \"x\",\n  }\n}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "JSON: line 4, column 3: trailing ',' before '}'"));
   EXPECT_THAT(FromJson(R"({"bogus": 1})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "JSON: bogus: Cannot find field."));
   EXPECT_THAT(
       FromJson(R"({"rs485": {"parity": "PARITY_MARK"}})"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("PARITY_MARK")));
   EXPECT_THAT(FromJson(R"({"web": {"https_port": "x"}})"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("(web.https_port)")));
   EXPECT_THAT(FromJson(""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

@@ -46,6 +46,36 @@ absl::StatusOr<v1::User> MakeUser(v1::Role role, absl::string_view pin,
   return user;
 }
 
+namespace {
+
+absl::Status NoUser(v1::Role role) {
+  return absl::NotFoundError(absl::StrCat(
+      "no user has role ",
+      v1::Role_IsValid(role) ? v1::Role_Name(role) : absl::StrCat(role)));
+}
+
+}  // namespace
+
+absl::Status SetPin(v1::DeviceConfig& config, v1::Role role,
+                    absl::string_view pin, uint32_t iterations) {
+  v1::User* user = FindMutableUser(config, role);
+  if (user == nullptr) return NoUser(role);
+  absl::StatusOr<security::CodeHash> hash = security::HashPin(pin, iterations);
+  if (!hash.ok()) return hash.status();
+  *user->mutable_pin() = ToHashedCode(*hash);
+  return absl::OkStatus();
+}
+
+absl::Status SetPuk(v1::DeviceConfig& config, v1::Role role,
+                    absl::string_view puk, uint32_t iterations) {
+  v1::User* user = FindMutableUser(config, role);
+  if (user == nullptr) return NoUser(role);
+  absl::StatusOr<security::CodeHash> hash = security::HashPuk(puk, iterations);
+  if (!hash.ok()) return hash.status();
+  *user->mutable_puk() = ToHashedCode(*hash);
+  return absl::OkStatus();
+}
+
 const v1::User* FindUser(const v1::DeviceConfig& config, v1::Role role) {
   for (const v1::User& user : config.users()) {
     if (user.role() == role) return &user;

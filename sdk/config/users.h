@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "sdk/config/config.pb.h"
@@ -20,6 +21,17 @@ security::CodeHash ToCodeHash(const v1::HashedCode& code);
 absl::StatusOr<v1::User> MakeUser(
     v1::Role role, absl::string_view pin, absl::string_view puk,
     uint32_t iterations = security::kDefaultIterations);
+
+// Replaces the PIN / PUK of the user with `role` by a fresh hash of `pin`
+// (5 digits) / `puk` (14 digits, any spacing). `config` is unchanged on error.
+// Errors: NotFound if no user has `role`; InvalidArgument for a malformed
+// code; as security::HashCode.
+absl::Status SetPin(v1::DeviceConfig& config, v1::Role role,
+                    absl::string_view pin,
+                    uint32_t iterations = security::kDefaultIterations);
+absl::Status SetPuk(v1::DeviceConfig& config, v1::Role role,
+                    absl::string_view puk,
+                    uint32_t iterations = security::kDefaultIterations);
 
 // The user with `role`, or nullptr.
 const v1::User* FindUser(const v1::DeviceConfig& config, v1::Role role);

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -68,7 +67,10 @@ bool IsId(absl::string_view s) {
   return true;
 }
 
+// inet_pton() reads a C string: an embedded NUL ("1.2.3.4\0junk", legal in
+// a protobuf string) must not make the prefix count as the whole.
 bool ParseIpv4(absl::string_view s, uint32_t* out) {
+  if (absl::StrContains(s, '\0')) return false;
   in_addr addr;
   if (inet_pton(AF_INET, std::string(s).c_str(), &addr) != 1) return false;
   if (out != nullptr) *out = ntohl(addr.s_addr);
@@ -76,6 +78,7 @@ bool ParseIpv4(absl::string_view s, uint32_t* out) {
 }
 
 bool IsIpv6(absl::string_view s) {
+  if (absl::StrContains(s, '\0')) return false;
   in6_addr addr;
   return inet_pton(AF_INET6, std::string(s).c_str(), &addr) == 1;
 }
@@ -163,13 +166,20 @@ bool IsAbsolutePath(absl::string_view s) {
 }
 
 bool IsRelativePath(absl::string_view s) {
-  if (s.front() == '/' || HasControlChars(s) || absl::StrContains(s, '\\')) {
+  if ((!s.empty() && s.front() == '/') || HasControlChars(s) ||
+      absl::StrContains(s, '\\')) {
     return false;
   }
   for (absl::string_view part : absl::StrSplit(s, '/')) {
     if (part == "..") return false;
   }
   return true;
+}
+
+bool IsLoopback(absl::string_view host) {
+  uint32_t ip = 0;
+  if (ParseIpv4(host, &ip)) return (ip >> 24) == 127;
+  return host == "localhost" || host == "::1";
 }
 
 std::string MinuteOfWeek(int minute) {
@@ -203,6 +213,7 @@ class Validator {
     CheckUsers();
     CheckStorage();
     CheckReports();
+    CheckNameResolution();
     return std::move(errors_);
   }
 
@@ -412,9 +423,18 @@ class Validator {
       Error("web.http_redirect_port", web.http_redirect_port(),
             " is also web.https_port");
     }
+    uint32_t bind = 0;
     if (!IsIpLiteral(web.bind_address())) {
       Error("web.bind_address", Quote(web.bind_address()),
             " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    } else if (config_.network().has_static_ipv4() &&
+               ParseIpv4(web.bind_address(), &bind) && bind != 0 &&
+               !IsLoopback(web.bind_address()) &&
+               web.bind_address() !=
+                   config_.network().static_ipv4().address()) {
+      Error("web.bind_address", web.bind_address(),
+            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
+            config_.network().static_ipv4().address(), ")");
     }
     bool has_cert = !web.tls_certificate_path().empty();
     bool has_key = !web.tls_private_key_path().empty();
@@ -504,6 +524,13 @@ class Validator {
            [](int v) { return v1::GatewayProtocol_Name(v); });
       Range(at + ".response_timeout_ms", gw.response_timeout_ms(), 20, 10000,
             " ms");
+      bool own_host = IsLoopback(gw.host()) ||
+                      (config_.network().has_static_ipv4() &&
+                       gw.host() == config_.network().static_ipv4().address());
+      if (own_host && gw.port() == config_.modbus_tcp_server().port()) {
+        Error(at + ".host", gw.host(), ":", gw.port(),
+              " is this box's own Modbus TCP server (polling it would loop)");
+      }
       // Two gateway entries for one host:port would double-poll a line.
       if (!gw.host().empty()) {
         std::string endpoint = absl::StrCat(gw.host(), ":", gw.port());
@@ -576,8 +603,17 @@ class Validator {
             Error(at + ".ip_gateway.gateway_id", Quote(gw),
                   " is not the id of any ip_gateways entry");
           }
-          if ((dev.address() < 1 || dev.address() > 247) &&
-              dev.address() != 255) {
+          auto it = gateway_ids_.find(gw);
+          bool modbus_tcp = it == gateway_ids_.end() ||
+                            config_.ip_gateways(it->second).protocol() !=
+                                v1::GATEWAY_PROTOCOL_RTU_OVER_TCP;
+          if (dev.address() == 255 && !modbus_tcp) {
+            Error(at + ".address",
+                  "255 (native Modbus TCP device) is not possible through "
+                  "an RTU-over-TCP gateway; use the slave address 1..247");
+            address_ok = false;
+          } else if ((dev.address() < 1 || dev.address() > 247) &&
+                     dev.address() != 255) {
             Error(at + ".address", dev.address(),
                   " is outside 1..247 (or 255 for a native Modbus TCP "
                   "device)");
@@ -1039,6 +1075,34 @@ class Validator {
       }
       Enum("reports.network_drive.period", drive.period(), v1::Period_IsValid,
            [](int v) { return v1::Period_Name(v); });
+    }
+  }
+
+  // With a static address and no DNS server, host names cannot resolve.
+  void CheckNameResolution() {
+    const v1::Network& net = config_.network();
+    if (!net.has_static_ipv4() || net.dns_servers_size() > 0) return;
+    auto check = [this](const std::string& field, const std::string& host) {
+      if (!host.empty() && IsHost(host) && !IsIpLiteral(host) &&
+          host != "localhost") {
+        Error(field, Quote(host),
+              " is a host name but network.dns_servers is empty (give an IP "
+              "address or a DNS server)");
+      }
+    };
+    for (int i = 0; i < net.ntp_servers_size(); ++i) {
+      check(absl::StrCat("network.ntp_servers[", i, "]"), net.ntp_servers(i));
+    }
+    for (int i = 0; i < config_.ip_gateways_size(); ++i) {
+      check(absl::StrCat("ip_gateways[", i, "].host"),
+            config_.ip_gateways(i).host());
+    }
+    const v1::Reports& reports = config_.reports();
+    if (reports.email().enabled()) {
+      check("reports.email.smtp.host", reports.email().smtp().host());
+    }
+    if (reports.ftp().enabled()) {
+      check("reports.ftp.host", reports.ftp().host());
     }
   }
 

@@ -100,6 +100,12 @@ std::vector<BadCase> BadCases() {
              "192.168.1.300");
        },
        "network.static_ipv4.address", "not an IPv4 address"},
+      {"StaticAddressLeadingZero",
+       [](C& c) {
+         c.mutable_network()->mutable_static_ipv4()->set_address(
+             "192.168.001.100");
+       },
+       "network.static_ipv4.address", "not an IPv4 address"},
       {"StaticAddressLoopback",
        [](C& c) {
          c.mutable_network()->mutable_static_ipv4()->set_address("127.0.0.1");
@@ -131,6 +137,12 @@ std::vector<BadCase> BadCases() {
       {"DnsServerNotIp",
        [](C& c) { c.mutable_network()->set_dns_servers(0, "dns.example"); },
        "network.dns_servers[0]", "not an IPv4 or IPv6 address"},
+      {"DnsServerWithEmbeddedNul",
+       [](C& c) {
+         c.mutable_network()->set_dns_servers(
+             0, std::string("192.168.1.1\0x", 13));
+       },
+       "network.dns_servers[0]", "not an IPv4 or IPv6 address"},
       {"TooManyDnsServers",
        [](C& c) {
          for (int i = 0; i < 3; ++i)
@@ -160,6 +172,11 @@ std::vector<BadCase> BadCases() {
       {"BindAddressNotIp",
        [](C& c) { c.mutable_web()->set_bind_address("localhost"); },
        "web.bind_address", "not an IP address"},
+      {"BindAddressNotOwn",
+       [](C& c) { c.mutable_web()->set_bind_address("10.0.0.5"); },
+       "web.bind_address",
+       "10.0.0.5 is not an address of this box (0.0.0.0, 127.0.0.1 or "
+       "192.168.1.100)"},
       {"CertificateWithoutKey",
        [](C& c) {
          c.mutable_web()->set_tls_certificate_path("/etc/ews/cert.pem");
@@ -245,6 +262,35 @@ std::vector<BadCase> BadCases() {
          gw->set_id("gw2");
        },
        "ip_gateways[1].host", "192.168.1.20:502 is also ip_gateways[0]"},
+      {"GatewayLoopsToOwnServer",
+       [](C& c) { c.mutable_ip_gateways(0)->set_host("192.168.1.100"); },
+       "ip_gateways[0].host",
+       "192.168.1.100:502 is this box's own Modbus TCP server"},
+      {"GatewayLoopsToLoopback",
+       [](C& c) { c.mutable_ip_gateways(0)->set_host("127.0.0.1"); },
+       "ip_gateways[0].host", "own Modbus TCP server (polling it would loop)"},
+      {"NtpNameWithoutDns",
+       [](C& c) {
+         c.mutable_network()->clear_dns_servers();
+         c.mutable_reports()->mutable_email()->mutable_smtp()->set_host(
+             "192.168.1.25");
+       },
+       "network.ntp_servers[0]",
+       "\"pool.ntp.org\" is a host name but network.dns_servers is empty"},
+      {"SmtpNameWithoutDns",
+       [](C& c) {
+         c.mutable_network()->clear_dns_servers();
+         c.mutable_network()->clear_ntp_servers();
+       },
+       "reports.email.smtp.host", "network.dns_servers is empty"},
+      {"GatewayNameWithoutDns",
+       [](C& c) {
+         c.mutable_network()->clear_dns_servers();
+         c.mutable_network()->set_ntp_servers(0, "192.168.1.1");
+         c.mutable_reports()->mutable_email()->set_enabled(false);
+         c.mutable_ip_gateways(0)->set_host("gw1.site.lan");
+       },
+       "ip_gateways[0].host", "\"gw1.site.lan\" is a host name"},
       {"GatewayHostEmpty", [](C& c) { c.mutable_ip_gateways(0)->clear_host(); },
        "ip_gateways[0].host", "must not be empty"},
       {"GatewayProtocolUnspecified",
@@ -276,6 +322,13 @@ std::vector<BadCase> BadCases() {
       {"GatewayUnitIdOutOfRange",
        [](C& c) { c.mutable_modbus_devices(2)->set_address(250); },
        "modbus_devices[2].address", "or 255"},
+      {"UnitId255ThroughRtuOverTcp",
+       [](C& c) {
+         c.mutable_ip_gateways(0)->set_protocol(
+             v1::GATEWAY_PROTOCOL_RTU_OVER_TCP);
+         c.mutable_modbus_devices(2)->set_address(255);
+       },
+       "modbus_devices[2].address", "not possible through an RTU-over-TCP"},
       {"DeviceUnknownGateway",
        [](C& c) {
          c.mutable_modbus_devices(2)->mutable_ip_gateway()->set_gateway_id(
@@ -691,6 +744,20 @@ TEST(ValidateTest, AcceptsValidVariants) {
   std::vector<std::function<void(v1::DeviceConfig&)>> variants = {
       // DHCP instead of a static address.
       [](v1::DeviceConfig& c) { c.mutable_network()->mutable_dhcp(); },
+      // DHCP without DNS servers: the DHCP server provides them.
+      [](v1::DeviceConfig& c) {
+        c.mutable_network()->mutable_dhcp();
+        c.mutable_network()->clear_dns_servers();
+      },
+      // Bound to loopback only (behind a reverse proxy) or to the own address.
+      [](v1::DeviceConfig& c) {
+        c.mutable_web()->set_bind_address("127.0.0.1");
+      },
+      [](v1::DeviceConfig& c) {
+        c.mutable_web()->set_bind_address("192.168.1.100");
+      },
+      // A gateway on the box's address but another port is not a loop.
+      [](v1::DeviceConfig& c) { c.mutable_ip_gateways(0)->set_port(5020); },
       // No default route, no NTP.
       [](v1::DeviceConfig& c) {
         c.mutable_network()->mutable_static_ipv4()->clear_gateway();
