@@ -6,13 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/config/text_json.h"
@@ -22,124 +22,25 @@ namespace ews::config {
 namespace {
 
 // Larger files are not configurations (a full one is a few hundred KiB).
-constexpr off_t kMaxFileBytes = 16 << 20;
+constexpr size_t kMaxFileBytes = 16 << 20;
 
 absl::Status ErrnoError(int error, absl::string_view what,
                         absl::string_view path) {
-  std::string message =
-      absl::StrCat(what, " ", path, ": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
+  return ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now, reporting the error close() may return.
-  int Close() {
-    int result = ::close(fd_);
-    fd_ = -1;
-    return result;
-  }
-
- private:
-  int fd_;
-};
-
+// A file too large to be a configuration is as unusable as a corrupt one.
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError(errno, "cannot open", path);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0)
-    return ErrnoError(errno, "cannot stat", path);
-  if (st.st_size > kMaxFileBytes) {
-    return absl::DataLossError(absl::StrCat(
-        path, " is ", st.st_size, " bytes, too large for a configuration"));
+  absl::StatusOr<std::string> text = ReadFileToString(path, kMaxFileBytes);
+  if (absl::IsResourceExhausted(text.status())) {
+    return absl::DataLossError(text.status().message());
   }
-  std::string content;
-  char buffer[16384];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot read", path);
-    }
-    if (n == 0) break;
-    content.append(buffer, n);
-    if (content.size() > static_cast<size_t>(kMaxFileBytes)) {
-      return absl::DataLossError(absl::StrCat(path, " is too large"));
-    }
-  }
-  return content;
+  return text;
 }
 
 bool Exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-absl::Status FsyncDirectory(const std::string& directory) {
-  Fd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0)
-    return ErrnoError(errno, "cannot open directory", directory);
-  if (::fsync(fd.get()) != 0) {
-    return ErrnoError(errno, "cannot fsync directory", directory);
-  }
-  return absl::OkStatus();
-}
-
-// Writes `content` to `temp` (mode 0600), fsyncs it, renames it over
-// `path` and fsyncs the directory. On error `path` is untouched.
-absl::Status WriteFileAtomically(const std::string& directory,
-                                 const std::string& path,
-                                 const std::string& temp,
-                                 absl::string_view content) {
-  {
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (fd.get() < 0) return ErrnoError(errno, "cannot create", temp);
-    // O_CREAT's mode does not apply to a stray temp file that already
-    // existed.
-    if (::fchmod(fd.get(), 0600) != 0) {
-      return ErrnoError(errno, "cannot chmod", temp);
-    }
-    size_t written = 0;
-    while (written < content.size()) {
-      ssize_t n =
-          ::write(fd.get(), content.data() + written, content.size() - written);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int error = errno;
-        ::unlink(temp.c_str());
-        return ErrnoError(error, "cannot write", temp);
-      }
-      written += n;
-    }
-    if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
-      int error = errno;
-      ::unlink(temp.c_str());
-      return ErrnoError(error, "cannot flush", temp);
-    }
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoError(error, absl::StrCat("cannot rename ", temp, " to"), path);
-  }
-  return FsyncDirectory(directory);
 }
 
 // An exclusive flock() on the directory itself, so that two processes (the
@@ -245,8 +146,7 @@ absl::StatusOr<v1::DeviceConfig> ConfigStore::LoadLocked() {
 
   // A good file and no backup (e.g. installed by hand): make one.
   if (!Exists(last_good_path())) {
-    absl::Status backup = WriteFileAtomically(directory_, last_good_path(),
-                                              last_good_path() + ".tmp", *text);
+    absl::Status backup = WriteFileAtomically(last_good_path(), *text);
     if (!backup.ok()) {
       EWS_LOG(WARNING) << "cannot create " << last_good_path() << ": "
                        << backup;
@@ -297,8 +197,7 @@ absl::StatusOr<v1::DeviceConfig> ConfigStore::FallBackLocked(
       EWS_LOG(ERROR) << aside.status();
     }
   }
-  absl::Status restored =
-      WriteFileAtomically(directory_, config_path(), temp_path(), *text);
+  absl::Status restored = WriteFileAtomically(config_path(), *text);
   if (restored.ok()) {
     EWS_LOG(ERROR) << "restored " << config_path() << " from "
                    << last_good_path();
@@ -324,8 +223,7 @@ absl::Status ConfigStore::Save(const v1::DeviceConfig& config) {
   absl::StatusOr<std::string> current = ReadFile(config_path());
   if (current.ok() && *current != text) {
     if (ParseAndValidate(*current).ok()) {
-      EWS_RETURN_IF_ERROR(WriteFileAtomically(
-          directory_, last_good_path(), last_good_path() + ".tmp", *current));
+      EWS_RETURN_IF_ERROR(WriteFileAtomically(last_good_path(), *current));
     } else {
       EWS_ASSIGN_OR_RETURN(std::string aside, MoveAsideLocked());
       EWS_LOG(WARNING) << "replacing the unusable " << config_path()
@@ -333,12 +231,10 @@ absl::Status ConfigStore::Save(const v1::DeviceConfig& config) {
     }
   }
 
-  EWS_RETURN_IF_ERROR(
-      WriteFileAtomically(directory_, config_path(), temp_path(), text));
+  EWS_RETURN_IF_ERROR(WriteFileAtomically(config_path(), text));
 
   if (!Exists(last_good_path())) {
-    EWS_RETURN_IF_ERROR(WriteFileAtomically(directory_, last_good_path(),
-                                            last_good_path() + ".tmp", text));
+    EWS_RETURN_IF_ERROR(WriteFileAtomically(last_good_path(), text));
   }
   return absl::OkStatus();
 }
