@@ -1,17 +1,10 @@
 #include "sdk/hal/pulse/pulse_count_store.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "sdk/base/log.h"
-#include "sdk/hal/internal/errno_status.h"
+#include "sdk/hal/internal/atomic_file.h"
 
 namespace ews::hal {
 namespace {
@@ -29,13 +22,6 @@ uint32_t Crc32(absl::string_view data) {
   return ~crc;
 }
 
-std::string Directory(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 absl::Status SavePulseCounts(const std::string& path,
@@ -46,63 +32,16 @@ absl::Status SavePulseCounts(const std::string& path,
   }
   absl::StrAppend(&body, "crc32 ", absl::Hex(Crc32(body)), "\n");
 
-  const std::string temporary = path + ".tmp";
-  const int fd =
-      open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return internal::ErrnoToStatus(errno, absl::StrCat("create ", temporary));
-  }
-  size_t done = 0;
-  while (done < body.size()) {
-    const ssize_t n = write(fd, body.data() + done, body.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int error = errno;
-      close(fd);
-      return internal::ErrnoToStatus(error, absl::StrCat("write ", temporary));
-    }
-    done += n;
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    return internal::ErrnoToStatus(errno, absl::StrCat("fsync ", temporary));
-  }
-  if (rename(temporary.c_str(), path.c_str()) != 0) {
-    return internal::ErrnoToStatus(errno, absl::StrCat("rename to ", path));
-  }
-  const int dir = open(Directory(path).c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-  return absl::OkStatus();
+  return internal::WriteFileAtomically(path, body);
 }
 
 absl::StatusOr<std::vector<uint64_t>> LoadPulseCounts(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("no pulse counts at ", path));
-    }
-    return internal::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  absl::StatusOr<std::string> contents = internal::ReadSmallFile(path);
+  if (absl::IsNotFound(contents.status())) {
+    return absl::NotFoundError(absl::StrCat("no pulse counts at ", path));
   }
-  std::string text;
-  char chunk[4096];
-  while (true) {
-    const ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      close(fd);
-      return internal::ErrnoToStatus(error, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    text.append(chunk, n);
-    if (text.size() > (1 << 20)) {
-      close(fd);
-      return absl::DataLossError(absl::StrCat(path, " is implausibly large"));
-    }
-  }
-  close(fd);
+  if (!contents.ok()) return contents.status();
+  const std::string& text = *contents;
   auto corrupt = [&](absl::string_view why) {
     return absl::DataLossError(
         absl::StrCat("pulse counts ", path, " are corrupt: ", why));
