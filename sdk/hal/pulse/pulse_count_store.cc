@@ -1,4 +1,5 @@
 #include "sdk/hal/pulse/pulse_count_store.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
