@@ -232,5 +232,37 @@ TEST(TermiosOverBusTest, ModbusRtuFrameBuiltByLibmodbusCrossesTheBus) {
   modbus_free(master);
 }
 
+// sdk/modbus may hand TermiosSerialPort's fd to libmodbus instead of letting
+// libmodbus open the device: the port keeps its settings and ownership.
+TEST(TermiosOverBusTest, LibmodbusCanDriveTheNativeHandle) {
+  const SerialSettings settings{19200, 8, Parity::kEven, 1};
+  Line line = MakeLine(settings);
+  ASSERT_NE(line.receiver, nullptr);
+  modbus_t* master =
+      modbus_new_rtu(line.bus->endpoint_path(0).c_str(), 19200, 'E', 8, 1);
+  ASSERT_NE(master, nullptr);
+  // No modbus_connect(): libmodbus uses the port's open, configured fd.
+  ASSERT_EQ(modbus_set_socket(master, line.sender->NativeHandle()), 0);
+  ASSERT_EQ(modbus_set_slave(master, 7), 0);
+  modbus_set_response_timeout(master, 2, 0);
+  int result = -1;
+  std::thread poller(
+      [&] { result = modbus_write_register(master, 0x0010, 0x1234); });
+  std::vector<uint8_t> request(64);
+  auto n = line.receiver->ReadFrame(absl::MakeSpan(request), absl::Seconds(5),
+                                    absl::Milliseconds(20));
+  ASSERT_THAT(n, IsOk());
+  request.resize(*n);
+  ASSERT_EQ(request.size(), 8u);
+  EXPECT_THAT(std::vector<uint8_t>(request.begin(), request.begin() + 6),
+              ::testing::ElementsAre(0x07, 0x06, 0x00, 0x10, 0x12, 0x34));
+  // Function 6 echoes the request.
+  ASSERT_THAT(line.receiver->Write(request), IsOk());
+  poller.join();
+  EXPECT_EQ(result, 1) << modbus_strerror(errno);
+  modbus_free(master);  // does not close the fd: the port owns it
+  EXPECT_THAT(line.sender->Write(std::vector<uint8_t>{0x00}), IsOk());
+}
+
 }  // namespace
 }  // namespace ews::lab

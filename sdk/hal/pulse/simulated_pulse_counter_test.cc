@@ -97,7 +97,9 @@ uint64_t RunDevice(SimulatedClock& clock, const std::string& path,
     clock.Advance(absl::Seconds(1));
     EXPECT_THAT(persistence.Poll(), IsOk());
   }
-  if (!power_cut) EXPECT_THAT(persistence.Shutdown(), IsOk());
+  if (!power_cut) {
+    EXPECT_THAT(persistence.Shutdown(), IsOk());
+  }
   const uint64_t count = *counter.Count(0);
   EXPECT_THAT(counter.Stop(), IsOk());
   return count;
