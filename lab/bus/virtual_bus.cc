@@ -365,6 +365,15 @@ void VirtualBus::Run() {
       uint64_t count;
       (void)!read(wake_fd_, &count, sizeof count);
     }
+    // A master that reports an error or hang-up without data would make
+    // ppoll() return at once forever (at real-time priority): stop polling
+    // it. It cannot happen while the bus holds the slaves open.
+    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 &&
+          (fds[i].revents & POLLIN) == 0) {
+        fds[i].fd = -1;
+      }
+    }
     absl::MutexLock lock(&mutex_);
     const absl::Duration now = clock_->MonotonicNow() - epoch_;
     ReadInputs(now);
