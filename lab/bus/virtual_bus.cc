@@ -44,6 +44,33 @@ speed_t Speed(int baud) {
   }
 }
 
+int BaudOf(speed_t speed) {
+  switch (speed) {
+    case B1200:
+      return 1200;
+    case B2400:
+      return 2400;
+    case B4800:
+      return 4800;
+    case B9600:
+      return 9600;
+    case B19200:
+      return 19200;
+    case B38400:
+      return 38400;
+    case B57600:
+      return 57600;
+    case B115200:
+      return 115200;
+    default:
+      return -1;  // some other speed: never matches
+  }
+}
+
+// What a UART at the wrong baud rate makes of a character: garbage (a fixed
+// bijection, so tests can tell it apart).
+uint8_t Garble(uint8_t byte) { return static_cast<uint8_t>(byte * 167 + 13); }
+
 absl::Status Errno(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
@@ -279,7 +306,9 @@ std::vector<CapturedFrame> VirtualBus::CaptureFrames(absl::Duration gap) const {
     frame.end = c.end;
     frame.sent.push_back(c.sent);
     if (!c.dropped) frame.bytes.push_back(c.on_line);
-    if (c.dropped || c.corrupted || c.collision) frame.damaged = true;
+    if (c.dropped || c.corrupted || c.collision || c.speed_mismatch) {
+      frame.damaged = true;
+    }
   }
   for (auto& [from, frame] : open) frames.push_back(std::move(frame));
   std::stable_sort(frames.begin(), frames.end(),
@@ -405,6 +434,8 @@ void VirtualBus::ReadInputs(absl::Duration now) {
     while (true) {
       const ssize_t n = read(ep.master, buffer, sizeof buffer);
       if (n <= 0) break;
+      // The device configured its port before writing: look again.
+      SpeedMatches(static_cast<int>(i), now, /*refresh=*/true);
       for (ssize_t k = 0; k < n; ++k) {
         if (ep.cut_off) {
           CapturedChar c{now, now, static_cast<int>(i), buffer[k], buffer[k]};
@@ -417,6 +448,17 @@ void VirtualBus::ReadInputs(absl::Duration now) {
       }
     }
   }
+}
+
+bool VirtualBus::SpeedMatches(int index, absl::Duration now, bool refresh) {
+  if (!options_.check_speeds) return true;
+  Endpoint& ep = endpoints_[index];
+  if (refresh || now - ep.speed_checked_at >= absl::Milliseconds(20)) {
+    termios t;
+    ep.pty_baud = tcgetattr(ep.slave, &t) == 0 ? BaudOf(cfgetospeed(&t)) : 0;
+    ep.speed_checked_at = now;
+  }
+  return ep.pty_baud == 0 || ep.pty_baud == line_.baud_rate;
 }
 
 absl::Duration VirtualBus::NextEvent() const {
@@ -467,7 +509,12 @@ void VirtualBus::Advance(absl::Duration now,
           if (static_cast<int>(j) == best_index || endpoints_[j].cut_off) {
             continue;
           }
-          out[j].push_back(c.on_line);
+          if (SpeedMatches(static_cast<int>(j), best, /*refresh=*/false)) {
+            out[j].push_back(c.on_line);
+          } else {
+            out[j].push_back(Garble(c.on_line));
+            ++stats_.speed_mismatches;
+          }
         }
       }
       ep.transmitting = false;
@@ -526,6 +573,11 @@ void VirtualBus::StartCharacter(int index, absl::Duration at) {
     c.on_line &= o.sent;
     if (!c.collision) ++stats_.collisions;
     c.collision = true;
+  }
+  if (!SpeedMatches(index, at, /*refresh=*/false)) {
+    c.speed_mismatch = true;
+    c.on_line = Garble(c.on_line);
+    ++stats_.speed_mismatches;
   }
   if (c.dropped) ++stats_.dropped;
   if (c.corrupted) ++stats_.corrupted;
