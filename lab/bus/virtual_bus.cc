@@ -351,13 +351,21 @@ double VirtualBus::Random() {
          static_cast<double>(1ull << 53);
 }
 
-CapturedChar& VirtualBus::CaptureAt(size_t absolute_index) {
+CapturedChar* VirtualBus::CaptureAt(size_t absolute_index) {
   if (absolute_index < capture_base_ ||
       absolute_index - capture_base_ >= capture_.size()) {
-    discarded_ = CapturedChar{};  // the record was trimmed or cleared
-    return discarded_;
+    return nullptr;
   }
-  return capture_[absolute_index - capture_base_];
+  return &capture_[absolute_index - capture_base_];
+}
+
+void VirtualBus::AppendCapture(const CapturedChar& c) {
+  if (capture_.size() >= options_.capture_limit) {
+    const size_t half = capture_.size() / 2;
+    capture_.erase(capture_.begin(), capture_.begin() + half);
+    capture_base_ += half;
+  }
+  capture_.push_back(c);
 }
 
 void VirtualBus::Run() {
@@ -440,7 +448,7 @@ void VirtualBus::ReadInputs(absl::Duration now) {
         if (ep.cut_off) {
           CapturedChar c{now, now, static_cast<int>(i), buffer[k], buffer[k]};
           c.cut_off = true;
-          capture_.push_back(c);
+          AppendCapture(c);
           ++stats_.cut_off;
         } else {
           ep.pending.push_back({now + ep.latency + global_latency_, buffer[k]});
@@ -503,16 +511,16 @@ void VirtualBus::Advance(absl::Duration now,
     if (best_index < 0 || best > now) break;
     Endpoint& ep = endpoints_[best_index];
     if (best_is_end) {
-      const CapturedChar& c = CaptureAt(ep.current.capture_index);
+      const uint8_t on_line = ep.current.on_line;
       if (!ep.current.dropped) {
         for (size_t j = 0; j < endpoints_.size(); ++j) {
           if (static_cast<int>(j) == best_index || endpoints_[j].cut_off) {
             continue;
           }
           if (SpeedMatches(static_cast<int>(j), best, /*refresh=*/false)) {
-            out[j].push_back(c.on_line);
+            out[j].push_back(on_line);
           } else {
-            out[j].push_back(Garble(c.on_line));
+            out[j].push_back(Garble(on_line));
             ++stats_.speed_mismatches;
           }
         }
@@ -566,11 +574,13 @@ void VirtualBus::StartCharacter(int index, absl::Duration at) {
         other.current.end <= at) {
       continue;
     }
-    CapturedChar& o = CaptureAt(other.current.capture_index);
-    if (!o.collision) ++stats_.collisions;
-    o.collision = true;
-    o.on_line &= byte;
-    c.on_line &= o.sent;
+    other.current.on_line &= byte;
+    if (CapturedChar* o = CaptureAt(other.current.capture_index)) {
+      if (!o->collision) ++stats_.collisions;
+      o->collision = true;
+      o->on_line = other.current.on_line;
+    }
+    c.on_line &= other.current.sent;
     if (!c.collision) ++stats_.collisions;
     c.collision = true;
   }
@@ -582,13 +592,13 @@ void VirtualBus::StartCharacter(int index, absl::Duration at) {
   if (c.dropped) ++stats_.dropped;
   if (c.corrupted) ++stats_.corrupted;
   ++stats_.characters;
-  if (capture_.size() >= options_.capture_limit) {
-    const size_t half = capture_.size() / 2;
-    capture_.erase(capture_.begin(), capture_.begin() + half);
-    capture_base_ += half;
-  }
-  capture_.push_back(c);
-  ep.current = {capture_base_ + capture_.size() - 1, c.start, c.end, c.dropped};
+  AppendCapture(c);
+  ep.current = {capture_base_ + capture_.size() - 1,
+                c.start,
+                c.end,
+                c.sent,
+                c.on_line,
+                c.dropped};
   ep.transmitting = true;
 }
 

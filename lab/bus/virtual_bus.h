@@ -152,6 +152,8 @@ class VirtualBus {
     size_t capture_index;  // in capture_ (absolute, see capture_base_)
     absl::Duration start;
     absl::Duration end;
+    uint8_t sent;
+    uint8_t on_line;  // kept here too: the capture may be cleared meanwhile
     bool dropped;
   };
   struct Endpoint {
@@ -191,7 +193,11 @@ class VirtualBus {
   // every 20 ms, or now if `refresh`).
   bool SpeedMatches(int index, absl::Duration now, bool refresh)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  CapturedChar& CaptureAt(size_t absolute_index)
+  // The record of an in-flight character, or null if it was trimmed or
+  // cleared from the capture.
+  CapturedChar* CaptureAt(size_t absolute_index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void AppendCapture(const CapturedChar& c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   double Random() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status CheckEndpoint(int endpoint, bool allow_any) const;
@@ -215,7 +221,6 @@ class VirtualBus {
   std::vector<CapturedChar> capture_ ABSL_GUARDED_BY(mutex_);
   size_t capture_base_ ABSL_GUARDED_BY(mutex_) = 0;  // absolute index of [0]
   BusStats stats_ ABSL_GUARDED_BY(mutex_);
-  CapturedChar discarded_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::lab

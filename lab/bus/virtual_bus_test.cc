@@ -224,6 +224,17 @@ TEST_F(VirtualBusTest, ADeviceAtTheWrongBaudRateHearsAndSendsGarbage) {
   EXPECT_EQ(Receive(0, frame.size()), frame);
 }
 
+TEST_F(VirtualBusTest, ClearingTheCaptureMidFrameDoesNotTouchTheTraffic) {
+  StartBus(2);
+  std::vector<uint8_t> frame(50);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = 0x80 | i;
+  ASSERT_THAT(ports_[0]->Write(frame), IsOk());
+  ASSERT_TRUE(bus_->WaitForCapture(5, kWait));
+  bus_->ClearCapture();
+  EXPECT_EQ(Receive(1, frame.size()), frame);
+  EXPECT_LT(bus_->Capture().size(), frame.size());
+}
+
 TEST(VirtualBusOptionsTest, RejectsBadOptionsAndMakesLinks) {
   BusOptions options;
   options.endpoints = 0;
