@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "sdk/hal/internal/errno_status.h"
+#include "sdk/base/files.h"
 
 namespace ews::hal {
 namespace {
@@ -17,27 +17,24 @@ namespace {
 absl::Status WriteAttribute(const std::string& path, absl::string_view value) {
   // O_TRUNC: ignored by sysfs, needed on the fake trees of the tests.
   const int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0)
-    return internal::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
   const ssize_t n = write(fd, value.data(), value.size());
   const int error = errno;
   close(fd);
   if (n != static_cast<ssize_t>(value.size())) {
-    return internal::ErrnoToStatus(n < 0 ? error : EIO,
-                                   absl::StrCat("write ", path));
+    return ErrnoToStatus(n < 0 ? error : EIO, absl::StrCat("write ", path));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> ReadIntAttribute(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return internal::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
   char buffer[32];
   const ssize_t n = read(fd, buffer, sizeof buffer - 1);
   const int error = errno;
   close(fd);
-  if (n < 0) return internal::ErrnoToStatus(error, absl::StrCat("read ", path));
+  if (n < 0) return ErrnoToStatus(error, absl::StrCat("read ", path));
   int value = 0;
   if (!absl::SimpleAtoi(
           absl::StripAsciiWhitespace(absl::string_view(buffer, n)), &value) ||
@@ -74,8 +71,8 @@ absl::StatusOr<std::unique_ptr<SysfsLeds>> SysfsLeds::Open(
       }
     }
     if (access(leds->Path(led, "brightness").c_str(), W_OK) != 0) {
-      return internal::ErrnoToStatus(
-          errno, absl::StrCat("LED ", LedName(led), " brightness"));
+      return ErrnoToStatus(errno,
+                           absl::StrCat("LED ", LedName(led), " brightness"));
     }
   }
   return leds;

@@ -8,8 +8,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
-#include "sdk/hal/internal/errno_status.h"
 
 namespace ews::hal {
 namespace internal {
@@ -105,8 +105,8 @@ absl::Status GpiodPulseCounter::DoStart(
     absl::Span<const PulseChannelConfig> channels) {
   chip_ = gpiod_chip_open(options_.chip_path.c_str());
   if (chip_ == nullptr) {
-    return internal::ErrnoToStatus(
-        errno, absl::StrCat("open GPIO chip ", options_.chip_path));
+    return ErrnoToStatus(errno,
+                         absl::StrCat("open GPIO chip ", options_.chip_path));
   }
   std::vector<int> fds;
   for (const PulseChannelConfig& channel : channels) {
@@ -114,9 +114,9 @@ absl::Status GpiodPulseCounter::DoStart(
     if (line == nullptr) {
       const int error = errno;
       Release();
-      return absl::NotFoundError(absl::StrCat(
-          "GPIO line ", channel.line, " on ", options_.chip_path, ": ",
-          internal::ErrnoToStatus(error, "get line").message()));
+      return absl::NotFoundError(
+          absl::StrCat("GPIO line ", channel.line, " on ", options_.chip_path,
+                       ": ", ErrnoToStatus(error, "get line").message()));
     }
     const int flags =
         options_.bias_pull_up ? GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP : 0;
@@ -124,7 +124,7 @@ absl::Status GpiodPulseCounter::DoStart(
             line, options_.consumer.c_str(), flags) != 0) {
       const int error = errno;
       Release();
-      return internal::ErrnoToStatus(
+      return ErrnoToStatus(
           error, absl::StrCat("request GPIO line ", channel.line, " on ",
                               options_.chip_path));
     }

@@ -4,8 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
-#include "sdk/hal/internal/atomic_file.h"
 
 namespace ews::hal {
 namespace {
@@ -33,11 +33,11 @@ absl::Status SavePulseCounts(const std::string& path,
   }
   absl::StrAppend(&body, "crc32 ", absl::Hex(Crc32(body)), "\n");
 
-  return internal::WriteFileAtomically(path, body);
+  return WriteFileAtomically(path, body);
 }
 
 absl::StatusOr<std::vector<uint64_t>> LoadPulseCounts(const std::string& path) {
-  absl::StatusOr<std::string> contents = internal::ReadSmallFile(path);
+  absl::StatusOr<std::string> contents = ReadFileToString(path, 1 << 20);
   if (absl::IsNotFound(contents.status())) {
     return absl::NotFoundError(absl::StrCat("no pulse counts at ", path));
   }

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "sdk/hal/internal/errno_status.h"
+#include "sdk/base/files.h"
 
 // Older kernel headers lack the RTC_VL_* flag names.
 #ifndef RTC_VL_DATA_INVALID
@@ -87,7 +87,7 @@ absl::StatusOr<std::unique_ptr<LinuxRtc>> LinuxRtc::Open(
     const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return internal::ErrnoToStatus(errno, absl::StrCat("open RTC ", path));
+    return ErrnoToStatus(errno, absl::StrCat("open RTC ", path));
   }
   // Probe: a device that does not know RTC_RD_TIME is not an RTC (EINVAL
   // here is an RTC without a valid time, which is fine to open).
@@ -119,7 +119,7 @@ absl::StatusOr<absl::Time> LinuxRtc::DoRead() {
 absl::Status LinuxRtc::DoSet(absl::Time time) {
   rtc_time tm = internal::ToRtcTime(time);
   if (ioctl(fd_, RTC_SET_TIME, &tm) != 0) {
-    return internal::ErrnoToStatus(errno, absl::StrCat("set RTC ", path_));
+    return ErrnoToStatus(errno, absl::StrCat("set RTC ", path_));
   }
   return absl::OkStatus();
 }
@@ -135,7 +135,7 @@ absl::StatusOr<RtcBattery> LinuxRtc::DoBattery() {
 absl::Status SetLinuxSystemTime(absl::Time time) {
   const timespec ts = absl::ToTimespec(time);
   if (clock_settime(CLOCK_REALTIME, &ts) != 0) {
-    return internal::ErrnoToStatus(errno, "set the system clock");
+    return ErrnoToStatus(errno, "set the system clock");
   }
   return absl::OkStatus();
 }

@@ -6,8 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
-#include "sdk/hal/internal/atomic_file.h"
 
 namespace ews::hal {
 namespace {
@@ -25,7 +25,7 @@ absl::StatusOr<std::unique_ptr<SimulatedRtc>> SimulatedRtc::PowerOn(
   absl::Status load_status = absl::OkStatus();
   if (!options.state_path.empty()) {
     absl::StatusOr<std::string> text =
-        internal::ReadSmallFile(options.state_path);
+        ReadFileToString(options.state_path, 1 << 20);
     if (text.ok()) {
       // "valid battery_dead battery_low drift_ppm anchor_rtc_ns
       // anchor_world_ns"
@@ -82,7 +82,7 @@ absl::Time SimulatedRtc::NowLocked() const {
 
 absl::Status SimulatedRtc::SaveLocked() const {
   if (options_.state_path.empty()) return absl::OkStatus();
-  return internal::WriteFileAtomically(
+  return WriteFileAtomically(
       options_.state_path,
       absl::StrCat(kMagic, "\n", state_.valid ? 1 : 0, " ",
                    state_.battery_dead ? 1 : 0, " ", state_.battery_low ? 1 : 0,

@@ -13,13 +13,11 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/base/files.h"
 #include "sdk/base/log.h"
-#include "sdk/hal/internal/errno_status.h"
 
 namespace ews::hal {
 namespace {
-
-using internal::ErrnoToStatus;
 
 // The kernel's ENOIOCTLCMD (515) can leak to user space from some drivers.
 constexpr int kErrnoNoIoctlCmd = 515;
