@@ -1,0 +1,106 @@
+// Internals of Store shared by store.cc and csv_export.cc.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sdk/base/clock.h"
+#include "sdk/storage/internal/db.h"
+#include "sdk/storage/internal/record.h"
+#include "sdk/storage/store.h"
+
+namespace ews::storage {
+
+// A copy of what a reader needs to know about a series.
+struct SeriesInfo {
+  SeriesId id = 0;
+  SeriesSpec spec;
+  internal::CounterRules rules;
+};
+
+struct SeriesState {
+  SeriesInfo info;
+  int64_t consolidated_until_ms = 0;  // staged samples are all at/after this
+  bool has_prev = false;              // last consolidated sample
+  internal::Sample prev{0, 0};
+  bool has_last = false;  // last accepted sample (pending or staged)
+  int64_t last_t_ms = 0;
+  int64_t next_seq = 0;
+  std::vector<internal::Sample> pending;
+};
+
+class Store::Impl {
+ public:
+  StoreOptions options;
+  Clock* clock = nullptr;
+  absl::TimeZone tz;
+
+  mutable absl::Mutex mu;
+  std::unique_ptr<internal::Db> write_db ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<SeriesId, std::unique_ptr<SeriesState>> series
+      ABSL_GUARDED_BY(mu);
+  std::map<std::pair<std::string, std::string>, SeriesId> by_name
+      ABSL_GUARDED_BY(mu);
+  std::vector<SeriesState*> dirty ABSL_GUARDED_BY(mu);
+  int64_t pending_total ABSL_GUARDED_BY(mu) = 0;
+  int64_t last_prune_s ABSL_GUARDED_BY(mu) = INT64_MIN;
+  // Measured bytes per stored record (with row overhead) of non-counter
+  // series per tier; 0 = not measured yet.
+  double measured_bytes_per_record[kTierCount] ABSL_GUARDED_BY(mu) = {};
+
+  mutable absl::Mutex read_mu;
+  std::unique_ptr<internal::Db> read_db ABSL_GUARDED_BY(read_mu);
+
+  absl::Mutex bg_mu;
+  bool bg_stop ABSL_GUARDED_BY(bg_mu) = false;
+  std::thread bg_thread;
+
+  absl::StatusOr<SeriesInfo> Info(SeriesId id) const;
+  absl::StatusOr<std::vector<SeriesInfo>> DeviceSeries(
+      absl::string_view device_id) const;
+  TierRetention RetentionFor(SeriesKind kind) const;
+  TierRetention BudgetRetentionLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+};
+
+namespace internal {
+
+extern const char* const kTierTable[kTierCount];
+
+std::string EncodeChunk(const std::vector<Sample>& samples);
+absl::StatusOr<std::vector<Sample>> DecodeChunk(absl::string_view data);
+
+// Minute records from raw samples (in time order), continuing a counter from
+// `prev` when `has_prev`.
+std::vector<Record> BuildMinutes(const SeriesInfo& info, bool has_prev,
+                                 const Sample& prev,
+                                 const std::vector<Sample>& samples);
+
+// Records of `tier` in [from_s, to_s) built from the acknowledged but not yet
+// consolidated samples of a series, read from `db` (inside a read
+// transaction).
+absl::StatusOr<std::vector<Record>> ReadLiveRecords(Db& db,
+                                                    const SeriesInfo& info,
+                                                    Tier tier, int64_t from_s,
+                                                    int64_t to_s,
+                                                    const absl::TimeZone& tz);
+
+// Merges live records into stored ones (both sorted by start).
+std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
+                                 const std::vector<Record>& live);
+
+Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
+              const absl::TimeZone& tz);
+
+}  // namespace internal
+}  // namespace ews::storage
