@@ -677,6 +677,16 @@ absl::Status Store::Append(SeriesId id, absl::Time t, double value) {
   return flush ? Flush() : absl::OkStatus();
 }
 
+absl::StatusOr<absl::Time> Store::LastSampleTime(SeriesId id) const {
+  absl::MutexLock lock(&impl_->mu);
+  auto it = impl_->series.find(id);
+  if (it == impl_->series.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown series id ", id));
+  }
+  return it->second->has_last ? absl::FromUnixMillis(it->second->last_t_ms)
+                              : absl::InfinitePast();
+}
+
 int64_t Store::pending_samples() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->pending_total;

@@ -160,6 +160,10 @@ class Store {
   absl::Status Flush();
   int64_t pending_samples() const;
 
+  // Time of the series' latest accepted sample (InfinitePast when none), so
+  // that a restarted writer knows where to resume. NotFound when unknown.
+  absl::StatusOr<absl::Time> LastSampleTime(SeriesId id) const;
+
   // Rolls every finished hour (wall clock minus late_grace) into the tiers,
   // updating the open day/month/year records, and prunes what retention says
   // must go (at most once per wall-clock hour, or when `force_prune`).
