@@ -28,8 +28,8 @@ using internal::Statement;
 class SeriesCursor {
  public:
   static absl::StatusOr<std::unique_ptr<SeriesCursor>> Create(
-      Db& db, const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s,
-      const absl::TimeZone& tz) {
+      Db& db, const SeriesInfo& info, const LiveState& live, Tier tier,
+      int64_t from_s, int64_t to_s, const absl::TimeZone& tz) {
     auto cursor = std::unique_ptr<SeriesCursor>(new SeriesCursor());
     cursor->info_ = info;
     cursor->first_slot_ = internal::SlotStart(tier, from_s, tz);
@@ -43,8 +43,9 @@ class SeriesCursor {
     cursor->select_->Bind(1, info.id)
         .Bind(2, internal::BlockStart(tier, from_s, tz))
         .Bind(3, to_s);
-    EWS_ASSIGN_OR_RETURN(cursor->live_, internal::ReadLiveRecords(
-                                            db, info, tier, from_s, to_s, tz));
+    EWS_ASSIGN_OR_RETURN(
+        cursor->live_,
+        internal::LiveRecords(info, live, tier, from_s, to_s, tz));
     EWS_RETURN_IF_ERROR(cursor->Advance());
     return cursor;
   }
@@ -196,13 +197,17 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
   // A connection of its own: a long export never holds up queries or ingest.
   EWS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
                        Db::Open(impl_->options.path, Db::Mode::kReadOnly));
-  EWS_RETURN_IF_ERROR(db->Exec("BEGIN"));
+  std::vector<SeriesId> ids;
+  for (const SeriesInfo& info : series) ids.push_back(info.id);
+  EWS_ASSIGN_OR_RETURN(std::vector<LiveState> live,
+                       impl_->BeginSnapshot(*db, ids));
   std::vector<std::unique_ptr<SeriesCursor>> cursors;
   bool any_counter = false;
-  for (const SeriesInfo& info : series) {
-    EWS_ASSIGN_OR_RETURN(
-        auto cursor,
-        SeriesCursor::Create(*db, info, request.tier, from_s, to_s, tz));
+  for (size_t i = 0; i < series.size(); ++i) {
+    const SeriesInfo& info = series[i];
+    EWS_ASSIGN_OR_RETURN(auto cursor,
+                         SeriesCursor::Create(*db, info, live[i], request.tier,
+                                              from_s, to_s, tz));
     cursors.push_back(std::move(cursor));
     any_counter |= internal::IsCounter(info.spec.kind);
   }

@@ -161,38 +161,57 @@ std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
   return out;
 }
 
-absl::StatusOr<std::vector<Record>> ReadLiveRecords(Db& db,
-                                                    const SeriesInfo& info,
-                                                    Tier tier, int64_t from_s,
-                                                    int64_t to_s,
-                                                    const absl::TimeZone& tz) {
+std::string EncodeBatch(
+    const std::vector<std::pair<SeriesId, std::string>>& chunks) {
+  std::string out;
+  PutVarint(&out, chunks.size());
+  for (const auto& [id, chunk] : chunks) {
+    PutVarint(&out, static_cast<uint64_t>(id));
+    PutVarint(&out, chunk.size());
+    out += chunk;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> DecodeBatch(
+    absl::string_view data) {
+  std::vector<std::pair<SeriesId, std::string>> out;
+  Reader reader(data);
+  uint64_t n;
+  if (!reader.ReadVarint(&n) || n > data.size()) {
+    return absl::DataLossError("staging batch: bad header");
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t id, size;
+    absl::string_view chunk;
+    if (!reader.ReadVarint(&id) || !reader.ReadVarint(&size) ||
+        !reader.ReadBytes(size, &chunk)) {
+      return absl::DataLossError("staging batch: truncated");
+    }
+    out.emplace_back(static_cast<SeriesId>(id), std::string(chunk));
+  }
+  if (!reader.done())
+    return absl::DataLossError("staging batch: trailing bytes");
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> LiveRecords(const SeriesInfo& info,
+                                                const LiveState& live,
+                                                Tier tier, int64_t from_s,
+                                                int64_t to_s,
+                                                const absl::TimeZone& tz) {
   std::vector<Record> out;
-  EWS_ASSIGN_OR_RETURN(
-      auto state,
-      db.Prepare("SELECT consolidated_until_ms, prev_t_ms, prev_raw "
-                 "FROM series WHERE id = ?"));
-  state->Bind(1, info.id);
-  EWS_ASSIGN_OR_RETURN(bool found, state->Step());
-  if (!found) return out;
-  const int64_t until_ms = state->ColumnInt(0);
-  const bool has_prev = !state->ColumnIsNull(1);
-  const Sample prev{state->ColumnInt(1), state->ColumnInt(2)};
-  // Live samples are all at or after `until_ms`: nothing to do when the
-  // requested period ends before the slot that contains it.
-  if (to_s <= SlotStart(tier, FloorDiv(until_ms, 1000), tz)) return out;
-  EWS_ASSIGN_OR_RETURN(
-      auto chunks,
-      db.Prepare("SELECT data FROM staging WHERE series_id = ? ORDER BY seq"));
-  chunks->Bind(1, info.id);
   std::vector<Sample> samples;
-  for (;;) {
-    EWS_ASSIGN_OR_RETURN(bool row, chunks->Step());
-    if (!row) break;
-    EWS_ASSIGN_OR_RETURN(std::vector<Sample> part,
-                         DecodeChunk(chunks->ColumnBlob(0)));
+  for (const std::string& chunk : live.chunks) {
+    EWS_ASSIGN_OR_RETURN(std::vector<Sample> part, DecodeChunk(chunk));
     samples.insert(samples.end(), part.begin(), part.end());
   }
   if (samples.empty()) return out;
+  if (to_s <= SlotStart(tier, FloorDiv(samples.front().t_ms, 1000), tz)) {
+    return out;
+  }
+  const bool has_prev = live.has_prev;
+  const Sample prev = live.prev;
   std::vector<Record> minutes = BuildMinutes(info, has_prev, prev, samples);
   const int64_t first_slot = SlotStart(tier, from_s, tz);
   std::vector<Record> group;
@@ -282,9 +301,9 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
       "NULL, scale REAL NOT NULL, counter_bits INTEGER NOT NULL, max_rate REAL "
       "NOT NULL, consolidated_until_ms INTEGER NOT NULL, prev_t_ms INTEGER, "
       "prev_raw INTEGER, UNIQUE(device, quantity));"
-      "CREATE TABLE IF NOT EXISTS staging(series_id INTEGER NOT NULL, seq "
-      "INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(series_id, seq)) "
-      "WITHOUT ROWID;"));
+      // One row per Flush(): appends touch the B-tree's last page only.
+      "CREATE TABLE IF NOT EXISTS staging(batch INTEGER PRIMARY KEY, data "
+      "BLOB NOT NULL);"));
   for (const char* table : internal::kTierTable) {
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "CREATE TABLE IF NOT EXISTS ", table,
@@ -340,6 +359,33 @@ absl::StatusOr<SeriesInfo> Store::Impl::Info(SeriesId id) const {
     return absl::NotFoundError(absl::StrCat("unknown series id ", id));
   }
   return it->second->info;
+}
+
+absl::StatusOr<std::vector<LiveState>> Store::Impl::BeginSnapshot(
+    Db& db, const std::vector<SeriesId>& ids) const {
+  absl::MutexLock lock(&mu);
+  EWS_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  // The first read fixes the transaction's snapshot; consolidation commits
+  // and updates the in-memory staged data under `mu`, so both agree.
+  absl::StatusOr<std::string> first =
+      db.QueryText("SELECT value FROM meta LIMIT 1");
+  if (!first.ok()) {
+    db.Exec("ROLLBACK").IgnoreError();
+    return first.status();
+  }
+  std::vector<LiveState> out;
+  out.reserve(ids.size());
+  for (SeriesId id : ids) {
+    LiveState live;
+    auto it = series.find(id);
+    if (it != series.end()) {
+      live.has_prev = it->second->has_prev;
+      live.prev = it->second->prev;
+      live.chunks = it->second->staged;
+    }
+    out.push_back(std::move(live));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<SeriesInfo>> Store::Impl::DeviceSeries(
@@ -493,21 +539,26 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
       impl->by_name[{info.spec.device_id, info.spec.quantity_id}] = info.id;
       impl->series[info.id] = std::move(state);
     }
-    EWS_ASSIGN_OR_RETURN(auto chunks, impl->write_db->Prepare(
-                                          "SELECT series_id, seq, data FROM "
-                                          "staging ORDER BY series_id, seq"));
+    EWS_ASSIGN_OR_RETURN(auto batches,
+                         impl->write_db->Prepare(
+                             "SELECT batch, data FROM staging ORDER BY batch"));
     for (;;) {
-      EWS_ASSIGN_OR_RETURN(bool row, chunks->Step());
+      EWS_ASSIGN_OR_RETURN(bool row, batches->Step());
       if (!row) break;
-      auto it = impl->series.find(chunks->ColumnInt(0));
-      if (it == impl->series.end()) continue;
-      SeriesState& state = *it->second;
-      state.next_seq = chunks->ColumnInt(1) + 1;
-      EWS_ASSIGN_OR_RETURN(std::vector<Sample> samples,
-                           internal::DecodeChunk(chunks->ColumnBlob(2)));
-      if (!samples.empty()) {
+      impl->next_batch = batches->ColumnInt(0) + 1;
+      EWS_ASSIGN_OR_RETURN(auto chunks,
+                           internal::DecodeBatch(batches->ColumnBlob(1)));
+      for (auto& [id, chunk] : chunks) {
+        auto it = impl->series.find(id);
+        if (it == impl->series.end()) continue;
+        SeriesState& state = *it->second;
+        EWS_ASSIGN_OR_RETURN(std::vector<Sample> samples,
+                             internal::DecodeChunk(chunk));
+        if (samples.empty()) continue;
         state.has_last = true;
         state.last_t_ms = samples.back().t_ms;
+        state.staged_count += static_cast<int64_t>(samples.size());
+        state.staged.push_back(std::move(chunk));
       }
     }
   }
@@ -699,24 +750,28 @@ absl::Status FlushLocked(Store::Impl& impl)
   if (impl.dirty.empty()) return absl::OkStatus();
   Db& db = *impl.write_db;
   EWS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  std::vector<std::pair<SeriesId, std::string>> chunks;
+  chunks.reserve(impl.dirty.size());
+  for (SeriesState* state : impl.dirty) {
+    chunks.emplace_back(state->info.id, internal::EncodeChunk(state->pending));
+  }
   absl::Status status = [&]() -> absl::Status {
     EWS_ASSIGN_OR_RETURN(
         auto insert,
-        db.Prepare("INSERT INTO staging(series_id, seq, data) VALUES(?,?,?)"));
-    for (SeriesState* state : impl.dirty) {
-      insert->Bind(1, state->info.id)
-          .Bind(2, state->next_seq)
-          .BindBlob(3, internal::EncodeChunk(state->pending));
-      EWS_RETURN_IF_ERROR(insert->Run());
-    }
+        db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
+    insert->Bind(1, impl.next_batch).BindBlob(2, internal::EncodeBatch(chunks));
+    EWS_RETURN_IF_ERROR(insert->Run());
     return db.Exec("COMMIT");
   }();
   if (!status.ok()) {
     db.Exec("ROLLBACK").IgnoreError();
     return status;
   }
-  for (SeriesState* state : impl.dirty) {
-    ++state->next_seq;
+  ++impl.next_batch;
+  for (size_t i = 0; i < impl.dirty.size(); ++i) {
+    SeriesState* state = impl.dirty[i];
+    state->staged_count += static_cast<int64_t>(state->pending.size());
+    state->staged.push_back(std::move(chunks[i].second));
     state->pending.clear();
   }
   impl.dirty.clear();
@@ -834,7 +889,9 @@ struct SeriesUpdate {
   int64_t until_ms;
   bool has_prev;
   Sample prev;
-  bool restaged;
+  bool restaged;  // `staged` replaces the series' staged chunks
+  std::vector<std::string> staged;
+  int64_t staged_count;
 };
 
 absl::Status MeasureBudgetRecords(Store::Impl& impl)
@@ -905,16 +962,8 @@ absl::Status Store::Consolidate(bool force_prune) {
   Db& db = *impl.write_db;
   EWS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   std::vector<SeriesUpdate> updates;
+  bool restaged_any = false;
   absl::Status status = [&]() -> absl::Status {
-    EWS_ASSIGN_OR_RETURN(
-        auto chunks,
-        db.Prepare(
-            "SELECT data FROM staging WHERE series_id = ? ORDER BY seq"));
-    EWS_ASSIGN_OR_RETURN(auto clear,
-                         db.Prepare("DELETE FROM staging WHERE series_id = ?"));
-    EWS_ASSIGN_OR_RETURN(
-        auto restage,
-        db.Prepare("INSERT INTO staging(series_id, seq, data) VALUES(?,?,?)"));
     EWS_ASSIGN_OR_RETURN(
         auto minute_block,
         db.Prepare("INSERT OR REPLACE INTO tier_minute(series_id, start, n, "
@@ -923,27 +972,23 @@ absl::Status Store::Consolidate(bool force_prune) {
         auto save, db.Prepare("UPDATE series SET consolidated_until_ms = ?, "
                               "prev_t_ms = ?, prev_raw = ? WHERE id = ?"));
     BlockCache cache(db, impl.tz);
+    bool restage = false;
     for (SeriesState* state : todo) {
       const SeriesInfo& info = state->info;
       std::vector<Sample> samples;
-      int chunk_count = 0;
-      chunks->Bind(1, info.id);
-      for (;;) {
-        EWS_ASSIGN_OR_RETURN(bool row, chunks->Step());
-        if (!row) break;
-        ++chunk_count;
+      samples.reserve(state->staged_count);
+      for (const std::string& chunk : state->staged) {
         EWS_ASSIGN_OR_RETURN(std::vector<Sample> part,
-                             internal::DecodeChunk(chunks->ColumnBlob(0)));
+                             internal::DecodeChunk(chunk));
         samples.insert(samples.end(), part.begin(), part.end());
       }
-      chunks->Reset();
       auto split = std::lower_bound(
           samples.begin(), samples.end(), cutoff_ms,
           [](const Sample& s, int64_t t) { return s.t_ms < t; });
       std::vector<Sample> done(samples.begin(), split);
       std::vector<Sample> keep(split, samples.end());
-      SeriesUpdate update{state, cutoff_ms, state->has_prev, state->prev,
-                          false};
+      SeriesUpdate update{state, cutoff_ms, state->has_prev, state->prev, false,
+                          {},    0};
       if (!done.empty()) {
         std::vector<Record> minutes =
             internal::BuildMinutes(info, state->has_prev, state->prev, done);
@@ -969,16 +1014,11 @@ absl::Status Store::Consolidate(bool force_prune) {
         update.has_prev = true;
         update.prev = done.back();
       }
-      if (!done.empty() && chunk_count > 0) {
-        clear->Bind(1, info.id);
-        EWS_RETURN_IF_ERROR(clear->Run());
-        if (!keep.empty()) {
-          restage->Bind(1, info.id)
-              .Bind(2, state->next_seq)
-              .BindBlob(3, internal::EncodeChunk(keep));
-          EWS_RETURN_IF_ERROR(restage->Run());
-          update.restaged = true;
-        }
+      if (!done.empty()) {
+        update.restaged = true;
+        if (!keep.empty()) update.staged.push_back(internal::EncodeChunk(keep));
+        update.staged_count = static_cast<int64_t>(keep.size());
+        restage = true;
       }
       save->Bind(1, cutoff_ms);
       if (update.has_prev) {
@@ -992,6 +1032,29 @@ absl::Status Store::Consolidate(bool force_prune) {
     EWS_RETURN_IF_ERROR(cache.RollUp(Tier::kDay));
     EWS_RETURN_IF_ERROR(cache.RollUp(Tier::kMonth));
     EWS_RETURN_IF_ERROR(cache.WriteAll());
+    restaged_any = restage;
+    if (restage) {
+      // Replace the staging table by one batch of what stays live.
+      std::vector<std::pair<SeriesId, std::string>> chunks;
+      absl::flat_hash_map<SeriesState*, const SeriesUpdate*> by_state;
+      for (const SeriesUpdate& u : updates) by_state[u.state] = &u;
+      for (const auto& [id, state] : impl.series) {
+        auto it = by_state.find(state.get());
+        const std::vector<std::string>& staged =
+            it != by_state.end() && it->second->restaged ? it->second->staged
+                                                         : state->staged;
+        for (const std::string& chunk : staged) chunks.emplace_back(id, chunk);
+      }
+      EWS_RETURN_IF_ERROR(db.Exec("DELETE FROM staging"));
+      if (!chunks.empty()) {
+        EWS_ASSIGN_OR_RETURN(
+            auto insert,
+            db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
+        insert->Bind(1, impl.next_batch)
+            .BindBlob(2, internal::EncodeBatch(chunks));
+        EWS_RETURN_IF_ERROR(insert->Run());
+      }
+    }
     if (prune) EWS_RETURN_IF_ERROR(PruneLocked(impl, now_s));
     return db.Exec("COMMIT");
   }();
@@ -1004,8 +1067,12 @@ absl::Status Store::Consolidate(bool force_prune) {
     u.state->consolidated_until_ms = u.until_ms;
     u.state->has_prev = u.has_prev;
     u.state->prev = u.prev;
-    if (u.restaged) ++u.state->next_seq;
+    if (u.restaged) {
+      u.state->staged = u.staged;
+      u.state->staged_count = u.staged_count;
+    }
   }
+  if (restaged_any) ++impl.next_batch;
   return absl::OkStatus();
 }
 
@@ -1024,7 +1091,8 @@ absl::StatusOr<std::vector<Point>> Store::Read(SeriesId id, Tier tier,
   {
     absl::MutexLock lock(&impl_->read_mu);
     Db& db = *impl_->read_db;
-    EWS_RETURN_IF_ERROR(db.Exec("BEGIN"));
+    EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
+                         impl_->BeginSnapshot(db, {id}));
     absl::Status status = [&]() -> absl::Status {
       EWS_ASSIGN_OR_RETURN(
           auto select,
@@ -1046,8 +1114,8 @@ absl::StatusOr<std::vector<Point>> Store::Read(SeriesId id, Tier tier,
           if (r.start >= first_slot && r.start < to_s) stored.push_back(r);
         }
       }
-      EWS_ASSIGN_OR_RETURN(
-          live, internal::ReadLiveRecords(db, info, tier, from_s, to_s, tz));
+      EWS_ASSIGN_OR_RETURN(live, internal::LiveRecords(info, snapshot[0], tier,
+                                                       from_s, to_s, tz));
       return absl::OkStatus();
     }();
     db.Exec("COMMIT").IgnoreError();
@@ -1159,14 +1227,9 @@ absl::StatusOr<StoreStats> Store::Stats() const {
   EWS_ASSIGN_OR_RETURN(int64_t page_size, db.QueryInt("PRAGMA page_size"));
   stats.page_bytes = (pages - free_pages) * page_size;
   {
-    EWS_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT data FROM staging"));
-    for (;;) {
-      EWS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) break;
-      internal::Reader reader(stmt->ColumnBlob(0));
-      uint64_t n = 0;
-      if (reader.ReadVarint(&n))
-        stats.staged_samples += static_cast<int64_t>(n);
+    absl::MutexLock state_lock(&impl_->mu);
+    for (const auto& [id, state] : impl_->series) {
+      stats.staged_samples += state->staged_count;
     }
   }
   bool have_dbstat = db.Exec("SELECT 1 FROM dbstat LIMIT 1").ok();

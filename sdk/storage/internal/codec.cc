@@ -45,6 +45,13 @@ bool Reader::ReadVarint(uint64_t* v) {
   return false;
 }
 
+bool Reader::ReadBytes(size_t n, absl::string_view* bytes) {
+  if (n > data_.size() - pos_) return false;
+  *bytes = data_.substr(pos_, n);
+  pos_ += n;
+  return true;
+}
+
 bool Reader::ReadSigned(int64_t* v) {
   uint64_t u;
   if (!ReadVarint(&u)) return false;

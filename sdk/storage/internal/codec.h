@@ -31,6 +31,8 @@ class Reader {
   explicit Reader(absl::string_view data) : data_(data) {}
   bool ReadVarint(uint64_t* v);
   bool ReadSigned(int64_t* v);
+  // The next `n` bytes, as a view into the input.
+  bool ReadBytes(size_t n, absl::string_view* bytes);
   bool done() const { return pos_ == data_.size(); }
 
  private:

@@ -29,6 +29,13 @@ struct SeriesInfo {
   internal::CounterRules rules;
 };
 
+// Live data of one series captured with a read transaction.
+struct LiveState {
+  bool has_prev = false;
+  internal::Sample prev{0, 0};
+  std::vector<std::string> chunks;
+};
+
 struct SeriesState {
   SeriesInfo info;
   int64_t consolidated_until_ms = 0;  // staged samples are all at/after this
@@ -36,8 +43,11 @@ struct SeriesState {
   internal::Sample prev{0, 0};
   bool has_last = false;  // last accepted sample (pending or staged)
   int64_t last_t_ms = 0;
-  int64_t next_seq = 0;
   std::vector<internal::Sample> pending;
+  // Acknowledged samples not consolidated yet, as encoded chunks (a copy of
+  // what the staging table holds for this series, for live reads).
+  std::vector<std::string> staged;
+  int64_t staged_count = 0;
 };
 
 class Store::Impl {
@@ -54,6 +64,7 @@ class Store::Impl {
       ABSL_GUARDED_BY(mu);
   std::vector<SeriesState*> dirty ABSL_GUARDED_BY(mu);
   int64_t pending_total ABSL_GUARDED_BY(mu) = 0;
+  int64_t next_batch ABSL_GUARDED_BY(mu) = 1;
   int64_t last_prune_s ABSL_GUARDED_BY(mu) = INT64_MIN;
   // Measured bytes per stored record (with row overhead) of non-counter
   // series per tier; 0 = not measured yet.
@@ -67,6 +78,11 @@ class Store::Impl {
   std::thread bg_thread;
 
   absl::StatusOr<SeriesInfo> Info(SeriesId id) const;
+  // Starts a read transaction on `db` and copies the live (staged) state of
+  // `ids` at the same instant, so tiers and live data never overlap or miss
+  // a consolidation.
+  absl::StatusOr<std::vector<LiveState>> BeginSnapshot(
+      internal::Db& db, const std::vector<SeriesId>& ids) const;
   absl::StatusOr<std::vector<SeriesInfo>> DeviceSeries(
       absl::string_view device_id) const;
   TierRetention RetentionFor(SeriesKind kind) const;
@@ -87,13 +103,18 @@ std::vector<Record> BuildMinutes(const SeriesInfo& info, bool has_prev,
                                  const std::vector<Sample>& samples);
 
 // Records of `tier` in [from_s, to_s) built from the acknowledged but not yet
-// consolidated samples of a series, read from `db` (inside a read
-// transaction).
-absl::StatusOr<std::vector<Record>> ReadLiveRecords(Db& db,
-                                                    const SeriesInfo& info,
-                                                    Tier tier, int64_t from_s,
-                                                    int64_t to_s,
-                                                    const absl::TimeZone& tz);
+// consolidated samples of a series.
+absl::StatusOr<std::vector<Record>> LiveRecords(const SeriesInfo& info,
+                                                const LiveState& live,
+                                                Tier tier, int64_t from_s,
+                                                int64_t to_s,
+                                                const absl::TimeZone& tz);
+
+// A staging batch: the chunks of every series written by one Flush().
+std::string EncodeBatch(
+    const std::vector<std::pair<SeriesId, std::string>>& chunks);
+absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> DecodeBatch(
+    absl::string_view data);
 
 // Merges live records into stored ones (both sorted by start).
 std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
