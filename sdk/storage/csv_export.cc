@@ -22,7 +22,6 @@ namespace {
 
 using internal::Db;
 using internal::Record;
-using internal::Statement;
 
 // Walks one series' records of a tier in time order, one block in memory.
 class SeriesCursor {
@@ -32,17 +31,9 @@ class SeriesCursor {
       int64_t from_s, int64_t to_s, const absl::TimeZone& tz) {
     auto cursor = std::unique_ptr<SeriesCursor>(new SeriesCursor());
     cursor->info_ = info;
-    cursor->first_slot_ = internal::SlotStart(tier, from_s, tz);
-    cursor->to_s_ = to_s;
     EWS_ASSIGN_OR_RETURN(
-        cursor->select_,
-        db.Prepare(absl::StrCat("SELECT data FROM ",
-                                internal::kTierTable[static_cast<int>(tier)],
-                                " WHERE series_id = ? AND start >= ? AND start "
-                                "< ? ORDER BY start")));
-    cursor->select_->Bind(1, info.id)
-        .Bind(2, internal::BlockStart(tier, from_s, tz))
-        .Bind(3, to_s);
+        cursor->walker_,
+        internal::BlockWalker::Create(db, info, tier, from_s, to_s, tz));
     EWS_ASSIGN_OR_RETURN(
         cursor->live_,
         internal::LiveRecords(info, live, tier, from_s, to_s, tz));
@@ -77,27 +68,15 @@ class SeriesCursor {
 
   absl::Status FillStored() {
     while (stored_pos_ >= stored_.size() && !stored_done_) {
-      stored_.clear();
       stored_pos_ = 0;
-      EWS_ASSIGN_OR_RETURN(bool row, select_->Step());
-      if (!row) {
-        stored_done_ = true;
-        break;
-      }
-      EWS_ASSIGN_OR_RETURN(
-          std::vector<Record> block,
-          internal::DecodeBlock(info_.spec.kind, select_->ColumnBlob(0)));
-      for (const Record& r : block) {
-        if (r.start >= first_slot_ && r.start < to_s_) stored_.push_back(r);
-      }
+      EWS_ASSIGN_OR_RETURN(bool more, walker_->Next(&stored_));
+      if (!more) stored_done_ = true;
     }
     return absl::OkStatus();
   }
 
   SeriesInfo info_;
-  int64_t first_slot_ = 0;
-  int64_t to_s_ = 0;
-  std::unique_ptr<Statement> select_;
+  std::unique_ptr<internal::BlockWalker> walker_;
   std::vector<Record> stored_;
   size_t stored_pos_ = 0;
   bool stored_done_ = false;

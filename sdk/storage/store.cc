@@ -258,6 +258,62 @@ Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
   return p;
 }
 
+absl::StatusOr<std::unique_ptr<BlockWalker>> BlockWalker::Create(
+    Db& db, const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s,
+    const absl::TimeZone& tz) {
+  auto walker = std::unique_ptr<BlockWalker>(new BlockWalker());
+  walker->kind_ = info.spec.kind;
+  walker->block_tier_ = BlockTier(tier);
+  walker->tz_ = &tz;
+  walker->id_ = info.id;
+  walker->first_slot_ = SlotStart(tier, from_s, tz);
+  walker->to_s_ = to_s;
+  walker->next_block_ = BlockStart(tier, from_s, tz);
+  const int64_t blocks =
+      (to_s - walker->next_block_) / NominalSeconds(walker->block_tier_) + 1;
+  walker->scan_ = blocks > 2000;
+  const std::string table = kTierTable[static_cast<int>(tier)];
+  if (walker->scan_) {
+    EWS_ASSIGN_OR_RETURN(
+        walker->stmt_,
+        db.Prepare(absl::StrCat("SELECT data FROM ", table,
+                                " WHERE start >= ? AND start < ? AND "
+                                "series_id = ? ORDER BY start")));
+    walker->stmt_->Bind(1, walker->next_block_).Bind(2, to_s).Bind(3, info.id);
+  } else {
+    EWS_ASSIGN_OR_RETURN(
+        walker->stmt_,
+        db.Prepare(absl::StrCat("SELECT data FROM ", table,
+                                " WHERE start = ? AND series_id = ?")));
+  }
+  return walker;
+}
+
+absl::StatusOr<bool> BlockWalker::Next(std::vector<Record>* records) {
+  records->clear();
+  for (;;) {
+    absl::string_view data;
+    if (scan_) {
+      EWS_ASSIGN_OR_RETURN(bool row, stmt_->Step());
+      if (!row) return false;
+      data = stmt_->ColumnBlob(0);
+    } else {
+      if (next_block_ >= to_s_) return false;
+      stmt_->Reset();
+      stmt_->Bind(1, next_block_).Bind(2, id_);
+      next_block_ = NextSlot(block_tier_, next_block_, *tz_);
+      EWS_ASSIGN_OR_RETURN(bool row, stmt_->Step());
+      if (!row) continue;
+      data = stmt_->ColumnBlob(0);
+    }
+    EWS_ASSIGN_OR_RETURN(std::vector<Record> block, DecodeBlock(kind_, data));
+    for (const Record& r : block) {
+      if (r.start >= first_slot_ && r.start < to_s_) records->push_back(r);
+    }
+    if (!records->empty()) return true;
+  }
+}
+
 }  // namespace internal
 
 namespace {
@@ -288,6 +344,7 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
   }
   // FULL: a committed transaction survives a power cut, not only a crash.
   EWS_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL"));
+  EWS_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-4096"));  // 4 MiB
   EWS_ASSIGN_OR_RETURN(std::string check, db.QueryText("PRAGMA quick_check"));
   if (check != "ok") {
     return absl::DataLossError(absl::StrCat("quick_check: ", check));
@@ -308,7 +365,7 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "CREATE TABLE IF NOT EXISTS ", table,
         "(series_id INTEGER NOT NULL, start INTEGER NOT NULL, n INTEGER NOT "
-        "NULL, data BLOB NOT NULL, PRIMARY KEY(series_id, start)) WITHOUT "
+        "NULL, data BLOB NOT NULL, PRIMARY KEY(start, series_id)) WITHOUT "
         "ROWID;")));
   }
   EWS_ASSIGN_OR_RETURN(
@@ -353,7 +410,7 @@ absl::StatusOr<std::unique_ptr<Db>> OpenChecked(const std::string& path,
 // ---------------------------------------------------------------- Impl helpers
 
 absl::StatusOr<SeriesInfo> Store::Impl::Info(SeriesId id) const {
-  absl::MutexLock lock(&mu);
+  absl::ReaderMutexLock lock(&registry_mu);
   auto it = series.find(id);
   if (it == series.end()) {
     return absl::NotFoundError(absl::StrCat("unknown series id ", id));
@@ -363,7 +420,8 @@ absl::StatusOr<SeriesInfo> Store::Impl::Info(SeriesId id) const {
 
 absl::StatusOr<std::vector<LiveState>> Store::Impl::BeginSnapshot(
     Db& db, const std::vector<SeriesId>& ids) const {
-  absl::MutexLock lock(&mu);
+  absl::ReaderMutexLock registry_lock(&registry_mu);
+  absl::MutexLock live_lock(&live_mu);
   EWS_RETURN_IF_ERROR(db.Exec("BEGIN"));
   // The first read fixes the transaction's snapshot; consolidation commits
   // and updates the in-memory staged data under `mu`, so both agree.
@@ -390,7 +448,7 @@ absl::StatusOr<std::vector<LiveState>> Store::Impl::BeginSnapshot(
 
 absl::StatusOr<std::vector<SeriesInfo>> Store::Impl::DeviceSeries(
     absl::string_view device_id) const {
-  absl::MutexLock lock(&mu);
+  absl::ReaderMutexLock lock(&registry_mu);
   std::vector<SeriesInfo> out;
   for (const auto& [name, id] : by_name) {
     if (name.first == device_id) out.push_back(series.at(id)->info);
@@ -429,7 +487,7 @@ TierRetention Store::Impl::BudgetRetentionLocked() const {
 
 TierRetention Store::Impl::RetentionFor(SeriesKind kind) const {
   if (internal::IsCounter(kind)) return options.counter_retention;
-  absl::MutexLock lock(&mu);
+  absl::ReaderMutexLock lock(&registry_mu);
   return BudgetRetentionLocked();
 }
 
@@ -643,6 +701,7 @@ absl::StatusOr<SeriesId> Store::RegisterSeries(const SeriesSpec& spec) {
           : 0;
   state->info.rules.gap_threshold_ms =
       absl::ToInt64Milliseconds(impl_->options.gap_threshold);
+  absl::WriterMutexLock registry_lock(&impl_->registry_mu);
   impl_->by_name[{spec.device_id, spec.quantity_id}] = id;
   impl_->series[id] = std::move(state);
   return id;
@@ -650,7 +709,7 @@ absl::StatusOr<SeriesId> Store::RegisterSeries(const SeriesSpec& spec) {
 
 absl::StatusOr<SeriesId> Store::FindSeries(
     absl::string_view device_id, absl::string_view quantity_id) const {
-  absl::MutexLock lock(&impl_->mu);
+  absl::ReaderMutexLock lock(&impl_->registry_mu);
   auto it =
       impl_->by_name.find({std::string(device_id), std::string(quantity_id)});
   if (it == impl_->by_name.end()) {
@@ -666,7 +725,7 @@ absl::StatusOr<SeriesSpec> Store::GetSpec(SeriesId id) const {
 }
 
 std::vector<SeriesSpec> Store::ListSeries() const {
-  absl::MutexLock lock(&impl_->mu);
+  absl::ReaderMutexLock lock(&impl_->registry_mu);
   std::vector<SeriesSpec> out;
   for (const auto& [name, id] : impl_->by_name) {
     out.push_back(impl_->series.at(id)->info.spec);
@@ -768,6 +827,7 @@ absl::Status FlushLocked(Store::Impl& impl)
     return status;
   }
   ++impl.next_batch;
+  absl::MutexLock live_lock(&impl.live_mu);
   for (size_t i = 0; i < impl.dirty.size(); ++i) {
     SeriesState* state = impl.dirty[i];
     state->staged_count += static_cast<int64_t>(state->pending.size());
@@ -808,8 +868,8 @@ class BlockCache {
           auto select,
           db_.Prepare(absl::StrCat("SELECT data FROM ",
                                    internal::kTierTable[static_cast<int>(tier)],
-                                   " WHERE series_id = ? AND start = ?")));
-      select->Bind(1, id).Bind(2, block);
+                                   " WHERE start = ? AND series_id = ?")));
+      select->Bind(1, block).Bind(2, id);
       EWS_ASSIGN_OR_RETURN(bool row, select->Step());
       if (row) {
         EWS_ASSIGN_OR_RETURN(
@@ -894,22 +954,35 @@ struct SeriesUpdate {
   int64_t staged_count;
 };
 
-absl::Status MeasureBudgetRecords(Store::Impl& impl)
+// Measures what a record of a non-counter series costs per tier, on recent
+// blocks only (rows are keyed by start: this reads the table's newest end).
+absl::Status MeasureBudgetRecords(Store::Impl& impl, int64_t now_s)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+  constexpr int64_t kWindowDays[kTierCount] = {2, 30, 366, 5 * 366, 100 * 366};
+  bool any = false;
+  for (const auto& [id, state] : impl.series) {
+    any |= !internal::IsCounter(state->info.spec.kind);
+  }
+  if (!any) return absl::OkStatus();
   for (int k = 0; k < kTierCount; ++k) {
     EWS_ASSIGN_OR_RETURN(
         auto stmt,
         impl.write_db->Prepare(absl::StrCat(
             "SELECT COUNT(*), SUM(n), SUM(length(data)) FROM ",
             internal::kTierTable[k],
-            " WHERE series_id IN (SELECT id FROM series WHERE kind != ",
+            " WHERE start >= ? AND series_id IN (SELECT id FROM series WHERE "
+            "kind != ",
             static_cast<int>(SeriesKind::kCounter), ")")));
+    stmt->Bind(1,
+               internal::BlockStart(static_cast<Tier>(k),
+                                    now_s - kWindowDays[k] * 86400, impl.tz));
     EWS_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) continue;
     const int64_t rows = stmt->ColumnInt(0);
     const int64_t records = stmt->ColumnInt(1);
     const int64_t bytes = stmt->ColumnInt(2);
     if (records >= 1000) {
+      absl::WriterMutexLock registry_lock(&impl.registry_mu);
       impl.measured_bytes_per_record[k] =
           (static_cast<double>(bytes) + kRowOverheadBytes * rows) / records;
     }
@@ -919,20 +992,27 @@ absl::Status MeasureBudgetRecords(Store::Impl& impl)
 
 absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
-  EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl));
+  EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl, now_s));
   const TierRetention budget = impl.BudgetRetentionLocked();
   for (int k = 0; k < kTierCount; ++k) {
     const Tier tier = static_cast<Tier>(k);
-    EWS_ASSIGN_OR_RETURN(auto del, impl.write_db->Prepare(absl::StrCat(
-                                       "DELETE FROM ", internal::kTierTable[k],
-                                       " WHERE series_id = ? AND start < ?")));
-    for (const auto& [id, state] : impl.series) {
-      const absl::Duration keep = internal::IsCounter(state->info.spec.kind)
+    // Counters and the rest have a limit each; rows are keyed by start first,
+    // so each DELETE scans only the old end of the table.
+    for (const bool counters : {true, false}) {
+      const absl::Duration keep = counters
                                       ? impl.options.counter_retention.Get(tier)
                                       : budget.Get(tier);
       if (keep == absl::InfiniteDuration()) continue;
       const int64_t limit = now_s - absl::ToInt64Seconds(keep);
-      del->Bind(1, id).Bind(2, internal::BlockStart(tier, limit, impl.tz));
+      EWS_ASSIGN_OR_RETURN(
+          auto del,
+          impl.write_db->Prepare(absl::StrCat(
+              "DELETE FROM ", internal::kTierTable[k],
+              " WHERE start < ? AND series_id IN (SELECT id FROM series WHERE "
+              "kind ",
+              counters ? "=" : "!=", " ",
+              static_cast<int>(SeriesKind::kCounter), ")")));
+      del->Bind(1, internal::BlockStart(tier, limit, impl.tz));
       EWS_RETURN_IF_ERROR(del->Run());
     }
   }
@@ -1056,22 +1136,28 @@ absl::Status Store::Consolidate(bool force_prune) {
       }
     }
     if (prune) EWS_RETURN_IF_ERROR(PruneLocked(impl, now_s));
-    return db.Exec("COMMIT");
+    // Readers take their snapshot under live_mu: they see either the old
+    // tiers with the old staged samples, or the new ones with the new.
+    impl.live_mu.Lock();
+    absl::Status commit = db.Exec("COMMIT");
+    if (!commit.ok()) impl.live_mu.Unlock();
+    return commit;
   }();
   if (!status.ok()) {
     db.Exec("ROLLBACK").IgnoreError();
     impl.last_prune_s = INT64_MIN;
     return status;
   }
-  for (const SeriesUpdate& u : updates) {
+  for (SeriesUpdate& u : updates) {
     u.state->consolidated_until_ms = u.until_ms;
     u.state->has_prev = u.has_prev;
     u.state->prev = u.prev;
     if (u.restaged) {
-      u.state->staged = u.staged;
+      u.state->staged = std::move(u.staged);
       u.state->staged_count = u.staged_count;
     }
   }
+  impl.live_mu.Unlock();
   if (restaged_any) ++impl.next_batch;
   return absl::OkStatus();
 }
@@ -1094,25 +1180,13 @@ absl::StatusOr<std::vector<Point>> Store::Read(SeriesId id, Tier tier,
     EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
                          impl_->BeginSnapshot(db, {id}));
     absl::Status status = [&]() -> absl::Status {
-      EWS_ASSIGN_OR_RETURN(
-          auto select,
-          db.Prepare(absl::StrCat("SELECT data FROM ",
-                                  internal::kTierTable[static_cast<int>(tier)],
-                                  " WHERE series_id = ? AND start >= ? AND "
-                                  "start < ? ORDER BY start")));
-      select->Bind(1, id)
-          .Bind(2, internal::BlockStart(tier, from_s, tz))
-          .Bind(3, to_s);
-      const int64_t first_slot = internal::SlotStart(tier, from_s, tz);
+      EWS_ASSIGN_OR_RETURN(auto walker, internal::BlockWalker::Create(
+                                            db, info, tier, from_s, to_s, tz));
+      std::vector<Record> block;
       for (;;) {
-        EWS_ASSIGN_OR_RETURN(bool row, select->Step());
-        if (!row) break;
-        EWS_ASSIGN_OR_RETURN(
-            std::vector<Record> block,
-            internal::DecodeBlock(info.spec.kind, select->ColumnBlob(0)));
-        for (const Record& r : block) {
-          if (r.start >= first_slot && r.start < to_s) stored.push_back(r);
-        }
+        EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
+        if (!more) break;
+        stored.insert(stored.end(), block.begin(), block.end());
       }
       EWS_ASSIGN_OR_RETURN(live, internal::LiveRecords(info, snapshot[0], tier,
                                                        from_s, to_s, tz));
@@ -1171,7 +1245,7 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
   std::vector<SeriesInfo> infos;
   TierRetention budget;
   {
-    absl::MutexLock lock(&impl_->mu);
+    absl::ReaderMutexLock lock(&impl_->registry_mu);
     for (const auto& [name, id] : impl_->by_name) {
       infos.push_back(impl_->series.at(id)->info);
     }
@@ -1227,7 +1301,8 @@ absl::StatusOr<StoreStats> Store::Stats() const {
   EWS_ASSIGN_OR_RETURN(int64_t page_size, db.QueryInt("PRAGMA page_size"));
   stats.page_bytes = (pages - free_pages) * page_size;
   {
-    absl::MutexLock state_lock(&impl_->mu);
+    absl::ReaderMutexLock registry_lock(&impl_->registry_mu);
+    absl::MutexLock live_lock(&impl_->live_mu);
     for (const auto& [id, state] : impl_->series) {
       stats.staged_samples += state->staged_count;
     }

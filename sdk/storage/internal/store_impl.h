@@ -56,19 +56,29 @@ class Store::Impl {
   Clock* clock = nullptr;
   absl::TimeZone tz;
 
+  // Locks, in this order: read_mu, mu, registry_mu, live_mu. Readers never
+  // take `mu`, so a long consolidation does not hold up queries.
+  //
+  // mu: the write connection and the writer's state (pending samples,
+  // consolidation progress).
   mutable absl::Mutex mu;
   std::unique_ptr<internal::Db> write_db ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<SeriesId, std::unique_ptr<SeriesState>> series
-      ABSL_GUARDED_BY(mu);
-  std::map<std::pair<std::string, std::string>, SeriesId> by_name
-      ABSL_GUARDED_BY(mu);
+  // registry_mu: the series maps and the measured record sizes; changed with
+  // both `mu` and `registry_mu` held, read with either.
+  mutable absl::Mutex registry_mu;
+  absl::flat_hash_map<SeriesId, std::unique_ptr<SeriesState>> series;
+  std::map<std::pair<std::string, std::string>, SeriesId> by_name;
+  // live_mu: SeriesState::staged/staged_count/has_prev/prev, changed with
+  // both `mu` and `live_mu` held (and, by a consolidation, together with its
+  // COMMIT), read by readers with `live_mu`.
+  mutable absl::Mutex live_mu;
   std::vector<SeriesState*> dirty ABSL_GUARDED_BY(mu);
   int64_t pending_total ABSL_GUARDED_BY(mu) = 0;
   int64_t next_batch ABSL_GUARDED_BY(mu) = 1;
   int64_t last_prune_s ABSL_GUARDED_BY(mu) = INT64_MIN;
   // Measured bytes per stored record (with row overhead) of non-counter
   // series per tier; 0 = not measured yet.
-  double measured_bytes_per_record[kTierCount] ABSL_GUARDED_BY(mu) = {};
+  double measured_bytes_per_record[kTierCount] = {};
 
   mutable absl::Mutex read_mu;
   std::unique_ptr<internal::Db> read_db ABSL_GUARDED_BY(read_mu);
@@ -86,7 +96,8 @@ class Store::Impl {
   absl::StatusOr<std::vector<SeriesInfo>> DeviceSeries(
       absl::string_view device_id) const;
   TierRetention RetentionFor(SeriesKind kind) const;
-  TierRetention BudgetRetentionLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Requires `mu` or `registry_mu`.
+  TierRetention BudgetRetentionLocked() const;
 };
 
 namespace internal {
@@ -122,6 +133,31 @@ std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
 
 Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
               const absl::TimeZone& tz);
+
+// Walks the stored blocks of one series and tier that may hold records in
+// [from_s, to_s), in time order. Tier tables are keyed (start, series_id) so
+// that one consolidation writes neighbouring rows; the walker looks blocks up
+// by key, or scans the period when it spans very many blocks.
+class BlockWalker {
+ public:
+  static absl::StatusOr<std::unique_ptr<BlockWalker>> Create(
+      Db& db, const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s,
+      const absl::TimeZone& tz);
+  // The next block's records within [from_s, to_s); false when done.
+  absl::StatusOr<bool> Next(std::vector<Record>* records);
+
+ private:
+  BlockWalker() = default;
+  SeriesKind kind_ = SeriesKind::kUnspecified;
+  Tier block_tier_ = Tier::kHour;
+  const absl::TimeZone* tz_ = nullptr;
+  int64_t first_slot_ = 0;
+  int64_t to_s_ = 0;
+  bool scan_ = false;
+  int64_t next_block_ = 0;
+  SeriesId id_ = 0;
+  std::unique_ptr<Statement> stmt_;
+};
 
 }  // namespace internal
 }  // namespace ews::storage
