@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/simulated_clock.h"
@@ -555,6 +556,34 @@ TEST_F(StoreTest, BudgetSetsHorizonsAndPruningKeepsToThem) {
     }
     if (h.id == *volts) EXPECT_EQ(h.oldest[0], start);
   }
+}
+
+TEST_F(StoreTest, BackgroundWorkFlushesAndConsolidates) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto id = store->RegisterSeries(Energy());
+  ASSERT_THAT(id, IsOk());
+  const absl::Time start = clock_.WallNow();
+  for (int i = 0; i < 90; ++i) {
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 0.001 * i), IsOk());
+    clock_.Advance(absl::Minutes(1));
+  }
+  clock_.Advance(absl::Hours(1));
+  store->StartBackgroundWork(absl::Milliseconds(5));
+  // Readiness by polling the store's own state, bounded.
+  for (int i = 0; i < 2000 &&
+                  store->pending_samples() + store->Stats()->staged_samples > 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(store->pending_samples(), 0);
+  auto stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->staged_samples, 0);
+  EXPECT_EQ(stats->records[0], 90);
+  auto hours = store->Totals(*id, Tier::kHour, start, clock_.WallNow());
+  ASSERT_THAT(hours, IsOk());
+  EXPECT_THAT(*hours, SizeIs(2));
 }
 
 }  // namespace
