@@ -1164,43 +1164,44 @@ absl::Status Store::Consolidate(bool force_prune) {
 
 // -------------------------------------------------------------------- queries
 
+absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
+    const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const {
+  std::vector<Record> stored;
+  std::vector<Record> live;
+  absl::MutexLock lock(&read_mu);
+  Db& db = *read_db;
+  EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
+                       BeginSnapshot(db, {info.id}));
+  absl::Status status = [&]() -> absl::Status {
+    EWS_ASSIGN_OR_RETURN(auto walker, internal::BlockWalker::Create(
+                                          db, info, tier, from_s, to_s, tz));
+    std::vector<Record> block;
+    for (;;) {
+      EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
+      if (!more) break;
+      stored.insert(stored.end(), block.begin(), block.end());
+    }
+    EWS_ASSIGN_OR_RETURN(
+        live, internal::LiveRecords(info, snapshot[0], tier, from_s, to_s, tz));
+    return absl::OkStatus();
+  }();
+  db.Exec("COMMIT").IgnoreError();
+  EWS_RETURN_IF_ERROR(status);
+  return internal::MergeRecords(info.spec.kind, std::move(stored), live);
+}
+
 absl::StatusOr<std::vector<Point>> Store::Read(SeriesId id, Tier tier,
                                                absl::Time from,
                                                absl::Time to) const {
   if (from > to) return absl::InvalidArgumentError("period: from > to");
   EWS_ASSIGN_OR_RETURN(SeriesInfo info, impl_->Info(id));
-  const int64_t from_s = absl::ToUnixSeconds(from);
-  const int64_t to_s = absl::ToUnixSeconds(to);
-  const absl::TimeZone& tz = impl_->tz;
-  std::vector<Record> stored;
-  std::vector<Record> live;
-  {
-    absl::MutexLock lock(&impl_->read_mu);
-    Db& db = *impl_->read_db;
-    EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
-                         impl_->BeginSnapshot(db, {id}));
-    absl::Status status = [&]() -> absl::Status {
-      EWS_ASSIGN_OR_RETURN(auto walker, internal::BlockWalker::Create(
-                                            db, info, tier, from_s, to_s, tz));
-      std::vector<Record> block;
-      for (;;) {
-        EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
-        if (!more) break;
-        stored.insert(stored.end(), block.begin(), block.end());
-      }
-      EWS_ASSIGN_OR_RETURN(live, internal::LiveRecords(info, snapshot[0], tier,
-                                                       from_s, to_s, tz));
-      return absl::OkStatus();
-    }();
-    db.Exec("COMMIT").IgnoreError();
-    EWS_RETURN_IF_ERROR(status);
-  }
-  std::vector<Record> merged =
-      internal::MergeRecords(info.spec.kind, std::move(stored), live);
+  EWS_ASSIGN_OR_RETURN(std::vector<Record> records,
+                       impl_->ReadRecords(info, tier, absl::ToUnixSeconds(from),
+                                          absl::ToUnixSeconds(to)));
   std::vector<Point> points;
-  points.reserve(merged.size());
-  for (const Record& r : merged) {
-    points.push_back(internal::ToPoint(info.spec, tier, r, tz));
+  points.reserve(records.size());
+  for (const Record& r : records) {
+    points.push_back(internal::ToPoint(info.spec, tier, r, impl_->tz));
   }
   return points;
 }
@@ -1213,19 +1214,62 @@ absl::StatusOr<Chart> Store::QueryChart(SeriesId id, absl::Time from,
   const TierRetention retention = impl_->RetentionFor(info.spec.kind);
   const absl::Time now = impl_->clock->WallNow();
   const double span_s = absl::ToDoubleSeconds(to - from);
-  Tier chosen = Tier::kYear;
-  for (int k = 0; k < kTierCount; ++k) {
-    const Tier tier = static_cast<Tier>(k);
-    if (std::ceil(span_s / internal::NominalSeconds(tier)) > max_points)
-      continue;
-    const absl::Duration keep = retention.Get(tier);
+  struct Resolution {
+    Tier tier;
+    int per_point;
+  };
+  static constexpr Resolution kResolutions[] = {
+      {Tier::kMinute, 1},  {Tier::kMinute, 2},  {Tier::kMinute, 5},
+      {Tier::kMinute, 10}, {Tier::kMinute, 15}, {Tier::kMinute, 30},
+      {Tier::kHour, 1},    {Tier::kHour, 2},    {Tier::kHour, 3},
+      {Tier::kHour, 6},    {Tier::kDay, 1},     {Tier::kMonth, 1},
+      {Tier::kYear, 1},
+  };
+  Resolution chosen = kResolutions[std::size(kResolutions) - 1];
+  for (const Resolution& r : kResolutions) {
+    const double seconds =
+        static_cast<double>(internal::NominalSeconds(r.tier)) * r.per_point;
+    if (std::ceil(span_s / seconds) > max_points) continue;
+    const absl::Duration keep = retention.Get(r.tier);
     if (keep != absl::InfiniteDuration() && from < now - keep) continue;
-    chosen = tier;
+    chosen = r;
     break;
   }
+  const int64_t from_s = absl::ToUnixSeconds(from);
+  const int64_t to_s = absl::ToUnixSeconds(to);
+  EWS_ASSIGN_OR_RETURN(std::vector<Record> records,
+                       impl_->ReadRecords(info, chosen.tier, from_s, to_s));
   Chart chart;
-  chart.tier = chosen;
-  EWS_ASSIGN_OR_RETURN(chart.points, Read(id, chosen, from, to));
+  chart.tier = chosen.tier;
+  chart.intervals_per_point = chosen.per_point;
+  if (chosen.per_point == 1) {
+    for (const Record& r : records) {
+      chart.points.push_back(
+          internal::ToPoint(info.spec, chosen.tier, r, impl_->tz));
+    }
+    return chart;
+  }
+  // Merge runs of records into UTC-aligned buckets of per_point intervals.
+  const int64_t bucket =
+      internal::NominalSeconds(chosen.tier) * chosen.per_point;
+  std::vector<Record> group;
+  int64_t group_start = 0;
+  auto emit = [&] {
+    if (group.empty()) return;
+    Point p = internal::ToPoint(
+        info.spec, chosen.tier,
+        internal::Aggregate(info.spec.kind, group_start, group), impl_->tz);
+    p.end = absl::FromUnixSeconds(group_start + bucket);
+    chart.points.push_back(p);
+    group.clear();
+  };
+  for (const Record& r : records) {
+    const int64_t start = r.start - ((r.start % bucket) + bucket) % bucket;
+    if (!group.empty() && start != group_start) emit();
+    group_start = start;
+    group.push_back(r);
+  }
+  emit();
   return chart;
 }
 

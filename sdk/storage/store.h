@@ -83,7 +83,11 @@ struct SeriesHorizon {
 };
 
 struct Chart {
+  // The tier read, and how many of its intervals each point merges (minute
+  // and hour tiers only: 1, 2, 5, 10, 15 or 30 minutes; 1, 2, 3 or 6
+  // hours, aligned to UTC).
   Tier tier = Tier::kMinute;
+  int intervals_per_point = 1;
   std::vector<Point> points;
 };
 
@@ -179,8 +183,11 @@ class Store {
   absl::StatusOr<std::vector<Point>> Read(SeriesId id, Tier tier,
                                           absl::Time from, absl::Time to) const;
 
-  // A chart series for [from, to) at the finest tier that gives at most
-  // `max_points` intervals and still holds data for `from`.
+  // A chart series for [from, to) at the finest resolution that gives at most
+  // `max_points` points and whose tier still holds data for `from`: minute
+  // data merged into 2/5/10/15/30-minute points, hour data into 2/3/6-hour
+  // points, then days, months, years (24 h → 2-minute points, a week →
+  // 15 minutes, a month → hours, a year → days).
   absl::StatusOr<Chart> QueryChart(SeriesId id, absl::Time from, absl::Time to,
                                    int max_points = 1000) const;
 

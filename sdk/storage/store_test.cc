@@ -485,8 +485,25 @@ TEST_F(StoreTest, ChartPicksTheResolutionThatFits) {
   auto chart = store->QueryChart(*id, now - absl::Hours(12), now);
   ASSERT_THAT(chart, IsOk());
   EXPECT_EQ(chart->tier, Tier::kMinute);
+  EXPECT_EQ(chart->intervals_per_point, 1);
   EXPECT_THAT(chart->points, SizeIs(720));
-  chart = store->QueryChart(*id, start, now);
+  // 24 h: 1440 minutes do not fit in 1000 points; 2-minute points do.
+  chart = store->QueryChart(*id, now - absl::Hours(24), now);
+  ASSERT_THAT(chart, IsOk());
+  EXPECT_EQ(chart->tier, Tier::kMinute);
+  EXPECT_EQ(chart->intervals_per_point, 2);
+  ASSERT_THAT(chart->points, SizeIs(720));
+  const Point& p = chart->points[0];
+  EXPECT_EQ(p.start, now - absl::Hours(24));
+  EXPECT_EQ(p.end - p.start, absl::Minutes(2));
+  EXPECT_EQ(p.samples, 2);
+  EXPECT_NEAR(p.avg, (230 + (1440 % 7) + 230 + (1441 % 7)) / 2.0, 1e-9);
+  chart = store->QueryChart(*id, start, now);  // 2 days: 5-minute points
+  ASSERT_THAT(chart, IsOk());
+  EXPECT_EQ(chart->tier, Tier::kMinute);
+  EXPECT_EQ(chart->intervals_per_point, 5);
+  EXPECT_THAT(chart->points, SizeIs(576));
+  chart = store->QueryChart(*id, start, now, 48);
   ASSERT_THAT(chart, IsOk());
   EXPECT_EQ(chart->tier, Tier::kHour);
   EXPECT_THAT(chart->points, SizeIs(48));

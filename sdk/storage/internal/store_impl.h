@@ -96,6 +96,9 @@ class Store::Impl {
   absl::StatusOr<std::vector<SeriesInfo>> DeviceSeries(
       absl::string_view device_id) const;
   TierRetention RetentionFor(SeriesKind kind) const;
+  // Stored plus live records of one tier in [from_s, to_s).
+  absl::StatusOr<std::vector<internal::Record>> ReadRecords(
+      const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const;
   // Requires `mu` or `registry_mu`.
   TierRetention BudgetRetentionLocked() const;
 };
