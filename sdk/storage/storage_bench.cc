@@ -184,6 +184,7 @@ std::string Duration(absl::Duration d) {
   if (d == absl::InfiniteDuration()) return "forever";
   const double days = absl::ToDoubleHours(d) / 24;
   if (days >= 730) return absl::StrFormat("%.1f years", days / 365.25);
+  if (days < 2) return absl::StrFormat("%.0f hours", days * 24);
   return absl::StrFormat("%.0f days", days);
 }
 

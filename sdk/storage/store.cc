@@ -161,37 +161,62 @@ std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
   return out;
 }
 
+// A batch is stored column by column across its series, so that the
+// timestamps of one poll round (equal or close) cost next to nothing and a
+// commit of a few hundred samples fits in one page:
+//   n, series ids, sample counts, all t_ms (one column), all values (first
+//   of each series plain, then steps within the series).
 std::string EncodeBatch(
     const std::vector<std::pair<SeriesId, std::string>>& chunks) {
-  std::string out;
-  PutVarint(&out, chunks.size());
+  std::vector<int64_t> ids, counts, times, values;
   for (const auto& [id, chunk] : chunks) {
-    PutVarint(&out, static_cast<uint64_t>(id));
-    PutVarint(&out, chunk.size());
-    out += chunk;
+    absl::StatusOr<std::vector<Sample>> samples = DecodeChunk(chunk);
+    if (!samples.ok()) continue;  // chunks are ours: cannot happen
+    ids.push_back(id);
+    counts.push_back(static_cast<int64_t>(samples->size()));
+    for (size_t i = 0; i < samples->size(); ++i) {
+      times.push_back((*samples)[i].t_ms);
+      values.push_back(i == 0 ? (*samples)[i].raw
+                              : (*samples)[i].raw - (*samples)[i - 1].raw);
+    }
   }
+  std::string out;
+  PutVarint(&out, ids.size());
+  EncodeColumn(ids, &out);
+  EncodeColumn(counts, &out);
+  PutVarint(&out, times.size());
+  EncodeColumn(times, &out);
+  EncodeColumn(values, &out);
   return out;
 }
 
 absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> DecodeBatch(
     absl::string_view data) {
-  std::vector<std::pair<SeriesId, std::string>> out;
   Reader reader(data);
-  uint64_t n;
-  if (!reader.ReadVarint(&n) || n > data.size()) {
-    return absl::DataLossError("staging batch: bad header");
+  uint64_t n, total;
+  std::vector<int64_t> ids, counts, times, values;
+  if (!reader.ReadVarint(&n) || n > data.size() ||
+      !DecodeColumn(&reader, n, &ids) || !DecodeColumn(&reader, n, &counts) ||
+      !reader.ReadVarint(&total) || total > (uint64_t{1} << 26) ||
+      !DecodeColumn(&reader, total, &times) ||
+      !DecodeColumn(&reader, total, &values) || !reader.done()) {
+    return absl::DataLossError("staging batch: malformed");
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t id, size;
-    absl::string_view chunk;
-    if (!reader.ReadVarint(&id) || !reader.ReadVarint(&size) ||
-        !reader.ReadBytes(size, &chunk)) {
-      return absl::DataLossError("staging batch: truncated");
+  std::vector<std::pair<SeriesId, std::string>> out;
+  size_t pos = 0;
+  for (size_t k = 0; k < n; ++k) {
+    if (counts[k] < 0 || static_cast<uint64_t>(counts[k]) > total - pos) {
+      return absl::DataLossError("staging batch: bad sample count");
     }
-    out.emplace_back(static_cast<SeriesId>(id), std::string(chunk));
+    std::vector<Sample> samples(counts[k]);
+    for (int64_t i = 0; i < counts[k]; ++i, ++pos) {
+      samples[i].t_ms = times[pos];
+      samples[i].raw = i == 0 ? values[pos] : samples[i - 1].raw + values[pos];
+    }
+    out.emplace_back(ids[k], EncodeChunk(samples));
   }
-  if (!reader.done())
-    return absl::DataLossError("staging batch: trailing bytes");
+  if (pos != total)
+    return absl::DataLossError("staging batch: trailing samples");
   return out;
 }
 
