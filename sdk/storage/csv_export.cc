@@ -170,8 +170,9 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
     }
   }
   const absl::TimeZone& tz = impl_->tz;
-  const int64_t from_s = absl::ToUnixSeconds(request.from);
-  const int64_t to_s = absl::ToUnixSeconds(request.to);
+  int64_t from_s = absl::ToUnixSeconds(request.from);
+  int64_t to_s = absl::ToUnixSeconds(request.to);
+  internal::ClampPeriod(&from_s, &to_s);
 
   // A connection of its own: a long export never holds up queries or ingest.
   EWS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,

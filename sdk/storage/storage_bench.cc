@@ -5,6 +5,7 @@
 //   bazel run -c opt //sdk/storage:storage_bench            (full, ~1-2 min)
 //   bazel run -c opt //sdk/storage:storage_bench -- --quick
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -174,6 +175,12 @@ void PollRound(Store& store, Fleet& fleet, absl::Time t, double minutes) {
   }
 }
 
+long MaxRssKb() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -302,6 +309,33 @@ int Main(int argc, char** argv) {
           Duration(h.retention[2]).c_str(), Duration(h.retention[3]).c_str(),
           Duration(h.retention[4]).c_str());
     }
+    // Minute CSV of every device over the whole period, streamed.
+    const long rss_before = MaxRssKb();
+    size_t bytes = 0, largest = 0;
+    const absl::Time e0 = absl::Now();
+    for (int d = 0; d < devices; ++d) {
+      CsvRequest request;
+      request.device_id = absl::StrCat("meter-", d);
+      request.from = kEpoch;
+      request.to = clock.WallNow();
+      request.tier = Tier::kMinute;
+      Check(store->ExportCsv(request,
+                             [&](absl::string_view data) {
+                               bytes += data.size();
+                               largest = std::max(largest, data.size());
+                               return absl::OkStatus();
+                             }),
+            "export");
+    }
+    std::printf(
+        "CSV export, minute resolution, %d devices x %d quantities x %s: "
+        "%.1f MB in %.2f s (%.0f MB/s), largest chunk %zu B, peak RSS grew "
+        "%ld KiB\n",
+        devices, kMeterQuantityCount,
+        Duration(clock.WallNow() - kEpoch).c_str(), bytes / 1e6,
+        absl::ToDoubleSeconds(absl::Now() - e0),
+        bytes / 1e6 / absl::ToDoubleSeconds(absl::Now() - e0), largest,
+        MaxRssKb() - rss_before);
   }
 
   // ---- B: queries while ingesting for 32 devices.

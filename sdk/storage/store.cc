@@ -283,6 +283,12 @@ Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
   return p;
 }
 
+void ClampPeriod(int64_t* from_s, int64_t* to_s) {
+  constexpr int64_t kLast = 253402300799;  // 9999-12-31T23:59:59Z
+  *from_s = std::clamp<int64_t>(*from_s, 0, kLast);
+  *to_s = std::clamp<int64_t>(*to_s, 0, kLast);
+}
+
 absl::StatusOr<std::unique_ptr<BlockWalker>> BlockWalker::Create(
     Db& db, const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s,
     const absl::TimeZone& tz) {
@@ -296,7 +302,9 @@ absl::StatusOr<std::unique_ptr<BlockWalker>> BlockWalker::Create(
   walker->next_block_ = BlockStart(tier, from_s, tz);
   const int64_t blocks =
       (to_s - walker->next_block_) / NominalSeconds(walker->block_tier_) + 1;
-  walker->scan_ = blocks > 2000;
+  // Point lookups cost a few microseconds each; a scan reads every series'
+  // blocks of the period, so it only pays for absurdly long periods.
+  walker->scan_ = blocks > 200000;
   const std::string table = kTierTable[static_cast<int>(tier)];
   if (walker->scan_) {
     EWS_ASSIGN_OR_RETURN(
@@ -1191,6 +1199,7 @@ absl::Status Store::Consolidate(bool force_prune) {
 
 absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
     const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const {
+  internal::ClampPeriod(&from_s, &to_s);
   std::vector<Record> stored;
   std::vector<Record> live;
   absl::MutexLock lock(&read_mu);
@@ -1323,13 +1332,25 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
   std::vector<SeriesHorizon> out;
   absl::MutexLock lock(&impl_->read_mu);
   Db& db = *impl_->read_db;
-  std::unique_ptr<Statement> oldest[kTierCount];
+  // Oldest block per series and tier: one pass over each table's keys (rows
+  // are keyed by start, so a per-series "ORDER BY start LIMIT 1" could scan
+  // the whole table for a series without data).
+  absl::flat_hash_map<SeriesId, int64_t> oldest_block[kTierCount];
+  std::unique_ptr<Statement> block_at[kTierCount];
   for (int k = 0; k < kTierCount; ++k) {
     EWS_ASSIGN_OR_RETURN(
-        oldest[k],
+        auto scan, db.Prepare(absl::StrCat("SELECT series_id, MIN(start) FROM ",
+                                           internal::kTierTable[k],
+                                           " GROUP BY series_id")));
+    for (;;) {
+      EWS_ASSIGN_OR_RETURN(bool row, scan->Step());
+      if (!row) break;
+      oldest_block[k][scan->ColumnInt(0)] = scan->ColumnInt(1);
+    }
+    EWS_ASSIGN_OR_RETURN(
+        block_at[k],
         db.Prepare(absl::StrCat("SELECT data FROM ", internal::kTierTable[k],
-                                " WHERE series_id = ? ORDER BY "
-                                "start LIMIT 1")));
+                                " WHERE start = ? AND series_id = ?")));
   }
   for (const SeriesInfo& info : infos) {
     SeriesHorizon h;
@@ -1343,15 +1364,16 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
     for (int k = 0; k < kTierCount; ++k) {
       h.retention[k] = retention.Get(static_cast<Tier>(k));
       h.oldest[k] = absl::InfiniteFuture();
-      oldest[k]->Bind(1, info.id);
-      EWS_ASSIGN_OR_RETURN(bool row, oldest[k]->Step());
-      if (row) {
-        EWS_ASSIGN_OR_RETURN(
-            std::vector<Record> block,
-            internal::DecodeBlock(info.spec.kind, oldest[k]->ColumnBlob(0)));
-        if (!block.empty()) h.oldest[k] = absl::FromUnixSeconds(block[0].start);
-      }
-      oldest[k]->Reset();
+      auto it = oldest_block[k].find(info.id);
+      if (it == oldest_block[k].end()) continue;
+      block_at[k]->Reset();
+      block_at[k]->Bind(1, it->second).Bind(2, info.id);
+      EWS_ASSIGN_OR_RETURN(bool row, block_at[k]->Step());
+      if (!row) continue;
+      EWS_ASSIGN_OR_RETURN(
+          std::vector<Record> block,
+          internal::DecodeBlock(info.spec.kind, block_at[k]->ColumnBlob(0)));
+      if (!block.empty()) h.oldest[k] = absl::FromUnixSeconds(block[0].start);
     }
     out.push_back(h);
   }

@@ -137,6 +137,10 @@ std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
 Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
               const absl::TimeZone& tz);
 
+// Clamps a period in unix seconds to 1970..9999 (InfinitePast/Future become
+// the bounds).
+void ClampPeriod(int64_t* from_s, int64_t* to_s);
+
 // Walks the stored blocks of one series and tier that may hold records in
 // [from_s, to_s), in time order. Tier tables are keyed (start, series_id) so
 // that one consolidation writes neighbouring rows; the walker looks blocks up
