@@ -145,6 +145,10 @@ TEST_F(StoreTest, TiersRollUpAndIncludeLiveData) {
   ASSERT_THAT(*days, SizeIs(1));
   EXPECT_EQ((*days)[0].start, start - absl::Hours(1));
   EXPECT_NEAR((*days)[0].delta, 0.005 * (4 * 190 - 1), 1e-9);
+  auto all = store->Totals(*energy, Tier::kDay, absl::InfinitePast(),
+                           absl::InfiniteFuture());
+  ASSERT_THAT(all, IsOk());
+  EXPECT_THAT(*all, SizeIs(1));
   auto years =
       store->Totals(*energy, Tier::kYear, Utc(2025, 1, 1), Utc(2027, 1, 1));
   ASSERT_THAT(years, IsOk());
