@@ -799,6 +799,12 @@ absl::Status Store::Append(SeriesId id, absl::Time t, double value) {
     if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
       return absl::InvalidArgumentError("sample time is infinite");
     }
+    if (t > impl_->clock->WallNow() + impl_->options.max_future) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
+          absl::FormatTime(t), " is in the future (clock: ",
+          absl::FormatTime(impl_->clock->WallNow()), ")"));
+    }
     const int64_t t_ms = absl::ToUnixMillis(t);
     if (state.has_last && t_ms <= state.last_t_ms) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -53,12 +53,15 @@ struct StoreOptions {
   // store derives each tier's horizon from it and the registered series.
   int64_t budget_bytes = int64_t{96} << 20;  // 96 MiB: fits a 256 MiB flash
   // Share of the budget given to each tier (minute, hour, day, month, year).
-  double budget_share[kTierCount] = {0.40, 0.35, 0.20, 0.04, 0.01};
+  double budget_share[kTierCount] = {0.50, 0.38, 0.10, 0.015, 0.005};
   // A counter silent for longer than this is recorded as a gap.
   absl::Duration gap_threshold = absl::Minutes(5);
   // Samples may arrive this late: an hour is consolidated only once the wall
   // clock has passed its end by this much.
   absl::Duration late_grace = absl::Minutes(2);
+  // Samples stamped further ahead of the wall clock than this are refused
+  // (a device or RTC with a wrong clock would otherwise block its series).
+  absl::Duration max_future = absl::Hours(1);
   // Append() flushes by itself once this many samples are pending.
   int64_t max_pending_samples = 100000;
   // A corrupt or unreadable file is renamed to "<path>.corrupt-<time>" and a
@@ -150,9 +153,10 @@ class Store {
   std::vector<SeriesSpec> ListSeries() const;
 
   // Buffers one sample (in the series' unit). Errors: NotFound (unknown
-  // series), InvalidArgument (NaN/infinite, out of the register's range, or
-  // not after the series' previous sample), FailedPrecondition (the sample's
-  // hour is already consolidated: too late). May flush, see Flush().
+  // series), InvalidArgument (NaN/infinite, out of the register's range, not
+  // after the series' previous sample, or more than max_future ahead of the
+  // clock), FailedPrecondition (the sample's hour is already consolidated:
+  // too late). May flush, see Flush().
   absl::Status Append(SeriesId id, absl::Time t, double value);
   absl::Status Append(absl::string_view device_id,
                       absl::string_view quantity_id, absl::Time t,

@@ -342,6 +342,9 @@ TEST_F(StoreTest, BadInputGetsAClearStatusAndChangesNothing) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("finite")));
   EXPECT_THAT(store->Append(*id, t, INFINITY),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      store->Append(*id, t + absl::Hours(2), 230),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("future")));
   EXPECT_THAT(store->Append(*id, t, 1e300),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("range")));
   ASSERT_THAT(store->Append(*id, t, 230), IsOk());
@@ -539,7 +542,7 @@ TEST_F(StoreTest, BudgetSetsHorizonsAndPruningKeepsToThem) {
       EXPECT_EQ(h.Longest(), absl::InfiniteDuration());
     } else {
       volt_minutes = h.retention[0];
-      // 40% of 256 KiB at 2.5 B per minute: about 29 days.
+      // 50% of 256 KiB at 2.5 B per minute: about 36 days.
       EXPECT_GT(volt_minutes, absl::Hours(24 * 20));
       EXPECT_LT(volt_minutes, absl::Hours(24 * 40));
       EXPECT_GT(h.retention[1], volt_minutes);
