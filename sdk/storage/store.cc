@@ -82,7 +82,7 @@ absl::StatusOr<std::vector<Sample>> DecodeChunk(absl::string_view data) {
   Reader reader(data);
   uint64_t n;
   std::vector<int64_t> t, raw;
-  if (!reader.ReadVarint(&n) || n > (1u << 24) ||
+  if (!reader.ReadVarint(&n) || n > (1u << 22) ||
       !DecodeColumn(&reader, n, &t) || !DecodeColumn(&reader, n, &raw) ||
       !reader.done()) {
     return absl::DataLossError("staged samples: malformed chunk");
@@ -195,9 +195,9 @@ absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> DecodeBatch(
   Reader reader(data);
   uint64_t n, total;
   std::vector<int64_t> ids, counts, times, values;
-  if (!reader.ReadVarint(&n) || n > data.size() ||
+  if (!reader.ReadVarint(&n) || n > (1u << 20) ||
       !DecodeColumn(&reader, n, &ids) || !DecodeColumn(&reader, n, &counts) ||
-      !reader.ReadVarint(&total) || total > (uint64_t{1} << 26) ||
+      !reader.ReadVarint(&total) || total > (uint64_t{1} << 22) ||
       !DecodeColumn(&reader, total, &times) ||
       !DecodeColumn(&reader, total, &values) || !reader.done()) {
     return absl::DataLossError("staging batch: malformed");
@@ -352,6 +352,8 @@ absl::StatusOr<bool> BlockWalker::Next(std::vector<Record>* records) {
 namespace {
 
 constexpr int64_t kSchemaVersion = 1;
+// Raw values beyond this (2^52) could not round-trip through a double.
+constexpr int64_t kMaxRaw = int64_t{1} << 52;
 // Bytes a WITHOUT ROWID row costs besides its BLOB (key, header, cell pointer,
 // page slack), for estimates when dbstat is unavailable.
 constexpr double kRowOverheadBytes = 14;
@@ -775,6 +777,51 @@ absl::Status Store::Append(absl::string_view device_id,
   return Append(id, t, value);
 }
 
+namespace {
+
+// Checks the sample's time and buffers it. Requires impl.mu.
+absl::Status BufferSample(Store::Impl& impl, SeriesState& state, absl::Time t,
+                          int64_t raw, bool* flush)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+  const SeriesSpec& spec = state.info.spec;
+  if (raw > kMaxRaw || raw < -kMaxRaw) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("series ", spec.device_id, "/", spec.quantity_id,
+                     ": raw value ", raw, " out of range"));
+  }
+  if (t < absl::UnixEpoch() || t == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("series ", spec.device_id, "/", spec.quantity_id,
+                     ": sample time ", absl::FormatTime(t), " out of range"));
+  }
+  if (t > impl.clock->WallNow() + impl.options.max_future) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
+        absl::FormatTime(t), " is in the future (clock: ",
+        absl::FormatTime(impl.clock->WallNow()), ")"));
+  }
+  const int64_t t_ms = absl::ToUnixMillis(t);
+  if (state.has_last && t_ms <= state.last_t_ms) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
+        absl::FormatTime(t), " is not after the previous one at ",
+        absl::FormatTime(absl::FromUnixMillis(state.last_t_ms))));
+  }
+  if (t_ms < state.consolidated_until_ms) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
+        absl::FormatTime(t), " arrives after its hour was consolidated"));
+  }
+  if (state.pending.empty()) impl.dirty.push_back(&state);
+  state.pending.push_back(Sample{t_ms, raw});
+  state.has_last = true;
+  state.last_t_ms = t_ms;
+  *flush = ++impl.pending_total >= impl.options.max_pending_samples;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Store::Append(SeriesId id, absl::Time t, double value) {
   bool flush = false;
   {
@@ -791,37 +838,26 @@ absl::Status Store::Append(SeriesId id, absl::Time t, double value) {
                        ": value is not a finite number"));
     }
     const double scaled = value / spec.scale;
-    if (std::fabs(scaled) > 4e15) {
+    if (std::fabs(scaled) > static_cast<double>(kMaxRaw)) {
       return absl::InvalidArgumentError(
           absl::StrCat("series ", spec.device_id, "/", spec.quantity_id,
                        ": value ", value, " out of range"));
     }
-    if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-      return absl::InvalidArgumentError("sample time is infinite");
+    EWS_RETURN_IF_ERROR(
+        BufferSample(*impl_, state, t, std::llround(scaled), &flush));
+  }
+  return flush ? Flush() : absl::OkStatus();
+}
+
+absl::Status Store::AppendRaw(SeriesId id, absl::Time t, int64_t raw) {
+  bool flush = false;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    auto it = impl_->series.find(id);
+    if (it == impl_->series.end()) {
+      return absl::NotFoundError(absl::StrCat("unknown series id ", id));
     }
-    if (t > impl_->clock->WallNow() + impl_->options.max_future) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
-          absl::FormatTime(t), " is in the future (clock: ",
-          absl::FormatTime(impl_->clock->WallNow()), ")"));
-    }
-    const int64_t t_ms = absl::ToUnixMillis(t);
-    if (state.has_last && t_ms <= state.last_t_ms) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
-          absl::FormatTime(t), " is not after the previous one at ",
-          absl::FormatTime(absl::FromUnixMillis(state.last_t_ms))));
-    }
-    if (t_ms < state.consolidated_until_ms) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "series ", spec.device_id, "/", spec.quantity_id, ": sample at ",
-          absl::FormatTime(t), " arrives after its hour was consolidated"));
-    }
-    if (state.pending.empty()) impl_->dirty.push_back(&state);
-    state.pending.push_back(Sample{t_ms, std::llround(scaled)});
-    state.has_last = true;
-    state.last_t_ms = t_ms;
-    flush = ++impl_->pending_total >= impl_->options.max_pending_samples;
+    EWS_RETURN_IF_ERROR(BufferSample(*impl_, *it->second, t, raw, &flush));
   }
   return flush ? Flush() : absl::OkStatus();
 }

@@ -158,6 +158,10 @@ class Store {
   // clock), FailedPrecondition (the sample's hour is already consolidated:
   // too late). May flush, see Flush().
   absl::Status Append(SeriesId id, absl::Time t, double value);
+  // The same with the register's integer value (value = raw * scale), for
+  // registers wider than a double's 53 bits of integer precision would allow
+  // through Append(); |raw| must be below 2^52.
+  absl::Status AppendRaw(SeriesId id, absl::Time t, int64_t raw);
   absl::Status Append(absl::string_view device_id,
                       absl::string_view quantity_id, absl::Time t,
                       double value);

@@ -345,9 +345,13 @@ TEST_F(StoreTest, BadInputGetsAClearStatusAndChangesNothing) {
   EXPECT_THAT(
       store->Append(*id, t + absl::Hours(2), 230),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("future")));
+  EXPECT_THAT(store->Append(*id, absl::FromUnixSeconds(-10), 230),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("range")));
+  EXPECT_THAT(store->AppendRaw(*id, t, int64_t{1} << 60),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("range")));
   EXPECT_THAT(store->Append(*id, t, 1e300),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("range")));
-  ASSERT_THAT(store->Append(*id, t, 230), IsOk());
+  ASSERT_THAT(store->AppendRaw(*id, t, 2300), IsOk());
   EXPECT_THAT(
       store->Append(*id, t, 231),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not after")));

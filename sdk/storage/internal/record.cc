@@ -72,7 +72,7 @@ absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
   Reader reader(data);
   uint64_t version, n;
   if (!reader.ReadVarint(&version) || version != kBlockVersion ||
-      !reader.ReadVarint(&n) || n > (1u << 20)) {
+      !reader.ReadVarint(&n) || n > 4096) {  // a block holds <= 60
     return absl::DataLossError("history block: bad header");
   }
   std::vector<Record> records(n);
