@@ -528,71 +528,10 @@ TierRetention Store::Impl::RetentionFor(SeriesKind kind) const {
 
 // ------------------------------------------------------------------ lifecycle
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+namespace {
 
-Store::~Store() {
-  if (impl_->bg_thread.joinable()) {
-    {
-      absl::MutexLock lock(&impl_->bg_mu);
-      impl_->bg_stop = true;
-    }
-    impl_->bg_thread.join();
-  }
-  absl::Status status = Flush();
-  if (!status.ok()) {
-    EWS_LOG(ERROR) << "history store: final flush failed: " << status;
-  }
-}
-
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
-                                                   Clock* clock,
-                                                   absl::TimeZone time_zone) {
-  if (options.path.empty()) {
-    return absl::InvalidArgumentError("history store: empty path");
-  }
-  if (clock == nullptr) {
-    return absl::InvalidArgumentError("history store: no clock");
-  }
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->clock = clock;
-  impl->tz = time_zone;
-
-  absl::Status problem;
-  std::string moved_to;
-  const bool existed = FileExists(options.path);
-  absl::StatusOr<std::unique_ptr<Db>> db = OpenChecked(options.path, time_zone);
-  if (!db.ok() && existed && absl::IsDataLoss(db.status())) {
-    if (!options.recover_corrupt) {
-      return absl::DataLossError(
-          absl::StrCat("history database ", options.path,
-                       " is corrupt: ", db.status().message()));
-    }
-    moved_to = absl::StrCat(options.path, ".corrupt-",
-                            absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
-                                             absl::UTCTimeZone()));
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      const std::string from = options.path + suffix;
-      if (!FileExists(from)) continue;
-      if (std::rename(from.c_str(), (moved_to + suffix).c_str()) != 0) {
-        return absl::DataLossError(
-            absl::StrCat("history database ", options.path,
-                         " is corrupt and could not be moved aside: ",
-                         std::strerror(errno)));
-      }
-    }
-    problem = absl::DataLossError(
-        absl::StrCat("history database ", options.path, " was corrupt (",
-                     "moved to ", moved_to, "); started a fresh one"));
-    EWS_LOG(ERROR) << problem.message();
-    db = OpenChecked(options.path, time_zone);
-  }
-  if (!db.ok()) return db.status();
-  impl->write_db = *std::move(db);
-  EWS_ASSIGN_OR_RETURN(impl->read_db,
-                       Db::Open(options.path, Db::Mode::kReadOnly));
-
-  // Load the series and the state of their staged samples.
+// Reads the series and their staged (acknowledged, unconsolidated) samples.
+absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
   {
     absl::MutexLock lock(&impl->mu);
     EWS_ASSIGN_OR_RETURN(
@@ -655,6 +594,92 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
       }
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() {
+  if (impl_->bg_thread.joinable()) {
+    {
+      absl::MutexLock lock(&impl_->bg_mu);
+      impl_->bg_stop = true;
+    }
+    impl_->bg_thread.join();
+  }
+  absl::Status status = Flush();
+  if (!status.ok()) {
+    EWS_LOG(ERROR) << "history store: final flush failed: " << status;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
+                                                   Clock* clock,
+                                                   absl::TimeZone time_zone) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("history store: empty path");
+  }
+  if (clock == nullptr) {
+    return absl::InvalidArgumentError("history store: no clock");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = clock;
+  impl->tz = time_zone;
+
+  absl::Status problem;
+  std::string moved_to;
+  const bool existed = FileExists(options.path);
+  // Opens, checks and loads; a DataLoss anywhere in that means a corrupt file.
+  auto attempt = [&]() -> absl::Status {
+    absl::MutexLock lock(&impl->mu);
+    impl->series.clear();
+    impl->by_name.clear();
+    impl->next_batch = 1;
+    impl->write_db.reset();
+    EWS_ASSIGN_OR_RETURN(impl->write_db, OpenChecked(options.path, time_zone));
+    return absl::OkStatus();
+  };
+  absl::Status db = attempt();
+  if (db.ok()) db = LoadState(impl.get(), options);
+  if (!db.ok() && existed && absl::IsDataLoss(db)) {
+    {
+      absl::MutexLock lock(&impl->mu);
+      impl->write_db.reset();  // close before renaming
+    }
+    if (!options.recover_corrupt) {
+      return absl::DataLossError(absl::StrCat("history database ", options.path,
+                                              " is corrupt: ", db.message()));
+    }
+    moved_to = absl::StrCat(options.path, ".corrupt-",
+                            absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
+                                             absl::UTCTimeZone()));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const std::string from = options.path + suffix;
+      if (!FileExists(from)) continue;
+      if (std::rename(from.c_str(), (moved_to + suffix).c_str()) != 0) {
+        return absl::DataLossError(
+            absl::StrCat("history database ", options.path,
+                         " is corrupt and could not be moved aside: ",
+                         std::strerror(errno)));
+      }
+    }
+    problem = absl::DataLossError(
+        absl::StrCat("history database ", options.path, " was corrupt (",
+                     "moved to ", moved_to, "); started a fresh one"));
+    EWS_LOG(ERROR) << problem.message();
+    db = attempt();
+    if (db.ok()) db = LoadState(impl.get(), options);
+  }
+  if (!db.ok()) return db;
+  {
+    absl::MutexLock lock(&impl->read_mu);
+    EWS_ASSIGN_OR_RETURN(impl->read_db,
+                         Db::Open(options.path, Db::Mode::kReadOnly));
+  }
+
   auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
   store->startup_problem_ = problem;
   store->moved_aside_path_ = moved_to;
@@ -947,8 +972,18 @@ class BlockCache {
       select->Bind(1, block).Bind(2, id);
       EWS_ASSIGN_OR_RETURN(bool row, select->Step());
       if (row) {
-        EWS_ASSIGN_OR_RETURN(
-            entry.records, internal::DecodeBlock(kind, select->ColumnBlob(0)));
+        absl::StatusOr<std::vector<Record>> records =
+            internal::DecodeBlock(kind, select->ColumnBlob(0));
+        if (records.ok()) {
+          entry.records = *std::move(records);
+        } else {
+          // Rewriting it is the only way forward: a block that cannot be
+          // decoded would otherwise stop every later consolidation.
+          EWS_LOG(ERROR) << "history store: " << TierName(tier)
+                         << " block of series " << id << " at " << block
+                         << " is corrupt and is rebuilt from new data: "
+                         << records.status();
+        }
       }
       it = blocks_.emplace(key, std::move(entry)).first;
     }

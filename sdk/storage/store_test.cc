@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/storage/internal/db.h"
 
 namespace ews::storage {
 namespace {
@@ -481,6 +482,47 @@ TEST_F(StoreTest, DamagedPagesAreDetectedAndMovedAside) {
   EXPECT_THAT(store->startup_problem(), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(store->ListSeries(), SizeIs(0));
   EXPECT_THAT(store->CheckIntegrity(), IsOk());
+}
+
+void Scribble(const std::string& path, absl::string_view sql) {
+  auto db = internal::Db::Open(path, internal::Db::Mode::kReadWriteCreate);
+  ASSERT_THAT(db, IsOk());
+  ASSERT_THAT((*db)->Exec(sql), IsOk());
+}
+
+TEST_F(StoreTest, UndecodableStagedSamplesMoveTheFileAside) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  Scribble(path_, "UPDATE staging SET data = x'ffffffff0102'");
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("moved to")));
+  EXPECT_THAT(store->ListSeries(), SizeIs(0));
+}
+
+TEST_F(StoreTest, CorruptBlockIsADataLossForReadsAndIsRebuiltByConsolidation) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto id = store->RegisterSeries(Energy());
+  ASSERT_THAT(id, IsOk());
+  const absl::Time start = clock_.WallNow();
+  for (int i = 0; i < 130; ++i) Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+  Scribble(path_, "UPDATE tier_hour SET data = x'01ff'");
+  EXPECT_THAT(store->Totals(*id, Tier::kHour, start, clock_.WallNow()),
+              StatusIs(absl::StatusCode::kDataLoss));
+  for (int i = 130; i < 200; ++i)
+    Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  auto hours = store->Totals(*id, Tier::kHour, start, clock_.WallNow());
+  ASSERT_THAT(hours, IsOk());
+  EXPECT_FALSE(hours->empty());
 }
 
 TEST_F(StoreTest, ChartPicksTheResolutionThatFits) {
