@@ -599,6 +599,44 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
 
 }  // namespace
 
+namespace {
+
+absl::Status ValidateOptions(const StoreOptions& options) {
+  if (options.budget_bytes <= 0) {
+    return absl::InvalidArgumentError("history store: budget_bytes <= 0");
+  }
+  double shares = 0;
+  for (double share : options.budget_share) {
+    if (!(share >= 0 && share <= 1)) {
+      return absl::InvalidArgumentError(
+          "history store: budget_share outside [0, 1]");
+    }
+    shares += share;
+  }
+  if (shares > 1.000001) {
+    return absl::InvalidArgumentError("history store: budget_share sums > 1");
+  }
+  for (int k = 0; k < kTierCount; ++k) {
+    if (options.counter_retention.Get(static_cast<Tier>(k)) <=
+        absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history store: counter retention of the ",
+                       TierName(static_cast<Tier>(k)), " tier <= 0"));
+    }
+  }
+  if (options.gap_threshold <= absl::ZeroDuration() ||
+      options.late_grace < absl::ZeroDuration() ||
+      options.max_future < absl::ZeroDuration() ||
+      options.max_pending_samples < 1) {
+    return absl::InvalidArgumentError(
+        "history store: gap_threshold, late_grace, max_future or "
+        "max_pending_samples out of range");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() {
@@ -624,6 +662,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   if (clock == nullptr) {
     return absl::InvalidArgumentError("history store: no clock");
   }
+  EWS_RETURN_IF_ERROR(ValidateOptions(options));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = clock;

@@ -127,7 +127,8 @@ struct StoreStats {
 
 class Store {
  public:
-  // Opens or creates the store. Errors: InvalidArgument (empty path),
+  // Opens or creates the store. Errors: InvalidArgument (empty path, no
+  // clock, options out of range),
   // DataLoss (corrupt file and !recover_corrupt), FailedPrecondition (cannot
   // open or create the file), Unavailable (locked).
   static absl::StatusOr<std::unique_ptr<Store>> Open(

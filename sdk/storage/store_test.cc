@@ -390,6 +390,30 @@ TEST_F(StoreTest, BadInputGetsAClearStatusAndChangesNothing) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(StoreTest, BadOptionsAreRefused) {
+  StoreOptions options;
+  EXPECT_THAT(Store::Open(options, &clock_, tz_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("path")));
+  options.path = path_;
+  EXPECT_THAT(Store::Open(options, nullptr, tz_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  StoreOptions bad = options;
+  bad.budget_bytes = 0;
+  EXPECT_THAT(Store::Open(bad, &clock_, tz_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  bad = options;
+  bad.budget_share[0] = 0.9;
+  EXPECT_THAT(Store::Open(bad, &clock_, tz_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sums")));
+  bad = options;
+  bad.counter_retention.hour = absl::ZeroDuration();
+  EXPECT_THAT(Store::Open(bad, &clock_, tz_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hour")));
+  options.path = "/nonexistent-dir/history.db";
+  EXPECT_THAT(Store::Open(options, &clock_, tz_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(StoreTest, AcknowledgedSamplesSurviveReopen) {
   const absl::Time start = clock_.WallNow();
   {
