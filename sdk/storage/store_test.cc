@@ -116,7 +116,9 @@ TEST_F(StoreTest, TiersRollUpAndIncludeLiveData) {
         IsOk());
     counter += 0.005;
     clock_.Advance(absl::Seconds(15));
-    if (i % 4 == 3) ASSERT_THAT(store->Flush(), IsOk());
+    if (i % 4 == 3) {
+      ASSERT_THAT(store->Flush(), IsOk());
+    }
   }
   ASSERT_THAT(store->Consolidate(), IsOk());  // at 03:10: hours 0..2 close
 
@@ -172,7 +174,7 @@ TEST_F(StoreTest, TiersRollUpAndIncludeLiveData) {
 }
 
 // Europe/Paris: 2026-03-29 has 23 hours, 2026-10-25 has 25.
-void CheckDstDay(StoreTest* test, Store& store, SeriesId id, absl::CivilDay day,
+void CheckDstDay(Store& store, SeriesId id, absl::CivilDay day,
                  absl::TimeZone tz, int hours) {
   const absl::Time from = absl::FromCivil(day, tz);
   const absl::Time to = absl::FromCivil(day + 1, tz);
@@ -208,8 +210,8 @@ TEST_F(StoreTest, DaylightSavingDaysOf23And25HoursSumCorrectly) {
     }
     ASSERT_THAT(store->Flush(), IsOk());
   }
-  CheckDstDay(this, *store, *id, absl::CivilDay(2026, 3, 29), tz_, 23);
-  CheckDstDay(this, *store, *id, absl::CivilDay(2026, 10, 25), tz_, 25);
+  CheckDstDay(*store, *id, absl::CivilDay(2026, 3, 29), tz_, 23);
+  CheckDstDay(*store, *id, absl::CivilDay(2026, 10, 25), tz_, 25);
   // Months follow local time too: March's total is what was fed in March
   // (local), i.e. 2 h before 29 March .. end of 30 March 02:00.
   auto months = store->Totals(*id, Tier::kMonth,
@@ -648,7 +650,9 @@ TEST_F(StoreTest, BudgetSetsHorizonsAndPruningKeepsToThem) {
       EXPECT_GE(h.oldest[0], clock_.WallNow() - absl::Hours(48 + 1));
       EXPECT_EQ(h.oldest[1], start);
     }
-    if (h.id == *volts) EXPECT_EQ(h.oldest[0], start);
+    if (h.id == *volts) {
+      EXPECT_EQ(h.oldest[0], start);
+    }
   }
 }
 

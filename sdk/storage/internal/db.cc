@@ -230,7 +230,7 @@ int CShmUnmap(sqlite3_file* f, int del) {
   return Real(f)->pMethods->xShmUnmap(Real(f), del);
 }
 
-int COpen(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
+int COpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags,
           int* out_flags) {
   CountingFile* cf = reinterpret_cast<CountingFile*>(file);
   cf->real = reinterpret_cast<sqlite3_file*>(cf + 1);
