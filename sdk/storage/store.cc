@@ -24,22 +24,6 @@ using internal::Record;
 using internal::Sample;
 using internal::Statement;
 
-const char* TierName(Tier tier) {
-  switch (tier) {
-    case Tier::kMinute:
-      return "minute";
-    case Tier::kHour:
-      return "hour";
-    case Tier::kDay:
-      return "day";
-    case Tier::kMonth:
-      return "month";
-    case Tier::kYear:
-      return "year";
-  }
-  return "?";
-}
-
 absl::Duration TierRetention::Get(Tier tier) const {
   switch (tier) {
     case Tier::kMinute:
