@@ -1,0 +1,10 @@
+#!/bin/sh
+# Runs storage_bench --quick and checks that it printed every figure.
+set -eu
+out=$(sdk/storage/storage_bench --quick 2>&1)
+echo "$out"
+for figure in "points/s" "bytes per stored point" "1-year daily consumption" \
+    "24-hour minute chart" "years of energy+water+gas history" "default budget" \
+    "storage_bench: done"; do
+  echo "$out" | grep -q "$figure" || { echo "missing: $figure"; exit 1; }
+done
