@@ -1,9 +1,10 @@
 // Store::ExportCsv: one device's series, one row per interval, streamed.
 //
 // Format (docs/storage.md): UTF-8 with BOM, CRLF line ends, a header row
-// "Time (<zone>)" then "<quantity> <statistic> [<unit>]" per column, times as
-// "YYYY-MM-DD HH:MM" in the site's local time, numbers at the register's
-// resolution with a decimal comma and ';' separator (or '.' and ',').
+// "Time (<zone>)", "UTC offset (min)", then "<quantity> <statistic> [<unit>]"
+// per column, times as "YYYY-MM-DD HH:MM" in the site's local time, numbers at
+// the register's resolution with a decimal comma and ';' separator (or '.' and
+// ',').
 #include <cmath>
 #include <memory>
 #include <string>
@@ -195,6 +196,9 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
   CsvWriter out(request.style, sink);
   out.Raw("\xEF\xBB\xBF");
   out.Text(absl::StrCat("Time (", tz.name(), ")"));
+  // The offset makes every row unambiguous, also in the hour a DST fall-back
+  // repeats.
+  out.Text("UTC offset (min)");
   for (const SeriesInfo& info : series) {
     const std::string& q = info.spec.quantity_id;
     const std::string unit = absl::StrCat(" [", info.spec.unit, "]");
@@ -217,6 +221,7 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
     }
     if (t == INT64_MAX) break;
     out.Text(absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t), tz));
+    out.Text(std::to_string(tz.At(absl::FromUnixSeconds(t)).offset / 60));
     std::vector<std::string> notes;
     for (const auto& c : cursors) {
       const SeriesSpec& spec = c->info().spec;

@@ -85,11 +85,12 @@ TEST_F(CsvExportTest, ExactBytesForExcelInAEuropeanLocale) {
   ASSERT_THAT(store_->Flush(), IsOk());
   const std::string expected =
       "\xEF\xBB\xBF"
-      "Time (Europe/Paris);ea_import counter [kWh];ea_import consumption "
+      "Time (Europe/Paris);UTC offset (min);ea_import counter [kWh];ea_import "
+      "consumption "
       "[kWh];u1 avg [V];u1 min [V];u1 max [V];Note\r\n"
-      "2026-01-15 01:00;1234,500;0,000;230,10;230,1;230,1;\r\n"
-      "2026-01-15 01:01;1235,000;0,500;230,20;230,2;230,2;\r\n"
-      "2026-01-15 01:02;1235,750;0,750;229,90;229,9;229,9;\r\n";
+      "2026-01-15 01:00;60;1234,500;0,000;230,10;230,1;230,1;\r\n"
+      "2026-01-15 01:01;60;1235,000;0,500;230,20;230,2;230,2;\r\n"
+      "2026-01-15 01:02;60;1235,750;0,750;229,90;229,9;229,9;\r\n";
   CsvRequest request = MinutesOf(t0, t0 + absl::Hours(1));
   EXPECT_EQ(Export(request), expected);  // from staged samples
   clock_.Advance(absl::Hours(2));
@@ -99,19 +100,21 @@ TEST_F(CsvExportTest, ExactBytesForExcelInAEuropeanLocale) {
   request.style = CsvStyle::kCommaDecimalPoint;
   EXPECT_EQ(Export(request),
             "\xEF\xBB\xBF"
-            "Time (Europe/Paris),ea_import counter [kWh],ea_import consumption "
+            "Time (Europe/Paris),UTC offset (min),ea_import counter "
+            "[kWh],ea_import consumption "
             "[kWh],u1 avg [V],u1 min [V],u1 max [V],Note\r\n"
-            "2026-01-15 01:00,1234.500,0.000,230.10,230.1,230.1,\r\n"
-            "2026-01-15 01:01,1235.000,0.500,230.20,230.2,230.2,\r\n"
-            "2026-01-15 01:02,1235.750,0.750,229.90,229.9,229.9,\r\n");
+            "2026-01-15 01:00,60,1234.500,0.000,230.10,230.1,230.1,\r\n"
+            "2026-01-15 01:01,60,1235.000,0.500,230.20,230.2,230.2,\r\n"
+            "2026-01-15 01:02,60,1235.750,0.750,229.90,229.9,229.9,\r\n");
 
   request.style = CsvStyle::kSemicolonDecimalComma;
   request.tier = Tier::kHour;
   request.quantity_ids = {"u1"};
   EXPECT_EQ(Export(request),
             "\xEF\xBB\xBF"
-            "Time (Europe/Paris);u1 avg [V];u1 min [V];u1 max [V]\r\n"
-            "2026-01-15 01:00;230,07;229,9;230,2\r\n");
+            "Time (Europe/Paris);UTC offset (min);u1 avg [V];u1 min [V];u1 max "
+            "[V]\r\n"
+            "2026-01-15 01:00;60;230,07;229,9;230,2\r\n");
 }
 
 TEST_F(CsvExportTest, GapsResetsMissingCellsAndQuotingAreExplicit) {
@@ -130,14 +133,32 @@ TEST_F(CsvExportTest, GapsResetsMissingCellsAndQuotingAreExplicit) {
   request.quantity_ids = {"ea_import", "thd;\"u\""};
   EXPECT_EQ(Export(request),
             "\xEF\xBB\xBF"
-            "Time (Europe/Paris);ea_import counter [kWh];ea_import consumption "
+            "Time (Europe/Paris);UTC offset (min);ea_import counter "
+            "[kWh];ea_import consumption "
             "[kWh];\"thd;\"\"u\"\" avg [%]\";\"thd;\"\"u\"\" min [%]\";"
             "\"thd;\"\"u\"\" max [%]\";Note\r\n"
-            "2026-01-15 01:00;10,000;0,000;;;;\r\n"
-            "2026-01-15 01:01;11,000;1,000;3,50;3,5;3,5;\r\n"
-            "2026-01-15 01:21;13,000;2,000;;;;ea_import: no data since "
+            "2026-01-15 01:00;60;10,000;0,000;;;;\r\n"
+            "2026-01-15 01:01;60;11,000;1,000;3,50;3,5;3,5;\r\n"
+            "2026-01-15 01:21;60;13,000;2,000;;;;ea_import: no data since "
             "2026-01-15 01:01\r\n"
-            "2026-01-15 01:22;0,500;0,000;;;;ea_import: counter reset\r\n");
+            "2026-01-15 01:22;60;0,500;0,000;;;;ea_import: counter reset\r\n");
+}
+
+TEST_F(CsvExportTest, UtcOffsetDisambiguatesTheRepeatedHourOfDstFallBack) {
+  // 2026-10-25: Paris goes from 03:00 CEST back to 02:00 CET at 01:00 UTC.
+  const absl::Time before = absl::FromUnixSeconds(1792889940);  // 00:59 UTC
+  clock_.SetWallTime(before);
+  ASSERT_THAT(store_->Append(volts_, before, 230), IsOk());
+  ASSERT_THAT(store_->Append(volts_, before + absl::Minutes(1), 231), IsOk());
+  ASSERT_THAT(store_->Flush(), IsOk());
+  CsvRequest request = MinutesOf(before, before + absl::Minutes(2));
+  request.quantity_ids = {"u1"};
+  EXPECT_EQ(Export(request),
+            "\xEF\xBB\xBF"
+            "Time (Europe/Paris);UTC offset (min);u1 avg [V];u1 min [V];u1 max "
+            "[V]\r\n"
+            "2026-10-25 02:59;120;230,00;230,0;230,0\r\n"
+            "2026-10-25 02:00;60;231,00;231,0;231,0\r\n");
 }
 
 TEST_F(CsvExportTest, StreamsInBoundedChunks) {
