@@ -40,12 +40,17 @@ absl::StatusOr<FoundDevice> IdentifyDevice(
   bool answered = false;
   for (const devices::ModelProbe& probe : registry.ModelProbes()) {
     const int count = devices::RegisterCount(probe.type);
-    absl::StatusOr<std::vector<uint16_t>> words =
-        probe.table == v1::TABLE_INPUT_REGISTERS
-            ? client.ReadInputRegisters(unit, probe.address, count,
-                                        call_options)
-            : client.ReadHoldingRegisters(unit, probe.address, count,
-                                          call_options);
+    absl::StatusOr<std::vector<uint16_t>> words;
+    // A garbled answer means someone is there: ask again (twice at most);
+    // silence is never retried.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      words = probe.table == v1::TABLE_INPUT_REGISTERS
+                  ? client.ReadInputRegisters(unit, probe.address, count,
+                                              call_options)
+                  : client.ReadHoldingRegisters(unit, probe.address, count,
+                                                call_options);
+      if (!absl::IsDataLoss(words.status())) break;
+    }
     if (!words.ok()) {
       if (NoAnswer(words.status())) {
         if (!answered) return absl::NotFoundError("no answer");

@@ -5,7 +5,8 @@
 // only for a device that answered, the further probes it needs: other model
 // registers, then Modbus device identification (function 43/14) if a profile
 // uses it. A silent address therefore costs exactly one response timeout and
-// the whole scan  N_silent × timeout + the answered exchanges.
+// the whole scan N_silent × timeout + the answered exchanges. A garbled
+// answer (CRC) is asked again, twice at most: someone is there.
 #pragma once
 
 #include <atomic>
