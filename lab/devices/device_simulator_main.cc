@@ -11,9 +11,13 @@
 // (answer "ok" or "error: ..."):
 //   fault ADDRESS silent|crc|exception [CODE] [COUNT]   clear ADDRESS
 //   delay ADDRESS MS     trip ADDRESS CAUSE     stats     list     quit
-// SIGINT / SIGTERM stop it.
+// With --commands=FIFO the same commands are also read from a named pipe,
+// reopened after each writer closes it (echo "fault 5 silent" > FIFO), so a
+// simulator started in the background stays controllable. SIGINT / SIGTERM
+// stop it.
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -43,6 +47,7 @@ struct Args {
   std::string line = "19200 8E1";
   std::vector<std::string> devices;
   std::string profile_dir;
+  std::string commands_fifo;
   int address = 0;
   std::string profile;
   int reply_delay_ms = -1;
@@ -53,7 +58,7 @@ int Usage(const std::string& error) {
             << "\nusage: device_simulator --port=PATH [--line=\"19200 8E1\"] "
                "(--device=ADDRESS:PROFILE[:options] ... | --population=demo | "
                "--address=N --profile=ID) [--reply_delay_ms=N] "
-               "[--profile_dir=DIR]\n";
+               "[--profile_dir=DIR] [--commands=FIFO]\n";
   return 2;
 }
 
@@ -156,6 +161,8 @@ int main(int argc, char** argv) {
       for (const std::string& spec : ews::lab::DemoPopulation()) {
         args.devices.push_back(spec);
       }
+    } else if (kv.first == "--commands") {
+      args.commands_fifo = value;
     } else if (kv.first == "--profile_dir") {
       args.profile_dir = value;
     } else if (kv.first == "--address") {
@@ -252,6 +259,24 @@ int main(int argc, char** argv) {
     if (text == "quit") kill(getpid(), SIGTERM);
   });
   commands.detach();
+  if (!args.commands_fifo.empty()) {
+    std::thread fifo([&] {
+      while (true) {
+        std::ifstream in(args.commands_fifo);  // blocks until a writer opens
+        if (!in) return;
+        std::string text;
+        while (std::getline(in, text)) {
+          if (text == "quit") {
+            kill(getpid(), SIGTERM);
+            return;
+          }
+          const std::string answer = Command(devices, **server, text);
+          if (!answer.empty()) std::cout << answer << std::endl;
+        }
+      }
+    });
+    fifo.detach();
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
   server->reset();
