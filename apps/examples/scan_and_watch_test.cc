@@ -24,12 +24,15 @@ TEST(ScanAndWatchTest, FindsTheDemoPopulationAndPrintsValues) {
   auto bus = ews::lab::VirtualBus::Start(options);
   ASSERT_THAT(bus, ews::testing::IsOk());
 
-  int to_sim[2];
+  int to_sim[2], from_sim[2];
   ASSERT_EQ(pipe(to_sim), 0);
+  ASSERT_EQ(pipe(from_sim), 0);
   const pid_t simulator = fork();
   if (simulator == 0) {
     dup2(to_sim[0], 0);
+    dup2(from_sim[1], 1);
     close(to_sim[1]);
+    close(from_sim[0]);
     const std::string port = "--port=" + (*bus)->endpoint_path(1);
     execl("lab/devices/device_simulator", "device_simulator", port.c_str(),
           "--line=115200 8E1", "--population=demo", "--reply_delay_ms=1",
@@ -37,7 +40,15 @@ TEST(ScanAndWatchTest, FindsTheDemoPopulationAndPrintsValues) {
     _exit(127);
   }
   close(to_sim[0]);
-  absl::SleepFor(absl::Milliseconds(300));  // the simulator opens its port
+  close(from_sim[1]);
+  // Readiness handshake: the simulator prints "ready" once it serves.
+  FILE* sim_out = fdopen(from_sim[0], "r");
+  char line[256];
+  bool ready = false;
+  while (!ready && fgets(line, sizeof line, sim_out) != nullptr) {
+    ready = std::string(line) == "ready\n";
+  }
+  ASSERT_TRUE(ready);
 
   const std::string command =
       "apps/examples/scan_and_watch --port=" + (*bus)->endpoint_path(0) +
@@ -54,6 +65,7 @@ TEST(ScanAndWatchTest, FindsTheDemoPopulationAndPrintsValues) {
   kill(simulator, SIGTERM);
   waitpid(simulator, nullptr, 0);
   close(to_sim[1]);
+  fclose(sim_out);
 
   EXPECT_EQ(WEXITSTATUS(status), 0) << output;
   for (const char* expected :
