@@ -73,8 +73,24 @@ absl::StatusOr<Pdu> RtuTransport::Exchange(uint8_t unit, const Pdu& request,
     }
     return got.status();
   }
-  absl::Span<const uint8_t> received(frame, *got);
-  EWS_RETURN_IF_ERROR(codec_->Check(received));
+  size_t total = *got;
+  // A frame whose CRC fails may have been split by a scheduling hiccup (on a
+  // loaded host or a USB adapter the gap between two characters can exceed
+  // t3.5): keep reading briefly while the CRC fails and more bytes come.
+  absl::Status crc = codec_->Check(absl::Span<const uint8_t>(frame, total));
+  const absl::Duration continuation =
+      std::max(port_->CharacterTime() * 20, absl::Milliseconds(10));
+  while (!crc.ok() && total < kMaxRtuFrame) {
+    absl::StatusOr<size_t> more =
+        port_->ReadFrame(absl::MakeSpan(frame + total, kMaxRtuFrame - total),
+                         continuation, silence);
+    if (!more.ok()) break;
+    total += *more;
+    crc = codec_->Check(absl::Span<const uint8_t>(frame, total));
+  }
+  line_free_at_ = clock_->MonotonicNow();
+  EWS_RETURN_IF_ERROR(crc);
+  absl::Span<const uint8_t> received(frame, total);
   if (received[0] != unit) {
     return absl::DataLossError(absl::StrCat("answer from unit ", received[0],
                                             " to a request for unit ", unit));
