@@ -304,6 +304,26 @@ absl::StatusOr<DeviceIdentificationPart> ParseDeviceIdentification(
   return part;
 }
 
+std::optional<size_t> ExpectedResponseSize(absl::Span<const uint8_t> request) {
+  if (request.size() < 5) return std::nullopt;
+  switch (request[0]) {
+    case fc::kReadCoils:
+    case fc::kReadDiscreteInputs:
+      return 2 + (Get16(request, 3) + 7u) / 8;
+    case fc::kReadHoldingRegisters:
+    case fc::kReadInputRegisters:
+    case fc::kReadWriteMultipleRegisters:
+      return 2 + 2u * Get16(request, 3);
+    case fc::kWriteSingleCoil:
+    case fc::kWriteSingleRegister:
+    case fc::kWriteMultipleCoils:
+    case fc::kWriteMultipleRegisters:
+      return 5;
+    default:
+      return std::nullopt;
+  }
+}
+
 Pdu ExceptionResponse(uint8_t request_function, uint8_t code) {
   return Pdu{static_cast<uint8_t>(request_function | 0x80), code};
 }

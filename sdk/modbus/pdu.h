@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,11 @@ struct DeviceIdentificationPart {
 };
 absl::StatusOr<DeviceIdentificationPart> ParseDeviceIdentification(
     absl::Span<const uint8_t> response);
+
+// The size of the normal response PDU to a valid `request`, when the
+// request alone determines it (1, 2, 3, 4, 5, 6, 15, 16, 23); nullopt
+// otherwise (43/14, unknown functions). An exception response is 2 bytes.
+std::optional<size_t> ExpectedResponseSize(absl::Span<const uint8_t> request);
 
 // The exception response PDU for `request_function`.
 Pdu ExceptionResponse(uint8_t request_function, uint8_t code);

@@ -46,11 +46,22 @@ void RtuSlave::Run() {
     absl::StatusOr<size_t> got =
         port_->ReadFrame(absl::MakeSpan(frame), absl::Milliseconds(50));
     if (!got.ok()) continue;
-    absl::Span<const uint8_t> received(frame, *got);
-    if (!codec_->Check(received).ok()) {
+    size_t total = *got;
+    // As the master does: a frame split by a scheduling hiccup is joined.
+    bool good = codec_->Check(absl::Span<const uint8_t>(frame, total)).ok();
+    while (!good && total < sizeof frame) {
+      absl::StatusOr<size_t> more = port_->ReadFrame(
+          absl::MakeSpan(frame + total, sizeof frame - total),
+          std::max(port_->CharacterTime() * 20, absl::Milliseconds(10)));
+      if (!more.ok()) break;
+      total += *more;
+      good = codec_->Check(absl::Span<const uint8_t>(frame, total)).ok();
+    }
+    if (!good) {
       ++bad_frames_;
       continue;
     }
+    absl::Span<const uint8_t> received(frame, total);
     const uint8_t unit = received[0];
     RegisterBank* bank = nullptr;
     std::vector<RegisterBank*> all;

@@ -66,6 +66,37 @@ TEST_F(RtuTransportTest, ReadsRegisters) {
   EXPECT_TRUE(port_.AllExpectationsMet());
 }
 
+TEST_F(RtuTransportTest, LeavesThreePointFiveCharactersBetweenFrames) {
+  for (int i = 0; i < 3; ++i) {
+    port_.ExpectWrite(WithCrc({0x11, 0x06, 0x00, 0x01, 0x00, 0x07}),
+                      WithCrc({0x11, 0x06, 0x00, 0x01, 0x00, 0x07}));
+    ASSERT_THAT(transport_
+                    ->Exchange(0x11, WriteSingleRegisterRequest(1, 7),
+                               absl::Milliseconds(300))
+                    .status(),
+                IsOk());
+  }
+  std::vector<absl::Duration> reads, writes;
+  for (const auto& event : port_.events()) {
+    if (event.kind == FakeSerialPort::Event::Kind::kRead) {
+      reads.push_back(event.at);
+    }
+    if (event.kind == FakeSerialPort::Event::Kind::kWrite) {
+      writes.push_back(event.at);
+    }
+  }
+  ASSERT_EQ(writes.size(), 3u);
+  // Each write starts at least t3.5 (2.005 ms at 19200 8E1) after the
+  // previous answer was read.
+  for (size_t i = 1; i < writes.size(); ++i) {
+    absl::Duration last_read;
+    for (absl::Duration read : reads) {
+      if (read < writes[i]) last_read = read;
+    }
+    EXPECT_GE(writes[i] - last_read, transport_->InterFrameSilence());
+  }
+}
+
 TEST_F(RtuTransportTest, ReturnsExceptionPdus) {
   port_.ExpectWrite(WithCrc({0x11, 0x03, 0x00, 0x6B, 0x00, 0x02}),
                     WithCrc({0x11, 0x83, 0x02}));
