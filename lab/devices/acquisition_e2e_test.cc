@@ -128,9 +128,8 @@ TEST(AcquisitionEndToEndTest, ScanIdentifiesEveryFamilyAndCountersMatch) {
                        ::testing::HasSubstr("model 10")));
 
   // 3. Poll for four simulated hours, every five minutes. The wire is real
-  // time on a shared machine: a frame split by scheduling jitter (a CRC
-  // error on the master's side) fails that device's poll, which the poller
-  // retries on its next slot; such hiccups are counted, not hidden.
+  // time on a shared machine; a poll that fails on the wire anyway is
+  // counted (and retried on the next slot), not hidden.
   struct Record {
     devices::RawValue raw;
     absl::Time time;
@@ -200,8 +199,10 @@ TEST(AcquisitionEndToEndTest, ScanIdentifiesEveryFamilyAndCountersMatch) {
   }
   EXPECT_GE(failures[4], 10);   // silent for ten cycles
   EXPECT_GT(successes[4], 20);  // and back afterwards
-  // Wire hiccups stay rare (they are the shared machine's, not the code's).
-  EXPECT_LE(jitter_failures, kCycles * 8 / 10)
+  // The RTU master ends a frame on its implied length with a good CRC, so
+  // scheduling jitter on the shared machine cannot split replies: polls do
+  // not fail on the wire (a small allowance for a loaded machine).
+  EXPECT_LE(jitter_failures, 3)
       << jitter_failures << " polls failed on the wire";
   EXPECT_GE(compared, 20 * kCycles);
   // Every family's counters moved over four hours.
