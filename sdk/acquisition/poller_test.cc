@@ -262,3 +262,48 @@ TEST_F(PollerTest, RejectsBadConfigurationsAndTheModelLimit) {
 
 }  // namespace
 }  // namespace ews::acquisition
+
+namespace ews::acquisition {
+namespace {
+
+TEST(PollerThreadTest, StartPollsOnItsOwnAndStopReturnsPromptly) {
+  auto registry = devices::ProfileRegistry::BuiltIn();
+  ASSERT_THAT(registry, IsOk());
+  modbus::FakeClient client;  // system clock
+  client.AddUnit(3, /*open=*/true);
+  absl::Mutex mutex;
+  int polls = 0;
+  auto poller =
+      Poller::Create(&client,
+                     {{"m", 3, registry->Find("mccb_measurement_unit"),
+                       absl::Milliseconds(50)}},
+                     PollerOptions{}, [&](const PollResult& result) {
+                       absl::MutexLock lock(&mutex);
+                       EXPECT_THAT(result.status, IsOk());
+                       ++polls;
+                     });
+  ASSERT_THAT(poller, IsOk());
+  ASSERT_THAT((*poller)->Start(), IsOk());
+  EXPECT_THAT((*poller)->Start(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  {
+    absl::MutexLock lock(&mutex);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+      return polls >= 4;
+    };
+    EXPECT_TRUE(
+        mutex.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10)));
+  }
+  const absl::Time stop_at = absl::Now();
+  (*poller)->Stop();
+  EXPECT_LT(absl::Now() - stop_at, absl::Milliseconds(500));
+  absl::MutexLock lock(&mutex);
+  const int after_stop = polls;
+  mutex.Unlock();
+  absl::SleepFor(absl::Milliseconds(150));
+  mutex.Lock();
+  EXPECT_EQ(polls, after_stop);
+}
+
+}  // namespace
+}  // namespace ews::acquisition
