@@ -82,6 +82,14 @@ Poller::Poller(modbus::Client* client, std::vector<Entry> entries,
       clock_(clock),
       sink_(std::move(sink)),
       entries_(std::move(entries)) {
+  if (options_.align_to_wall_clock) {
+    const absl::Time wall = clock_->WallNow();
+    for (Entry& entry : entries_) {
+      entry.next_history_wall =
+          NextWallAligned(wall, entry.config.history_period);
+      UpdateNextPoll(entry, clock_->MonotonicNow(), wall);
+    }
+  }
   for (const Entry& entry : entries_) {
     EWS_LOG(INFO) << "poll " << entry.config.name << " at "
                   << entry.config.address << " as "
@@ -164,14 +172,17 @@ int Poller::PollDue() {
   std::vector<Due> due;
   std::vector<Entry> snapshot;
   const absl::Duration now = clock_->MonotonicNow();
+  const absl::Time wall = clock_->WallNow();
   {
     absl::MutexLock lock(&mutex_);
     for (size_t i = 0; i < entries_.size(); ++i) {
       const Entry& entry = entries_[i];
-      if (entry.state.next_poll > now) continue;
-      const bool live = entry.live_until > now;
-      const bool history = entry.next_history <= now;
-      if (!history && !(live && entry.next_live <= now)) continue;
+      if (now < entry.backoff_until) continue;
+      const bool history = options_.align_to_wall_clock
+                               ? wall >= entry.next_history_wall
+                               : entry.next_history <= now;
+      const bool live = entry.live_until > now && entry.next_live <= now;
+      if (!history && !live) continue;
       due.push_back({i, history});
     }
     snapshot = entries_;  // configs and plans are immutable
@@ -185,6 +196,7 @@ int Poller::PollDue() {
       DeviceState& state = e.state;
       ++state.polls;
       const absl::Duration after = clock_->MonotonicNow();
+      const absl::Time wall_after = clock_->WallNow();
       if (result.status.ok()) {
         if (!state.online && state.consecutive_failures > 0) {
           EWS_LOG(INFO) << e.config.name << " is back online";
@@ -193,15 +205,21 @@ int Poller::PollDue() {
         state.consecutive_failures = 0;
         state.last_error = absl::OkStatus();
         state.last_success = result.time;
+        e.backoff_until = absl::ZeroDuration();
         if (d.history) {
-          // Keep the cadence; skip the slots that were missed.
-          while (e.next_history <= after) {
-            e.next_history += e.config.history_period;
+          if (options_.align_to_wall_clock) {
+            // From the wall clock each time: a clock set meanwhile is
+            // followed.
+            e.next_history_wall =
+                NextWallAligned(wall_after, e.config.history_period);
+          } else {
+            // Keep the cadence; skip the slots that were missed.
+            while (e.next_history <= after) {
+              e.next_history += e.config.history_period;
+            }
           }
         }
-        if (e.live_until > after) {
-          e.next_live = after + e.live_period;
-        }
+        if (e.live_until > after) e.next_live = after + e.live_period;
       } else {
         ++state.failures;
         ++state.consecutive_failures;
@@ -223,20 +241,30 @@ int Poller::PollDue() {
         backoff = std::min(backoff, options_.max_backoff);
         // Retry after the back-off; a history slot missed meanwhile is
         // polled at the retry.
-        e.next_history = std::max(e.next_history, after + backoff);
-        e.next_live = after + backoff;
-        state.next_poll = after + backoff;
+        e.backoff_until = after + backoff;
+        e.next_history = std::max(e.next_history, e.backoff_until);
+        e.next_live = e.backoff_until;
       }
-      if (result.status.ok()) {
-        state.next_poll = e.next_history;
-        if (e.live_until > after) {
-          state.next_poll = std::min(state.next_poll, e.next_live);
-        }
-      }
+      UpdateNextPoll(e, after, wall_after);
     }
     if (sink_) sink_(result);
   }
   return static_cast<int>(due.size());
+}
+
+absl::Time Poller::NextWallAligned(absl::Time wall, absl::Duration period) {
+  const absl::Duration into_period = (wall - absl::UnixEpoch()) % period;
+  return wall + (period - into_period);
+}
+
+void Poller::UpdateNextPoll(Entry& entry, absl::Duration now,
+                            absl::Time wall) const {
+  absl::Duration next =
+      options_.align_to_wall_clock
+          ? now + std::max(absl::ZeroDuration(), entry.next_history_wall - wall)
+          : entry.next_history;
+  if (entry.live_until > now) next = std::min(next, entry.next_live);
+  entry.state.next_poll = std::max(next, entry.backoff_until);
 }
 
 absl::Duration Poller::NextDueLocked() const {
@@ -264,9 +292,7 @@ absl::Status Poller::SetLive(absl::string_view device, absl::Duration period,
     entry.live_period = period;
     entry.live_until = now + duration;
     entry.next_live = now;
-    if (entry.state.online || entry.state.consecutive_failures == 0) {
-      entry.state.next_poll = std::min(entry.state.next_poll, now);
-    }
+    UpdateNextPoll(entry, now, clock_->WallNow());
     return absl::OkStatus();
   }
   return absl::NotFoundError(absl::StrCat("no device '", device, "'"));

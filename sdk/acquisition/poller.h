@@ -56,6 +56,11 @@ struct PollerOptions {
   int offline_after = 1;  // failed polls before a device is marked offline
   absl::Duration initial_backoff = absl::Seconds(10);
   absl::Duration max_backoff = absl::Minutes(10);
+  // History polls at wall-clock multiples of the period (every minute at
+  // hh:mm:00, every 15 min at :00, :15, ...), re-aligned after each poll so
+  // a clock set by NTP or the user is followed; else the first poll is at
+  // once and the cadence monotonic.
+  bool align_to_wall_clock = false;
   // If set (10 or 32): Create() checks CheckModelLimit() with the distinct
   // addresses polled plus `pulse_counters`.
   int model_size = 0;
@@ -133,7 +138,9 @@ class Poller {
     std::vector<devices::RegisterSpan> history_reads;
     std::vector<devices::RegisterSpan> all_reads;
     DeviceState state;
-    absl::Duration next_history;
+    absl::Duration next_history;   // monotonic cadence
+    absl::Time next_history_wall;  // align_to_wall_clock
+    absl::Duration backoff_until = absl::ZeroDuration();
     absl::Duration live_period = absl::ZeroDuration();
     absl::Duration live_until = absl::ZeroDuration();
     absl::Duration next_live;
@@ -143,6 +150,10 @@ class Poller {
          const PollerOptions& options, Clock* clock, Sink sink);
   PollResult PollOne(const Entry& entry, bool history);
   absl::Duration NextDueLocked() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  // The next wall-clock multiple of `period` after `wall`.
+  static absl::Time NextWallAligned(absl::Time wall, absl::Duration period);
+  // Refreshes entry.state.next_poll (the monotonic estimate NextDue() uses).
+  void UpdateNextPoll(Entry& entry, absl::Duration now, absl::Time wall) const;
 
   modbus::Client* const client_;
   const PollerOptions options_;

@@ -307,3 +307,41 @@ TEST(PollerThreadTest, StartPollsOnItsOwnAndStopReturnsPromptly) {
 
 }  // namespace
 }  // namespace ews::acquisition
+
+namespace ews::acquisition {
+namespace {
+
+TEST(PollerAlignmentTest, HistoryPollsFollowTheWallClock) {
+  auto registry = devices::ProfileRegistry::BuiltIn();
+  ASSERT_THAT(registry, IsOk());
+  SimulatedClock clock(absl::FromUnixSeconds(1767225600) +
+                       absl::Seconds(20));  // hh:00:20
+  modbus::FakeClient client(&clock);
+  client.AddUnit(3, /*open=*/true);
+  std::vector<absl::Time> times;
+  PollerOptions options;
+  options.clock = &clock;
+  options.align_to_wall_clock = true;
+  auto poller = Poller::Create(
+      &client,
+      {{"m", 3, registry->Find("mccb_measurement_unit"), absl::Minutes(1)}},
+      options, [&](const PollResult& r) { times.push_back(r.time); });
+  ASSERT_THAT(poller, IsOk());
+  EXPECT_EQ((*poller)->PollDue(), 0);  // not before hh:01:00
+  clock.Advance(absl::Seconds(40));
+  EXPECT_EQ((*poller)->PollDue(), 1);
+  // The clock is set 10 s back (NTP): the next poll is still at :00.
+  clock.SetWallTime(clock.WallNow() - absl::Seconds(10));
+  clock.Advance(absl::Seconds(5));
+  (*poller)->PollDue();  // re-aligned after the previous poll: not yet
+  for (int i = 0; i < 70; ++i) {
+    clock.Advance(absl::Seconds(1));
+    (*poller)->PollDue();
+  }
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_EQ(absl::ToUnixSeconds(times[0]) % 60, 0);
+  EXPECT_EQ(absl::ToUnixSeconds(times[1]) % 60, 0);
+}
+
+}  // namespace
+}  // namespace ews::acquisition
