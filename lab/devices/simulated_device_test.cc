@@ -304,3 +304,25 @@ TEST(DeviceSpecTest, ParsesAddressProfileAndOptions) {
 
 }  // namespace
 }  // namespace ews::lab
+
+namespace ews::lab {
+namespace {
+
+TEST_F(SimulatedDeviceTest, ServesTheInstallerProfileInItsOwnTypesAndOrder) {
+  auto device = Make("generic_modbus_device");
+  clock_.Advance(absl::Hours(1));
+  auto r = Poll(*device);
+  EXPECT_EQ(r["voltage"].raw.kind, RawValue::Kind::kFloat);  // FLOAT32 CDAB
+  EXPECT_NEAR(r["voltage"].value, 230, 3);
+  EXPECT_NEAR(r["power"].value,
+              device->EnergyWh("ea_import") > 0 ? r["power"].value : -1, 1e-9);
+  EXPECT_GT(r["power"].value, 0);
+  EXPECT_EQ(r["energy"].raw.kind, RawValue::Kind::kUnsigned);  // U64, kWh
+  EXPECT_EQ(r["energy"].raw.u,
+            static_cast<uint64_t>(std::floor(device->EnergyWh("ea_import"))));
+  EXPECT_NEAR(r["energy"].value, device->EnergyWh("ea_import") / 1000, 0.001);
+  EXPECT_NEAR(r["temperature"].value, 25, 5.1);
+}
+
+}  // namespace
+}  // namespace ews::lab
