@@ -197,7 +197,11 @@ void SimulatedDevice::StepLocked() {
     v_mv_[n] = std::llround(v * 1000);
     double i = 0;
     if (profile_.family() == v1::FAMILY_EV_CHARGER) {
-      i = std::min(ev_limit_da_ / 10.0, 32.0) * (1 - 0.02 * n);
+      const bool failsafe = ev_failsafe_timeout_s_ > 0 &&
+                            k - ev_limit_written_at_ > ev_failsafe_timeout_s_;
+      const uint16_t limit =
+          failsafe ? std::min(ev_failsafe_da_, ev_limit_da_) : ev_limit_da_;
+      i = std::min(limit / 10.0, 32.0) * (1 - 0.02 * n);
     } else {
       i = options_.nominal_current_a *
           (0.6 + 0.3 * std::sin(2 * kPi * t / 3600 + phi) +
@@ -528,10 +532,12 @@ ModbusException SimulatedDevice::WriteLocked(uint32_t address,
     const uint16_t value = words[0];
     if (q.id() == "current_limit") {
       ev_limit_da_ = value;
+      ev_limit_written_at_ = step_;
     } else if (q.id() == "failsafe_current") {
       ev_failsafe_da_ = value;
     } else if (q.id() == "failsafe_timeout") {
       ev_failsafe_timeout_s_ = value;
+      ev_limit_written_at_ = step_;
     } else if (q.id() == "charging_enabled") {
       if (value > 1) return ModbusException::kIllegalDataValue;
       ev_enabled_ = value == 1;

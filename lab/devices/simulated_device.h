@@ -12,7 +12,9 @@
 //   * breakers: a status word (closed/open/tripped, trip cause, alarms),
 //     open/close/reset commands via the motor operator, Trip() on demand;
 //   * EV charger: OCPP states cycling through sessions, writable current
-//     limit, fail-safe current/timeout, start/stop;
+//     limit, start/stop, and a communication watchdog: with a fail-safe
+//     timeout set, the station falls back to the fail-safe current when the
+//     limit has not been written for that long;
 //   * EMS: signalling contacts changing state, control relays switched by
 //     commands, a pulse concentrator fed by simulated pulse meters.
 // Quantities are found by their id (v1n, i1, p_total, ea_import, ...), so an
@@ -180,7 +182,10 @@ class SimulatedDevice {
   bool ev_enabled_ ABSL_GUARDED_BY(mutex_) = true;
   uint16_t ev_limit_da_ ABSL_GUARDED_BY(mutex_) = 160;  // 16.0 A
   uint16_t ev_failsafe_da_ ABSL_GUARDED_BY(mutex_) = 60;
-  uint16_t ev_failsafe_timeout_s_ ABSL_GUARDED_BY(mutex_) = 600;
+  // 0: no watchdog. Else: without a write to the current limit for this
+  // long, the station falls back to the fail-safe current.
+  uint16_t ev_failsafe_timeout_s_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t ev_limit_written_at_ ABSL_GUARDED_BY(mutex_) = 0;  // step
   unsigned __int128 ev_session_start_uj_ ABSL_GUARDED_BY(mutex_) = 0;
   // EMS signalling / control.
   int contact_[4] ABSL_GUARDED_BY(mutex_) = {};

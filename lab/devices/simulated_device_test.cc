@@ -214,6 +214,7 @@ TEST_F(SimulatedDeviceTest, EvChargerRunsSessionsAndObeysItsLimit) {
   EXPECT_NEAR(r["i1"].value, 10, 0.01);
   EXPECT_NEAR(r["p_total"].value, 3 * 230 * 10 * 0.99, 3 * 230 * 10 * 0.03);
   EXPECT_DOUBLE_EQ(r["current_limit"].value, 10);
+  EXPECT_DOUBLE_EQ(r["failsafe_timeout"].value, 0);  // watchdog off
   // 40 A is beyond the command's range.
   EXPECT_THAT(charger->HandlePdu(WritePdu(0x0200, 400)),
               ::testing::ElementsAre(0x86, 0x03));
@@ -226,6 +227,20 @@ TEST_F(SimulatedDeviceTest, EvChargerRunsSessionsAndObeysItsLimit) {
   const uint64_t energy = r["ea_import"].raw.u;
   EXPECT_GT(energy, 0u);
   EXPECT_EQ(r["session_energy"].raw.u, energy);
+}
+
+TEST_F(SimulatedDeviceTest, EvChargerFallsBackToTheFailSafeCurrent) {
+  auto charger = Make("ev_charger_generic");
+  clock_.Advance(absl::Minutes(25));  // charging at 16 A
+  EXPECT_EQ(charger->HandlePdu(WritePdu(0x0201, 60))[0], 6);   // 6.0 A
+  EXPECT_EQ(charger->HandlePdu(WritePdu(0x0202, 120))[0], 6);  // 120 s
+  clock_.Advance(absl::Seconds(100));
+  EXPECT_NEAR(Poll(*charger)["i1"].value, 16, 0.01);
+  clock_.Advance(absl::Seconds(30));  // nobody wrote the limit for 130 s
+  EXPECT_NEAR(Poll(*charger)["i1"].value, 6, 0.01);
+  EXPECT_EQ(charger->HandlePdu(WritePdu(0x0200, 120))[0], 6);  // 12 A
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_NEAR(Poll(*charger)["i1"].value, 12, 0.01);
 }
 
 TEST_F(SimulatedDeviceTest, EmsModulesSignalSwitchAndCountPulses) {
