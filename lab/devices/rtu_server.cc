@@ -1,7 +1,6 @@
 #include "lab/devices/rtu_server.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
@@ -58,12 +57,8 @@ absl::StatusOr<std::unique_ptr<RtuServer>> RtuServer::Start(
     std::vector<SimulatedDevice*> devices, Clock* wire_clock) {
   if (port == nullptr) return absl::InvalidArgumentError("no port");
   if (devices.empty()) return absl::InvalidArgumentError("no devices");
-  std::set<int> addresses;
   for (SimulatedDevice* device : devices) {
-    if (!addresses.insert(device->address()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("two devices at address ", device->address()));
-    }
+    if (device == nullptr) return absl::InvalidArgumentError("null device");
   }
   if (wire_clock == nullptr) wire_clock = &SystemClock::Get();
   return std::unique_ptr<RtuServer>(
@@ -164,9 +159,17 @@ void RtuServer::HandleFrame(const std::vector<uint8_t>& frame) {
     for (SimulatedDevice* device : devices_) (void)device->HandlePdu(pdu);
     return;
   }
+  // Several devices may share an address (EMS CX3 modules forming one
+  // logical device): the first that has what is asked answers, else the
+  // first at the address (with its exception).
   SimulatedDevice* device = nullptr;
   for (SimulatedDevice* candidate : devices_) {
-    if (candidate->address() == address) device = candidate;
+    if (candidate->address() != address) continue;
+    if (device == nullptr) device = candidate;
+    if (candidate->Serves(pdu)) {
+      device = candidate;
+      break;
+    }
   }
   if (device == nullptr) return;  // another slave's request
   const Fault fault = device->TakeFault();

@@ -2,7 +2,9 @@
 // serial line (a virtual-bus endpoint, a pty, or a real port).
 //
 // Several devices may share the line, as on a real bus: the server answers
-// for each of their addresses and ignores the rest. Frames are found by
+// for each of their addresses and ignores the rest. Devices may even share
+// an address (EMS CX3 modules forming one logical device): a request goes to
+// the first of them that has the registers it asks for. Frames are found by
 // length (from the function code) and CRC, sliding over anything else the
 // line carries (other slaves' replies, garbage), so scheduling jitter inside
 // a frame does not split it. Each device's reply delay and faults (silence,
@@ -38,8 +40,7 @@ class RtuServer {
  public:
   // Serves `devices` (not owned; must outlive the server) on `port`.
   // `wire_clock` (not owned; nullptr: SystemClock) times reply delays and
-  // silences; it must run in real time. InvalidArgument: no devices, or two
-  // with the same address.
+  // silences; it must run in real time. InvalidArgument: no devices.
   static absl::StatusOr<std::unique_ptr<RtuServer>> Start(
       std::unique_ptr<hal::SerialPort> port,
       std::vector<SimulatedDevice*> devices, Clock* wire_clock = nullptr);

@@ -124,6 +124,47 @@ TEST_F(RtuServerTest, FaultsOnDemand) {
   EXPECT_GE(server_->stats().replies, 4u);
 }
 
+TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
+  auto registry = devices::ProfileRegistry::BuiltIn();
+  ASSERT_THAT(registry, IsOk());
+  BusOptions bus_options;
+  bus_options.line.baud_rate = 115200;
+  auto bus = VirtualBus::Start(bus_options);
+  ASSERT_THAT(bus, IsOk());
+  SimulatedClock clock;
+  SimulatedDeviceOptions options;
+  options.address = 15;  // interface 1, module 5
+  options.reply_delay = absl::ZeroDuration();
+  auto measurement = SimulatedDevice::Create(
+      *registry->Find("ems_cx3_measurement"), options, &clock);
+  auto signalling = SimulatedDevice::Create(
+      *registry->Find("ems_cx3_signalling"), options, &clock);
+  ASSERT_THAT(measurement, IsOk());
+  ASSERT_THAT(signalling, IsOk());
+  auto server =
+      RtuServer::StartOnPath((*bus)->endpoint_path(1), (*bus)->line_settings(),
+                             {measurement->get(), signalling->get()});
+  ASSERT_THAT(server, IsOk());
+  modbus_t* master =
+      modbus_new_rtu((*bus)->endpoint_path(0).c_str(), 115200, 'E', 8, 1);
+  ASSERT_EQ(modbus_connect(master), 0);
+  modbus_set_response_timeout(master, 0, 300000);
+  modbus_set_slave(master, 15);
+  uint16_t words[8];
+  // Input registers: the measurement module; holding 0x0400: signalling.
+  EXPECT_EQ(modbus_read_input_registers(master, 0x1000, 2, words), 2)
+      << modbus_strerror(errno);
+  EXPECT_NEAR(((words[0] << 16) | words[1]) / 1000.0, 230, 3);
+  EXPECT_EQ(modbus_read_registers(master, 0x0400, 4, words), 4)
+      << modbus_strerror(errno);
+  EXPECT_EQ(words[0], 1);  // contact 1 closed
+  // Nobody has 0x2000.
+  EXPECT_EQ(modbus_read_registers(master, 0x2000, 1, words), -1);
+  EXPECT_EQ(errno, EMBXILADD);
+  modbus_close(master);
+  modbus_free(master);
+}
+
 TEST_F(RtuServerTest, ReplyDelayIsHonoured) {
   uint16_t word = 0;
   devices_[0]->SetReplyDelay(absl::Milliseconds(80));

@@ -622,6 +622,33 @@ std::vector<uint8_t> SimulatedDevice::HandlePdu(absl::Span<const uint8_t> pdu) {
   }
 }
 
+bool SimulatedDevice::Serves(absl::Span<const uint8_t> pdu) const {
+  absl::MutexLock lock(&mutex_);
+  if (pdu.size() < 5) return false;
+  const uint32_t address = pdu[1] << 8 | pdu[2];
+  switch (pdu[0]) {
+    case 3:
+    case 4: {
+      const uint32_t count = pdu[3] << 8 | pdu[4];
+      return count >= 1 && count <= 125 &&
+             ReadableLocked(pdu[0] == 3 ? v1::TABLE_HOLDING_REGISTERS
+                                        : v1::TABLE_INPUT_REGISTERS,
+                            address, count);
+    }
+    case 6:
+    case 16:
+      for (const auto& c : profile_.commands()) {
+        if (c.address() == address) return true;
+      }
+      for (const auto& q : profile_.quantities()) {
+        if (q.address() == address && q.writable()) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
 Fault SimulatedDevice::TakeFault() {
   absl::MutexLock lock(&mutex_);
   Fault fault = fault_;

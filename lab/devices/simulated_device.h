@@ -98,6 +98,11 @@ class SimulatedDevice {
   // Faults are not applied here (see TakeFault()).
   std::vector<uint8_t> HandlePdu(absl::Span<const uint8_t> pdu);
 
+  // Whether this device has what the request asks for (the registers of a
+  // read, the command or setting of a write): picks the module among EMS
+  // modules sharing one address.
+  bool Serves(absl::Span<const uint8_t> pdu) const;
+
   // The fault to apply to the current request (counts it down).
   Fault TakeFault();
   void SetFault(const Fault& fault);
