@@ -60,6 +60,9 @@ absl::StatusOr<std::unique_ptr<SimulatedDevice>> SimulatedDevice::Create(
   if (!(options.power_factor > 0 && options.power_factor <= 1)) {
     return absl::InvalidArgumentError("power factor must be in (0, 1]");
   }
+  if (!(options.initial_energy_kwh >= 0 && options.initial_energy_kwh < 1e9)) {
+    return absl::InvalidArgumentError("initial energy must be 0..1e9 kWh");
+  }
   if (options.nominal_current_a < 0 || options.nominal_voltage_v <= 0) {
     return absl::InvalidArgumentError("bad nominal current or voltage");
   }
@@ -104,6 +107,12 @@ SimulatedDevice::SimulatedDevice(const v1::Profile& profile,
   StepLocked();  // computes the load of the first interval, no energy yet
   step_ = 0;
   ea_import_uj_ = ea_export_uj_ = er_import_uj_ = er_export_uj_ = 0;
+  // kWh -> µJ (3.6e12 per kWh), in integers.
+  const unsigned __int128 initial =
+      static_cast<unsigned __int128>(
+          std::llround(options_.initial_energy_kwh * 1000)) *
+      static_cast<unsigned __int128>(3600000000ull);
+  (options_.exporting ? ea_export_uj_ : ea_import_uj_) = initial;
   i1_sum_ma_ = 0;
   for (uint32_t& changes : contact_changes_) changes = 0;
   i1_max_ma_ = i_ma_[0];
@@ -754,6 +763,8 @@ absl::StatusOr<DeviceSpec> ParseDeviceSpec(absl::string_view text) {
         spec.options.power_factor = number;
       } else if (kv.first == "ct" && numeric && number >= 1 && number < 65536) {
         spec.options.ct_ratio = static_cast<uint16_t>(number);
+      } else if (kv.first == "energy" && numeric && number >= 0) {
+        spec.options.initial_energy_kwh = number;
       } else if (kv.first == "seed" && numeric && number >= 0) {
         spec.options.seed = static_cast<uint32_t>(number);
       } else if (kv.first == "delay_ms" && numeric && number >= 0) {
@@ -761,8 +772,8 @@ absl::StatusOr<DeviceSpec> ParseDeviceSpec(absl::string_view text) {
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
             "device spec '", text, "': bad option '", option,
-            "' (export, current=A, voltage=V, pf=0..1, ct=N, seed=N, "
-            "delay_ms=N)"));
+            "' (export, current=A, voltage=V, pf=0..1, ct=N, energy=kWh, "
+            "seed=N, delay_ms=N)"));
       }
     }
   }

@@ -78,7 +78,10 @@ struct SimulatedDeviceOptions {
   // A generator: power flows out, Ea-/Er- count instead of Ea+/Er+.
   bool exporting = false;
   uint16_t ct_ratio = 1;  // EMDX3: selects power/energy resolution
-  uint32_t seed = 1;      // varies the load curve between devices
+  // The index the meter shows at start (kWh imported, or exported for a
+  // generator), as a meter that has been in service would.
+  double initial_energy_kwh = 0;
+  uint32_t seed = 1;  // varies the load curve between devices
   absl::Duration reply_delay = absl::Milliseconds(2);
 };
 

@@ -152,6 +152,19 @@ TEST_F(SimulatedDeviceTest, EnergyIntegratesPowerAndNeverGoesBackwards) {
   EXPECT_EQ(*meter->RawValueOf("ea_export"), RawValue::Unsigned(0));
 }
 
+TEST_F(SimulatedDeviceTest, StartsFromTheGivenIndex) {
+  SimulatedDeviceOptions options;
+  options.ct_ratio = 200;  // 100 Wh per count
+  options.initial_energy_kwh = 184230;
+  auto meter = Make("emdx3_4_120_45", options);
+  EXPECT_EQ(*meter->RawValueOf("ea_import"), RawValue::Unsigned(1842300));
+  EXPECT_DOUBLE_EQ(meter->EnergyWh("ea_import"), 184230e3);
+  options.exporting = true;
+  auto generator = Make("emdx3_4_120_45", options);
+  EXPECT_EQ(*generator->RawValueOf("ea_export"), RawValue::Unsigned(1842300));
+  EXPECT_EQ(*generator->RawValueOf("ea_import"), RawValue::Unsigned(0));
+}
+
 TEST_F(SimulatedDeviceTest, AGeneratorExportsWithANegativeSign) {
   SimulatedDeviceOptions options;
   options.exporting = true;
