@@ -5,11 +5,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -246,6 +250,12 @@ void GatewayServer::AcceptLoop() {
 }
 
 void GatewayServer::Serve(Connection* connection) {
+  if (options_.realtime_priority > 0) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    sched_param param{};
+    param.sched_priority = std::min(options_.realtime_priority, 99);
+    (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+  }
   {
     absl::MutexLock lock(&mutex_);
     ++stats_.connections_open;

@@ -79,6 +79,10 @@ struct GatewayOptions {
   absl::Duration request_timeout = absl::Seconds(1);
   // Attempts on the line: 1 by default (the TCP client decides to retry).
   int max_attempts = 1;
+  // Run connection threads under SCHED_FIFO at this priority (best effort;
+  // 0: normal). They only ever block on sockets and the line, so this bounds
+  // the latency they add on a loaded box without starving anything.
+  int realtime_priority = 0;
 };
 
 // InvalidArgument naming the bad field: overlapping or empty routes, a shift
