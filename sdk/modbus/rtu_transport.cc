@@ -66,7 +66,8 @@ void RtuTransport::WaitForSilence() {
     }
     absl::StatusOr<size_t> got = port_->ReadFor(absl::MakeSpan(junk), wait);
     if (got.ok()) {
-      line_free_at_ = clock_->MonotonicNow() + InterFrameSilence();
+      line_free_at_ = clock_->MonotonicNow() +
+                      std::max(InterFrameSilence(), options_.inter_frame_delay);
     } else if (!absl::IsDeadlineExceeded(got.status())) {
       return;
     }
@@ -91,7 +92,7 @@ absl::StatusOr<Pdu> RtuTransport::Exchange(uint8_t unit, const Pdu& request,
   absl::StatusOr<size_t> got = port_->ReadFor(
       absl::MakeSpan(frame, sizeof frame), transmit + response_timeout);
   if (!got.ok()) {
-    line_free_at_ = clock_->MonotonicNow();
+    line_free_at_ = clock_->MonotonicNow() + options_.inter_frame_delay;
     if (absl::IsDeadlineExceeded(got.status())) {
       return absl::DeadlineExceededError(absl::StrCat(
           "unit ", unit, " did not answer within ",
@@ -130,8 +131,9 @@ absl::StatusOr<Pdu> RtuTransport::Exchange(uint8_t unit, const Pdu& request,
     total += *more;
     last_byte_at = clock_->MonotonicNow();
   }
-  // The next frame may start t3.5 after this one's last character.
-  line_free_at_ = last_byte_at + silence;
+  // The next frame may start t3.5 (or the configured delay) after this
+  // one's last character.
+  line_free_at_ = last_byte_at + std::max(silence, options_.inter_frame_delay);
   EWS_RETURN_IF_ERROR(crc);
   absl::Span<const uint8_t> received(frame, total);
   if (received[0] != unit) {
