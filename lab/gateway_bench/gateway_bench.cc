@@ -20,6 +20,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +57,9 @@ ABSL_FLAG(double, reply_delay_ms, 5,
           "device reply delay: end of request to start of answer");
 ABSL_FLAG(int, registers, 2, "holding registers read per transaction");
 ABSL_FLAG(int, latency_samples, 300, "single-client transactions");
+ABSL_FLAG(
+    int, realtime_priority, 10,
+    "SCHED_FIFO priority of the line worker (0: normal), as in the product");
 ABSL_FLAG(bool, quick, false,
           "a short run for tests: 16 clients, 1 s, 30 latency samples");
 
@@ -146,11 +151,13 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   if (!transport.ok()) return false;
   ews::modbus::LineOptions line;
   line.name = "rs485";
+  line.realtime_priority = absl::GetFlag(FLAGS_realtime_priority);
   t.line =
       std::make_unique<ews::modbus::LineScheduler>(*std::move(transport), line);
   t.bank = std::make_unique<ews::modbus::RegisterBank>(/*open=*/true);
   ews::modbus::RtuSlaveOptions slave;
   slave.reply_delay = reply_delay;
+  slave.realtime_priority = line.realtime_priority;  // as the bus thread
   auto s = ews::modbus::RtuSlave::Start(t.slave_port.get(), slave);
   if (!s.ok()) return false;
   t.slave = *std::move(s);
@@ -161,6 +168,8 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   options.max_connections = 256;
   options.request_timeout = absl::Seconds(5);  // 64 clients queue on one line
   options.routes = {{1, 247, 0, t.line.get(), true, "rs485"}};
+  // The line worker above the connections, both above normal work.
+  options.realtime_priority = std::max(0, line.realtime_priority - 1);
   auto server = GatewayServer::Start(options);
   if (!server.ok()) return false;
   t.server = *std::move(server);
@@ -261,6 +270,17 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // Where the line time goes (means over the window), for the report.
+    absl::Duration sum_request, sum_turnaround, sum_response;
+    int pairs = 0;
+    for (size_t i = 0; i + 1 < frames.size(); ++i) {
+      if (frames[i].from == 0 && frames[i + 1].from == 1) {
+        sum_request += frames[i].end - frames[i].start;
+        sum_turnaround += frames[i + 1].start - frames[i].end;
+        sum_response += frames[i + 1].end - frames[i + 1].start;
+        ++pairs;
+      }
+    }
     // Line idle beyond t3.5 between a response and the next request.
     std::vector<absl::Duration> gaps;
     for (size_t i = 1; i < frames.size(); ++i) {
@@ -269,30 +289,60 @@ int main(int argc, char** argv) {
       }
     }
 
-    // Added latency, one client at a time (the line is idle: clearing the
+    // Added latency, one client at a time; the client (the measuring
+    // instrument) at the connections' priority, so its own scheduling delays
+    // do not pass for the gateway's. (the line is idle: clearing the
     // capture is safe now).
     absl::SleepFor(absl::Milliseconds(50));
     t.bus->ClearCapture();
-    std::vector<absl::Duration> round_trips;
-    {
+    std::vector<absl::Duration> round_trips, sends;
+    std::thread([&] {
+      const int rt = absl::GetFlag(FLAGS_realtime_priority);
+      if (rt > 1) {
+        sched_param param{};
+        param.sched_priority = rt - 1;
+        (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+      }
       BenchClient client(t.server->port());
       for (int i = 0; i < samples && client.ok(); ++i) {
         const absl::Time begin = absl::Now();
+        sends.push_back(absl::FromChrono(
+            std::chrono::steady_clock::now().time_since_epoch()));
         if (!client.Read(registers)) break;
         round_trips.push_back(absl::Now() - begin);
         absl::SleepFor(t35);  // let the line fall silent, as idle clients do
       }
-    }
+    }).join();
     frames = t.bus->CaptureFrames(chr * 1.5);
-    std::vector<absl::Duration> wire, added;
+    std::vector<absl::Duration> wire, added, pre;
     for (size_t i = 0; i + 1 < frames.size(); ++i) {
       if (frames[i].from == 0 && frames[i + 1].from == 1) {
         wire.push_back(frames[i + 1].end - frames[i].start);
+        pre.push_back(frames[i].start -
+                      sends[std::min(sends.size() - 1, wire.size() - 1)]);
         ++i;
+      }
+    }
+    if (getenv("BENCH_DEBUG") != nullptr && !pre.empty()) {
+      const absl::Duration base = *std::min_element(pre.begin(), pre.end());
+      for (size_t i = 0; i < pre.size() && i < round_trips.size(); ++i) {
+        const absl::Duration p = pre[i] - base;
+        const absl::Duration a = round_trips[i] - wire[i];
+        if (a > absl::Milliseconds(1)) {
+          std::printf(
+              "  debug split %zu: pre-wire excess %.3f, post-wire %.3f\n", i,
+              Ms(p), Ms(a - p));
+        }
       }
     }
     for (size_t i = 0; i < std::min(wire.size(), round_trips.size()); ++i) {
       added.push_back(round_trips[i] - wire[i]);
+      if (getenv("BENCH_DEBUG") != nullptr &&
+          added.back() > absl::Milliseconds(1)) {
+        std::printf(
+            "  debug slow %zu: rtt %.3f wire %.3f (%zu frames, %zu rtts)\n", i,
+            Ms(round_trips[i]), Ms(wire[i]), frames.size(), round_trips.size());
+      }
     }
 
     std::printf(
@@ -314,6 +364,13 @@ int main(int argc, char** argv) {
         "ms, p99 %.3f ms (%zu gaps)\n",
         clients, Ms(Percentile(gaps, 0.5)), Ms(Percentile(gaps, 0.99)),
         gaps.size());
+    if (pairs > 0) {
+      std::printf(
+          "  on the line (means): request %.3f ms, device turnaround %.3f ms, "
+          "response %.3f ms\n",
+          Ms(sum_request / pairs), Ms(sum_turnaround / pairs),
+          Ms(sum_response / pairs));
+    }
     std::printf(
         "  latency added by the gateway over the wire time (1 client): p50 "
         "%.3f ms, p99 %.3f ms (%zu transactions)\n",

@@ -3,7 +3,7 @@
 //
 //   ews-gateway --tty=/dev/ttyS1 --serial="19200 8E1" --port=502
 //               [--local_units=1-247] [--bind=0.0.0.0]
-//               [--remote=100-120:-90=10.0.0.7:502 ...]
+//               [--remote=100-120:-90=10.0.0.7:502[/rtu] ...]
 //               [--response_timeout_ms=300] [--max_connections=128]
 //               [--idle_timeout_s=60] [--allow=10.0.0.0/8,...]
 //
@@ -19,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
@@ -32,7 +33,8 @@ ABSL_FLAG(std::string, tty, "", "serial device of the RS485 line");
 ABSL_FLAG(std::string, serial, "19200 8E1", "line settings");
 ABSL_FLAG(std::string, local_units, "1-247", "unit ids routed to the tty");
 ABSL_FLAG(std::vector<std::string>, remote, {},
-          "routes to IP gateways: FIRST-LAST[:SHIFT]=HOST:PORT");
+          "routes to IP gateways: FIRST-LAST[:SHIFT]=HOST:PORT[/rtu] "
+          "(/rtu: RTU frames over TCP instead of Modbus TCP)");
 ABSL_FLAG(std::string, bind, "0.0.0.0", "address to listen on");
 ABSL_FLAG(int, port, 502, "TCP port (0: any)");
 ABSL_FLAG(int, response_timeout_ms, 300, "RTU response timeout");
@@ -120,6 +122,11 @@ int main(int argc, char** argv) {
   }
   for (const std::string& remote : absl::GetFlag(FLAGS_remote)) {
     std::vector<std::string> parts = absl::StrSplit(remote, '=');
+    bool rtu_over_tcp = false;
+    if (parts.size() == 2 && absl::EndsWith(parts[1], "/rtu")) {
+      rtu_over_tcp = true;
+      parts[1].resize(parts[1].size() - 4);
+    }
     std::vector<std::string> host_port = parts.size() == 2
                                              ? absl::StrSplit(parts[1], ':')
                                              : std::vector<std::string>();
@@ -134,6 +141,8 @@ int main(int argc, char** argv) {
     ews::modbus::TcpOptions tcp;
     tcp.host = host_port[0];
     tcp.port = static_cast<uint16_t>(tcp_port);
+    if (rtu_over_tcp)
+      tcp.framing = ews::modbus::TcpOptions::Framing::kRtuOverTcp;
     ews::modbus::LineOptions remote_options = line_options;
     remote_options.response_timeout = absl::Seconds(1);
     lines.push_back(std::make_unique<ews::modbus::LineScheduler>(

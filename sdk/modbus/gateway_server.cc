@@ -5,11 +5,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -26,23 +30,63 @@ namespace {
 
 constexpr size_t kMbapHeaderSize = 7;
 
-absl::StatusOr<std::pair<uint32_t, uint32_t>> ParseNetwork(
-    const std::string& text) {
+using Address = std::array<uint8_t, 16>;
+
+Address MappedV4(const in_addr& v4) {
+  Address a{};
+  a[10] = a[11] = 0xFF;
+  memcpy(&a[12], &v4, 4);
+  return a;
+}
+
+// "10.0.0.0/24", "10.0.0.5", "fd00::/8" -> network (IPv4 as mapped IPv6).
+absl::StatusOr<std::pair<Address, int>> ParseNetwork(const std::string& text) {
   std::vector<std::string> parts = absl::StrSplit(text, '/');
   if (parts.empty() || parts.size() > 2) {
     return absl::InvalidArgumentError("allow_list: bad entry " + text);
   }
-  in_addr address;
-  if (inet_pton(AF_INET, parts[0].c_str(), &address) != 1) {
+  Address address{};
+  int max_bits;
+  int offset;
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, parts[0].c_str(), &v4) == 1) {
+    address = MappedV4(v4);
+    max_bits = 32;
+    offset = 96;
+  } else if (inet_pton(AF_INET6, parts[0].c_str(), &v6) == 1) {
+    memcpy(address.data(), &v6, 16);
+    max_bits = 128;
+    offset = 0;
+  } else {
     return absl::InvalidArgumentError("allow_list: bad address " + text);
   }
-  int bits = 32;
+  int bits = max_bits;
   if (parts.size() == 2 &&
-      (!absl::SimpleAtoi(parts[1], &bits) || bits < 0 || bits > 32)) {
+      (!absl::SimpleAtoi(parts[1], &bits) || bits < 0 || bits > max_bits)) {
     return absl::InvalidArgumentError("allow_list: bad prefix " + text);
   }
-  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return std::make_pair(ntohl(address.s_addr) & mask, mask);
+  return std::make_pair(address, offset + bits);
+}
+
+bool InNetwork(const Address& address, const Address& network, int prefix) {
+  for (int bit = 0; bit < prefix; bit += 8) {
+    const int bits = std::min(8, prefix - bit);
+    const uint8_t mask = static_cast<uint8_t>(0xFF00 >> bits);
+    if ((address[bit / 8] & mask) != (network[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+std::string AddressText(const Address& address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+  if (memcmp(address.data(), kMapped, 12) == 0) {
+    inet_ntop(AF_INET, &address[12], text, sizeof text);
+  } else {
+    inet_ntop(AF_INET6, address.data(), text, sizeof text);
+  }
+  return text;
 }
 
 }  // namespace
@@ -122,30 +166,46 @@ GatewayServer::GatewayServer(const GatewayOptions& options)
 GatewayServer::~GatewayServer() { Stop(); }
 
 absl::Status GatewayServer::Listen() {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool v6 = options_.bind_address.find(':') != std::string::npos;
+  listen_fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) {
     return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
   }
-  int one = 1;
+  int one = 1, zero = 0;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(options_.port);
-  if (inet_pton(AF_INET, options_.bind_address.c_str(), &address.sin_addr) !=
-      1) {
-    return absl::InvalidArgumentError("bad bind_address " +
-                                      options_.bind_address);
+  sockaddr_storage storage{};
+  socklen_t length;
+  if (v6) {
+    setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
+    address->sin6_family = AF_INET6;
+    address->sin6_port = htons(options_.port);
+    if (inet_pton(AF_INET6, options_.bind_address.c_str(),
+                  &address->sin6_addr) != 1) {
+      return absl::InvalidArgumentError("bad bind_address " +
+                                        options_.bind_address);
+    }
+    length = sizeof(sockaddr_in6);
+  } else {
+    auto* address = reinterpret_cast<sockaddr_in*>(&storage);
+    address->sin_family = AF_INET;
+    address->sin_port = htons(options_.port);
+    if (inet_pton(AF_INET, options_.bind_address.c_str(), &address->sin_addr) !=
+        1) {
+      return absl::InvalidArgumentError("bad bind_address " +
+                                        options_.bind_address);
+    }
+    length = sizeof(sockaddr_in);
   }
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) !=
-          0 ||
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
       listen(listen_fd_, 256) != 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.bind_address, ":",
                      options_.port, ": ", strerror(errno)));
   }
-  socklen_t length = sizeof address;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
+  port_ = v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port)
+             : ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
@@ -185,10 +245,10 @@ GatewayStats GatewayServer::stats() const {
   return stats_;
 }
 
-bool GatewayServer::Allowed(uint32_t address) const {
+bool GatewayServer::Allowed(const std::array<uint8_t, 16>& address) const {
   if (allow_.empty()) return true;
   for (const Network& network : allow_) {
-    if ((address & network.mask) == network.address) return true;
+    if (InNetwork(address, network.address, network.prefix)) return true;
   }
   return false;
 }
@@ -217,20 +277,27 @@ void GatewayServer::AcceptLoop() {
       ReapFinished();
     }
     if (rc <= 0 || (fds[0].revents & POLLIN) == 0) continue;
-    sockaddr_in peer{};
+    sockaddr_storage peer{};
     socklen_t length = sizeof peer;
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length,
                      SOCK_CLOEXEC);
     if (fd < 0) continue;
+    Address address{};
+    if (peer.ss_family == AF_INET) {
+      address = MappedV4(reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+    } else {
+      memcpy(address.data(), &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr,
+             16);
+    }
     absl::MutexLock lock(&mutex_);
-    const uint32_t address = ntohl(peer.sin_addr.s_addr);
-    if (!Allowed(address) ||
+    const bool allowed = Allowed(address);
+    if (!allowed ||
         connections_.size() >= static_cast<size_t>(options_.max_connections)) {
       ++stats_.connections_rejected;
       EWS_LOG(WARNING) << "modbus gateway: refused a connection from "
-                       << inet_ntoa(peer.sin_addr)
-                       << (Allowed(address) ? " (connection limit)"
-                                            : " (not in the allow-list)");
+                       << AddressText(address)
+                       << (allowed ? " (connection limit)"
+                                   : " (not in the allow-list)");
       close(fd);
       continue;
     }
@@ -246,6 +313,12 @@ void GatewayServer::AcceptLoop() {
 }
 
 void GatewayServer::Serve(Connection* connection) {
+  if (options_.realtime_priority > 0) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    sched_param param{};
+    param.sched_priority = std::min(options_.realtime_priority, 99);
+    (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+  }
   {
     absl::MutexLock lock(&mutex_);
     ++stats_.connections_open;

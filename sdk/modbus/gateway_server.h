@@ -28,6 +28,7 @@
 // connection is closed at once; an idle one after idle_timeout.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -61,6 +62,7 @@ struct GatewayRoute {
 };
 
 struct GatewayOptions {
+  // An IPv4 or IPv6 literal; "::" listens on IPv6 and IPv4 (dual stack).
   std::string bind_address = "0.0.0.0";
   uint16_t port = 502;  // 0: any free port (tests), see port()
   int max_connections = 128;
@@ -69,7 +71,8 @@ struct GatewayOptions {
   absl::Duration frame_timeout = absl::Seconds(2);
   // Largest ADU accepted (MBAP header + PDU), 8..260.
   size_t max_request_size = 260;
-  // IPv4 addresses ("10.0.0.5") or networks ("10.0.0.0/24"); empty: any.
+  // Addresses or networks, IPv4 or IPv6 ("10.0.0.5", "10.0.0.0/24",
+  // "fd00::/8"); empty: any client.
   std::vector<std::string> allow_list;
   std::vector<GatewayRoute> routes;
   // What the box answers on unit 255 (43/14).
@@ -79,6 +82,10 @@ struct GatewayOptions {
   absl::Duration request_timeout = absl::Seconds(1);
   // Attempts on the line: 1 by default (the TCP client decides to retry).
   int max_attempts = 1;
+  // Run connection threads under SCHED_FIFO at this priority (best effort;
+  // 0: normal). They only ever block on sockets and the line, so this bounds
+  // the latency they add on a loaded box without starving anything.
+  int realtime_priority = 0;
 };
 
 // InvalidArgument naming the bad field: overlapping or empty routes, a shift
@@ -115,9 +122,10 @@ class GatewayServer {
   GatewayStats stats() const;
 
  private:
+  // An IPv6 network; IPv4 ones as IPv4-mapped addresses (::ffff:a.b.c.d).
   struct Network {
-    uint32_t address;
-    uint32_t mask;
+    std::array<uint8_t, 16> address;
+    int prefix;
   };
   struct Connection {
     int fd;
@@ -131,7 +139,7 @@ class GatewayServer {
   void Serve(Connection* connection);
   // The response PDU for one request.
   Pdu Handle(uint8_t unit, const Pdu& request);
-  bool Allowed(uint32_t address) const;
+  bool Allowed(const std::array<uint8_t, 16>& address) const;
   void CountException(const Pdu& response);
   void ReapFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 

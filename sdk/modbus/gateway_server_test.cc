@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "sdk/base/status_matchers.h"
 #include "sdk/modbus/fake_client.h"
 #include "sdk/modbus/line_scheduler.h"
+#include "sdk/modbus/register_bank.h"
 #include "sdk/modbus/tcp_transport.h"
 
 namespace ews::modbus {
@@ -251,11 +254,21 @@ TEST_F(GatewayServerTest, ConnectionLimitAllowListAndIdleTimeout) {
 
 TEST_F(GatewayServerTest, AllowList) {
   GatewayOptions options;
-  options.allow_list = {"10.0.0.0/8"};
+  options.allow_list = {"10.0.0.0/8", "fd00::/8"};
   StartServer(options);
   RawClient raw(server_->port());
   EXPECT_TRUE(raw.Closed());
   EXPECT_EQ(server_->stats().connections_rejected, 1u);
+}
+
+TEST_F(GatewayServerTest, AllowListAdmitsListedNetworks) {
+  line_.AddUnit(17).SetHolding(0, {7});
+  GatewayOptions options;
+  options.allow_list = {"fd00::/8", "127.0.0.0/30"};
+  StartServer(options);
+  RawClient raw(server_->port());
+  raw.Send(Mbap(1, 17, ReadRequest(3, 0, 1)));
+  EXPECT_EQ(raw.Receive().size(), 11u);
 }
 
 TEST(GatewayOptionsTest, Validation) {
@@ -275,11 +288,66 @@ TEST(GatewayOptionsTest, Validation) {
   options.allow_list = {"10.0.0.300"};
   EXPECT_THAT(ValidateGatewayOptions(options),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  options.allow_list = {"10.0.0.3", "192.168.1.0/24"};
+  options.allow_list = {"10.0.0.3", "192.168.1.0/24", "fd00::/8", "::1"};
   EXPECT_THAT(ValidateGatewayOptions(options), IsOk());
+  options.allow_list = {"fd00::/129"};
+  EXPECT_THAT(ValidateGatewayOptions(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options.allow_list = {};
   options.max_request_size = 300;
   EXPECT_THAT(ValidateGatewayOptions(options),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A line whose one device takes 1 ms per transaction.
+class SlowBankTransport final : public Transport {
+ public:
+  absl::StatusOr<Pdu> Exchange(uint8_t unit, const Pdu& request,
+                               absl::Duration) override {
+    absl::SleepFor(absl::Milliseconds(1));
+    return bank_.Handle(request);
+  }
+  std::string Describe() const override { return "slow"; }
+
+ private:
+  RegisterBank bank_{true};
+};
+
+TEST(GatewayFairnessTest, ClientsShareTheLineEvenly) {
+  LineScheduler line(std::make_unique<SlowBankTransport>(), LineOptions());
+  GatewayOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  options.routes = {{1, 247, 0, &line, false, "slow"}};
+  auto server = GatewayServer::Start(options);
+  ASSERT_THAT(server.status(), IsOk());
+  constexpr int kClients = 8;
+  std::atomic<bool> stop{false};
+  std::vector<int> served(kClients, 0);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      RawClient raw((*server)->port());
+      // Each client pipelines 4 requests at a time.
+      uint16_t tid = 0;
+      while (!stop) {
+        for (int i = 0; i < 4; ++i)
+          raw.Send(Mbap(++tid, 1, ReadRequest(3, 0, 1)));
+        for (int i = 0; i < 4; ++i) {
+          if (raw.Receive().size() == 11) ++served[c];
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  const int most = *std::max_element(served.begin(), served.end());
+  const int least = *std::min_element(served.begin(), served.end());
+  EXPECT_GT(least, 0);
+  // Round-robin on the line: no client gets much more than another.
+  EXPECT_LE(most - least, most / 4 + 8)
+      << "most " << most << " least " << least;
 }
 
 TEST_F(GatewayServerTest, SixtyFourConcurrentClientsAreAllServed) {

@@ -1,5 +1,9 @@
 #include "sdk/modbus/line_scheduler.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -121,6 +125,14 @@ std::shared_ptr<LineScheduler::Job> LineScheduler::Next() {
 }
 
 void LineScheduler::Run() {
+  if (options_.realtime_priority > 0) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    sched_param param{};
+    param.sched_priority = std::clamp(options_.realtime_priority, 1, 99);
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0) {
+      EWS_LOG(INFO) << name_ << ": no real-time priority (not permitted)";
+    }
+  }
   while (true) {
     std::shared_ptr<Job> job;
     {

@@ -1,5 +1,9 @@
 #include "sdk/modbus/rtu_slave.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -40,22 +44,80 @@ void RtuSlave::RemoveUnit(uint8_t unit) {
   units_.erase(unit);
 }
 
+namespace {
+
+absl::Duration Now() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// Sleeps until `target` (steady clock), spinning the last 200 us: a device's
+// reply delay should not depend on timer slack.
+void WaitUntil(absl::Duration target) {
+  const absl::Duration spin = absl::Microseconds(200);
+  const absl::Duration now = Now();
+  if (target - now > spin) {
+    std::this_thread::sleep_for(absl::ToChronoNanoseconds(target - now - spin));
+  }
+  while (Now() < target) {
+  }
+}
+
+// The size of a request ADU (address + PDU + CRC) from its first bytes, when
+// the function code tells; 0 if not (yet) known.
+size_t ExpectedRequestSize(const uint8_t* frame, size_t total) {
+  if (total < 2) return 0;
+  switch (frame[1]) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+      return 8;
+    case 15:
+    case 16:
+      return total >= 7 ? 9 + frame[6] : 0;
+    case 23:
+      return total >= 11 ? 13 + frame[10] : 0;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
 void RtuSlave::Run() {
+  if (options_.realtime_priority > 0) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    sched_param param{};
+    param.sched_priority = std::min(options_.realtime_priority, 99);
+    (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+  }
   uint8_t frame[300];
   while (!stop_) {
     absl::StatusOr<size_t> got =
-        port_->ReadFrame(absl::MakeSpan(frame), absl::Milliseconds(50));
+        port_->ReadFor(absl::MakeSpan(frame), absl::Milliseconds(50));
     if (!got.ok()) continue;
     size_t total = *got;
-    // As the master does: a frame split by a scheduling hiccup is joined.
-    bool good = codec_->Check(absl::Span<const uint8_t>(frame, total)).ok();
-    while (!good && total < sizeof frame) {
-      absl::StatusOr<size_t> more = port_->ReadFrame(
-          absl::MakeSpan(frame + total, sizeof frame - total),
-          std::max(port_->CharacterTime() * 20, absl::Milliseconds(10)));
+    absl::Duration last_byte_at = Now();
+    const absl::Duration silence =
+        std::max(port_->CharacterTime() * 3.5, absl::Microseconds(1750));
+    const absl::Duration continuation =
+        std::max(port_->CharacterTime() * 20, absl::Milliseconds(10));
+    // As the master does: complete at the implied length with a good CRC,
+    // else at t3.5 of silence; a frame split by a hiccup is joined.
+    bool good = false;
+    while (total < sizeof frame) {
+      if (total >= 4) {
+        good = codec_->Check(absl::Span<const uint8_t>(frame, total)).ok();
+        if (good && total == ExpectedRequestSize(frame, total)) break;
+      }
+      absl::StatusOr<size_t> more =
+          port_->ReadFor(absl::MakeSpan(frame + total, sizeof frame - total),
+                         good ? silence : continuation);
       if (!more.ok()) break;
       total += *more;
-      good = codec_->Check(absl::Span<const uint8_t>(frame, total)).ok();
+      last_byte_at = Now();
     }
     if (!good) {
       ++bad_frames_;
@@ -83,14 +145,8 @@ void RtuSlave::Run() {
     const Pdu response = bank->Handle(request);
     absl::StatusOr<std::vector<uint8_t>> adu = codec_->Encode(unit, response);
     if (!adu.ok()) continue;
-    // ReadFrame already waited t3.5 of silence after the request.
-    const absl::Duration wait =
-        std::max(absl::ZeroDuration(),
-                 options_.reply_delay - std::max(port_->CharacterTime() * 3.5,
-                                                 absl::Microseconds(1750)));
-    if (wait > absl::ZeroDuration()) {
-      std::this_thread::sleep_for(absl::ToChronoMicroseconds(wait));
-    }
+    // A device answers no sooner than t3.5 after the request.
+    WaitUntil(last_byte_at + std::max(options_.reply_delay, silence));
     (void)port_->Write(*adu);
   }
 }

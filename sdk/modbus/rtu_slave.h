@@ -24,9 +24,13 @@ class RtuCodec;
 }
 
 struct RtuSlaveOptions {
-  // Time between the end of a request and the start of the answer (a real
-  // meter's processing time; the spec's minimum is t3.5).
+  // Time between the end of a request (its last character received) and the
+  // start of the answer: a real meter's processing time. At least t3.5.
   absl::Duration reply_delay = absl::Milliseconds(5);
+  // SCHED_FIFO priority of the device's thread (best effort; 0: normal). A
+  // simulated device stands for separate hardware: a busy host must not make
+  // it slow.
+  int realtime_priority = 0;
 };
 
 class RtuSlave {

@@ -30,6 +30,9 @@ struct RtuOptions {
   // After a broadcast (unit 0) the master waits this long before the next
   // request (the spec's "turnaround delay", 100..200 ms typically).
   absl::Duration turnaround_delay = absl::Milliseconds(100);
+  // Silence kept after an answer before the next request (some meters ask
+  // for more than t3.5, e.g. 20 ms). Zero: t3.5 only. Never less than t3.5.
+  absl::Duration inter_frame_delay = absl::ZeroDuration();
   // Monotonic time for the inter-frame silence; nullptr: the system clock.
   // Must be the clock the port's timeouts run on.
   Clock* clock = nullptr;

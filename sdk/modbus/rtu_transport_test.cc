@@ -97,6 +97,37 @@ TEST_F(RtuTransportTest, LeavesThreePointFiveCharactersBetweenFrames) {
   }
 }
 
+TEST(RtuTransportDelayTest, ConfiguredInterFrameDelayIsKept) {
+  SimulatedClock clock;
+  FakeSerialPort port(&clock, hal::SerialSettings());
+  RtuOptions options;
+  options.clock = &clock;
+  options.inter_frame_delay = absl::Milliseconds(20);
+  auto transport = *RtuTransport::Create(&port, options);
+  const auto request = WithCrc({0x11, 0x06, 0x00, 0x01, 0x00, 0x07});
+  port.ExpectWrite(request, request);
+  port.ExpectWrite(request, request);
+  ASSERT_THAT(transport
+                  ->Exchange(0x11, WriteSingleRegisterRequest(1, 7),
+                             absl::Milliseconds(300))
+                  .status(),
+              IsOk());
+  const absl::Duration after_first = clock.MonotonicNow();
+  ASSERT_THAT(transport
+                  ->Exchange(0x11, WriteSingleRegisterRequest(1, 7),
+                             absl::Milliseconds(300))
+                  .status(),
+              IsOk());
+  absl::Duration second_write;
+  for (const auto& event : port.events()) {
+    if (event.kind == FakeSerialPort::Event::Kind::kWrite) {
+      second_write = event.at;
+    }
+  }
+  EXPECT_GE(second_write - after_first,
+            absl::Milliseconds(20) - absl::Microseconds(1));
+}
+
 TEST_F(RtuTransportTest, ReturnsExceptionPdus) {
   port_.ExpectWrite(WithCrc({0x11, 0x03, 0x00, 0x6B, 0x00, 0x02}),
                     WithCrc({0x11, 0x83, 0x02}));

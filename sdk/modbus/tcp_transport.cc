@@ -12,17 +12,26 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/modbus/internal/rtu_codec.h"
 #include "sdk/modbus/internal/socket_io.h"
 
 namespace ews::modbus {
 
 TcpTransport::TcpTransport(const TcpOptions& options)
     : options_(options),
-      clock_(options.clock != nullptr ? options.clock : &SystemClock::Get()) {}
+      clock_(options.clock != nullptr ? options.clock : &SystemClock::Get()) {
+  if (options.framing == TcpOptions::Framing::kRtuOverTcp) {
+    absl::StatusOr<std::unique_ptr<internal::RtuCodec>> codec =
+        internal::RtuCodec::Create();
+    if (codec.ok()) codec_ = *std::move(codec);
+  }
+}
 
 TcpTransport::~TcpTransport() { Disconnect(); }
 
@@ -112,6 +121,9 @@ absl::StatusOr<Pdu> TcpTransport::Exchange(uint8_t unit, const Pdu& request,
 
 absl::StatusOr<Pdu> TcpTransport::ExchangeOnce(
     uint8_t unit, const Pdu& request, absl::Duration response_timeout) {
+  if (options_.framing == TcpOptions::Framing::kRtuOverTcp) {
+    return ExchangeRtu(unit, request, response_timeout);
+  }
   const uint16_t tid = ++transaction_id_;
   std::vector<uint8_t> adu = {static_cast<uint8_t>(tid >> 8),
                               static_cast<uint8_t>(tid),
@@ -153,6 +165,60 @@ absl::StatusOr<Pdu> TcpTransport::ExchangeOnce(
     }
     return pdu;
   }
+}
+
+absl::StatusOr<Pdu> TcpTransport::ExchangeRtu(uint8_t unit, const Pdu& request,
+                                              absl::Duration response_timeout) {
+  if (codec_ == nullptr) return absl::InternalError("no RTU codec");
+  EWS_ASSIGN_OR_RETURN(std::vector<uint8_t> adu, codec_->Encode(unit, request));
+  // Discard anything stale (a late answer to an earlier request).
+  uint8_t frame[300];
+  while (recv(fd_, frame, sizeof frame, MSG_DONTWAIT) > 0) {
+  }
+  EWS_RETURN_IF_ERROR(
+      internal::WriteFull(fd_, adu.data(), adu.size(), response_timeout));
+  if (unit == kBroadcastUnit) return Pdu();
+  const std::optional<size_t> expected_pdu = ExpectedResponseSize(request);
+  const size_t expected =
+      expected_pdu.has_value() ? *expected_pdu + 3 : sizeof frame + 1;
+  const absl::Duration deadline = internal::RealNow() + response_timeout;
+  size_t total = 0;
+  absl::Status crc = absl::DataLossError("empty frame");
+  while (total < sizeof frame) {
+    if (total >= 4) {
+      crc = codec_->Check(absl::Span<const uint8_t>(frame, total));
+      const bool exception = (frame[1] & 0x80) != 0;
+      if (crc.ok() && (total == expected || (exception && total == 5))) break;
+    }
+    // Until the answer's CRC checks, wait for more up to the deadline (TCP
+    // may split a frame, and Nagle + delayed ACKs can hold a piece 40 ms);
+    // a good frame of unknown length ends after rtu_frame_gap.
+    absl::Duration wait = deadline - internal::RealNow();
+    if (crc.ok()) wait = std::min(wait, options_.rtu_frame_gap);
+    absl::Status readable =
+        internal::WaitReadable(fd_, std::max(wait, absl::ZeroDuration()));
+    if (!readable.ok()) {
+      if (total == 0) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(Describe(), " unit ", unit, ": no answer within ",
+                         absl::FormatDuration(response_timeout)));
+      }
+      break;  // the gap ends the frame
+    }
+    ssize_t n = recv(fd_, frame + total, sizeof frame - total, MSG_DONTWAIT);
+    if (n == 0) return absl::UnavailableError("connection closed by peer");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("recv: ", strerror(errno)));
+    }
+    total += n;
+  }
+  EWS_RETURN_IF_ERROR(crc);
+  if (frame[0] != unit) {
+    return absl::DataLossError(absl::StrCat(Describe(), ": answer from unit ",
+                                            frame[0], " to unit ", unit));
+  }
+  return Pdu(frame + 1, frame + total - 2);
 }
 
 }  // namespace ews::modbus

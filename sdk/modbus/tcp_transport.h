@@ -8,6 +8,13 @@
 // TCP): libmodbus 3.1.6 frames TCP answers by function code and cannot relay
 // 43/14 or unknown functions. Answers with a stale transaction id (late
 // answers to a request that timed out) are skipped.
+//
+// Framing::kRtuOverTcp speaks to serial device servers that carry RTU frames
+// unchanged over TCP: frames are built and CRC-checked by libmodbus
+// (internal/rtu_codec.h); stale bytes are discarded before each request;
+// an answer ends at the length the request implies with a good CRC, or
+// (length unknown) rtu_frame_gap after it last had a good CRC; a frame
+// whose CRC fails is waited on up to the response timeout.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +28,21 @@
 
 namespace ews::modbus {
 
+namespace internal {
+class RtuCodec;
+}
+
 struct TcpOptions {
+  enum class Framing {
+    kMbap,       // Modbus TCP: MBAP header, transaction ids
+    kRtuOverTcp  // raw RTU frames (address + PDU + CRC) in the TCP stream
+  };
   std::string host;  // IPv4 address or name
   uint16_t port = 502;
+  Framing framing = Framing::kMbap;
+  // RTU over TCP: an answer whose length the request does not imply (43/14,
+  // unknown functions) ends after this long without more bytes.
+  absl::Duration rtu_frame_gap = absl::Milliseconds(20);
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
@@ -54,8 +73,11 @@ class TcpTransport final : public Transport {
   void Disconnect();
   absl::StatusOr<Pdu> ExchangeOnce(uint8_t unit, const Pdu& request,
                                    absl::Duration response_timeout);
+  absl::StatusOr<Pdu> ExchangeRtu(uint8_t unit, const Pdu& request,
+                                  absl::Duration response_timeout);
 
   const TcpOptions options_;
+  std::unique_ptr<internal::RtuCodec> codec_;  // kRtuOverTcp only
   Clock* const clock_;
   int fd_ = -1;
   int connects_ = 0;
