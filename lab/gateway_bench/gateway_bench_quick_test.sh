@@ -1,0 +1,12 @@
+#!/bin/bash
+# Runs gateway_bench in quick mode and checks that it reports every figure.
+set -euo pipefail
+out="$("${TEST_SRCDIR}/ews/lab/gateway_bench/gateway_bench" --quick)"
+echo "$out"
+for baud in 19200 115200; do
+  grep -q "^line ${baud} 8E1" <<<"$out" || { echo "no line ${baud}"; exit 1; }
+done
+[ "$(grep -c '  ratio [0-9.]*$' <<<"$out")" = 2 ] || { echo "no ratio"; exit 1; }
+[ "$(grep -c 'latency added by the gateway.*p99 [0-9.-]* ms' <<<"$out")" = 2 ]
+# Every transaction answered.
+! grep -q ' [1-9][0-9]* errors)' <<<"$out"

@@ -1,0 +1,108 @@
+#include "sdk/acquisition/bus_scan.h"
+
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdk/base/simulated_clock.h"
+#include "sdk/base/status_matchers.h"
+#include "sdk/modbus/fake_client.h"
+
+namespace ews::acquisition {
+namespace {
+
+using ::ews::testing::IsOk;
+using ::ews::testing::StatusIs;
+
+class BusScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto registry = devices::ProfileRegistry::BuiltIn();
+    ASSERT_THAT(registry, IsOk());
+    registry_ = std::move(*registry);
+  }
+  devices::ProfileRegistry registry_;
+  SimulatedClock clock_;
+  modbus::FakeClient client_{&clock_};
+};
+
+TEST_F(BusScanTest, FindsAndIdentifiesDevicesWithOneProbePerSilentAddress) {
+  client_.AddUnit(1).SetHolding(0x0300, {4512});     // EMDX3
+  client_.AddUnit(12).SetHolding(0x0300, {0x4D43});  // MCCB
+  client_.AddUnit(24).SetHolding(0x0300, {0x4534});  // pulse concentrator
+  client_.AddUnit(30).SetHolding(0x0300, {0x7777});  // unknown model
+  client_.AddUnit(31).SetHolding(0x1000, {1});       // no model register
+  std::vector<ScanProgress> progress;
+  ScanOptions options;
+  options.first_address = 1;
+  options.last_address = 40;
+  auto found = ScanBus(client_, registry_, options,
+                       [&](const ScanProgress& p) { progress.push_back(p); });
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->size(), 5u);
+  EXPECT_EQ((*found)[0].address, 1);
+  EXPECT_EQ((*found)[0].profile->id(), "emdx3_4_120_45");
+  EXPECT_EQ((*found)[0].evidence, "model register 0x0300 = 4512");
+  EXPECT_EQ((*found)[1].profile->id(), "mccb_measurement_unit");
+  EXPECT_EQ((*found)[2].profile->id(), "ems_cx3_pulse_concentrator");
+  EXPECT_EQ((*found)[3].profile, nullptr);
+  EXPECT_EQ((*found)[3].evidence, "model register 0x0300 = 30583");
+  EXPECT_EQ((*found)[4].profile, nullptr);  // answered exception 02
+  // One request per address: silent ones are never retried.
+  EXPECT_EQ(client_.call_count(), 40u);
+  for (const auto& call : client_.calls()) {
+    EXPECT_EQ(call.priority, modbus::Priority::kInteractive);
+  }
+  ASSERT_EQ(progress.size(), 40u);
+  EXPECT_EQ(progress.back().done, 40);
+  EXPECT_EQ(progress.back().total, 40);
+  EXPECT_EQ(progress.back().found, 5);
+  EXPECT_EQ(progress[11].address, 12);
+  EXPECT_EQ(progress[11].found, 2);
+}
+
+TEST_F(BusScanTest, RejectsBadRangesAndCancels) {
+  ScanOptions options;
+  options.first_address = 0;
+  EXPECT_THAT(ScanBus(client_, registry_, options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options.first_address = 10;
+  options.last_address = 5;
+  EXPECT_THAT(ScanBus(client_, registry_, options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options.first_address = 1;
+  options.last_address = 248;
+  EXPECT_THAT(ScanBus(client_, registry_, options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  std::atomic<bool> cancel{false};
+  options.last_address = 247;
+  auto found = ScanBus(
+      client_, registry_, options,
+      [&](const ScanProgress& p) {
+        if (p.done == 3) cancel = true;
+      },
+      &cancel);
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(client_.call_count(), 3u);
+}
+
+TEST_F(BusScanTest, ExceptionAnswersMeanSomeoneIsThere) {
+  client_.AddUnit(7).SetHolding(0x0300, {4512});
+  client_.InjectException(7, 0x06);  // busy on the first probe
+  ScanOptions options;
+  options.first_address = 7;
+  options.last_address = 7;
+  auto found = ScanBus(client_, registry_, options);
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].profile, nullptr);
+  // IdentifyDevice again (the exception was one-shot) identifies it.
+  auto device = IdentifyDevice(client_, registry_, 7, {});
+  ASSERT_THAT(device, IsOk());
+  EXPECT_EQ(device->profile->id(), "emdx3_4_120_45");
+  EXPECT_THAT(IdentifyDevice(client_, registry_, 8, {}),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace ews::acquisition

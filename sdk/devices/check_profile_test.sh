@@ -1,0 +1,20 @@
+#!/bin/sh
+# check_profile accepts the shipped profiles and names file and field of a
+# broken one.
+set -eu
+tool="$1"
+shift
+"$tool" "$@" >"$TEST_TMPDIR/out.txt"
+grep -q "emdx3_4_120_45.textproto: ok: emdx3_4_120_45 (FAMILY_ENERGY_METER" \
+  "$TEST_TMPDIR/out.txt"
+test "$(grep -c ': ok: ' "$TEST_TMPDIR/out.txt")" -eq "$#"
+"$tool" --builtin | grep -q "ev_charger_generic"
+sed 's/scale: 0.001/scale: 0/' sdk/devices/profiles/din_measurement_module.textproto \
+  >"$TEST_TMPDIR/broken.textproto"
+if "$tool" "$TEST_TMPDIR/broken.textproto" >"$TEST_TMPDIR/err.txt"; then
+  echo "a broken profile was accepted" >&2
+  exit 1
+fi
+grep -q "broken.textproto: quantities\[0\] (v1n).scale: must be finite and non-zero" \
+  "$TEST_TMPDIR/err.txt"
+echo ok
