@@ -42,7 +42,7 @@ const char kFactoryConfigText[] = R"pb(
   modbus_tcp_server {
     enabled: true
     port: 502
-    max_connections: 8
+    max_connections: 64
     idle_timeout_s: 60
   }
   storage {

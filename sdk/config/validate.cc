@@ -205,6 +205,7 @@ class Validator {
     CheckRs485();
     CheckModbusTcpServer();
     CheckIpGateways();
+    CheckGatewayRoutes();
     CheckModbusDevices();
     CheckPulseCounters();
     CheckCapacity();
@@ -492,7 +493,8 @@ class Validator {
               " is also web.http_redirect_port");
       }
     }
-    Range("modbus_tcp_server.max_connections", server.max_connections(), 1, 32);
+    Range("modbus_tcp_server.max_connections", server.max_connections(), 1,
+          128);
     Range("modbus_tcp_server.idle_timeout_s", server.idle_timeout_s(), 1, 3600,
           " s");
     for (int i = 0; i < server.allowed_clients_size(); ++i) {
@@ -500,6 +502,55 @@ class Validator {
         Error(absl::StrCat("modbus_tcp_server.allowed_clients[", i, "]"),
               Quote(server.allowed_clients(i)),
               " is not a CIDR (\"192.168.1.0/24\", \"fd00::/8\")");
+      }
+    }
+  }
+
+  // Needs gateway_ids_ (CheckIpGateways).
+  void CheckGatewayRoutes() {
+    const auto& routes = config_.modbus_tcp_server().routes();
+    for (int i = 0; i < routes.size(); ++i) {
+      const v1::GatewayRoute& route = routes[i];
+      const std::string at = absl::StrCat("modbus_tcp_server.routes[", i, "]");
+      Range(at + ".first_unit", route.first_unit(), 1, 247);
+      Range(at + ".last_unit", route.last_unit(), 1, 247);
+      if (route.last_unit() < route.first_unit()) {
+        Error(at + ".last_unit", route.last_unit(), " is below first_unit ",
+              route.first_unit());
+      }
+      for (int j = 0; j < i; ++j) {
+        if (route.first_unit() <= routes[j].last_unit() &&
+            routes[j].first_unit() <= route.last_unit()) {
+          Error(at + ".first_unit", route.first_unit(),
+                ": units overlap modbus_tcp_server.routes[", j, "]");
+        }
+      }
+      const int64_t shifted_first =
+          int64_t{route.first_unit()} + route.unit_shift();
+      const int64_t shifted_last =
+          int64_t{route.last_unit()} + route.unit_shift();
+      const bool native_tcp =
+          route.first_unit() == route.last_unit() && shifted_first == 255;
+      const bool units_valid = route.first_unit() >= 1 &&
+                               route.last_unit() <= 247 &&
+                               route.first_unit() <= route.last_unit();
+      if (units_valid && !native_tcp &&
+          (shifted_first < 1 || shifted_last > 247)) {
+        Error(at + ".unit_shift", route.unit_shift(),
+              " moves units outside 1..247");
+      }
+      switch (route.target_case()) {
+        case v1::GatewayRoute::kRs485:
+          break;
+        case v1::GatewayRoute::kIpGateway:
+          if (gateway_ids_.count(route.ip_gateway().gateway_id()) == 0) {
+            Error(at + ".ip_gateway.gateway_id",
+                  Quote(route.ip_gateway().gateway_id()),
+                  " is not an ip_gateways[].id");
+          }
+          break;
+        default:
+          Error(at + ".target", "unset", ": choose rs485 or ip_gateway");
       }
     }
   }

@@ -225,7 +225,52 @@ std::vector<BadCase> BadCases() {
        "modbus_tcp_server.port", "also web.http_redirect_port"},
       {"ModbusServerNoConnections",
        [](C& c) { c.mutable_modbus_tcp_server()->set_max_connections(0); },
-       "modbus_tcp_server.max_connections", "0 is outside 1..32"},
+       "modbus_tcp_server.max_connections", "0 is outside 1..128"},
+      {"GatewayRouteUnitOutOfRange",
+       [](C& c) {
+         auto* route = c.mutable_modbus_tcp_server()->add_routes();
+         route->set_first_unit(0);
+         route->set_last_unit(10);
+         route->mutable_rs485();
+       },
+       "modbus_tcp_server.routes[0].first_unit", "0 is outside 1..247"},
+      {"GatewayRoutesOverlap",
+       [](C& c) {
+         auto* first = c.mutable_modbus_tcp_server()->add_routes();
+         first->set_first_unit(1);
+         first->set_last_unit(20);
+         first->mutable_rs485();
+         auto* second = c.mutable_modbus_tcp_server()->add_routes();
+         second->set_first_unit(20);
+         second->set_last_unit(30);
+         second->mutable_rs485();
+       },
+       "modbus_tcp_server.routes[1].first_unit", "overlap"},
+      {"GatewayRouteShiftLeavesUnitRange",
+       [](C& c) {
+         auto* route = c.mutable_modbus_tcp_server()->add_routes();
+         route->set_first_unit(100);
+         route->set_last_unit(200);
+         route->set_unit_shift(100);
+         route->mutable_rs485();
+       },
+       "modbus_tcp_server.routes[0].unit_shift", "outside 1..247"},
+      {"GatewayRouteToUnknownGateway",
+       [](C& c) {
+         auto* route = c.mutable_modbus_tcp_server()->add_routes();
+         route->set_first_unit(1);
+         route->set_last_unit(10);
+         route->mutable_ip_gateway()->set_gateway_id("nowhere");
+       },
+       "modbus_tcp_server.routes[0].ip_gateway.gateway_id",
+       "not an ip_gateways"},
+      {"GatewayRouteWithoutTarget",
+       [](C& c) {
+         auto* route = c.mutable_modbus_tcp_server()->add_routes();
+         route->set_first_unit(1);
+         route->set_last_unit(10);
+       },
+       "modbus_tcp_server.routes[0].target", "choose rs485 or ip_gateway"},
       {"ModbusServerIdleTimeoutZero",
        [](C& c) { c.mutable_modbus_tcp_server()->set_idle_timeout_s(0); },
        "modbus_tcp_server.idle_timeout_s", "outside 1..3600"},
