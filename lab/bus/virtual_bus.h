@@ -54,6 +54,10 @@ struct BusOptions {
   // the privilege) with 1 ns timer slack, so character timing holds on a
   // loaded machine.
   bool realtime_priority = true;
+  // Compare each endpoint's pty speed (which ptys keep) with the line's: a
+  // device at the wrong baud rate sends and receives garbage, as on a real
+  // line. Parity cannot be compared (ptys clear it).
+  bool check_speeds = true;
   // Seed of the random faults (SetDropProbability / SetCorruptProbability).
   uint32_t seed = 1;
 };
@@ -62,12 +66,13 @@ struct CapturedChar {
   absl::Duration start;  // line time since the bus started
   absl::Duration end;    // when receivers got it
   int from;
-  uint8_t sent;            // what the sender wrote
-  uint8_t on_line;         // what receivers got
-  bool dropped = false;    // fault: nobody received it
-  bool corrupted = false;  // fault: on_line was altered
-  bool collision = false;  // overlapped another endpoint's character
-  bool cut_off = false;    // sender was cut off: never reached the line
+  uint8_t sent;                 // what the sender wrote
+  uint8_t on_line;              // what receivers got
+  bool dropped = false;         // fault: nobody received it
+  bool corrupted = false;       // fault: on_line was altered
+  bool collision = false;       // overlapped another endpoint's character
+  bool cut_off = false;         // sender was cut off: never reached the line
+  bool speed_mismatch = false;  // sender's baud rate differs from the line's
 };
 
 // Consecutive characters from one sender with less than a gap between them.
@@ -87,6 +92,8 @@ struct BusStats {
   uint64_t corrupted = 0;
   uint64_t cut_off = 0;    // written by a cut-off endpoint
   uint64_t overflows = 0;  // bytes lost because a receiver's pty was full
+  uint64_t speed_mismatches = 0;  // characters garbled by a wrong baud rate
+                                  // (sent or received)
 };
 
 class VirtualBus {
@@ -145,6 +152,8 @@ class VirtualBus {
     size_t capture_index;  // in capture_ (absolute, see capture_base_)
     absl::Duration start;
     absl::Duration end;
+    uint8_t sent;
+    uint8_t on_line;  // kept here too: the capture may be cleared meanwhile
     bool dropped;
   };
   struct Endpoint {
@@ -159,6 +168,8 @@ class VirtualBus {
     absl::Duration free_at;  // end of its last character
     absl::Duration latency = absl::ZeroDuration();
     bool cut_off = false;
+    int pty_baud = 0;  // last read from the pty; 0 = unknown
+    absl::Duration speed_checked_at = -absl::InfiniteDuration();
   };
   struct FaultRule {
     enum class Kind { kDrop, kCorrupt } kind;
@@ -178,7 +189,15 @@ class VirtualBus {
   void StartCharacter(int index, absl::Duration at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Duration NextEvent() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  CapturedChar& CaptureAt(size_t absolute_index)
+  // Whether the endpoint's pty runs at the line's baud rate (re-read at most
+  // every 20 ms, or now if `refresh`).
+  bool SpeedMatches(int index, absl::Duration now, bool refresh)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The record of an in-flight character, or null if it was trimmed or
+  // cleared from the capture.
+  CapturedChar* CaptureAt(size_t absolute_index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void AppendCapture(const CapturedChar& c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   double Random() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status CheckEndpoint(int endpoint, bool allow_any) const;
@@ -202,7 +221,6 @@ class VirtualBus {
   std::vector<CapturedChar> capture_ ABSL_GUARDED_BY(mutex_);
   size_t capture_base_ ABSL_GUARDED_BY(mutex_) = 0;  // absolute index of [0]
   BusStats stats_ ABSL_GUARDED_BY(mutex_);
-  CapturedChar discarded_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::lab

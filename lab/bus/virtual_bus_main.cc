@@ -44,6 +44,8 @@ ABSL_FLAG(uint32_t, seed, 1, "seed of the random faults");
 namespace {
 
 int shutdown_pipe[2] = {-1, -1};
+// The control connection being served, so shutdown can end it.
+std::atomic<int> active_connection{-1};
 
 void RequestShutdown() { (void)!write(shutdown_pipe[1], "x", 1); }
 
@@ -82,7 +84,6 @@ void ServeConnection(ews::lab::VirtualBus& bus, int fd) {
     }
     if (!keep) break;
   }
-  close(fd);
 }
 
 }  // namespace
@@ -143,7 +144,10 @@ int main(int argc, char** argv) {
           if (errno == EINTR || errno == ECONNABORTED) continue;
           return;  // listen_fd was shut down
         }
+        active_connection = fd;
         ServeConnection(**bus, fd);
+        active_connection = -1;
+        close(fd);
       }
     });
   }
@@ -189,6 +193,8 @@ int main(int argc, char** argv) {
 
   if (listen_fd >= 0) {
     shutdown(listen_fd, SHUT_RDWR);
+    const int connection = active_connection.load();
+    if (connection >= 0) shutdown(connection, SHUT_RDWR);
     close(listen_fd);
     acceptor.join();
     unlink(socket_path.c_str());

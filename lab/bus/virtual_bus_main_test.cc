@@ -169,6 +169,14 @@ TEST(VirtualBusMainTest, ServesEndpointsAndTakesCommands) {
   EXPECT_THAT((*b)->ReadFor(absl::MakeSpan(buffer), absl::Milliseconds(50)),
               ews::testing::StatusIs(absl::StatusCode::kDeadlineExceeded));
 
+  // A client that stays connected must not hold up the shutdown.
+  int idle = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(
+      connect(idle, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(write(idle, "stats\n", 6), 6);
+  char idle_reply[128];
+  ASSERT_GT(read(idle, idle_reply, sizeof idle_reply), 0);  // being served
+
   EXPECT_EQ(bus.Command("shutdown"), "ok\n");
   EXPECT_EQ(bus.ReadLine(), "stopped");
   const int status = bus.Wait();
@@ -178,6 +186,7 @@ TEST(VirtualBusMainTest, ServesEndpointsAndTakesCommands) {
   text << capture.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr("ep0 01 06 00 01"));
   EXPECT_NE(access(socket_path.c_str(), F_OK), 0);  // removed at shutdown
+  close(idle);
   rmdir(short_dir);
 }
 

@@ -198,6 +198,43 @@ TEST_F(VirtualBusTest, LineSettingsCanChange) {
   EXPECT_EQ(chars[0].end - chars[0].start, absl::Seconds(11) / 115200);
 }
 
+TEST_F(VirtualBusTest, ADeviceAtTheWrongBaudRateHearsAndSendsGarbage) {
+  StartBus(3);  // line and ports at 9600 8E1
+  ASSERT_THAT(ports_[2]->Configure({19200, 8, Parity::kEven, 1}), IsOk());
+  const std::vector<uint8_t> frame = {0x11, 0x03, 0x00, 0x04};
+  ASSERT_THAT(ports_[0]->Write(frame), IsOk());
+  EXPECT_EQ(Receive(1, frame.size()), frame);
+  std::vector<uint8_t> heard = Receive(2, frame.size());
+  ASSERT_EQ(heard.size(), frame.size());
+  EXPECT_NE(heard, frame);
+  // What the misconfigured device sends is garbage for everyone else.
+  ASSERT_THAT(ports_[2]->Write(frame), IsOk());
+  std::vector<uint8_t> from_wrong = Receive(0, frame.size());
+  ASSERT_EQ(from_wrong.size(), frame.size());
+  EXPECT_NE(from_wrong, frame);
+  std::vector<CapturedFrame> frames = bus_->CaptureFrames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_FALSE(frames[0].damaged);
+  EXPECT_TRUE(frames[1].damaged);
+  EXPECT_EQ(frames[1].sent, frame);
+  EXPECT_EQ(bus_->stats().speed_mismatches, 2 * frame.size());
+  // Fixed: the device's next frame is clean again.
+  ASSERT_THAT(ports_[2]->Configure(k9600_8E1), IsOk());
+  ASSERT_THAT(ports_[2]->Write(frame), IsOk());
+  EXPECT_EQ(Receive(0, frame.size()), frame);
+}
+
+TEST_F(VirtualBusTest, ClearingTheCaptureMidFrameDoesNotTouchTheTraffic) {
+  StartBus(2);
+  std::vector<uint8_t> frame(50);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = 0x80 | i;
+  ASSERT_THAT(ports_[0]->Write(frame), IsOk());
+  ASSERT_TRUE(bus_->WaitForCapture(5, kWait));
+  bus_->ClearCapture();
+  EXPECT_EQ(Receive(1, frame.size()), frame);
+  EXPECT_LT(bus_->Capture().size(), frame.size());
+}
+
 TEST(VirtualBusOptionsTest, RejectsBadOptionsAndMakesLinks) {
   BusOptions options;
   options.endpoints = 0;

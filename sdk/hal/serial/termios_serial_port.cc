@@ -21,6 +21,9 @@ namespace {
 
 using internal::ErrnoToStatus;
 
+// The kernel's ENOIOCTLCMD (515) can leak to user space from some drivers.
+constexpr int kErrnoNoIoctlCmd = 515;
+
 // Unix98 pty slaves (/dev/pts/N) use majors 136..143.
 constexpr unsigned kPtySlaveMajorFirst = 136;
 constexpr unsigned kPtySlaveMajorLast = 143;
@@ -137,6 +140,26 @@ void TermiosSerialPort::Close() {
     close(fd_);
     fd_ = -1;
   }
+}
+
+absl::StatusOr<TermiosSerialPort::LineErrors> TermiosSerialPort::GetLineErrors()
+    const {
+  if (fd_ < 0) return absl::FailedPreconditionError(name() + " is closed");
+  serial_icounter_struct counters = {};
+  if (ioctl(fd_, TIOCGICOUNT, &counters) != 0) {
+    const int error = errno;
+    if (error == ENOTTY || error == EINVAL || error == kErrnoNoIoctlCmd) {
+      return absl::UnimplementedError(
+          absl::StrCat(name(), " keeps no line error counters"));
+    }
+    return ErrnoToStatus(error, absl::StrCat("TIOCGICOUNT ", name()));
+  }
+  LineErrors errors;
+  errors.framing = counters.frame;
+  errors.parity = counters.parity;
+  errors.overrun = counters.overrun + counters.buf_overrun;
+  errors.breaks = counters.brk;
+  return errors;
 }
 
 absl::Status TermiosSerialPort::EnableRs485() {

@@ -65,6 +65,18 @@ class TermiosSerialPort final : public SerialPort {
   bool is_pty() const { return is_pty_; }
   Rs485Mode rs485_mode() const { return rs485_mode_; }
 
+  // The UART driver's receive error counters (TIOCGICOUNT) since boot:
+  // framing and parity errors point at wrong line settings or noise.
+  struct LineErrors {
+    uint64_t framing = 0;
+    uint64_t parity = 0;
+    uint64_t overrun = 0;  // hardware + buffer overruns
+    uint64_t breaks = 0;
+  };
+  // Unimplemented: the driver keeps no counters (ptys, many USB adapters).
+  // FailedPrecondition: closed.
+  absl::StatusOr<LineErrors> GetLineErrors() const;
+
   // Closes the device; later calls return FailedPrecondition.
   void Close();
 

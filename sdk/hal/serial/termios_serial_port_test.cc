@@ -134,6 +134,13 @@ TEST_F(TermiosSerialPortTest, FlushInputDiscardsUnreadBytes) {
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
+TEST_F(TermiosSerialPortTest, PtyKeepsNoLineErrorCounters) {
+  auto port = TermiosSerialPort::Open(path_, SerialSettings{});
+  ASSERT_THAT(port, IsOk());
+  EXPECT_THAT((*port)->GetLineErrors(),
+              StatusIs(absl::StatusCode::kUnimplemented));
+}
+
 TEST_F(TermiosSerialPortTest, ClosedPortFailsCleanly) {
   auto port = TermiosSerialPort::Open(path_, SerialSettings{});
   ASSERT_THAT(port, IsOk());
@@ -142,6 +149,8 @@ TEST_F(TermiosSerialPortTest, ClosedPortFailsCleanly) {
   EXPECT_THAT((*port)->Write(std::vector<uint8_t>{1}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT((*port)->Configure(SerialSettings{}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*port)->GetLineErrors(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
