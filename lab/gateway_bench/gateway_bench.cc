@@ -234,8 +234,8 @@ int main(int argc, char** argv) {
       });
     }
     absl::SleepFor(absl::Milliseconds(300));  // all connected, queue full
-    // Not ClearCapture(): clearing while a character is in flight makes the
-    // bus deliver it as 0x00 (lab/bus, reported). Skip the frames so far.
+    // Not ClearCapture() under traffic (before lab/bus 8262fb3 it corrupted
+    // the character in flight): skip the frames captured so far.
     const size_t frames_before = t.bus->CaptureFrames(chr * 1.5).size();
     const absl::Time start = absl::Now();
     measuring = true;
