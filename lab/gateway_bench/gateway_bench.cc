@@ -157,7 +157,10 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   t.bank = std::make_unique<ews::modbus::RegisterBank>(/*open=*/true);
   ews::modbus::RtuSlaveOptions slave;
   slave.reply_delay = reply_delay;
-  slave.realtime_priority = line.realtime_priority;  // as the bus thread
+  // Below the bus thread (SCHED_FIFO 10), which must preempt a device or a
+  // line worker spinning out its last microseconds.
+  slave.realtime_priority =
+      line.realtime_priority > 0 ? line.realtime_priority + 1 : 0;
   auto s = ews::modbus::RtuSlave::Start(t.slave_port.get(), slave);
   if (!s.ok()) return false;
   t.slave = *std::move(s);
