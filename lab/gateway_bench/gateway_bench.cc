@@ -157,7 +157,10 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   t.bank = std::make_unique<ews::modbus::RegisterBank>(/*open=*/true);
   ews::modbus::RtuSlaveOptions slave;
   slave.reply_delay = reply_delay;
-  slave.realtime_priority = line.realtime_priority;  // as the bus thread
+  // Below the bus thread (SCHED_FIFO 10), which must preempt a device or a
+  // line worker spinning out its last microseconds.
+  slave.realtime_priority =
+      line.realtime_priority > 0 ? line.realtime_priority + 1 : 0;
   auto s = ews::modbus::RtuSlave::Start(t.slave_port.get(), slave);
   if (!s.ok()) return false;
   t.slave = *std::move(s);
@@ -234,8 +237,8 @@ int main(int argc, char** argv) {
       });
     }
     absl::SleepFor(absl::Milliseconds(300));  // all connected, queue full
-    // Not ClearCapture(): clearing while a character is in flight makes the
-    // bus deliver it as 0x00 (lab/bus, reported). Skip the frames so far.
+    // Not ClearCapture() under traffic (before lab/bus 8262fb3 it corrupted
+    // the character in flight): skip the frames captured so far.
     const size_t frames_before = t.bus->CaptureFrames(chr * 1.5).size();
     const absl::Time start = absl::Now();
     measuring = true;
