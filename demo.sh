@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # Builds and starts ews-server against a local data directory with the factory configuration,
-# on loopback and unprivileged ports, and prints the URL to open. Ctrl-C stops it.
-#   EWS_DEMO_PORT=8443 EWS_DEMO_DATA=./demo-data ./demo.sh
+# on loopback and unprivileged ports, with a virtual RS485 bus of simulated devices (meters,
+# breakers, a DIN module, an EV charger, EMS CX3 modules) that it finds by a bus scan on its
+# first start. Prints the URL to open. Ctrl-C stops everything.
+#   EWS_DEMO_PORT=8443 EWS_DEMO_MODBUS_PORT=5020 EWS_DEMO_DATA=./demo-data ./demo.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
 tools/setup.sh
 https_port=${EWS_DEMO_PORT:-8443}
 http_port=${EWS_DEMO_HTTP_PORT:-8080}
+modbus_port=${EWS_DEMO_MODBUS_PORT:-5020}
 data=${EWS_DEMO_DATA:-$PWD/demo-data}
 
-bazel build //apps/server:ews-server
-server="$(bazel info bazel-bin)/apps/server/ews-server"
+bazel build //apps/server:ews-server //lab/bus:virtual_bus //lab/devices:device_simulator
+bin=$(bazel info bazel-bin 2>/dev/null)
+server="$bin/apps/server/ews-server"
+
+# The virtual RS485 line (19200 8E1, the factory setting) with the simulated devices on it.
+bus=$(mktemp -d /tmp/ews-demo-bus.XXXXXX)
+stop_all() {
+  [[ -n "${pid:-}" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid"
+  for p in "$bus/simulator.pid" "$bus/bus.pid"; do
+    [[ -f "$p" ]] && kill "$(cat "$p")" 2>/dev/null
+  done
+  rm -rf "$bus"
+}
+trap stop_all INT TERM EXIT
+BIN_DIR="$bin" lab/devices/start_demo_bus.sh "$bus" "19200 8E1" >/dev/null
 
 mkdir -p "$data"
 rm -f "$data/run/ews-server.ready"
 "$server" --data_dir="$data" --web_root="$PWD/web" --bind_address=127.0.0.1 \
-  --https_port="$https_port" --http_port="$http_port" &
+  --https_port="$https_port" --http_port="$http_port" --modbus_port="$modbus_port" \
+  --rs485_device="$bus/ep0" --scan_on_first_start=1-30 &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM EXIT
 
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do  # a first start scans the bus first (about 7 s)
   [[ -s "$data/run/ews-server.ready" ]] && break
   kill -0 $pid 2>/dev/null || { echo "ews-server did not start (see the log above)"; exit 1; }
   sleep 0.1
@@ -30,7 +46,12 @@ cat <<MSG
 
   EWS is running:  https://127.0.0.1:$https_port/
   Health (JSON):   https://127.0.0.1:$https_port/api/v1/health
+  Devices (JSON):  https://127.0.0.1:$https_port/api/v1/devices
   Plain HTTP on http://127.0.0.1:$http_port/ redirects to HTTPS.
+
+  Modbus TCP gateway onto the simulated RS485 line: 127.0.0.1:$modbus_port, e.g.
+    mbpoll -m tcp -p $modbus_port -a 1 -r 4097 -c 2 -t 4:int -B 127.0.0.1   # meter 1, V1-N in mV
+  Make a device stop answering:  echo "fault 4 silent" > $bus/simulator.commands
 
   The certificate is self-signed (generated on first start, kept in $data/tls/):
   your browser will ask you to accept it once.
@@ -43,4 +64,4 @@ cat <<MSG
 
   Data directory: $data      Stop: Ctrl-C
 MSG
-wait $pid
+wait "$pid"

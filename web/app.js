@@ -24,5 +24,54 @@ async function refresh() {
   }
 }
 
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatValue(value) {
+  return Math.abs(value) >= 1000 || Number.isInteger(value)
+      ? value.toLocaleString() : value.toLocaleString(undefined, {maximumFractionDigits: 3});
+}
+
+// Devices panel: state and latest values of every configured device.
+async function refreshDevices() {
+  const container = document.getElementById('devices');
+  try {
+    const response = await fetch('/api/v1/devices', {cache: 'no-store'});
+    if (!response.ok) throw new Error('HTTP ' + response.status);
+    const data = await response.json();
+    document.getElementById('lines').textContent = data.lines.map(
+        l => l.name + ': ' + (l.available ? 'available' : 'unavailable (' + l.problem + ')')).join(' · ');
+    container.replaceChildren();
+    if (data.devices.length === 0) {
+      container.append(element('p', '', 'No device configured yet.'));
+    }
+    for (const device of data.devices) {
+      const block = element('div', 'device');
+      const title = element('h3', '', device.id);
+      title.append(element('span', 'badge ' + (device.online ? 'online' : 'offline'),
+                           device.online ? 'online' : 'offline'));
+      if (!device.online) title.append(element('small', '', device.state));
+      block.append(title);
+      const values = element('div', 'values');
+      for (const v of device.values) {
+        const cell = element('div');
+        cell.append(element('span', 'q', v.quantity + ' '),
+                    element('span', '', formatValue(v.value) + (v.unit ? ' ' + v.unit : '')));
+        values.append(cell);
+      }
+      block.append(values);
+      container.append(block);
+    }
+  } catch (e) {
+    container.replaceChildren(element('p', '', 'Devices not available: ' + e.message));
+  }
+}
+
 refresh();
+refreshDevices();
 setInterval(refresh, 5000);
+setInterval(refreshDevices, 5000);

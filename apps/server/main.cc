@@ -12,6 +12,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "apps/server/server.h"
 #include "apps/server/version.h"
 #include "sdk/base/clock.h"
@@ -31,6 +33,17 @@ ABSL_FLAG(int, http_port, -2,
 ABSL_FLAG(std::string, bind_address, "",
           "Address to listen on for this run; default: from "
           "the configuration");
+ABSL_FLAG(std::string, rs485_device, "",
+          "Serial device of the RS485 line for this run; default: from the "
+          "configuration");
+ABSL_FLAG(int, modbus_port, -2,
+          "Modbus TCP gateway port for this run (-1 = off, 0 = any free port); "
+          "default: "
+          "from the configuration");
+ABSL_FLAG(std::string, scan_on_first_start, "",
+          "FIRST-LAST: on a first start, scan these RS485 addresses and "
+          "configure what "
+          "answers (commissioning; the demo uses it)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -56,6 +69,20 @@ int main(int argc, char** argv) {
   options.https_port = absl::GetFlag(FLAGS_https_port);
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
+  options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
+  options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
+  options.field_bus.modbus_bind_address = options.bind_address;
+  const std::string scan = absl::GetFlag(FLAGS_scan_on_first_start);
+  if (!scan.empty()) {
+    std::vector<std::string> range = absl::StrSplit(scan, '-');
+    if (range.size() != 2 ||
+        !absl::SimpleAtoi(range[0], &options.scan_first_address) ||
+        !absl::SimpleAtoi(range[1], &options.scan_last_address)) {
+      std::fprintf(stderr,
+                   "ews-server: --scan_on_first_start wants FIRST-LAST\n");
+      return 2;
+    }
+  }
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "ews-server: --data_dir is required\n");
     return 2;

@@ -7,14 +7,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "apps/server/version.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/config/config_store.h"
 #include "sdk/config/defaults.h"
+#include "sdk/config/validate.h"
 #include "sdk/security/tls/certificate.h"
 
 namespace ews::server {
@@ -31,10 +34,12 @@ absl::Status MakeDirectory(const std::string& path, mode_t mode) {
 // The configuration, or the factory one on first start (saved before it is
 // used, so that the codes' salts do not change across restarts).
 absl::StatusOr<config::v1::DeviceConfig> LoadOrCreateConfig(
-    config::ConfigStore& store) {
+    config::ConfigStore& store, bool* created) {
+  *created = false;
   absl::StatusOr<config::v1::DeviceConfig> loaded = store.Load();
   if (loaded.ok() || !absl::IsNotFound(loaded.status())) return loaded;
   EWS_LOG(INFO) << "no configuration yet: writing the factory configuration";
+  *created = true;
   EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig factory,
                        config::DefaultConfig());
   EWS_RETURN_IF_ERROR(store.Save(factory));
@@ -79,12 +84,101 @@ absl::StatusOr<std::string> CertificatePath(
 }
 
 absl::Status WriteReadyFile(const std::string& path, int https_port,
-                            int http_port) {
+                            int http_port, int modbus_port) {
   return WriteFileAtomically(
       path,
       absl::StrCat("https_port=", https_port, "\nhttp_port=", http_port,
-                   "\npid=", getpid(), "\n"),
+                   "\nmodbus_port=", modbus_port, "\npid=", getpid(), "\n"),
       0644);
+}
+
+// The history store, with the site's time zone and the configured retention. A
+// store that cannot be opened leaves the box running without history (logged,
+// shown in health) rather than not serving at all; a corrupt file has been
+// moved aside by Open().
+std::unique_ptr<storage::Store> OpenHistory(
+    const config::v1::DeviceConfig& config, const std::string& data_dir,
+    Clock& clock) {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!absl::LoadTimeZone(config.network().time_zone(), &zone)) {
+    EWS_LOG(ERROR) << "unknown time zone \"" << config.network().time_zone()
+                   << "\": history days follow UTC";
+  }
+  storage::StoreOptions options;
+  options.path = data_dir + "/history.db";
+  options.counter_retention.minute =
+      absl::Hours(24) * config.storage().minute_tier_days();
+  options.counter_retention.hour =
+      absl::Hours(24) * config.storage().hour_tier_days();
+  options.budget_bytes =
+      static_cast<int64_t>(config.storage().non_counter_budget_bytes());
+  absl::StatusOr<std::unique_ptr<storage::Store>> store =
+      storage::Store::Open(options, &clock, zone);
+  if (!store.ok()) {
+    EWS_LOG(ERROR) << "history unavailable: " << store.status();
+    return nullptr;
+  }
+  if (!(*store)->startup_problem().ok()) {
+    EWS_LOG(ERROR) << "history: " << (*store)->startup_problem();
+  }
+  (*store)->StartBackgroundWork(absl::Minutes(1));
+  return *std::move(store);
+}
+
+// A config id from a profile id and an address: "emdx3_4_120_45-12".
+std::string DeviceIdFor(const devices::v1::Profile& profile, int address) {
+  std::string id;
+  for (char c : profile.id()) {
+    id += (absl::ascii_isalnum(c) || c == '_' || c == '-')
+              ? absl::ascii_tolower(c)
+              : '-';
+  }
+  const std::string suffix = absl::StrCat("-", address);
+  return id.substr(0, 32 - suffix.size()) + suffix;
+}
+
+// Commissioning on a first start: scan our RS485 line and configure what
+// answers.
+absl::Status ConfigureScannedDevices(const ServerOptions& options,
+                                     FieldBus& field_bus,
+                                     config::v1::DeviceConfig& config) {
+  EWS_LOG(INFO) << "first start: scanning the RS485 line, addresses "
+                << options.scan_first_address << ".."
+                << options.scan_last_address;
+  EWS_ASSIGN_OR_RETURN(std::vector<acquisition::FoundDevice> found,
+                       field_bus.ScanRs485(options.scan_first_address,
+                                           options.scan_last_address));
+  const int capacity = config::ModelCapacity(config.model_size());
+  for (const acquisition::FoundDevice& device : found) {
+    if (device.profile == nullptr) {
+      EWS_LOG(WARNING) << "address " << device.address
+                       << " answers but no profile matches (" << device.evidence
+                       << "): add it by hand with the generic profile";
+      continue;
+    }
+    if (config.modbus_devices_size() + config.pulse_counters_size() >=
+        capacity) {
+      EWS_LOG(WARNING) << "model limit of " << capacity
+                       << " devices reached: address " << device.address
+                       << " not added";
+      continue;
+    }
+    config::v1::ModbusDevice* added = config.add_modbus_devices();
+    added->set_id(DeviceIdFor(*device.profile, device.address));
+    // "Moulded-case circuit breaker with measurement unit @2": the profile's
+    // name without its parenthesised remark, within the 64 characters a name
+    // may have.
+    std::string name = device.profile->name();
+    name = std::string(
+        absl::StripTrailingAsciiWhitespace(name.substr(0, name.find(" ("))));
+    added->set_name(absl::StrCat(name.substr(0, 56), " @", device.address));
+    added->set_profile(device.profile->id());
+    added->set_address(static_cast<uint32_t>(device.address));
+    added->mutable_rs485();
+    EWS_LOG(INFO) << "found " << added->name() << " (" << device.evidence
+                  << ")";
+  }
+  return absl::OkStatus();
 }
 
 std::string ModelSizeName(config::v1::ModelSize size) {
@@ -101,11 +195,13 @@ std::string ModelSizeName(config::v1::ModelSize size) {
 }  // namespace
 
 EwsServer::EwsServer(const ServerOptions& options, Clock& clock,
-                     config::v1::DeviceConfig config)
+                     config::v1::DeviceConfig config,
+                     devices::ProfileRegistry profiles)
     : options_(options),
       clock_(clock),
       config_(std::move(config)),
-      started_at_(clock.MonotonicNow()) {}
+      started_at_(clock.MonotonicNow()),
+      profiles_(std::move(profiles)) {}
 
 EwsServer::~EwsServer() { Stop(); }
 
@@ -118,10 +214,29 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/run", 0700));
 
   config::ConfigStore store(options.data_dir, clock);
+  bool first_start = false;
   EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig config,
-                       LoadOrCreateConfig(store));
+                       LoadOrCreateConfig(store, &first_start));
   EWS_ASSIGN_OR_RETURN(std::string certificate,
                        CertificatePath(config, options.data_dir, clock));
+  EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
+                       devices::ProfileRegistry::BuiltIn());
+
+  if (first_start && options.scan_first_address > 0) {
+    // A field bus without devices (and without the gateway) just for the scan.
+    FieldBusOverrides scan_only = options.field_bus;
+    scan_only.modbus_port = -1;
+    EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> scanner,
+                         FieldBus::Start(config, scan_only, clock, profiles,
+                                         /*store=*/nullptr));
+    absl::Status scanned = ConfigureScannedDevices(options, *scanner, config);
+    scanner.reset();
+    if (!scanned.ok()) {
+      EWS_LOG(ERROR) << "scan failed: " << scanned;
+    } else {
+      EWS_RETURN_IF_ERROR(store.Save(config));
+    }
+  }
 
   http::ServerOptions web;
   web.certificate_path = certificate;
@@ -141,12 +256,17 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   }
 
   std::unique_ptr<EwsServer> server(
-      new EwsServer(options, clock, std::move(config)));
+      new EwsServer(options, clock, std::move(config), std::move(profiles)));
+  server->history_ = OpenHistory(server->config_, options.data_dir, clock);
+  EWS_ASSIGN_OR_RETURN(
+      server->field_bus_,
+      FieldBus::Start(server->config_, options.field_bus, clock,
+                      server->profiles_, server->history_.get()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
-                                     server->https_port(),
-                                     server->http_port()));
+                                     server->https_port(), server->http_port(),
+                                     server->modbus_port()));
   EWS_LOG(INFO) << "EWS ready: https://" << web.bind_address << ":"
                 << server->https_port() << "/ (model "
                 << ModelSizeName(server->config_.model_size()) << ")";
@@ -157,12 +277,21 @@ void EwsServer::Stop() {
   if (https_ == nullptr) return;
   https_->Stop();
   https_.reset();
+  field_bus_.reset();  // pollers stop before the history they write to
+  if (history_ != nullptr) {
+    absl::Status flushed = history_->Flush();
+    if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
+    history_.reset();
+  }
   unlink((options_.data_dir + "/run/ews-server.ready").c_str());
 }
 
 void EwsServer::AddRoutes() {
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });
+  https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
+    return http::Response::Json(200, field_bus_->DevicesJson());
+  });
 }
 
 http::Response EwsServer::Health() const {

@@ -7,9 +7,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apps/server/field_bus.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
+#include "sdk/devices/profile_registry.h"
 #include "sdk/http/https_server.h"
+#include "sdk/storage/store.h"
 
 namespace ews::server {
 
@@ -25,6 +28,12 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // The field side (RS485 device, Modbus TCP port): see FieldBusOverrides.
+  FieldBusOverrides field_bus;
+  // On a first start (no configuration yet), scan our RS485 line over these
+  // addresses and configure every device found (0 = no scan). The demo uses it.
+  int scan_first_address = 0;
+  int scan_last_address = 0;
 };
 
 class EwsServer {
@@ -42,6 +51,7 @@ class EwsServer {
 
   int https_port() const { return https_->https_port(); }
   int http_port() const { return https_->http_port(); }
+  int modbus_port() const { return field_bus_->modbus_port(); }
   const config::v1::DeviceConfig& config() const { return config_; }
 
   // Stops serving and removes the ready file. Idempotent.
@@ -49,7 +59,7 @@ class EwsServer {
 
  private:
   EwsServer(const ServerOptions& options, Clock& clock,
-            config::v1::DeviceConfig config);
+            config::v1::DeviceConfig config, devices::ProfileRegistry profiles);
   void AddRoutes();
   http::Response Health() const;
 
@@ -57,6 +67,9 @@ class EwsServer {
   Clock& clock_;
   const config::v1::DeviceConfig config_;
   const absl::Duration started_at_;
+  devices::ProfileRegistry profiles_;
+  std::unique_ptr<storage::Store> history_;
+  std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<http::HttpsServer> https_;
 };
 

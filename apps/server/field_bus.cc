@@ -1,0 +1,388 @@
+#include "apps/server/field_bus.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "apps/server/version.h"
+#include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/hal/serial/termios_serial_port.h"
+#include "sdk/http/https_server.h"
+#include "sdk/modbus/rtu_transport.h"
+#include "sdk/modbus/tcp_transport.h"
+
+namespace ews::server {
+namespace {
+
+using config::v1::DeviceConfig;
+
+constexpr char kRs485[] = "rs485";
+
+hal::SerialSettings SerialSettingsOf(const config::v1::Rs485Port& port) {
+  hal::SerialSettings settings;
+  settings.baud_rate = static_cast<int>(port.baud_rate());
+  settings.parity =
+      port.parity() == config::v1::PARITY_NONE  ? hal::Parity::kNone
+      : port.parity() == config::v1::PARITY_ODD ? hal::Parity::kOdd
+                                                : hal::Parity::kEven;
+  settings.stop_bits = port.stop_bits() == config::v1::STOP_BITS_TWO ? 2 : 1;
+  return settings;
+}
+
+// Storage keeps counters forever and everything else within a budget; settings
+// read from a device (CT ratio) are not history.
+std::optional<storage::SeriesKind> SeriesKindOf(devices::v1::Kind kind) {
+  switch (kind) {
+    case devices::v1::KIND_COUNTER:
+      return storage::SeriesKind::kCounter;
+    case devices::v1::KIND_INSTANTANEOUS:
+    case devices::v1::KIND_STATISTIC:
+      return storage::SeriesKind::kInstantaneous;
+    case devices::v1::KIND_STATUS:
+      return storage::SeriesKind::kStatus;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The register width at which a counter wraps (storage counts across the wrap).
+int CounterBits(const devices::v1::Profile* profile,
+                const std::string& quantity_id) {
+  if (profile == nullptr) return 0;
+  for (const devices::v1::Quantity& quantity : profile->quantities()) {
+    if (quantity.id() != quantity_id) continue;
+    switch (quantity.type()) {
+      case devices::v1::DATA_TYPE_U16:
+      case devices::v1::DATA_TYPE_S16:
+        return 16;
+      case devices::v1::DATA_TYPE_U32:
+      case devices::v1::DATA_TYPE_S32:
+        return 32;
+      default:
+        return 0;  // u64 does not wrap in a product's life; float32 is no
+                   // counter
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
+                   storage::Store* store)
+    : clock_(clock), registry_(registry), store_(store) {}
+
+FieldBus::~FieldBus() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
+    const DeviceConfig& config, const FieldBusOverrides& overrides,
+    Clock& clock, const devices::ProfileRegistry& registry,
+    storage::Store* store) {
+  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, store));
+  EWS_RETURN_IF_ERROR(bus->OpenLines(config, overrides));
+  EWS_RETURN_IF_ERROR(bus->StartGateway(config, overrides));
+  EWS_RETURN_IF_ERROR(bus->StartPollers(config));
+  return bus;
+}
+
+absl::Status FieldBus::OpenLines(const DeviceConfig& config,
+                                 const FieldBusOverrides& overrides) {
+  // Our RS485 port. Without it the box still serves its pages and its IP
+  // gateways.
+  Line& rs485 = lines_[kRs485];
+  rs485.name = kRs485;
+  const std::string device = overrides.rs485_device.empty()
+                                 ? config.rs485().device()
+                                 : overrides.rs485_device;
+  const hal::SerialSettings settings = SerialSettingsOf(config.rs485());
+  absl::StatusOr<std::unique_ptr<hal::TermiosSerialPort>> port =
+      hal::TermiosSerialPort::Open(device, settings);
+  if (port.ok()) {
+    rs485.port = *std::move(port);
+    modbus::RtuOptions rtu;
+    rtu.clock = &clock_;
+    rtu.inter_frame_delay =
+        absl::Milliseconds(config.rs485().inter_frame_delay_ms());
+    EWS_ASSIGN_OR_RETURN(std::unique_ptr<modbus::RtuTransport> transport,
+                         modbus::RtuTransport::Create(rs485.port.get(), rtu));
+    modbus::LineOptions line;
+    line.response_timeout =
+        absl::Milliseconds(config.rs485().response_timeout_ms());
+    line.read_attempts = static_cast<int>(config.rs485().retries()) + 1;
+    // Best effort (needs the privilege): the line's timing must not suffer from
+    // a busy CPU.
+    line.realtime_priority = 8;
+    rs485.scheduler =
+        std::make_unique<modbus::LineScheduler>(std::move(transport), line);
+    EWS_LOG(INFO) << "RS485 line on " << device << " at "
+                  << settings.ToString();
+  } else {
+    rs485.problem = port.status();
+    EWS_LOG(ERROR) << "RS485 line unavailable: " << port.status();
+  }
+
+  for (const config::v1::IpGateway& gateway : config.ip_gateways()) {
+    Line& line = lines_[gateway.id()];
+    line.name = gateway.id();
+    modbus::TcpOptions tcp;
+    tcp.host = gateway.host();
+    tcp.port = static_cast<uint16_t>(gateway.port());
+    if (gateway.protocol() == config::v1::GATEWAY_PROTOCOL_RTU_OVER_TCP) {
+      tcp.framing = modbus::TcpOptions::Framing::kRtuOverTcp;
+    }
+    modbus::LineOptions options;
+    options.response_timeout =
+        absl::Milliseconds(gateway.response_timeout_ms());
+    line.scheduler = std::make_unique<modbus::LineScheduler>(
+        std::make_unique<modbus::TcpTransport>(tcp), options);
+    EWS_LOG(INFO) << "IP gateway " << gateway.id() << " at " << gateway.host()
+                  << ":" << gateway.port();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FieldBus::StartGateway(const DeviceConfig& config,
+                                    const FieldBusOverrides& overrides) {
+  const auto& server = config.modbus_tcp_server();
+  int port = overrides.modbus_port >= -1 ? overrides.modbus_port
+                                         : static_cast<int>(server.port());
+  if (overrides.modbus_port == -2 && !server.enabled()) port = -1;
+  if (port < 0) return absl::OkStatus();
+
+  modbus::GatewayOptions options;
+  options.bind_address = overrides.modbus_bind_address.empty()
+                             ? "0.0.0.0"
+                             : overrides.modbus_bind_address;
+  options.port = static_cast<uint16_t>(port);
+  options.max_connections = static_cast<int>(server.max_connections());
+  options.idle_timeout = absl::Seconds(server.idle_timeout_s());
+  options.allow_list.assign(server.allowed_clients().begin(),
+                            server.allowed_clients().end());
+  options.identity.conformity_level = 0x01;
+  options.identity.objects = {
+      {0, "EWS"},
+      {1, config.model_size() == config::v1::MODEL_32 ? "EWS-32" : "EWS-10"},
+      {2, kVersion}};
+
+  auto add_route = [&](uint32_t first, uint32_t last, int shift,
+                       const std::string& line_name) {
+    auto line = lines_.find(line_name);
+    if (line == lines_.end() || line->second.scheduler == nullptr) {
+      // The units stay unrouted: clients get exception 0x0A (path unavailable).
+      EWS_LOG(WARNING) << "gateway units " << first << ".." << last << " -> "
+                       << line_name << ": line unavailable";
+      return;
+    }
+    modbus::GatewayRoute route;
+    route.first_unit = static_cast<uint8_t>(first);
+    route.last_unit = static_cast<uint8_t>(last);
+    route.unit_shift = shift;
+    route.target = line->second.scheduler.get();
+    route.accepts_broadcast = line_name == kRs485;
+    route.name = line_name;
+    options.routes.push_back(route);
+  };
+  if (server.routes().empty()) {
+    add_route(1, 247, 0, kRs485);
+  }
+  for (const config::v1::GatewayRoute& route : server.routes()) {
+    add_route(route.first_unit(), route.last_unit(), route.unit_shift(),
+              route.has_ip_gateway() ? route.ip_gateway().gateway_id()
+                                     : std::string(kRs485));
+  }
+  EWS_ASSIGN_OR_RETURN(gateway_, modbus::GatewayServer::Start(options));
+  EWS_LOG(INFO) << "Modbus TCP gateway on " << options.bind_address << ":"
+                << gateway_->port() << " (" << options.routes.size()
+                << " routes)";
+  return absl::OkStatus();
+}
+
+absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
+  std::map<std::string, std::vector<acquisition::PolledDevice>> by_line;
+  for (const config::v1::ModbusDevice& device : config.modbus_devices()) {
+    const devices::v1::Profile* profile = registry_.Find(device.profile());
+    if (profile == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("modbus device ", device.id(), ": unknown profile \"",
+                       device.profile(), "\""));
+    }
+    acquisition::PolledDevice polled;
+    polled.name = device.id();
+    polled.address = static_cast<int>(device.address());
+    polled.profile = profile;
+    if (device.poll_interval_s() > 0) {
+      polled.history_period = absl::Seconds(device.poll_interval_s());
+    }
+    const std::string line =
+        device.has_ip_gateway() ? device.ip_gateway().gateway_id() : kRs485;
+    by_line[line].push_back(polled);
+    absl::MutexLock lock(&mutex_);
+    device_line_[device.id()] = line;
+    device_profile_[device.id()] = profile;
+  }
+  for (auto& [line_name, devices] : by_line) {
+    Line& line = lines_[line_name];
+    if (line.scheduler == nullptr) continue;  // reported as the line's problem
+    acquisition::PollerOptions options;
+    options.clock = &clock_;
+    options.align_to_wall_clock = true;
+    std::vector<std::string> names;
+    for (const acquisition::PolledDevice& device : devices) {
+      names.push_back(device.name);
+    }
+    EWS_ASSIGN_OR_RETURN(
+        line.poller,
+        acquisition::Poller::Create(
+            line.scheduler.get(), std::move(devices), options,
+            [this](const acquisition::PollResult& result) { Record(result); }));
+    EWS_RETURN_IF_ERROR(line.poller->Start());
+    // History polls run on wall-clock minutes; poll every device at once too,
+    // so that the pages show values right after a start instead of up to a
+    // minute later.
+    for (const std::string& name : names) {
+      absl::Status live =
+          line.poller->SetLive(name, absl::Seconds(5), absl::Seconds(20));
+      if (!live.ok())
+        EWS_LOG(WARNING) << "live poll of " << name << ": " << live;
+    }
+    EWS_LOG(INFO) << "polling " << names.size() << " device(s) on "
+                  << line_name;
+  }
+  return absl::OkStatus();
+}
+
+void FieldBus::Record(const acquisition::PollResult& result) {
+  absl::MutexLock lock(&mutex_);
+  if (!result.status.ok() && latest_.count(result.device) != 0) {
+    // Keep the last good values; only the state changes.
+    latest_[result.device].status = result.status;
+  } else {
+    latest_[result.device] = result;
+  }
+  if (store_ == nullptr || !result.history || !result.status.ok()) return;
+
+  for (const acquisition::Sample& sample : result.samples) {
+    std::optional<storage::SeriesKind> kind = SeriesKindOf(sample.kind);
+    if (!kind) continue;
+    auto key = std::make_pair(result.device, sample.quantity_id);
+    auto known = series_.find(key);
+    if (known == series_.end()) {
+      storage::SeriesSpec spec;
+      spec.device_id = result.device;
+      spec.quantity_id = sample.quantity_id;
+      spec.kind = *kind;
+      spec.unit = sample.unit;
+      spec.scale = sample.scale;
+      if (*kind == storage::SeriesKind::kCounter) {
+        auto profile = device_profile_.find(result.device);
+        spec.counter_bits = CounterBits(
+            profile == device_profile_.end() ? nullptr : profile->second,
+            sample.quantity_id);
+      }
+      absl::StatusOr<storage::SeriesId> id = store_->RegisterSeries(spec);
+      if (!id.ok()) {
+        EWS_LOG(WARNING) << "history for " << result.device << "/"
+                         << sample.quantity_id << ": " << id.status();
+        continue;
+      }
+      known = series_.emplace(key, *id).first;
+    }
+    absl::Status appended =
+        sample.raw.kind == devices::RawValue::Kind::kFloat
+            ? store_->Append(known->second, result.time, sample.value)
+            : store_->AppendRaw(
+                  known->second, result.time,
+                  sample.raw.kind == devices::RawValue::Kind::kSigned
+                      ? sample.raw.s * (sample.negative ? -1 : 1)
+                      : static_cast<int64_t>(sample.raw.u) *
+                            (sample.negative ? -1 : 1));
+    if (!appended.ok()) {
+      EWS_LOG(WARNING) << "history for " << result.device << "/"
+                       << sample.quantity_id << ": " << appended;
+    }
+  }
+  absl::Status flushed = store_->Flush();
+  if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
+}
+
+absl::StatusOr<std::vector<acquisition::FoundDevice>> FieldBus::ScanRs485(
+    int first_address, int last_address) {
+  Line& line = lines_[kRs485];
+  if (line.scheduler == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no RS485 line: ", line.problem.message()));
+  }
+  acquisition::ScanOptions options;
+  options.first_address = first_address;
+  options.last_address = last_address;
+  return acquisition::ScanBus(*line.scheduler, registry_, options);
+}
+
+int FieldBus::modbus_port() const {
+  return gateway_ != nullptr ? gateway_->port() : -1;
+}
+
+void FieldBus::Stop() {
+  for (auto& [name, line] : lines_) {
+    if (line.poller) line.poller->Stop();
+  }
+  if (gateway_) gateway_->Stop();
+  for (auto& [name, line] : lines_) {
+    if (line.scheduler) line.scheduler->Stop();
+  }
+}
+
+std::string FieldBus::DevicesJson() const {
+  std::string json = R"({"lines":[)";
+  bool first = true;
+  for (const auto& [name, line] : lines_) {
+    absl::StrAppend(&json, first ? "" : ",", R"({"name":")",
+                    http::JsonEscape(name), R"(","available":)",
+                    line.scheduler != nullptr ? "true" : "false");
+    if (!line.problem.ok()) {
+      absl::StrAppend(&json, R"(,"problem":")",
+                      http::JsonEscape(std::string(line.problem.message())),
+                      "\"");
+    }
+    json += "}";
+    first = false;
+  }
+  json += R"(],"devices":[)";
+  absl::MutexLock lock(&mutex_);
+  first = true;
+  for (const auto& [device, line_name] : device_line_) {
+    absl::StrAppend(&json, first ? "" : ",", R"({"id":")",
+                    http::JsonEscape(device), R"(","line":")",
+                    http::JsonEscape(line_name), "\"");
+    first = false;
+    auto latest = latest_.find(device);
+    if (latest == latest_.end()) {
+      json += R"(,"online":false,"state":"not polled yet","values":[]})";
+      continue;
+    }
+    const acquisition::PollResult& result = latest->second;
+    absl::StrAppend(
+        &json, R"(,"online":)", result.status.ok() ? "true" : "false",
+        R"(,"state":")",
+        http::JsonEscape(
+            result.status.ok() ? "ok" : std::string(result.status.message())),
+        R"(","time":")",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", result.time,
+                         absl::UTCTimeZone()),
+        R"(","values":[)");
+    bool first_value = true;
+    for (const acquisition::Sample& sample : result.samples) {
+      absl::StrAppend(&json, first_value ? "" : ",", R"({"quantity":")",
+                      http::JsonEscape(sample.quantity_id), R"(","value":)",
+                      absl::StrFormat("%.10g", sample.value), R"(,"unit":")",
+                      http::JsonEscape(sample.unit), "\"}");
+      first_value = false;
+    }
+    json += "]}";
+  }
+  json += "]}";
+  return json;
+}
+
+}  // namespace ews::server

@@ -1,0 +1,99 @@
+// The application's field side: the RS485 line and the IP gateways (one
+// LineScheduler each), the Modbus TCP gateway server in front of them, one
+// poller per line for the configured devices, and the history those polls feed.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "sdk/acquisition/bus_scan.h"
+#include "sdk/acquisition/poller.h"
+#include "sdk/base/clock.h"
+#include "sdk/config/config.pb.h"
+#include "sdk/devices/profile_registry.h"
+#include "sdk/hal/serial/serial_port.h"
+#include "sdk/modbus/gateway_server.h"
+#include "sdk/modbus/line_scheduler.h"
+#include "sdk/storage/store.h"
+
+namespace ews::server {
+
+struct FieldBusOverrides {
+  // Serial device of the RS485 line for this run (the demo's virtual bus);
+  // empty: config.
+  std::string rs485_device;
+  // Modbus TCP gateway port for this run: -2 = config, -1 = off, 0 = any free
+  // port.
+  int modbus_port = -2;
+  // Address the gateway listens on; empty: all interfaces.
+  std::string modbus_bind_address;
+};
+
+class FieldBus {
+ public:
+  // Opens the lines and starts the gateway server and the pollers. A line that
+  // cannot be opened (no RS485 adapter, a gateway that is down) is logged and
+  // reported by DevicesJson(); the rest runs. Errors: InvalidArgument (a device
+  // with an unknown profile, a bad route), Unavailable (the gateway port cannot
+  // be bound). `registry` and `store` (may be null: no history) must outlive
+  // the FieldBus.
+  static absl::StatusOr<std::unique_ptr<FieldBus>> Start(
+      const config::v1::DeviceConfig& config,
+      const FieldBusOverrides& overrides, Clock& clock,
+      const devices::ProfileRegistry& registry, storage::Store* store);
+
+  ~FieldBus();
+  void Stop();
+
+  // Finds and identifies the devices on our RS485 line. FailedPrecondition: no
+  // line.
+  absl::StatusOr<std::vector<acquisition::FoundDevice>> ScanRs485(
+      int first_address, int last_address);
+
+  // The bound Modbus TCP port, or -1 when the gateway is off.
+  int modbus_port() const;
+
+  // {"lines":[...],"devices":[{"id":..,"online":..,"values":[...]}]} for the
+  // UI.
+  std::string DevicesJson() const;
+
+ private:
+  struct Line {
+    std::string name;                       // "rs485" or the IP gateway's id
+    std::unique_ptr<hal::SerialPort> port;  // RS485 only
+    std::unique_ptr<modbus::LineScheduler> scheduler;
+    std::unique_ptr<acquisition::Poller> poller;
+    absl::Status problem;  // why the line is not available
+  };
+
+  FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
+           storage::Store* store);
+  absl::Status OpenLines(const config::v1::DeviceConfig& config,
+                         const FieldBusOverrides& overrides);
+  absl::Status StartGateway(const config::v1::DeviceConfig& config,
+                            const FieldBusOverrides& overrides);
+  absl::Status StartPollers(const config::v1::DeviceConfig& config);
+  void Record(const acquisition::PollResult& result);
+
+  Clock& clock_;
+  const devices::ProfileRegistry& registry_;
+  storage::Store* const store_;
+  std::map<std::string, Line> lines_;
+  std::unique_ptr<modbus::GatewayServer> gateway_;
+
+  mutable absl::Mutex mutex_;
+  std::map<std::string, acquisition::PollResult> latest_
+      ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::string> device_line_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, const devices::v1::Profile*> device_profile_
+      ABSL_GUARDED_BY(mutex_);
+  std::map<std::pair<std::string, std::string>, storage::SeriesId> series_
+      ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace ews::server
