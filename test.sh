@@ -31,7 +31,7 @@ testlogs=$(bazel info bazel-testlogs 2>/dev/null)
 # 3. The build needs no network: build everything again in a network namespace that has only
 #    loopback (Bazel's client talks to its server over it), with a fresh output base.
 if ((${#@} == 0)) && unshare -n true 2>/dev/null; then
-  if unshare -n sh -c "ip link set lo up && bazel --output_base='$state/offline' build //... \
+  if unshare -n sh -c "ip link set lo up && bazel --output_base='$state/offline' build --symlink_prefix=/ //... \
        && bazel --output_base='$state/offline' shutdown" >"$state/offline.log" 2>&1; then
     results+=("offline-build=PASS")
   else

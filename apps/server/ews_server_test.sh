@@ -20,7 +20,7 @@ check() { # check "description" command...
 start_server() {
   rm -f "$data/run/ews-server.ready"
   "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=0 2>>"$TEST_TMPDIR/server.log" &
+    --https_port=0 --http_port=0 --modbus_port=0 "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
   for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
     [[ -s "$data/run/ews-server.ready" ]] && break
@@ -29,6 +29,7 @@ start_server() {
   done
   https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
   http_port=$(sed -n 's/^http_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  modbus_port=$(sed -n 's/^modbus_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
   [[ -n "$https_port" ]]
 }
 
@@ -56,6 +57,22 @@ check "health says ok" grep -q '"status":"ok"' <<<"$health"
 check "health has the version" grep -qE '"version":"[0-9]+\.[0-9]+\.[0-9]+"' <<<"$health"
 check "health has the model size" grep -qE '"model_size":(10|32)' <<<"$health"
 check "health has the uptime" grep -qE '"uptime_s":[0-9]+' <<<"$health"
+check "health says history is recorded" grep -q '"history":true' <<<"$health"
+check "health has the Modbus gateway's port" grep -q "\"modbus_port\":$modbus_port" <<<"$health"
+check "the gateway listens" test "$modbus_port" -gt 0
+
+# Without an RS485 adapter and with the gateway's port taken, the box still serves its pages.
+first=("$data" "$pid" "$https_port" "$http_port" "$modbus_port")
+data="$TEST_TMPDIR/second"
+check "a second server starts although its gateway port is taken" \
+  start_server --modbus_port="$modbus_port"
+devices=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/devices")
+echo "devices: $devices"
+check "it reports the RS485 line as unavailable" grep -q '"name":"rs485","available":false' <<<"$devices"
+check "it reports why the gateway is not running" grep -q '"gateway":{"problem":"' <<<"$devices"
+check "SIGTERM stops the second server" stop_server
+data=${first[0]} pid=${first[1]} https_port=${first[2]} http_port=${first[3]}
+modbus_port=${first[4]}
 
 tls=$(timeout 10 openssl s_client -connect "127.0.0.1:$https_port" -tls1_3 </dev/null 2>&1)
 check "TLS 1.3 with TLS_AES_256_GCM_SHA384" grep -q 'New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384' <<<"$tls"

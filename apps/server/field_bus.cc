@@ -81,7 +81,13 @@ absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     storage::Store* store) {
   std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, store));
   EWS_RETURN_IF_ERROR(bus->OpenLines(config, overrides));
-  EWS_RETURN_IF_ERROR(bus->StartGateway(config, overrides));
+  absl::Status gateway = bus->StartGateway(config, overrides);
+  if (!gateway.ok()) {
+    // The pages and the polling go on without the gateway: they are how it gets
+    // fixed.
+    EWS_LOG(ERROR) << "Modbus TCP gateway not started: " << gateway;
+    bus->gateway_problem_ = gateway;
+  }
   EWS_RETURN_IF_ERROR(bus->StartPollers(config));
   return bus;
 }
@@ -348,7 +354,17 @@ std::string FieldBus::DevicesJson() const {
     json += "}";
     first = false;
   }
-  json += R"(],"devices":[)";
+  json += R"(],"gateway":)";
+  if (gateway_ != nullptr) {
+    absl::StrAppend(&json, R"({"port":)", gateway_->port(), "}");
+  } else if (!gateway_problem_.ok()) {
+    absl::StrAppend(&json, R"({"problem":")",
+                    http::JsonEscape(std::string(gateway_problem_.message())),
+                    "\"}");
+  } else {
+    json += R"({"disabled":true})";
+  }
+  json += R"(,"devices":[)";
   absl::MutexLock lock(&mutex_);
   first = true;
   for (const auto& [device, line_name] : device_line_) {

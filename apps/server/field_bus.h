@@ -85,6 +85,7 @@ class FieldBus {
   storage::Store* const store_;
   std::map<std::string, Line> lines_;
   std::unique_ptr<modbus::GatewayServer> gateway_;
+  absl::Status gateway_problem_;  // why the gateway is not running
 
   mutable absl::Mutex mutex_;
   std::map<std::string, acquisition::PollResult> latest_

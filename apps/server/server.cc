@@ -300,11 +300,12 @@ http::Response EwsServer::Health() const {
   return http::Response::Json(
       200, absl::StrFormat(
                R"({"status":"ok","version":"%s","uptime_s":%d,"model_size":%s,)"
-               R"("site":"%s","time":"%s"})",
+               R"("site":"%s","time":"%s","modbus_port":%d,"history":%s})",
                kVersion, uptime_s, ModelSizeName(config_.model_size()),
                http::JsonEscape(config_.site().name()),
                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock_.WallNow(),
-                                absl::UTCTimeZone())));
+                                absl::UTCTimeZone()),
+               modbus_port(), history_ != nullptr ? "true" : "false"));
 }
 
 }  // namespace ews::server
