@@ -17,32 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdk/hal/serial/termios_serial_port.h"
 
 namespace ews::lab {
 namespace {
 
 constexpr int kMaxEndpoints = 64;
-
-speed_t Speed(int baud) {
-  switch (baud) {
-    case 1200:
-      return B1200;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    default:
-      return B115200;
-  }
-}
 
 int BaudOf(speed_t speed) {
   switch (speed) {
@@ -116,8 +96,8 @@ absl::Status VirtualBus::Init() {
     std::memset(&raw, 0, sizeof raw);
     cfmakeraw(&raw);
     raw.c_cflag |= CREAD | CLOCAL;
-    cfsetispeed(&raw, Speed(options_.line.baud_rate));
-    cfsetospeed(&raw, Speed(options_.line.baud_rate));
+    cfsetispeed(&raw, hal::BaudToSpeed(options_.line.baud_rate));
+    cfsetospeed(&raw, hal::BaudToSpeed(options_.line.baud_rate));
     if (openpty(&ep.master, &ep.slave, name, &raw, nullptr) != 0) {
       return Errno("openpty");
     }

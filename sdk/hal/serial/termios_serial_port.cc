@@ -26,28 +26,6 @@ constexpr int kErrnoNoIoctlCmd = 515;
 constexpr unsigned kPtySlaveMajorFirst = 136;
 constexpr unsigned kPtySlaveMajorLast = 143;
 
-speed_t BaudToSpeed(int baud) {
-  switch (baud) {
-    case 1200:
-      return B1200;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    case 115200:
-      return B115200;
-  }
-  return B0;
-}
-
 bool IsPty(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) return false;
@@ -82,6 +60,28 @@ timespec NonNegativeTimespec(absl::Duration d) {
 }
 
 }  // namespace
+
+speed_t BaudToSpeed(int baud) {
+  switch (baud) {
+    case 1200:
+      return B1200;
+    case 2400:
+      return B2400;
+    case 4800:
+      return B4800;
+    case 9600:
+      return B9600;
+    case 19200:
+      return B19200;
+    case 38400:
+      return B38400;
+    case 57600:
+      return B57600;
+    case 115200:
+      return B115200;
+  }
+  return B0;
+}
 
 absl::string_view Rs485ModeName(TermiosSerialPort::Rs485Mode mode) {
   switch (mode) {

@@ -14,6 +14,8 @@
 // the bus simulator times characters from the line's configured settings.
 #pragma once
 
+#include <termios.h>
+
 #include <memory>
 #include <string>
 
@@ -23,6 +25,10 @@
 #include "sdk/hal/serial/serial_port.h"
 
 namespace ews::hal {
+
+// The termios speed constant for one of SupportedBaudRates(); B0 for any other
+// rate.
+speed_t BaudToSpeed(int baud);
 
 class TermiosSerialPort final : public SerialPort {
  public:
