@@ -51,7 +51,8 @@ async function refreshDevices() {
     }
     for (const device of data.devices) {
       const block = element('div', 'device');
-      const title = element('h3', '', device.id);
+      const title = element('h3', '', device.name);
+      title.title = device.id + ' · ' + device.profile + ' · line ' + device.line;
       title.append(element('span', 'badge ' + (device.online ? 'online' : 'offline'),
                            device.online ? 'online' : 'offline'));
       if (!device.online) title.append(element('small', '', device.state));
@@ -59,7 +60,8 @@ async function refreshDevices() {
       const values = element('div', 'values');
       for (const v of device.values) {
         const cell = element('div');
-        cell.append(element('span', 'q', v.quantity + ' '),
+        cell.title = v.quantity;
+        cell.append(element('span', 'q', v.name + ' '),
                     element('span', '', formatValue(v.value) + (v.unit ? ' ' + v.unit : '')));
         values.append(cell);
       }

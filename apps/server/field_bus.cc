@@ -7,6 +7,7 @@
 #include "apps/server/version.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/devices/codec.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 #include "sdk/http/https_server.h"
 #include "sdk/modbus/rtu_transport.h"
@@ -47,24 +48,18 @@ std::optional<storage::SeriesKind> SeriesKindOf(devices::v1::Kind kind) {
 }
 
 // The register width at which a counter wraps (storage counts across the wrap).
-int CounterBits(const devices::v1::Profile* profile,
-                const std::string& quantity_id) {
-  if (profile == nullptr) return 0;
-  for (const devices::v1::Quantity& quantity : profile->quantities()) {
-    if (quantity.id() != quantity_id) continue;
-    switch (quantity.type()) {
-      case devices::v1::DATA_TYPE_U16:
-      case devices::v1::DATA_TYPE_S16:
-        return 16;
-      case devices::v1::DATA_TYPE_U32:
-      case devices::v1::DATA_TYPE_S32:
-        return 32;
-      default:
-        return 0;  // u64 does not wrap in a product's life; float32 is no
-                   // counter
-    }
+int CounterBits(const devices::v1::Quantity* quantity) {
+  if (quantity == nullptr) return 0;
+  switch (quantity->type()) {
+    case devices::v1::DATA_TYPE_U16:
+    case devices::v1::DATA_TYPE_S16:
+      return 16;
+    case devices::v1::DATA_TYPE_U32:
+    case devices::v1::DATA_TYPE_S32:
+      return 32;
+    default:
+      return 0;  // u64 does not wrap in a product's life; float32 is no counter
   }
-  return 0;
 }
 
 }  // namespace
@@ -226,6 +221,7 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
     absl::MutexLock lock(&mutex_);
     device_line_[device.id()] = line;
     device_profile_[device.id()] = profile;
+    device_name_[device.id()] = device.name();
   }
   for (auto& [line_name, devices] : by_line) {
     Line& line = lines_[line_name];
@@ -281,10 +277,8 @@ void FieldBus::Record(const acquisition::PollResult& result) {
       spec.unit = sample.unit;
       spec.scale = sample.scale;
       if (*kind == storage::SeriesKind::kCounter) {
-        auto profile = device_profile_.find(result.device);
-        spec.counter_bits = CounterBits(
-            profile == device_profile_.end() ? nullptr : profile->second,
-            sample.quantity_id);
+        spec.counter_bits = CounterBits(devices::FindQuantity(
+            *device_profile_.at(result.device), sample.quantity_id));
       }
       absl::StatusOr<storage::SeriesId> id = store_->RegisterSeries(spec);
       if (!id.ok()) {
@@ -368,9 +362,12 @@ std::string FieldBus::DevicesJson() const {
   absl::MutexLock lock(&mutex_);
   first = true;
   for (const auto& [device, line_name] : device_line_) {
+    const devices::v1::Profile* profile = device_profile_.at(device);
     absl::StrAppend(&json, first ? "" : ",", R"({"id":")",
-                    http::JsonEscape(device), R"(","line":")",
-                    http::JsonEscape(line_name), "\"");
+                    http::JsonEscape(device), R"(","name":")",
+                    http::JsonEscape(device_name_.at(device)),
+                    R"(","profile":")", http::JsonEscape(profile->id()),
+                    R"(","line":")", http::JsonEscape(line_name), "\"");
     first = false;
     auto latest = latest_.find(device);
     if (latest == latest_.end()) {
@@ -389,10 +386,15 @@ std::string FieldBus::DevicesJson() const {
         R"(","values":[)");
     bool first_value = true;
     for (const acquisition::Sample& sample : result.samples) {
-      absl::StrAppend(&json, first_value ? "" : ",", R"({"quantity":")",
-                      http::JsonEscape(sample.quantity_id), R"(","value":)",
-                      absl::StrFormat("%.10g", sample.value), R"(,"unit":")",
-                      http::JsonEscape(sample.unit), "\"}");
+      const devices::v1::Quantity* quantity =
+          devices::FindQuantity(*profile, sample.quantity_id);
+      absl::StrAppend(
+          &json, first_value ? "" : ",", R"({"quantity":")",
+          http::JsonEscape(sample.quantity_id), R"(","name":")",
+          http::JsonEscape(quantity != nullptr ? quantity->name()
+                                               : sample.quantity_id),
+          R"(","value":)", absl::StrFormat("%.10g", sample.value),
+          R"(,"unit":")", http::JsonEscape(sample.unit), "\"}");
       first_value = false;
     }
     json += "]}";

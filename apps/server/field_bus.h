@@ -93,6 +93,7 @@ class FieldBus {
   std::map<std::string, std::string> device_line_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
   std::map<std::pair<std::string, std::string>, storage::SeriesId> series_
       ABSL_GUARDED_BY(mutex_);
 };
