@@ -33,7 +33,7 @@ mkdir -p "$data"
 rm -f "$data/run/ews-server.ready"
 "$server" --data_dir="$data" --web_root="$PWD/web" --bind_address=127.0.0.1 \
   --https_port="$https_port" --http_port="$http_port" --modbus_port="$modbus_port" \
-  --rs485_device="$bus/ep0" --scan_on_first_start=1-30 &
+  --rs485_device="$bus/ep0" --scan_on_first_start=1-30 --net_interface=lo &
 pid=$!
 
 for _ in $(seq 1 300); do  # a first start scans the bus first (about 7 s)

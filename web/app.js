@@ -73,7 +73,33 @@ async function refreshDevices() {
   }
 }
 
+// Front panel: a LED shows lit when it is on, or when it blinked since the last look (a
+// 50 ms traffic blink would mostly fall between two polls).
+const lastBlinks = {};
+async function refreshLeds() {
+  try {
+    const response = await fetch('/api/v1/leds', {cache: 'no-store'});
+    if (!response.ok) return;
+    const panel = await response.json();
+    const strip = document.getElementById('leds');
+    strip.replaceChildren();
+    strip.title = panel.hardware === 'simulated' ? 'simulated LEDs' : 'board LEDs';
+    for (const led of panel.leds) {
+      const blinked = led.blinks !== undefined && lastBlinks[led.name] !== undefined &&
+                      led.blinks !== lastBlinks[led.name];
+      lastBlinks[led.name] = led.blinks;
+      const lit = led.on || blinked;
+      const amber = ['rx', 'tx', 'act'].includes(led.name);
+      const item = element('span', 'led' + (lit ? ' on' : '') + (amber ? ' amber' : ''));
+      item.append(element('i'), element('span', '', led.name.toUpperCase()));
+      strip.append(item);
+    }
+  } catch (e) { /* the status panel reports an unreachable device */ }
+}
+
 refresh();
 refreshDevices();
+refreshLeds();
+setInterval(refreshLeds, 700);
 setInterval(refresh, 5000);
 setInterval(refreshDevices, 5000);

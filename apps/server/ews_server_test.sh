@@ -58,6 +58,10 @@ check "health has the version" grep -qE '"version":"[0-9]+\.[0-9]+\.[0-9]+"' <<<
 check "health has the model size" grep -qE '"model_size":(10|32)' <<<"$health"
 check "health has the uptime" grep -qE '"uptime_s":[0-9]+' <<<"$health"
 check "health says history is recorded" grep -q '"history":true' <<<"$health"
+leds=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
+echo "leds: $leds"
+check "the simulated front panel shows Power on" \
+  grep -q '"hardware":"simulated".*"name":"power","on":true' <<<"$leds"
 check "health has the Modbus gateway's port" grep -q "\"modbus_port\":$modbus_port" <<<"$health"
 check "the gateway listens" test "$modbus_port" -gt 0
 

@@ -73,9 +73,10 @@ FieldBus::~FieldBus() { Stop(); }
 absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    storage::Store* store) {
+    storage::Store* store, hal::SerialPort::TrafficListener rs485_traffic) {
   std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, store));
-  EWS_RETURN_IF_ERROR(bus->OpenLines(config, overrides));
+  EWS_RETURN_IF_ERROR(
+      bus->OpenLines(config, overrides, std::move(rs485_traffic)));
   absl::Status gateway = bus->StartGateway(config, overrides);
   if (!gateway.ok()) {
     // The pages and the polling go on without the gateway: they are how it gets
@@ -87,8 +88,9 @@ absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
   return bus;
 }
 
-absl::Status FieldBus::OpenLines(const DeviceConfig& config,
-                                 const FieldBusOverrides& overrides) {
+absl::Status FieldBus::OpenLines(
+    const DeviceConfig& config, const FieldBusOverrides& overrides,
+    hal::SerialPort::TrafficListener rs485_traffic) {
   // Our RS485 port. Without it the box still serves its pages and its IP
   // gateways.
   Line& rs485 = lines_[kRs485];
@@ -101,6 +103,7 @@ absl::Status FieldBus::OpenLines(const DeviceConfig& config,
       hal::TermiosSerialPort::Open(device, settings);
   if (port.ok()) {
     rs485.port = *std::move(port);
+    if (rs485_traffic) rs485.port->SetTrafficListener(std::move(rs485_traffic));
     modbus::RtuOptions rtu;
     rtu.clock = &clock_;
     rtu.inter_frame_delay =

@@ -42,10 +42,13 @@ class FieldBus {
   // with an unknown profile, a bad route), Unavailable (the gateway port cannot
   // be bound). `registry` and `store` (may be null: no history) must outlive
   // the FieldBus.
+  // `rs485_traffic` (may be empty) hears the RS485 port's bytes (the RX/TX
+  // LEDs).
   static absl::StatusOr<std::unique_ptr<FieldBus>> Start(
       const config::v1::DeviceConfig& config,
       const FieldBusOverrides& overrides, Clock& clock,
-      const devices::ProfileRegistry& registry, storage::Store* store);
+      const devices::ProfileRegistry& registry, storage::Store* store,
+      hal::SerialPort::TrafficListener rs485_traffic = nullptr);
 
   ~FieldBus();
   void Stop();
@@ -74,7 +77,8 @@ class FieldBus {
   FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
            storage::Store* store);
   absl::Status OpenLines(const config::v1::DeviceConfig& config,
-                         const FieldBusOverrides& overrides);
+                         const FieldBusOverrides& overrides,
+                         hal::SerialPort::TrafficListener rs485_traffic);
   absl::Status StartGateway(const config::v1::DeviceConfig& config,
                             const FieldBusOverrides& overrides);
   absl::Status StartPollers(const config::v1::DeviceConfig& config);

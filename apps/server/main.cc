@@ -44,6 +44,8 @@ ABSL_FLAG(std::string, scan_on_first_start, "",
           "FIRST-LAST: on a first start, scan these RS485 addresses and "
           "configure what "
           "answers (commissioning; the demo uses it)");
+ABSL_FLAG(std::string, net_interface, "eth0",
+          "Ethernet interface behind the Link/Act LEDs");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
+  options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
   options.field_bus.modbus_bind_address = options.bind_address;
   const std::string scan = absl::GetFlag(FLAGS_scan_on_first_start);

@@ -258,10 +258,13 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   std::unique_ptr<EwsServer> server(
       new EwsServer(options, clock, std::move(config), std::move(profiles)));
   server->history_ = OpenHistory(server->config_, options.data_dir, clock);
+  server->front_panel_ =
+      std::make_unique<FrontPanel>(clock, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
       FieldBus::Start(server->config_, options.field_bus, clock,
-                      server->profiles_, server->history_.get()));
+                      server->profiles_, server->history_.get(),
+                      server->front_panel_->TrafficListener()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -278,6 +281,7 @@ void EwsServer::Stop() {
   https_->Stop();
   https_.reset();
   field_bus_.reset();  // pollers stop before the history they write to
+  front_panel_.reset();
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -291,6 +295,9 @@ void EwsServer::AddRoutes() {
                 [this](const http::Request&) { return Health(); });
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(200, field_bus_->DevicesJson());
+  });
+  https_->Route("GET", "/api/v1/leds", [this](const http::Request&) {
+    return http::Response::Json(200, front_panel_->Json());
   });
 }
 

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "apps/server/field_bus.h"
+#include "apps/server/front_panel.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
@@ -34,6 +35,8 @@ struct ServerOptions {
   // addresses and configure every device found (0 = no scan). The demo uses it.
   int scan_first_address = 0;
   int scan_last_address = 0;
+  // The Ethernet interface behind the Link/Act LEDs.
+  std::string net_interface = "eth0";
 };
 
 class EwsServer {
@@ -69,6 +72,7 @@ class EwsServer {
   const absl::Duration started_at_;
   devices::ProfileRegistry profiles_;
   std::unique_ptr<storage::Store> history_;
+  std::unique_ptr<FrontPanel> front_panel_;
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<http::HttpsServer> https_;
 };

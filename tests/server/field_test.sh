@@ -74,6 +74,11 @@ check "mbpoll reads V1-N (U32, mV) through the gateway" \
 silent=$(timeout 20 mbpoll -m tcp -p "$modbus_port" -a 99 -r 1 -c 1 -1 127.0.0.1 2>&1)
 check "a unit nobody answers gets exception 0x0B" grep -q 'Target device failed to respond' <<<"$silent"
 
+leds=$(api /api/v1/leds)
+echo "leds: $leds"
+check "RX blinked with the line's traffic" grep -qE '"name":"rx","on":(true|false),"blinks":[1-9]' <<<"$leds"
+check "TX blinked with the line's traffic" grep -qE '"name":"tx","on":(true|false),"blinks":[1-9]' <<<"$leds"
+
 # A device that stops answering is reported offline; the others go on.
 echo "fault 4 silent" > "$run/simulator.commands"
 timeout 20 mbpoll -m tcp -p "$modbus_port" -a 4 -r 769 -c 1 -1 127.0.0.1 >/dev/null 2>&1

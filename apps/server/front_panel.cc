@@ -1,0 +1,79 @@
+#include "apps/server/front_panel.h"
+
+#include "absl/strings/str_cat.h"
+#include "sdk/base/log.h"
+#include "sdk/hal/led/sysfs_leds.h"
+
+namespace ews::server {
+namespace {
+
+std::unique_ptr<hal::Leds> OpenLeds(Clock& clock,
+                                    hal::SimulatedLeds** simulated) {
+  absl::StatusOr<std::unique_ptr<hal::SysfsLeds>> board =
+      hal::SysfsLeds::Open(hal::SysfsLeds::Options());
+  if (board.ok()) {
+    EWS_LOG(INFO) << "front panel LEDs on /sys/class/leds";
+    return *std::move(board);
+  }
+  EWS_LOG(INFO) << "no LED hardware (" << board.status().message()
+                << "): simulated front panel, shown in the web UI";
+  auto leds =
+      std::make_unique<hal::SimulatedLeds>(&clock, /*history_limit=*/64);
+  *simulated = leds.get();
+  return leds;
+}
+
+}  // namespace
+
+FrontPanel::FrontPanel(Clock& clock, const std::string& net_interface)
+    : leds_(OpenLeds(clock, &simulated_)),
+      indicators_(leds_.get(), &clock),
+      net_(&indicators_, {"/sys/class/net", net_interface}) {
+  absl::Status started = indicators_.Start();
+  if (!started.ok()) EWS_LOG(WARNING) << "front panel: " << started;
+  thread_ = std::thread([this] { Run(); });
+}
+
+FrontPanel::~FrontPanel() {
+  stop_ = true;
+  thread_.join();
+  (void)indicators_.Stop();
+}
+
+hal::SerialPort::TrafficListener FrontPanel::TrafficListener() {
+  return [this](hal::TrafficDirection direction, size_t) {
+    if (direction == hal::TrafficDirection::kReceive) {
+      indicators_.OnRx();
+    } else {
+      indicators_.OnTx();
+    }
+  };
+}
+
+void FrontPanel::Run() {
+  // Blinks need ~10 ms steps; the network counters are read ten times a second.
+  for (int tick = 0; !stop_; ++tick) {
+    (void)indicators_.Tick();  // failures are counted and logged once inside
+    if (tick % 10 == 0) (void)net_.Poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string FrontPanel::Json() {
+  std::string json = absl::StrCat(
+      R"({"hardware":")", simulated_ ? "simulated" : "sysfs", R"(","leds":[)");
+  bool first = true;
+  for (hal::Led led : hal::kAllLeds) {
+    absl::StatusOr<bool> on = leds_->Get(led);
+    absl::StrAppend(&json, first ? "" : ",", R"({"name":")", hal::LedName(led),
+                    R"(","on":)", on.ok() && *on ? "true" : "false");
+    if (simulated_ != nullptr) {
+      absl::StrAppend(&json, R"(,"blinks":)", simulated_->TurnOns(led));
+    }
+    json += "}";
+    first = false;
+  }
+  return json + "]}";
+}
+
+}  // namespace ews::server

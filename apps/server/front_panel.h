@@ -1,0 +1,49 @@
+// The five indicators of the front panel (Power, RX, TX, Link, Act), driven by
+// the RS485 line's traffic and the Ethernet interface, on the board's LEDs when
+// it has them (sysfs LED class) and otherwise on simulated LEDs that the web UI
+// shows.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "sdk/base/clock.h"
+#include "sdk/hal/led/led_indicators.h"
+#include "sdk/hal/led/leds.h"
+#include "sdk/hal/led/net_activity_monitor.h"
+#include "sdk/hal/led/simulated_leds.h"
+#include "sdk/hal/serial/serial_port.h"
+
+namespace ews::server {
+
+class FrontPanel {
+ public:
+  // `net_interface`: the Ethernet interface behind Link/Act ("eth0"; the demo
+  // uses "lo").
+  FrontPanel(Clock& clock, const std::string& net_interface);
+  ~FrontPanel();
+
+  // For SerialPort::SetTrafficListener: RX/TX blink with the line's bytes.
+  hal::SerialPort::TrafficListener TrafficListener();
+
+  // {"hardware":"sysfs"|"simulated","leds":[{"name":"power","on":true,"blinks":1},...]}
+  // (`blinks` counts turn-ons, simulated LEDs only, so a page polling every
+  // second still sees a 50 ms blink).
+  std::string Json();
+
+ private:
+  void Run();
+
+  // leds_ when there is no LED hardware. Declared before leds_, whose
+  // initialisation sets it.
+  hal::SimulatedLeds* simulated_ = nullptr;
+  std::unique_ptr<hal::Leds> leds_;
+  hal::LedIndicators indicators_;
+  hal::NetActivityMonitor net_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace ews::server
