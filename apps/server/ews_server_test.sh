@@ -20,7 +20,8 @@ check() { # check "description" command...
 start_server() {
   rm -f "$data/run/ews-server.ready"
   "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=0 --modbus_port=0 "$@" 2>>"$TEST_TMPDIR/server.log" &
+    --https_port=0 --http_port=0 --modbus_port=0 --rtc_device=/nonexistent/rtc \
+    "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
   for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
     [[ -s "$data/run/ews-server.ready" ]] && break
@@ -58,6 +59,9 @@ check "health has the version" grep -qE '"version":"[0-9]+\.[0-9]+\.[0-9]+"' <<<
 check "health has the model size" grep -qE '"model_size":(10|32)' <<<"$health"
 check "health has the uptime" grep -qE '"uptime_s":[0-9]+' <<<"$health"
 check "health says history is recorded" grep -q '"history":true' <<<"$health"
+check "the time comes from the (simulated) RTC and is valid" \
+  grep -q '"time_valid":true,"rtc":"simulated"' <<<"$health"
+check "the simulated RTC keeps its state in the data directory" test -s "$data/rtc.state"
 leds=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
 echo "leds: $leds"
 check "the simulated front panel shows Power on" \
@@ -113,6 +117,13 @@ check "certificate kept across restart" \
   test "$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)" = "$fingerprint"
 check "configuration kept across restart" test "$(sha256sum < "$data/config.textproto")" = "$config_before"
 check "SIGTERM again" stop_server
+
+# --- the RTC's battery died while the box was off: time invalid until set --------------------
+check "server starts with a dead RTC battery" start_server --simulate_rtc_battery_dead
+check "health reports the time as invalid" grep -q '"time_valid":false' \
+  <<<"$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/health")"
+check "the log says the time is invalid until set" grep -q 'time invalid until set' "$TEST_TMPDIR/server.log"
+check "SIGTERM with a dead battery" stop_server
 
 # --- a corrupt configuration is never replaced by silent defaults ----------------------------
 cp "$data/config.textproto" "$TEST_TMPDIR/good.textproto"

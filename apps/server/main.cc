@@ -46,6 +46,11 @@ ABSL_FLAG(std::string, scan_on_first_start, "",
           "answers (commissioning; the demo uses it)");
 ABSL_FLAG(std::string, net_interface, "eth0",
           "Ethernet interface behind the Link/Act LEDs");
+ABSL_FLAG(std::string, rtc_device, "/dev/rtc0",
+          "The board's RTC; without it a simulated battery-backed RTC is used");
+ABSL_FLAG(
+    bool, simulate_rtc_battery_dead, false,
+    "Lab fault: the simulated RTC's battery is dead (time invalid until set)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -73,6 +78,9 @@ int main(int argc, char** argv) {
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
+  options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
+  options.rtc.simulated_battery_dead =
+      absl::GetFlag(FLAGS_simulate_rtc_battery_dead);
   options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
   options.field_bus.modbus_bind_address = options.bind_address;
   const std::string scan = absl::GetFlag(FLAGS_scan_on_first_start);

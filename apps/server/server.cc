@@ -194,13 +194,17 @@ std::string ModelSizeName(config::v1::ModelSize size) {
 
 }  // namespace
 
-EwsServer::EwsServer(const ServerOptions& options, Clock& clock,
+EwsServer::EwsServer(const ServerOptions& options,
+                     std::unique_ptr<DeviceClock> clock,
+                     std::unique_ptr<DeviceTime> time,
                      config::v1::DeviceConfig config,
                      devices::ProfileRegistry profiles)
     : options_(options),
-      clock_(clock),
+      device_clock_(std::move(clock)),
+      device_time_(std::move(time)),
+      clock_(*device_clock_),
       config_(std::move(config)),
-      started_at_(clock.MonotonicNow()),
+      started_at_(clock_.MonotonicNow()),
       profiles_(std::move(profiles)) {}
 
 EwsServer::~EwsServer() { Stop(); }
@@ -213,12 +217,19 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/tls", 0700));
   EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/run", 0700));
 
+  // The device's time comes from its RTC; everything below runs on it.
+  auto device_clock = std::make_unique<DeviceClock>(clock);
+  RtcOptions rtc = options.rtc;
+  rtc.simulated_state_path = options.data_dir + "/rtc.state";
+  auto device_time = std::make_unique<DeviceTime>(*device_clock, clock, rtc);
+  Clock& device = *device_clock;
+
   config::ConfigStore store(options.data_dir, clock);
   bool first_start = false;
   EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig config,
                        LoadOrCreateConfig(store, &first_start));
   EWS_ASSIGN_OR_RETURN(std::string certificate,
-                       CertificatePath(config, options.data_dir, clock));
+                       CertificatePath(config, options.data_dir, device));
   EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
                        devices::ProfileRegistry::BuiltIn());
 
@@ -227,7 +238,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
     FieldBusOverrides scan_only = options.field_bus;
     scan_only.modbus_port = -1;
     EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> scanner,
-                         FieldBus::Start(config, scan_only, clock, profiles,
+                         FieldBus::Start(config, scan_only, device, profiles,
                                          /*store=*/nullptr));
     absl::Status scanned = ConfigureScannedDevices(options, *scanner, config);
     scanner.reset();
@@ -256,13 +267,14 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   }
 
   std::unique_ptr<EwsServer> server(
-      new EwsServer(options, clock, std::move(config), std::move(profiles)));
-  server->history_ = OpenHistory(server->config_, options.data_dir, clock);
+      new EwsServer(options, std::move(device_clock), std::move(device_time),
+                    std::move(config), std::move(profiles)));
+  server->history_ = OpenHistory(server->config_, options.data_dir, device);
   server->front_panel_ =
-      std::make_unique<FrontPanel>(clock, options.net_interface);
+      std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
-      FieldBus::Start(server->config_, options.field_bus, clock,
+      FieldBus::Start(server->config_, options.field_bus, device,
                       server->profiles_, server->history_.get(),
                       server->front_panel_->TrafficListener()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
@@ -307,12 +319,15 @@ http::Response EwsServer::Health() const {
   return http::Response::Json(
       200, absl::StrFormat(
                R"({"status":"ok","version":"%s","uptime_s":%d,"model_size":%s,)"
-               R"("site":"%s","time":"%s","modbus_port":%d,"history":%s})",
+               R"("site":"%s","time":"%s","time_valid":%s,"rtc":"%s",)"
+               R"("modbus_port":%d,"history":%s})",
                kVersion, uptime_s, ModelSizeName(config_.model_size()),
                http::JsonEscape(config_.site().name()),
                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock_.WallNow(),
                                 absl::UTCTimeZone()),
-               modbus_port(), history_ != nullptr ? "true" : "false"));
+               device_time_->time_valid() ? "true" : "false",
+               device_time_->rtc_kind(), modbus_port(),
+               history_ != nullptr ? "true" : "false"));
 }
 
 }  // namespace ews::server

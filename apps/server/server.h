@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
 #include "sdk/base/clock.h"
@@ -35,6 +36,9 @@ struct ServerOptions {
   // addresses and configure every device found (0 = no scan). The demo uses it.
   int scan_first_address = 0;
   int scan_last_address = 0;
+  // Where the device's time comes from (the data directory holds a simulated
+  // RTC's state).
+  RtcOptions rtc;
   // The Ethernet interface behind the Link/Act LEDs.
   std::string net_interface = "eth0";
 };
@@ -61,13 +65,16 @@ class EwsServer {
   void Stop();
 
  private:
-  EwsServer(const ServerOptions& options, Clock& clock,
-            config::v1::DeviceConfig config, devices::ProfileRegistry profiles);
+  EwsServer(const ServerOptions& options, std::unique_ptr<DeviceClock> clock,
+            std::unique_ptr<DeviceTime> time, config::v1::DeviceConfig config,
+            devices::ProfileRegistry profiles);
   void AddRoutes();
   http::Response Health() const;
 
   const ServerOptions options_;
-  Clock& clock_;
+  const std::unique_ptr<DeviceClock> device_clock_;
+  const std::unique_ptr<DeviceTime> device_time_;
+  Clock& clock_;  // *device_clock_
   const config::v1::DeviceConfig config_;
   const absl::Duration started_at_;
   devices::ProfileRegistry profiles_;

@@ -1,0 +1,70 @@
+// The device's time: taken from the battery-backed RTC at start
+// (hal::TimeKeeper), kept by the system's clocks afterwards. Setting the time
+// (NTP, a user) moves this process's wall clock and the RTC, never the host's
+// system clock, so the demo and the tests run it safely.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "sdk/base/clock.h"
+#include "sdk/hal/rtc/real_time_clock.h"
+#include "sdk/hal/rtc/time_keeper.h"
+
+namespace ews::server {
+
+class DeviceClock final : public Clock, public hal::WallClockSetter {
+ public:
+  // `system` (not owned) supplies monotonic time and the host's wall time.
+  explicit DeviceClock(Clock& system) : system_(system) {}
+
+  absl::Time WallNow() const override;
+  absl::Duration MonotonicNow() const override {
+    return system_.MonotonicNow();
+  }
+  void SleepFor(absl::Duration duration) override {
+    system_.SleepFor(duration);
+  }
+
+ private:
+  absl::Status DoSetWallTime(absl::Time time) override;
+
+  Clock& system_;
+  std::atomic<int64_t> offset_ns_{0};
+};
+
+struct RtcOptions {
+  // The board's RTC; when it cannot be opened a simulated battery-backed RTC
+  // keeps its state in `simulated_state_path` (it runs on while the process is
+  // stopped, as a real one would).
+  std::string device = "/dev/rtc0";
+  std::string simulated_state_path;
+  // Lab fault: the simulated RTC's battery is dead (its time is lost).
+  bool simulated_battery_dead = false;
+};
+
+// Owns the RTC and the TimeKeeper that sets `clock` from it.
+class DeviceTime {
+ public:
+  // Opens the RTC and takes the time from it. Never fails: a missing or invalid
+  // RTC is logged and reported by time_valid() ("time invalid until set").
+  DeviceTime(DeviceClock& clock, Clock& system, const RtcOptions& options);
+
+  bool time_valid() const {
+    return keeper_ != nullptr && keeper_->time_valid();
+  }
+  // Why the time is not valid (OK when it is).
+  const absl::Status& problem() const { return problem_; }
+  // "board" or "simulated".
+  const std::string& rtc_kind() const { return rtc_kind_; }
+
+ private:
+  std::unique_ptr<hal::RealTimeClock> rtc_;
+  std::unique_ptr<hal::TimeKeeper> keeper_;
+  std::string rtc_kind_;
+  absl::Status problem_;
+};
+
+}  // namespace ews::server
