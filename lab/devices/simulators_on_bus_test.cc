@@ -1,7 +1,6 @@
-// The simulators as Modbus RTU slaves on the virtual RS485 bus, read and
-// written by libmodbus as the master (an independent peer).
-#include "lab/devices/rtu_server.h"
-
+// The simulators as Modbus RTU slaves (ews::modbus::RtuSlave units) on the
+// virtual RS485 bus, read and written by libmodbus as the master (an
+// independent peer).
 #include <modbus/modbus.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lab/bus/virtual_bus.h"
+#include "lab/devices/simulated_device.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/devices/profile_registry.h"
@@ -20,7 +20,7 @@ namespace {
 
 using ::ews::testing::IsOk;
 
-class RtuServerTest : public ::testing::Test {
+class SimulatorsOnBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto registry = devices::ProfileRegistry::BuiltIn();
@@ -42,8 +42,7 @@ class RtuServerTest : public ::testing::Test {
       ASSERT_THAT(device, IsOk());
       devices_.push_back(std::move(*device));
     }
-    auto server =
-        RtuServer::StartOnPath(bus_->endpoint_path(1), bus_->line_settings(),
+    auto server = ServeDevices(bus_->endpoint_path(1), bus_->line_settings(),
                                {devices_[0].get(), devices_[1].get()});
     ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
@@ -71,11 +70,11 @@ class RtuServerTest : public ::testing::Test {
   SimulatedClock model_clock_;
   std::unique_ptr<VirtualBus> bus_;
   std::vector<std::unique_ptr<SimulatedDevice>> devices_;
-  std::unique_ptr<RtuServer> server_;
+  std::unique_ptr<modbus::RtuSlave> server_;
   modbus_t* master_ = nullptr;
 };
 
-TEST_F(RtuServerTest, ServesEveryDeviceOnTheLineByAddress) {
+TEST_F(SimulatorsOnBusTest, ServesEveryDeviceOnTheLineByAddress) {
   uint16_t words[42] = {};
   ASSERT_EQ(Read(5, 0x0300, 1, words), 1) << modbus_strerror(errno);
   EXPECT_EQ(words[0], 4512);
@@ -93,7 +92,7 @@ TEST_F(RtuServerTest, ServesEveryDeviceOnTheLineByAddress) {
   EXPECT_EQ(errno, ETIMEDOUT);
 }
 
-TEST_F(RtuServerTest, WritesCommandsAndAnswersExceptions) {
+TEST_F(SimulatorsOnBusTest, WritesCommandsAndAnswersExceptions) {
   modbus_set_slave(master_, 12);
   ASSERT_EQ(modbus_write_register(master_, 0x1180, 1), 1)
       << modbus_strerror(errno);  // open
@@ -105,7 +104,7 @@ TEST_F(RtuServerTest, WritesCommandsAndAnswersExceptions) {
   EXPECT_EQ(errno, EMBXILADD);
 }
 
-TEST_F(RtuServerTest, FaultsOnDemand) {
+TEST_F(SimulatorsOnBusTest, FaultsOnDemand) {
   uint16_t word = 0;
   devices_[0]->SetFault(
       {FaultKind::kException, ModbusException::kServerDeviceBusy, 1});
@@ -124,7 +123,7 @@ TEST_F(RtuServerTest, FaultsOnDemand) {
   EXPECT_GE(server_->stats().replies, 4u);
 }
 
-TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
+TEST(SimulatorsSharedAddressTest, EmsModulesShareOneAddress) {
   auto registry = devices::ProfileRegistry::BuiltIn();
   ASSERT_THAT(registry, IsOk());
   BusOptions bus_options;
@@ -141,8 +140,7 @@ TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
       *registry->Find("ems_cx3_signalling"), options, &clock);
   ASSERT_THAT(measurement, IsOk());
   ASSERT_THAT(signalling, IsOk());
-  auto server =
-      RtuServer::StartOnPath((*bus)->endpoint_path(1), (*bus)->line_settings(),
+  auto server = ServeDevices((*bus)->endpoint_path(1), (*bus)->line_settings(),
                              {measurement->get(), signalling->get()});
   ASSERT_THAT(server, IsOk());
   modbus_t* master =
@@ -165,7 +163,7 @@ TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
   modbus_free(master);
 }
 
-TEST_F(RtuServerTest, ReplyDelayIsHonoured) {
+TEST_F(SimulatorsOnBusTest, ReplyDelayIsHonoured) {
   uint16_t word = 0;
   devices_[0]->SetReplyDelay(absl::Milliseconds(80));
   const absl::Time start = absl::Now();
