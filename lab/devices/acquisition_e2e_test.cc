@@ -15,7 +15,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lab/bus/virtual_bus.h"
-#include "lab/devices/rtu_server.h"
 #include "lab/devices/simulated_device.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/commands.h"
@@ -71,8 +70,8 @@ TEST(AcquisitionEndToEndTest, ScanIdentifiesEveryFamilyAndCountersMatch) {
     pointers.push_back(device->get());
     simulators[address] = std::move(*device);
   }
-  auto server = RtuServer::StartOnPath((*bus)->endpoint_path(1),
-                                       (*bus)->line_settings(), pointers);
+  auto server =
+      ServeDevices((*bus)->endpoint_path(1), (*bus)->line_settings(), pointers);
   ASSERT_THAT(server, IsOk());
 
   // The SDK side: the line's port, RTU master and scheduler.

@@ -28,7 +28,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lab/devices/rtu_server.h"
 #include "lab/devices/simulated_device.h"
 #include "sdk/base/clock.h"
 #include "sdk/devices/profile_loader.h"
@@ -75,7 +74,7 @@ SimulatedDevice* Find(
 
 std::string Command(
     const std::vector<std::unique_ptr<SimulatedDevice>>& devices,
-    const ews::lab::RtuServer& server, const std::string& line) {
+    const ews::modbus::RtuSlave& server, const std::string& line) {
   std::vector<std::string> words =
       absl::StrSplit(line, ' ', absl::SkipWhitespace());
   if (words.empty()) return "";
@@ -233,8 +232,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto server =
-      ews::lab::RtuServer::StartOnPath(args.port, *line, pointers, clock);
+  auto server = ews::lab::ServeDevices(args.port, *line, pointers, clock);
   if (!server.ok()) {
     std::cerr << "device_simulator: " << args.port << ": " << server.status()
               << "\n";

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
+#include "sdk/hal/serial/termios_serial_port.h"
 
 namespace ews::lab {
 namespace {
@@ -658,6 +659,24 @@ bool SimulatedDevice::Serves(absl::Span<const uint8_t> pdu) const {
   }
 }
 
+modbus::RtuReply SimulatedDevice::HandleRequest(const modbus::Pdu& request) {
+  modbus::RtuReply reply;
+  const Fault fault = TakeFault();
+  if (fault.kind == FaultKind::kSilent) return reply;
+  if (fault.kind == FaultKind::kException) {
+    reply.pdu = Exception(request[0], fault.exception);
+  } else {
+    reply.pdu = HandlePdu(request);
+  }
+  reply.corrupt_crc = fault.kind == FaultKind::kBadCrc;
+  reply.reply_delay = reply_delay();
+  return reply;
+}
+
+void SimulatedDevice::HandleBroadcast(const modbus::Pdu& request) {
+  (void)HandlePdu(request);
+}
+
 Fault SimulatedDevice::TakeFault() {
   absl::MutexLock lock(&mutex_);
   Fault fault = fault_;
@@ -793,6 +812,29 @@ std::vector<std::string> DemoPopulation() {
       "23:ems_cx3_control",
       "24:ems_cx3_pulse_concentrator",
   };
+}
+
+absl::StatusOr<std::unique_ptr<modbus::RtuSlave>> ServeDevices(
+    const std::string& path, const hal::SerialSettings& line,
+    absl::Span<SimulatedDevice* const> devices, Clock* wire_clock) {
+  if (devices.empty()) return absl::InvalidArgumentError("no devices");
+  for (SimulatedDevice* device : devices) {
+    if (device == nullptr) return absl::InvalidArgumentError("null device");
+  }
+  hal::TermiosSerialPort::Options port_options;
+  port_options.clock = wire_clock;
+  absl::StatusOr<std::unique_ptr<hal::TermiosSerialPort>> port =
+      hal::TermiosSerialPort::Open(path, line, port_options);
+  if (!port.ok()) return port.status();
+  modbus::RtuSlaveOptions options;
+  options.clock = wire_clock;
+  absl::StatusOr<std::unique_ptr<modbus::RtuSlave>> slave =
+      modbus::RtuSlave::Start(std::move(*port), options);
+  if (!slave.ok()) return slave.status();
+  for (SimulatedDevice* device : devices) {
+    (*slave)->AddHandler(static_cast<uint8_t>(device->address()), device);
+  }
+  return slave;
 }
 
 }  // namespace ews::lab

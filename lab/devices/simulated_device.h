@@ -21,7 +21,11 @@
 // installer profile that uses the same ids is simulated too; unknown ids
 // read 0.
 //
-// Thread-safe: the RTU server thread and a test thread may call at once.
+// A device is served on a serial line as a unit of an ews::modbus::RtuSlave
+// (ServeDevices below): per request it brings its model up to date, answers,
+// and applies its reply delay and faults (silence, bad CRC, exception).
+//
+// Thread-safe: the RTU slave's thread and a test thread may call at once.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +44,8 @@
 #include "sdk/base/clock.h"
 #include "sdk/devices/codec.h"
 #include "sdk/devices/profile.pb.h"
+#include "sdk/hal/serial/serial_port.h"
+#include "sdk/modbus/rtu_slave.h"
 
 namespace ews::lab {
 
@@ -85,7 +91,7 @@ struct SimulatedDeviceOptions {
   absl::Duration reply_delay = absl::Milliseconds(2);
 };
 
-class SimulatedDevice {
+class SimulatedDevice : public modbus::RtuUnitHandler {
  public:
   // InvalidArgument: a bad address or options. `clock` (not owned) drives
   // the model: a SimulatedClock in tests, the SystemClock in the demo.
@@ -104,7 +110,12 @@ class SimulatedDevice {
   // Whether this device has what the request asks for (the registers of a
   // read, the command or setting of a write): picks the module among EMS
   // modules sharing one address.
-  bool Serves(absl::Span<const uint8_t> pdu) const;
+  bool Serves(absl::Span<const uint8_t> pdu) const override;
+
+  // modbus::RtuUnitHandler: HandlePdu() with the device's fault (taken) and
+  // reply delay applied. A broadcast is acted on without faults.
+  modbus::RtuReply HandleRequest(const modbus::Pdu& request) override;
+  void HandleBroadcast(const modbus::Pdu& request) override;
 
   // The fault to apply to the current request (counts it down).
   Fault TakeFault();
@@ -211,6 +222,16 @@ struct DeviceSpec {
   SimulatedDeviceOptions options;
 };
 absl::StatusOr<DeviceSpec> ParseDeviceSpec(absl::string_view text);
+
+// Serves `devices` (not owned; they must outlive the slave) as Modbus RTU
+// slaves at their addresses on the serial line at `path` (a virtual-bus
+// endpoint, a pty, a real port), opened with `line`. Devices may share an
+// address (EMS CX3 modules forming one logical device). `wire_clock` (not
+// owned; nullptr: SystemClock) times the line; it must run in real time.
+// InvalidArgument: no devices or a null one; the port's errors otherwise.
+absl::StatusOr<std::unique_ptr<modbus::RtuSlave>> ServeDevices(
+    const std::string& path, const hal::SerialSettings& line,
+    absl::Span<SimulatedDevice* const> devices, Clock* wire_clock = nullptr);
 
 // A bus population with one device of every family of the issue, at
 // addresses 1..9 and an EMS interface 2 (modules 21..24), as the demo uses.

@@ -1,7 +1,6 @@
-// The simulators as Modbus RTU slaves on the virtual RS485 bus, read and
-// written by libmodbus as the master (an independent peer).
-#include "lab/devices/rtu_server.h"
-
+// The simulators as Modbus RTU slaves (ews::modbus::RtuSlave units) on the
+// virtual RS485 bus, read and written by libmodbus as the master (an
+// independent peer).
 #include <modbus/modbus.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lab/bus/virtual_bus.h"
+#include "lab/devices/simulated_device.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/devices/profile_registry.h"
@@ -20,7 +20,7 @@ namespace {
 
 using ::ews::testing::IsOk;
 
-class RtuServerTest : public ::testing::Test {
+class SimulatorsOnBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto registry = devices::ProfileRegistry::BuiltIn();
@@ -42,8 +42,7 @@ class RtuServerTest : public ::testing::Test {
       ASSERT_THAT(device, IsOk());
       devices_.push_back(std::move(*device));
     }
-    auto server =
-        RtuServer::StartOnPath(bus_->endpoint_path(1), bus_->line_settings(),
+    auto server = ServeDevices(bus_->endpoint_path(1), bus_->line_settings(),
                                {devices_[0].get(), devices_[1].get()});
     ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
@@ -71,11 +70,11 @@ class RtuServerTest : public ::testing::Test {
   SimulatedClock model_clock_;
   std::unique_ptr<VirtualBus> bus_;
   std::vector<std::unique_ptr<SimulatedDevice>> devices_;
-  std::unique_ptr<RtuServer> server_;
+  std::unique_ptr<modbus::RtuSlave> server_;
   modbus_t* master_ = nullptr;
 };
 
-TEST_F(RtuServerTest, ServesEveryDeviceOnTheLineByAddress) {
+TEST_F(SimulatorsOnBusTest, ServesEveryDeviceOnTheLineByAddress) {
   uint16_t words[42] = {};
   ASSERT_EQ(Read(5, 0x0300, 1, words), 1) << modbus_strerror(errno);
   EXPECT_EQ(words[0], 4512);
@@ -93,7 +92,7 @@ TEST_F(RtuServerTest, ServesEveryDeviceOnTheLineByAddress) {
   EXPECT_EQ(errno, ETIMEDOUT);
 }
 
-TEST_F(RtuServerTest, WritesCommandsAndAnswersExceptions) {
+TEST_F(SimulatorsOnBusTest, WritesCommandsAndAnswersExceptions) {
   modbus_set_slave(master_, 12);
   ASSERT_EQ(modbus_write_register(master_, 0x1180, 1), 1)
       << modbus_strerror(errno);  // open
@@ -105,7 +104,7 @@ TEST_F(RtuServerTest, WritesCommandsAndAnswersExceptions) {
   EXPECT_EQ(errno, EMBXILADD);
 }
 
-TEST_F(RtuServerTest, FaultsOnDemand) {
+TEST_F(SimulatorsOnBusTest, FaultsOnDemand) {
   uint16_t word = 0;
   devices_[0]->SetFault(
       {FaultKind::kException, ModbusException::kServerDeviceBusy, 1});
@@ -124,7 +123,7 @@ TEST_F(RtuServerTest, FaultsOnDemand) {
   EXPECT_GE(server_->stats().replies, 4u);
 }
 
-TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
+TEST(SimulatorsSharedAddressTest, EmsModulesShareOneAddress) {
   auto registry = devices::ProfileRegistry::BuiltIn();
   ASSERT_THAT(registry, IsOk());
   BusOptions bus_options;
@@ -141,8 +140,7 @@ TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
       *registry->Find("ems_cx3_signalling"), options, &clock);
   ASSERT_THAT(measurement, IsOk());
   ASSERT_THAT(signalling, IsOk());
-  auto server =
-      RtuServer::StartOnPath((*bus)->endpoint_path(1), (*bus)->line_settings(),
+  auto server = ServeDevices((*bus)->endpoint_path(1), (*bus)->line_settings(),
                              {measurement->get(), signalling->get()});
   ASSERT_THAT(server, IsOk());
   modbus_t* master =
@@ -165,7 +163,56 @@ TEST(RtuServerSharedAddressTest, EmsModulesShareOneAddress) {
   modbus_free(master);
 }
 
-TEST_F(RtuServerTest, ReplyDelayIsHonoured) {
+// Two slaves on separate endpoints, as two simulators (or a simulator and a
+// real device) on one line: each hears the other's answers as foreign
+// traffic between requests and must stay in step.
+TEST(SimulatorsBusyLineTest, SlavesOnSeparateEndpointsStayInStep) {
+  auto registry = devices::ProfileRegistry::BuiltIn();
+  ASSERT_THAT(registry, IsOk());
+  BusOptions bus_options;
+  bus_options.endpoints = 3;
+  bus_options.line.baud_rate = 115200;
+  auto bus = VirtualBus::Start(bus_options);
+  ASSERT_THAT(bus, IsOk());
+  SimulatedClock clock;
+  std::vector<std::unique_ptr<SimulatedDevice>> devices;
+  std::vector<std::unique_ptr<modbus::RtuSlave>> slaves;
+  for (int address : {5, 6}) {
+    SimulatedDeviceOptions options;
+    options.address = address;
+    options.reply_delay = absl::Milliseconds(1);
+    auto device = SimulatedDevice::Create(*registry->Find("emdx3_4_120_45"),
+                                          options, &clock);
+    ASSERT_THAT(device, IsOk());
+    auto slave = ServeDevices((*bus)->endpoint_path(address - 4),
+                              (*bus)->line_settings(), {device->get()});
+    ASSERT_THAT(slave, IsOk());
+    devices.push_back(std::move(*device));
+    slaves.push_back(std::move(*slave));
+  }
+  modbus_t* master =
+      modbus_new_rtu((*bus)->endpoint_path(0).c_str(), 115200, 'E', 8, 1);
+  ASSERT_EQ(modbus_connect(master), 0);
+  modbus_set_response_timeout(master, 0, 300000);
+  uint16_t words[42];
+  for (int i = 0; i < 40; ++i) {
+    const int unit = 5 + i % 2;
+    modbus_set_slave(master, unit);
+    // Long answers: the other slave hears 89 foreign bytes.
+    EXPECT_EQ(modbus_read_registers(master, 0x1000, 42, words), 42)
+        << "read " << i << " from " << unit << ": " << modbus_strerror(errno);
+  }
+  // Each heard all 40 requests (the other's answers are foreign frames or,
+  // when the next request follows without a gap, skipped bytes).
+  for (const auto& slave : slaves) {
+    EXPECT_EQ(slave->stats().replies, 20u);
+    EXPECT_GE(slave->stats().frames, 40u);
+  }
+  modbus_close(master);
+  modbus_free(master);
+}
+
+TEST_F(SimulatorsOnBusTest, ReplyDelayIsHonoured) {
   uint16_t word = 0;
   devices_[0]->SetReplyDelay(absl::Milliseconds(80));
   const absl::Time start = absl::Now();
