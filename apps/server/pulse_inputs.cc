@@ -264,7 +264,9 @@ void PulseInputs::Run() {
     } else if (next - wall > absl::Minutes(1)) {
       next = NextMinute(wall);  // the wall clock was set back
     }
-    clock_.SleepFor(std::min(next - clock_.WallNow(), absl::Milliseconds(200)));
+    const absl::Duration wait =
+        std::min(next - clock_.WallNow(), absl::Milliseconds(200));
+    if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
   }
 }
 
