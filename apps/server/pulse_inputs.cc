@@ -158,7 +158,10 @@ absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::StartOn(
   std::string backend = options.simulate ? "simulated" : "gpio";
   EWS_RETURN_IF_ERROR(inputs->Open(std::move(counter), std::move(backend)));
   if (inputs->meters_ != nullptr && options.sample_every_minute) {
-    inputs->thread_ = std::thread([raw = inputs.get()] { raw->Run(); });
+    // The first minute is fixed now, not when the thread gets to run.
+    const absl::Time first = NextMinute(clock.WallNow());
+    inputs->thread_ =
+        std::thread([raw = inputs.get(), first] { raw->Run(first); });
   }
   return inputs;
 }
@@ -249,8 +252,7 @@ absl::Status PulseInputs::RestoreCounts() {
   return WriteFileAtomically(ids_path, ids_text, 0600);
 }
 
-void PulseInputs::Run() {
-  absl::Time next = NextMinute(clock_.WallNow());
+void PulseInputs::Run(absl::Time next) {
   while (true) {
     {
       absl::MutexLock lock(&mutex_);

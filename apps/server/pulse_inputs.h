@@ -32,8 +32,9 @@ struct PulseInputsOptions {
   // Where the counts are kept across restarts ("<path>.ids" beside it names
   // the counter of each saved count); empty: not kept.
   std::string counts_path;
-  // Sample into the history on every wall-clock minute (a thread on the
-  // clock). Tests call RecordNow() instead.
+  // Sample into the history on every wall-clock minute (a thread sleeping on
+  // the clock, at most 200 ms at a time: on a SimulatedClock, Stop() returns
+  // once the clock moves). Tests may call RecordNow() instead.
   bool sample_every_minute = true;
 };
 
@@ -89,7 +90,8 @@ class PulseInputs {
   absl::Status Open(std::unique_ptr<hal::PulseCounter> counter,
                     std::string backend);
   absl::Status RestoreCounts();
-  void Run();
+  // Records on every wall-clock minute from `next` until Stop().
+  void Run(absl::Time next);
 
   const std::vector<config::v1::PulseCounter> counters_;
   const PulseInputsOptions options_;

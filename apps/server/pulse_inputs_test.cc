@@ -1,9 +1,12 @@
 #include "apps/server/pulse_inputs.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -143,6 +146,53 @@ TEST_F(PulseInputsTest, StoresTheExactPulseCountsAsCounterSeries) {
   // The counter is the raw count times the scale, as the store computes it.
   EXPECT_EQ(points->back().counter, static_cast<double>(big) * 0.01);
   EXPECT_EQ(points->back().delta, 5 * 0.01);
+}
+
+TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {
+  config::v1::DeviceConfig config;
+  *config.add_pulse_counters() = Water();
+  PulseInputsOptions options;
+  options.counts_path = dir_ + "/pulse-counts";
+  clock_.Advance(absl::Seconds(20));  // 00:00:20
+  auto fake = std::make_unique<hal::FakePulseCounter>();
+  hal::FakePulseCounter* counter = fake.get();
+  auto inputs = PulseInputs::StartOn(std::move(fake), config, options, clock_,
+                                     store_.get());
+  ASSERT_THAT(inputs.status(), IsOk());
+  counter->AddPulses(0, 5);
+  // The thread's record of a minute, waited for in real time.
+  auto last_sample = [&](absl::Time expected) {
+    absl::Time last = absl::InfinitePast();
+    for (int i = 0; i < 500 && last != expected; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+      auto series = store_->FindSeries("water", kPulseQuantity);
+      if (series.ok()) last = store_->LastSampleTime(*series).value_or(last);
+    }
+    return last;
+  };
+  const absl::Time start = absl::FromUnixSeconds(1767225600);
+  clock_.Advance(absl::Seconds(40));
+  EXPECT_EQ(last_sample(start + absl::Minutes(1)), start + absl::Minutes(1));
+  EXPECT_EQ(StoredCount("water", 10), 5);
+  counter->AddPulses(0, 1);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(last_sample(start + absl::Minutes(2)), start + absl::Minutes(2));
+  EXPECT_EQ(StoredCount("water", 10), 6);
+  // The thread sleeps on the simulated clock: keep it moving until it is
+  // joined.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    (*inputs)->Stop();
+    stopped = true;
+  });
+  while (!stopped) {
+    clock_.Advance(absl::Milliseconds(100));
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  stopper.join();
+  EXPECT_EQ(hal::LoadPulseCounts(options.counts_path)
+                .value_or(std::vector<uint64_t>{}),
+            std::vector<uint64_t>{6});
 }
 
 TEST_F(PulseInputsTest,
