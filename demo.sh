@@ -2,7 +2,9 @@
 # Builds and starts ews-server against a local data directory with the factory configuration,
 # on loopback and unprivileged ports, with a virtual RS485 bus of simulated devices (meters,
 # breakers, a DIN module, an EV charger, EMS CX3 modules) that it finds by a bus scan on its
-# first start. Prints the URL to open. Ctrl-C stops everything.
+# first start, and simulated meters on its pulse inputs (a water meter, a gas meter and an energy
+# sub-meter, configured on the first start). It runs as a model 32: ten Modbus devices and three
+# pulse counters do not fit a model 10. Prints the URL to open. Ctrl-C stops everything.
 #   EWS_DEMO_PORT=8443 EWS_DEMO_MODBUS_PORT=5020 EWS_DEMO_DATA=./demo-data ./demo.sh
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,7 +35,8 @@ mkdir -p "$data"
 rm -f "$data/run/ews-server.ready"
 "$server" --data_dir="$data" --web_root="$PWD/web" --bind_address=127.0.0.1 \
   --https_port="$https_port" --http_port="$http_port" --modbus_port="$modbus_port" \
-  --rs485_device="$bus/ep0" --scan_on_first_start=1-30 --net_interface=lo &
+  --rs485_device="$bus/ep0" --scan_on_first_start=1-30 --net_interface=lo \
+  --simulate_pulse_inputs --model_size=32 &
 pid=$!
 
 for _ in $(seq 1 300); do  # a first start scans the bus first (about 7 s)
@@ -52,6 +55,8 @@ cat <<MSG
   Modbus TCP gateway onto the simulated RS485 line: 127.0.0.1:$modbus_port, e.g.
     mbpoll -m tcp -p $modbus_port -a 1 -r 4097 -c 2 -t 4:int -B 127.0.0.1   # meter 1, V1-N in mV
   Make a device stop answering:  echo "fault 4 silent" > $bus/simulator.commands
+  Pulse counters (simulated meters, "line":"pulse" in the devices): water-main, gas-boiler,
+  submeter-lighting; their counts are kept in $data/pulse-counts across restarts.
 
   The certificate is self-signed (generated on first start, kept in $data/tls/):
   your browser will ask you to accept it once.

@@ -66,7 +66,7 @@ int CounterBits(const devices::v1::Quantity* quantity) {
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
                    storage::Store* store)
-    : clock_(clock), registry_(registry), store_(store) {}
+    : clock_(clock), registry_(registry), store_(store), series_(store) {}
 
 FieldBus::~FieldBus() { Stop(); }
 
@@ -270,32 +270,27 @@ void FieldBus::Record(const acquisition::PollResult& result) {
   for (const acquisition::Sample& sample : result.samples) {
     std::optional<storage::SeriesKind> kind = SeriesKindOf(sample.kind);
     if (!kind) continue;
-    auto key = std::make_pair(result.device, sample.quantity_id);
-    auto known = series_.find(key);
-    if (known == series_.end()) {
-      storage::SeriesSpec spec;
-      spec.device_id = result.device;
-      spec.quantity_id = sample.quantity_id;
-      spec.kind = *kind;
-      spec.unit = sample.unit;
-      spec.scale = sample.scale;
-      if (*kind == storage::SeriesKind::kCounter) {
-        spec.counter_bits = CounterBits(devices::FindQuantity(
-            *device_profile_.at(result.device), sample.quantity_id));
-      }
-      absl::StatusOr<storage::SeriesId> id = store_->RegisterSeries(spec);
-      if (!id.ok()) {
-        EWS_LOG(WARNING) << "history for " << result.device << "/"
-                         << sample.quantity_id << ": " << id.status();
-        continue;
-      }
-      known = series_.emplace(key, *id).first;
+    storage::SeriesSpec spec;
+    spec.device_id = result.device;
+    spec.quantity_id = sample.quantity_id;
+    spec.kind = *kind;
+    spec.unit = sample.unit;
+    spec.scale = sample.scale;
+    if (*kind == storage::SeriesKind::kCounter) {
+      spec.counter_bits = CounterBits(devices::FindQuantity(
+          *device_profile_.at(result.device), sample.quantity_id));
+    }
+    absl::StatusOr<storage::SeriesId> id = series_.Get(spec);
+    if (!id.ok()) {
+      EWS_LOG(WARNING) << "history for " << result.device << "/"
+                       << sample.quantity_id << ": " << id.status();
+      continue;
     }
     absl::Status appended =
         sample.raw.kind == devices::RawValue::Kind::kFloat
-            ? store_->Append(known->second, result.time, sample.value)
+            ? store_->Append(*id, result.time, sample.value)
             : store_->AppendRaw(
-                  known->second, result.time,
+                  *id, result.time,
                   sample.raw.kind == devices::RawValue::Kind::kSigned
                       ? sample.raw.s * (sample.negative ? -1 : 1)
                       : static_cast<int64_t>(sample.raw.u) *
@@ -336,7 +331,8 @@ void FieldBus::Stop() {
   }
 }
 
-std::string FieldBus::DevicesJson() const {
+std::string FieldBus::DevicesJson(absl::string_view more_lines,
+                                  absl::string_view more_devices) const {
   std::string json = R"({"lines":[)";
   bool first = true;
   for (const auto& [name, line] : lines_) {
@@ -351,6 +347,7 @@ std::string FieldBus::DevicesJson() const {
     json += "}";
     first = false;
   }
+  if (!more_lines.empty()) absl::StrAppend(&json, first ? "" : ",", more_lines);
   json += R"(],"gateway":)";
   if (gateway_ != nullptr) {
     absl::StrAppend(&json, R"({"port":)", gateway_->port(), "}");
@@ -401,6 +398,9 @@ std::string FieldBus::DevicesJson() const {
       first_value = false;
     }
     json += "]}";
+  }
+  if (!more_devices.empty()) {
+    absl::StrAppend(&json, first ? "" : ",", more_devices);
   }
   json += "]}";
   return json;

@@ -10,7 +10,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/history_series.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/poller.h"
 #include "sdk/base/clock.h"
@@ -62,8 +64,10 @@ class FieldBus {
   int modbus_port() const;
 
   // {"lines":[...],"devices":[{"id":..,"online":..,"values":[...]}]} for the
-  // UI.
-  std::string DevicesJson() const;
+  // UI. `more_lines` and `more_devices` (comma-separated JSON objects, may be
+  // empty) are appended to the two lists: the pulse inputs' line and devices.
+  std::string DevicesJson(absl::string_view more_lines = "",
+                          absl::string_view more_devices = "") const;
 
  private:
   struct Line {
@@ -87,6 +91,7 @@ class FieldBus {
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
   storage::Store* const store_;
+  HistorySeries series_;  // of store_
   std::map<std::string, Line> lines_;
   std::unique_ptr<modbus::GatewayServer> gateway_;
   absl::Status gateway_problem_;  // why the gateway is not running
@@ -98,8 +103,6 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::pair<std::string, std::string>, storage::SeriesId> series_
-      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server

@@ -51,6 +51,14 @@ ABSL_FLAG(std::string, rtc_device, "/dev/rtc0",
 ABSL_FLAG(
     bool, simulate_rtc_battery_dead, false,
     "Lab fault: the simulated RTC's battery is dead (time invalid until set)");
+ABSL_FLAG(std::string, pulse_gpiochip, "/dev/gpiochip0",
+          "GPIO chip of the board's pulse inputs (input N = line N-1)");
+ABSL_FLAG(bool, simulate_pulse_inputs, false,
+          "Demo/lab: simulated meters on the pulse inputs; a first start also "
+          "configures a water, a gas and an energy pulse counter");
+ABSL_FLAG(int, model_size, 10,
+          "Factory option: the model (10 or 32 devices) written into the "
+          "configuration on a first start");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -83,6 +91,19 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_simulate_rtc_battery_dead);
   options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
   options.field_bus.modbus_bind_address = options.bind_address;
+  options.pulse.gpiochip = absl::GetFlag(FLAGS_pulse_gpiochip);
+  options.pulse.simulate = absl::GetFlag(FLAGS_simulate_pulse_inputs);
+  switch (absl::GetFlag(FLAGS_model_size)) {
+    case 10:
+      options.model_size = ews::config::v1::MODEL_10;
+      break;
+    case 32:
+      options.model_size = ews::config::v1::MODEL_32;
+      break;
+    default:
+      std::fprintf(stderr, "ews-server: --model_size is 10 or 32\n");
+      return 2;
+  }
   const std::string scan = absl::GetFlag(FLAGS_scan_on_first_start);
   if (!scan.empty()) {
     std::vector<std::string> range = absl::StrSplit(scan, '-');

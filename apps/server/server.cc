@@ -34,14 +34,17 @@ absl::Status MakeDirectory(const std::string& path, mode_t mode) {
 // The configuration, or the factory one on first start (saved before it is
 // used, so that the codes' salts do not change across restarts).
 absl::StatusOr<config::v1::DeviceConfig> LoadOrCreateConfig(
-    config::ConfigStore& store, bool* created) {
+    config::ConfigStore& store, config::v1::ModelSize model_size,
+    bool* created) {
   *created = false;
   absl::StatusOr<config::v1::DeviceConfig> loaded = store.Load();
   if (loaded.ok() || !absl::IsNotFound(loaded.status())) return loaded;
   EWS_LOG(INFO) << "no configuration yet: writing the factory configuration";
   *created = true;
+  config::DefaultConfigOptions factory_options;
+  factory_options.model_size = model_size;
   EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig factory,
-                       config::DefaultConfig());
+                       config::DefaultConfig(factory_options));
   EWS_RETURN_IF_ERROR(store.Save(factory));
   return factory;
 }
@@ -181,6 +184,55 @@ absl::Status ConfigureScannedDevices(const ServerOptions& options,
   return absl::OkStatus();
 }
 
+// Commissioning of the demo (first start with simulated pulse inputs): a
+// water meter, a gas meter and an energy sub-meter on the first free inputs,
+// within the model's limit.
+void ConfigureDemoPulseCounters(config::v1::DeviceConfig& config) {
+  struct Demo {
+    const char* id;
+    const char* name;
+    config::v1::PulseKind kind;
+    double quantity_per_pulse;
+    config::v1::PulseUnit unit;
+  };
+  static constexpr Demo kDemo[] = {
+      {"water-main", "Water meter (10 L/pulse)", config::v1::PULSE_KIND_WATER,
+       10, config::v1::PULSE_UNIT_LITRE},
+      {"gas-boiler", "Gas meter (0.01 m³/pulse)", config::v1::PULSE_KIND_GAS,
+       0.01, config::v1::PULSE_UNIT_CUBIC_METRE},
+      {"submeter-lighting", "Lighting sub-meter (1 Wh/pulse)",
+       config::v1::PULSE_KIND_ENERGY, 1, config::v1::PULSE_UNIT_WH},
+  };
+  const int capacity = config::ModelCapacity(config.model_size());
+  uint32_t input = 1;
+  for (const Demo& demo : kDemo) {
+    if (config.modbus_devices_size() + config.pulse_counters_size() >=
+        capacity) {
+      EWS_LOG(WARNING) << "model limit of " << capacity
+                       << " devices reached: pulse counter " << demo.id
+                       << " not added";
+      continue;
+    }
+    auto input_used = [&config](uint32_t n) {
+      for (const config::v1::PulseCounter& counter : config.pulse_counters()) {
+        if (counter.input() == n) return true;
+      }
+      return false;
+    };
+    while (input_used(input)) ++input;
+    if (input > static_cast<uint32_t>(capacity)) break;
+    config::v1::PulseCounter* added = config.add_pulse_counters();
+    added->set_id(demo.id);
+    added->set_name(demo.name);
+    added->set_input(input);
+    added->set_kind(demo.kind);
+    added->set_quantity_per_pulse(demo.quantity_per_pulse);
+    added->set_unit(demo.unit);
+    EWS_LOG(INFO) << "simulated pulse counter " << added->name() << " on input "
+                  << input;
+  }
+}
+
 std::string ModelSizeName(config::v1::ModelSize size) {
   switch (size) {
     case config::v1::MODEL_10:
@@ -226,8 +278,9 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
 
   config::ConfigStore store(options.data_dir, clock);
   bool first_start = false;
-  EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig config,
-                       LoadOrCreateConfig(store, &first_start));
+  EWS_ASSIGN_OR_RETURN(
+      config::v1::DeviceConfig config,
+      LoadOrCreateConfig(store, options.model_size, &first_start));
   EWS_ASSIGN_OR_RETURN(std::string certificate,
                        CertificatePath(config, options.data_dir, device));
   EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
@@ -247,6 +300,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
     } else {
       EWS_RETURN_IF_ERROR(store.Save(config));
     }
+  }
+  if (first_start && options.pulse.simulate) {
+    ConfigureDemoPulseCounters(config);
+    EWS_RETURN_IF_ERROR(store.Save(config));
   }
 
   http::ServerOptions web;
@@ -277,6 +334,11 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       FieldBus::Start(server->config_, options.field_bus, device,
                       server->profiles_, server->history_.get(),
                       server->front_panel_->TrafficListener()));
+  PulseInputsOptions pulse = options.pulse;
+  pulse.counts_path = options.data_dir + "/pulse-counts";
+  EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
+                       PulseInputs::Start(server->config_, pulse, device,
+                                          server->history_.get()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -292,7 +354,8 @@ void EwsServer::Stop() {
   if (https_ == nullptr) return;
   https_->Stop();
   https_.reset();
-  field_bus_.reset();  // pollers stop before the history they write to
+  field_bus_.reset();     // pollers stop before the history they write to
+  pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
@@ -306,7 +369,9 @@ void EwsServer::AddRoutes() {
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
-    return http::Response::Json(200, field_bus_->DevicesJson());
+    return http::Response::Json(
+        200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),
+                                     pulse_inputs_->DevicesJson()));
   });
   https_->Route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());

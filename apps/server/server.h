@@ -10,6 +10,7 @@
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
+#include "apps/server/pulse_inputs.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
@@ -41,6 +42,13 @@ struct ServerOptions {
   RtcOptions rtc;
   // The Ethernet interface behind the Link/Act LEDs.
   std::string net_interface = "eth0";
+  // The pulse inputs (GPIO chip, or simulated meters); the data directory
+  // keeps their counts. With `simulate`, a first start also configures a few
+  // demo pulse counters (water, gas, an energy sub-meter).
+  PulseInputsOptions pulse;
+  // The hardware variant written into the factory configuration on a first
+  // start (a factory option; later starts keep the configured one).
+  config::v1::ModelSize model_size = config::v1::MODEL_10;
 };
 
 class EwsServer {
@@ -81,6 +89,7 @@ class EwsServer {
   std::unique_ptr<storage::Store> history_;
   std::unique_ptr<FrontPanel> front_panel_;
   std::unique_ptr<FieldBus> field_bus_;
+  std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<http::HttpsServer> https_;
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ews-server against the lab: bus scan on first start, all ten demo devices identified and
-# polled, live values served, mbpoll through the gateway, a device that stops answering.
+# polled, live values served, mbpoll through the gateway, a device that stops answering; the
+# demo's simulated pulse counters (model 32) counting, and their indexes kept across a restart.
 set -uo pipefail
 
 root="$PWD"
@@ -25,20 +26,33 @@ trap cleanup EXIT
 
 BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
 
-"$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
-  --https_port=0 --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" \
-  --scan_on_first_start=1-30 2>"$TEST_TMPDIR/server.log" &
-server_pid=$!
-for _ in $(seq 1 300); do  # the scan of 30 addresses takes ~7 s of wire time
-  [[ -s "$data/run/ews-server.ready" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-modbus_port=$(sed -n 's/^modbus_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-if [[ -z "$https_port" || -z "$modbus_port" ]]; then
-  cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
-fi
+# As demo.sh runs it: a model 32 (ten Modbus devices + three pulse counters do not fit a model 10),
+# simulated meters on the pulse inputs (there is no GPIO chip here).
+start_server() {
+  "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
+    --https_port=0 --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" \
+    --scan_on_first_start=1-30 --simulate_pulse_inputs --model_size=32 2>>"$TEST_TMPDIR/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 300); do  # the scan of 30 addresses takes ~7 s of wire time
+    [[ -s "$data/run/ews-server.ready" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  modbus_port=$(sed -n 's/^modbus_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  if [[ -z "$https_port" || -z "$modbus_port" ]]; then
+    cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
+  fi
+}
+stop_server() {
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$server_pid"
+  local status=$?
+  server_pid=""
+  return $status
+}
+start_server
 
 api() { curl -sk --max-time 10 "https://127.0.0.1:$https_port$1"; }
 
@@ -54,7 +68,7 @@ done
 online=0
 for _ in $(seq 1 100); do
   devices=$(api /api/v1/devices)
-  online=$(grep -o '"online":true' <<<"$devices" | wc -l)
+  online=$(grep -o '"line":"rs485","online":true' <<<"$devices" | wc -l)
   [[ "$online" == 10 ]] && break
   sleep 0.2
 done
@@ -97,12 +111,48 @@ for _ in $(seq 1 60); do
 done
 check "the poller reports the silent device offline" grep -q '"online":false' <<<"$offline"
 
-kill -TERM "$server_pid"
-for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-wait "$server_pid"
+# The pulse counters commissioned for the demo, counting simulated meters.
+pulse_ids="water-main gas-boiler submeter-lighting"
+check "the first start made a model 32" grep -q 'model_size: MODEL_32' "$data/config.textproto"
+check "and configured three pulse counters" \
+  test "$(grep -c 'pulse_counters {' "$data/config.textproto")" = 3
+# pulses ID JSON: the counter's exact pulse count (its index = pulses x quantity per pulse).
+pulses() { grep -o "\"id\":\"$1\"[^]]*" <<<"$2" | grep -o '"pulses":[0-9]*' | cut -d: -f2; }
+devices=$(api /api/v1/devices)
+echo "$devices" | grep -o '{"id":"[a-z-]*","name":"[^"]*","profile":"pulse_counter"[^]]*]'
+check "the pulse line is listed" grep -q '"name":"pulse","available":true,"backend":"simulated"' <<<"$devices"
+check "three pulse devices are served" \
+  test "$(grep -o '"line":"pulse","input":[0-9]*,"kind":"[a-z]*","online":true' <<<"$devices" | wc -l)" = 3
+check "the water meter's index is in litres" \
+  grep -qE '"id":"water-main"[^]]*"index":[0-9.e+]+,"unit":"L"' <<<"$devices"
+first=$(pulses submeter-lighting "$devices")
+for _ in $(seq 1 50); do  # the simulated sub-meter pulses every second
+  devices=$(api /api/v1/devices)
+  (( $(pulses submeter-lighting "$devices") > first + 1 )) && break
+  sleep 0.2
+done
+check "the sub-meter's index grows ($first -> $(pulses submeter-lighting "$devices") Wh)" \
+  test "$(pulses submeter-lighting "$devices")" -gt "$((first + 1))"
+declare -A before
+for id in $pulse_ids; do before[$id]=$(pulses "$id" "$devices"); done
+
+stop_server
 check "SIGTERM stops the server with status 0" test $? = 0
-server_pid=""
 check "the history database exists" test -s "$data/history.db"
+check "the pulse counts were saved" test -s "$data/pulse-counts"
+
+# A restart (no scan: the configuration exists) carries on from the saved counts.
+start_server
+devices=$(api /api/v1/devices)
+for id in $pulse_ids; do
+  after=$(pulses "$id" "$devices")
+  check "$id's index has not gone backwards across the restart (${before[$id]} -> $after)" \
+    test "${after:-0}" -ge "${before[$id]}"
+done
+check "the restart did not scan again" \
+  test "$(grep -c 'first start: scanning' "$TEST_TMPDIR/server.log")" = 1
+stop_server
+check "SIGTERM stops the restarted server with status 0" test $? = 0
 
 echo "--- server log"; cat "$TEST_TMPDIR/server.log" | cut -c1-240
 if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi

@@ -1,0 +1,388 @@
+#include "apps/server/pulse_inputs.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "sdk/base/files.h"
+#include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/hal/pulse/gpiod_pulse_counter.h"
+#include "sdk/hal/pulse/simulated_pulse_counter.h"
+#include "sdk/http/https_server.h"
+
+namespace ews::server {
+namespace {
+
+using config::v1::PulseCounter;
+
+constexpr char kPulseLine[] = "pulse";
+// Store::AppendRaw() takes |raw| < 2^52.
+constexpr uint64_t kMaxRawCount = uint64_t{1} << 52;
+
+absl::StatusOr<acquisition::PulseUnit> UnitOf(const PulseCounter& counter) {
+  switch (counter.unit()) {
+    case config::v1::PULSE_UNIT_WH:
+      return acquisition::PulseUnit::kWattHour;
+    case config::v1::PULSE_UNIT_KWH:
+      return acquisition::PulseUnit::kKilowattHour;
+    case config::v1::PULSE_UNIT_LITRE:
+      return acquisition::PulseUnit::kLitre;
+    case config::v1::PULSE_UNIT_CUBIC_METRE:
+      return acquisition::PulseUnit::kCubicMetre;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("pulse counter ", counter.id(), ": no unit"));
+  }
+}
+
+const char* KindName(config::v1::PulseKind kind) {
+  switch (kind) {
+    case config::v1::PULSE_KIND_ENERGY:
+      return "energy";
+    case config::v1::PULSE_KIND_WATER:
+      return "water";
+    case config::v1::PULSE_KIND_GAS:
+      return "gas";
+    default:
+      return "other";
+  }
+}
+
+// The rate's unit: energy per hour is a power.
+std::string RateUnit(const std::string& unit) {
+  if (unit == "Wh") return "W";
+  if (unit == "kWh") return "kW";
+  return unit + "/h";
+}
+
+hal::PulseChannelConfig ChannelOf(const PulseCounter& counter) {
+  hal::PulseChannelConfig channel;
+  channel.line = static_cast<int>(counter.input()) - 1;
+  channel.edge = hal::PulseEdge::kRising;
+  channel.debounce = absl::Milliseconds(
+      counter.min_pulse_width_ms() == 0 ? 10 : counter.min_pulse_width_ms());
+  return channel;
+}
+
+// A plausible meter for the demo: a sub-meter's 1 Wh pulse every second
+// (3.6 kW), a water meter's pulse every 10 s, a gas meter's every 15 s.
+hal::SimulatedPulseCounter::Meter SimulatedMeterFor(
+    const PulseCounter& counter) {
+  absl::Duration period;
+  switch (counter.kind()) {
+    case config::v1::PULSE_KIND_ENERGY:
+      period = absl::Seconds(1);
+      break;
+    case config::v1::PULSE_KIND_WATER:
+      period = absl::Seconds(10);
+      break;
+    case config::v1::PULSE_KIND_GAS:
+      period = absl::Seconds(15);
+      break;
+    default:
+      period = absl::Seconds(30);
+  }
+  hal::SimulatedPulseCounter::Meter meter;
+  // Pulses long enough to pass the configured debounce, and pauses too.
+  meter.pulse_width =
+      std::max(absl::Milliseconds(30), ChannelOf(counter).debounce * 2);
+  meter.period = std::max(period, meter.pulse_width * 4);
+  return meter;
+}
+
+// The next wall-clock minute after `wall`, as the Modbus history polls.
+absl::Time NextMinute(absl::Time wall) {
+  const absl::Duration into = (wall - absl::UnixEpoch()) % absl::Minutes(1);
+  return wall + (absl::Minutes(1) - into);
+}
+
+}  // namespace
+
+PulseInputs::PulseInputs(const config::v1::DeviceConfig& config,
+                         const PulseInputsOptions& options, Clock& clock,
+                         storage::Store* store)
+    : counters_(config.pulse_counters().begin(), config.pulse_counters().end()),
+      options_(options),
+      clock_(clock),
+      store_(store),
+      series_(store) {}
+
+PulseInputs::~PulseInputs() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::Start(
+    const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
+    Clock& clock, storage::Store* store) {
+  if (config.pulse_counters().empty()) {
+    return std::unique_ptr<PulseInputs>(
+        new PulseInputs(config, options, clock, store));
+  }
+  if (options.simulate) {
+    auto simulated = std::make_unique<hal::SimulatedPulseCounter>(&clock);
+    for (const PulseCounter& counter : config.pulse_counters()) {
+      EWS_RETURN_IF_ERROR(simulated->SetMeter(ChannelOf(counter).line,
+                                              SimulatedMeterFor(counter)));
+    }
+    return StartOn(std::move(simulated), config, options, clock, store);
+  }
+  if (access(options.gpiochip.c_str(), F_OK) != 0) {
+    // No fallback to simulated meters here: invented consumption must never
+    // reach a real site's history.
+    std::unique_ptr<PulseInputs> inputs(
+        new PulseInputs(config, options, clock, store));
+    inputs->backend_ = "gpio";
+    inputs->problem_ = absl::UnavailableError(absl::StrCat(
+        "no GPIO chip at ", options.gpiochip,
+        " (--pulse_gpiochip names the board's, --simulate_pulse_inputs "
+        "simulates the meters)"));
+    EWS_LOG(ERROR) << "pulse inputs unavailable: " << inputs->problem_;
+    return inputs;
+  }
+  hal::GpiodPulseCounter::Options gpio;
+  gpio.chip_path = options.gpiochip;
+  return StartOn(std::make_unique<hal::GpiodPulseCounter>(gpio), config,
+                 options, clock, store);
+}
+
+absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::StartOn(
+    std::unique_ptr<hal::PulseCounter> counter,
+    const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
+    Clock& clock, storage::Store* store) {
+  std::unique_ptr<PulseInputs> inputs(
+      new PulseInputs(config, options, clock, store));
+  std::string backend = options.simulate ? "simulated" : "gpio";
+  EWS_RETURN_IF_ERROR(inputs->Open(std::move(counter), std::move(backend)));
+  if (inputs->meters_ != nullptr && options.sample_every_minute) {
+    // The first minute is fixed now, not when the thread gets to run.
+    const absl::Time first = NextMinute(clock.WallNow());
+    inputs->thread_ =
+        std::thread([raw = inputs.get(), first] { raw->Run(first); });
+  }
+  return inputs;
+}
+
+absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
+                               std::string backend) {
+  backend_ = std::move(backend);
+  counter_ = std::move(counter);
+  std::vector<hal::PulseChannelConfig> channels;
+  std::vector<acquisition::PulseMeterConfig> meters;
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    const PulseCounter& counter = counters_[i];
+    channels.push_back(ChannelOf(counter));
+    acquisition::PulseMeterConfig meter;
+    meter.name = counter.id();
+    meter.channel = static_cast<int>(i);
+    meter.quantity_per_pulse = counter.quantity_per_pulse();
+    EWS_ASSIGN_OR_RETURN(meter.unit, UnitOf(counter));
+    meters.push_back(std::move(meter));
+  }
+  EWS_RETURN_IF_ERROR(hal::ValidatePulseChannels(channels));
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<acquisition::PulseMeters> pulse_meters,
+                       acquisition::PulseMeters::Create(
+                           counter_.get(), std::move(meters), &clock_));
+  absl::Status started = counter_->Start(channels);
+  if (!started.ok()) {
+    problem_ = started;
+    EWS_LOG(ERROR) << "pulse inputs (" << backend_
+                   << ") unavailable: " << started;
+    return absl::OkStatus();
+  }
+  if (!options_.counts_path.empty()) {
+    absl::MutexLock lock(&record_mutex_);
+    hal::PulseCountPersistence::Options persistence;
+    persistence.path = options_.counts_path;
+    persistence_ = std::make_unique<hal::PulseCountPersistence>(
+        counter_.get(), &clock_, persistence);
+    absl::Status restored = RestoreCounts();
+    if (!restored.ok()) {
+      // Counting goes on from 0; the next save replaces the bad file.
+      EWS_LOG(ERROR) << "pulse counts not restored: " << restored;
+    }
+  }
+  meters_ = std::move(pulse_meters);
+  std::vector<std::string> names;
+  for (const PulseCounter& counter : counters_) {
+    names.push_back(absl::StrCat(counter.id(), "@", counter.input()));
+  }
+  EWS_LOG(INFO) << "counting " << counters_.size() << " pulse input(s) ("
+                << backend_ << "): " << absl::StrJoin(names, ", ");
+  return absl::OkStatus();
+}
+
+// The saved counts belong to the counters named in "<path>.ids", in order: the
+// same counters keep their counts when others are added or removed.
+absl::Status PulseInputs::RestoreCounts() {
+  const std::string ids_path = options_.counts_path + ".ids";
+  std::vector<std::string> ids;
+  for (const PulseCounter& counter : counters_) ids.push_back(counter.id());
+  const std::string ids_text = absl::StrJoin(ids, "\n") + "\n";
+  absl::StatusOr<std::string> saved_ids = ReadFileToString(ids_path, 1 << 16);
+  if (!saved_ids.ok() && !absl::IsNotFound(saved_ids.status())) {
+    return saved_ids.status();
+  }
+  if (!saved_ids.ok() || *saved_ids == ids_text) {
+    // First start, or the same counters as when the counts were saved.
+    EWS_RETURN_IF_ERROR(persistence_->Restore());
+  } else {
+    absl::StatusOr<std::vector<uint64_t>> counts =
+        hal::LoadPulseCounts(options_.counts_path);
+    if (!counts.ok() && !absl::IsNotFound(counts.status())) {
+      return counts.status();
+    }
+    const std::vector<std::string> old_ids =
+        absl::StrSplit(*saved_ids, '\n', absl::SkipEmpty());
+    for (size_t i = 0; counts.ok() && i < ids.size(); ++i) {
+      auto old = std::find(old_ids.begin(), old_ids.end(), ids[i]);
+      const size_t at = old - old_ids.begin();
+      if (old == old_ids.end() || at >= counts->size()) continue;
+      EWS_RETURN_IF_ERROR(
+          counter_->SetCount(static_cast<int>(i), (*counts)[at]));
+    }
+    EWS_LOG(INFO) << "pulse counters changed: counts kept by counter id";
+    // Saved in the new order before the new order is recorded. A power cut
+    // between the two writes gives the counts to the wrong counters.
+    EWS_RETURN_IF_ERROR(persistence_->SaveNow());
+  }
+  return WriteFileAtomically(ids_path, ids_text, 0600);
+}
+
+void PulseInputs::Run(absl::Time next) {
+  while (true) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stop_) return;
+    }
+    const absl::Time wall = clock_.WallNow();
+    if (wall >= next) {
+      absl::Status recorded = RecordNow();
+      if (!recorded.ok()) EWS_LOG(WARNING) << "pulse history: " << recorded;
+      next = NextMinute(wall);
+    } else if (next - wall > absl::Minutes(1)) {
+      next = NextMinute(wall);  // the wall clock was set back
+    }
+    const absl::Duration wait =
+        std::min(next - clock_.WallNow(), absl::Milliseconds(200));
+    if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
+  }
+}
+
+absl::Status PulseInputs::RecordNow() {
+  if (meters_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("pulse inputs not counting: ", problem_.message()));
+  }
+  absl::MutexLock lock(&record_mutex_);
+  EWS_ASSIGN_OR_RETURN(std::vector<acquisition::PulseSample> samples,
+                       meters_->Sample());
+  if (persistence_ != nullptr) {
+    // Saved counts >= sampled ones: a restart never goes below the history.
+    EWS_RETURN_IF_ERROR(persistence_->SaveNow());
+  }
+  if (store_ == nullptr) return absl::OkStatus();
+  absl::Status result;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const acquisition::PulseSample& sample = samples[i];
+    storage::SeriesSpec spec;
+    spec.device_id = counters_[i].id();
+    spec.quantity_id = kPulseQuantity;
+    spec.kind = storage::SeriesKind::kCounter;
+    spec.unit = sample.unit;
+    spec.scale = counters_[i].quantity_per_pulse();
+    absl::StatusOr<storage::SeriesId> id = series_.Get(spec);
+    absl::Status appended = id.status();
+    if (id.ok()) {
+      appended = sample.pulses < kMaxRawCount
+                     ? store_->AppendRaw(*id, sample.time,
+                                         static_cast<int64_t>(sample.pulses))
+                     : absl::OutOfRangeError("count beyond 2^52 pulses");
+    }
+    if (!appended.ok()) {
+      EWS_LOG(WARNING) << "history for " << spec.device_id << "/"
+                       << spec.quantity_id << ": " << appended;
+      result.Update(appended);
+    }
+  }
+  absl::Status flushed = store_->Flush();
+  if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
+  result.Update(flushed);
+  return result;
+}
+
+void PulseInputs::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&record_mutex_);
+  if (persistence_ != nullptr) {
+    absl::Status saved = persistence_->Shutdown();
+    if (!saved.ok()) EWS_LOG(ERROR) << "pulse counts not saved: " << saved;
+  }
+  if (counter_ != nullptr) {
+    absl::Status stopped = counter_->Stop();
+    if (!stopped.ok()) EWS_LOG(WARNING) << "pulse inputs: " << stopped;
+  }
+}
+
+std::string PulseInputs::LineJson() const {
+  if (counters_.empty()) return "";
+  std::string json =
+      absl::StrCat(R"({"name":")", kPulseLine, R"(","available":)",
+                   meters_ != nullptr ? "true" : "false", R"(,"backend":")",
+                   http::JsonEscape(backend_), "\"");
+  if (!problem_.ok()) {
+    absl::StrAppend(&json, R"(,"problem":")",
+                    http::JsonEscape(std::string(problem_.message())), "\"");
+  }
+  return json + "}";
+}
+
+std::string PulseInputs::DevicesJson() const {
+  if (counters_.empty()) return "";
+  absl::StatusOr<std::vector<acquisition::PulseSample>> samples =
+      meters_ != nullptr
+          ? meters_->Sample()
+          : absl::StatusOr<std::vector<acquisition::PulseSample>>(problem_);
+  std::vector<std::string> devices;
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    const PulseCounter& counter = counters_[i];
+    std::string json = absl::StrCat(
+        R"({"id":")", http::JsonEscape(counter.id()), R"(","name":")",
+        http::JsonEscape(counter.name()), R"(","profile":"pulse_counter",)",
+        R"("line":")", kPulseLine, R"(","input":)", counter.input(),
+        R"(,"kind":")", KindName(counter.kind()), "\"");
+    if (!samples.ok()) {
+      absl::StrAppend(&json, R"(,"online":false,"state":")",
+                      http::JsonEscape(std::string(samples.status().message())),
+                      R"(","values":[]})");
+      devices.push_back(std::move(json));
+      continue;
+    }
+    const acquisition::PulseSample& sample = (*samples)[i];
+    const std::string index = absl::StrFormat("%.10g", sample.index);
+    const std::string rate = absl::StrFormat("%.6g", sample.rate_per_hour);
+    absl::StrAppend(
+        &json, R"(,"online":true,"state":"ok","time":")",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", sample.time,
+                         absl::UTCTimeZone()),
+        R"(","pulses":)", sample.pulses, R"(,"index":)", index, R"(,"unit":")",
+        http::JsonEscape(sample.unit), R"(","rate_per_hour":)", rate,
+        R"(,"values":[{"quantity":"index","name":"Index","value":)", index,
+        R"(,"unit":")", http::JsonEscape(sample.unit),
+        R"("},{"quantity":"rate","name":"Rate","value":)", rate, R"(,"unit":")",
+        http::JsonEscape(RateUnit(sample.unit)), R"("}]})");
+    devices.push_back(std::move(json));
+  }
+  return absl::StrJoin(devices, ",");
+}
+
+}  // namespace ews::server

@@ -1,0 +1,117 @@
+// The application's pulse inputs: the configured pulse counters (S0 outputs of
+// energy, water and gas meters) counted on the board's GPIO inputs, their
+// counts kept across restarts, their indexes sampled into the history every
+// wall-clock minute and served with the devices.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "apps/server/history_series.h"
+#include "sdk/acquisition/pulse_meters.h"
+#include "sdk/base/clock.h"
+#include "sdk/config/config.pb.h"
+#include "sdk/hal/pulse/pulse_count_store.h"
+#include "sdk/hal/pulse/pulse_counter.h"
+#include "sdk/storage/store.h"
+
+namespace ews::server {
+
+struct PulseInputsOptions {
+  // The board's GPIO chip; pulse input N is its line N - 1.
+  std::string gpiochip = "/dev/gpiochip0";
+  // Demo and lab: meters simulated at a plausible rate per kind instead of the
+  // GPIO chip.
+  bool simulate = false;
+  // Where the counts are kept across restarts ("<path>.ids" beside it names
+  // the counter of each saved count); empty: not kept.
+  std::string counts_path;
+  // Sample into the history on every wall-clock minute (a thread sleeping on
+  // the clock, at most 200 ms at a time: on a SimulatedClock, Stop() returns
+  // once the clock moves). Tests may call RecordNow() instead.
+  bool sample_every_minute = true;
+};
+
+// The history series of a pulse counter: (its id, kPulseQuantity), a counter
+// in the configured unit with scale = quantity per pulse, so that the stored
+// raw value is the exact pulse count.
+inline constexpr char kPulseQuantity[] = "index";
+
+class PulseInputs {
+ public:
+  // Starts counting the configured pulse counters (none: an idle object) on
+  // the GPIO chip, or simulated (options.simulate), restores their saved
+  // counts and starts sampling. Inputs that cannot be opened (no GPIO chip,
+  // no permission, a busy line) or a corrupt counts file are logged and
+  // reported by the JSON; the rest of the box runs. Errors: InvalidArgument
+  // (a counter the validator refuses). `store` (null: no history) and `clock`
+  // must outlive the object.
+  static absl::StatusOr<std::unique_ptr<PulseInputs>> Start(
+      const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
+      Clock& clock, storage::Store* store);
+
+  // The same on `counter` (not started yet; channel i counts the
+  // configuration's i-th pulse counter), e.g. a hal::FakePulseCounter.
+  static absl::StatusOr<std::unique_ptr<PulseInputs>> StartOn(
+      std::unique_ptr<hal::PulseCounter> counter,
+      const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
+      Clock& clock, storage::Store* store);
+
+  ~PulseInputs();
+  // Stops sampling, saves the counts and stops counting. Idempotent.
+  void Stop();
+
+  // Reads every counter, saves the counts (before the history gets them, so
+  // that the history is never ahead of what a restart restores) and appends
+  // each count to its series with Store::AppendRaw(). What the minute thread
+  // does. Errors: Unavailable (the inputs are not open), the counter's read
+  // errors, the store's first append or flush error.
+  absl::Status RecordNow();
+
+  // {"name":"pulse","available":..,"backend":..} for /api/v1/devices' lines;
+  // "" when no pulse counter is configured.
+  std::string LineJson() const;
+  // The pulse counters as /api/v1/devices entries ("line":"pulse"), joined by
+  // commas; their index and rate are read now.
+  std::string DevicesJson() const;
+
+  size_t size() const { return counters_.size(); }
+
+ private:
+  PulseInputs(const config::v1::DeviceConfig& config,
+              const PulseInputsOptions& options, Clock& clock,
+              storage::Store* store);
+  absl::Status Open(std::unique_ptr<hal::PulseCounter> counter,
+                    std::string backend);
+  absl::Status RestoreCounts();
+  // Records on every wall-clock minute from `next` until Stop().
+  void Run(absl::Time next);
+
+  const std::vector<config::v1::PulseCounter> counters_;
+  const PulseInputsOptions options_;
+  Clock& clock_;
+  storage::Store* const store_;
+  HistorySeries series_;
+
+  std::string backend_;   // "gpio", "simulated", ...
+  absl::Status problem_;  // why the inputs are not counting
+  std::unique_ptr<hal::PulseCounter> counter_;
+  std::unique_ptr<acquisition::PulseMeters> meters_;
+
+  absl::Mutex record_mutex_;  // one RecordNow() at a time; Stop()
+  std::unique_ptr<hal::PulseCountPersistence> persistence_
+      ABSL_GUARDED_BY(record_mutex_);
+
+  mutable absl::Mutex mutex_;
+  bool stop_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
+  std::thread thread_;
+};
+
+}  // namespace ews::server
