@@ -111,6 +111,7 @@ absl::Status FieldBus::OpenLines(
     EWS_ASSIGN_OR_RETURN(std::unique_ptr<modbus::RtuTransport> transport,
                          modbus::RtuTransport::Create(rs485.port.get(), rtu));
     modbus::LineOptions line;
+    line.name = kRs485;
     line.response_timeout =
         absl::Milliseconds(config.rs485().response_timeout_ms());
     line.read_attempts = static_cast<int>(config.rs485().retries()) + 1;
@@ -136,6 +137,7 @@ absl::Status FieldBus::OpenLines(
       tcp.framing = modbus::TcpOptions::Framing::kRtuOverTcp;
     }
     modbus::LineOptions options;
+    options.name = gateway.id();
     options.response_timeout =
         absl::Milliseconds(gateway.response_timeout_ms());
     line.scheduler = std::make_unique<modbus::LineScheduler>(

@@ -1,11 +1,9 @@
 #include "apps/server/server.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -27,8 +25,7 @@ absl::Status MakeDirectory(const std::string& path, mode_t mode) {
   if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) {
     return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  return ErrnoToStatus(errno, "cannot create " + path);
 }
 
 // The configuration, or the factory one on first start (saved before it is
