@@ -38,7 +38,6 @@ namespace {
 using ews::lab::DeviceSpec;
 using ews::lab::Fault;
 using ews::lab::FaultKind;
-using ews::lab::ModbusException;
 using ews::lab::SimulatedDevice;
 
 struct Args {
@@ -127,7 +126,7 @@ std::string Command(
         }
         next = 4;
       }
-      fault.exception = static_cast<ModbusException>(code);
+      fault.exception = static_cast<ews::modbus::ExceptionCode>(code);
     } else {
       return "error: fault silent|crc|exception";
     }

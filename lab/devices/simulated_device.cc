@@ -45,8 +45,8 @@ void Put16(std::vector<uint8_t>& out, uint16_t value) {
   out.push_back(value & 0xFF);
 }
 
-std::vector<uint8_t> Exception(uint8_t function, ModbusException code) {
-  return {static_cast<uint8_t>(function | 0x80), static_cast<uint8_t>(code)};
+modbus::Pdu Exception(uint8_t function, modbus::ExceptionCode code) {
+  return modbus::ExceptionResponse(function, static_cast<uint8_t>(code));
 }
 
 }  // namespace
@@ -481,8 +481,8 @@ bool SimulatedDevice::ReadableLocked(v1::Table table, uint32_t address,
   return true;
 }
 
-ModbusException SimulatedDevice::WriteLocked(uint32_t address,
-                                             absl::Span<const uint16_t> words) {
+std::optional<modbus::ExceptionCode> SimulatedDevice::WriteLocked(
+    uint32_t address, absl::Span<const uint16_t> words) {
   UpdateLocked();
   // A command with a fixed value at this address?
   for (const auto& c : profile_.commands()) {
@@ -494,7 +494,7 @@ ModbusException SimulatedDevice::WriteLocked(uint32_t address,
         if (breaker_ == BreakerState::kClosed) breaker_ = BreakerState::kOpen;
       } else if (id == "close") {
         if (breaker_ == BreakerState::kTripped) {
-          return ModbusException::kServerDeviceFailure;  // reset first
+          return modbus::ExceptionCode::kServerDeviceFailure;  // reset first
         }
         breaker_ = BreakerState::kClosed;
       } else if (id == "reset_trip") {
@@ -518,14 +518,14 @@ ModbusException SimulatedDevice::WriteLocked(uint32_t address,
         for (int n = 0; n < 3; ++n) i_ma_[n] = 0;
         p_uw_ = q_uvar_ = s_uva_ = 0;
       }
-      return ModbusException::kNone;
+      return std::nullopt;
     }
     if (c.has_argument()) {
       const double scale = c.argument().has_scale() ? c.argument().scale() : 1;
       const double value = words.empty() ? 0 : words[0] * scale;
       if (words.size() != 1 || value < c.argument().min() ||
           value > c.argument().max()) {
-        return ModbusException::kIllegalDataValue;
+        return modbus::ExceptionCode::kIllegalDataValue;
       }
       break;  // a setting: written below
     }
@@ -537,7 +537,7 @@ ModbusException SimulatedDevice::WriteLocked(uint32_t address,
       continue;
     }
     if (static_cast<int>(words.size()) != devices::RegisterCount(q.type())) {
-      return ModbusException::kIllegalDataValue;
+      return modbus::ExceptionCode::kIllegalDataValue;
     }
     const uint16_t value = words[0];
     if (q.id() == "current_limit") {
@@ -549,13 +549,14 @@ ModbusException SimulatedDevice::WriteLocked(uint32_t address,
       ev_failsafe_timeout_s_ = value;
       ev_limit_written_at_ = step_;
     } else if (q.id() == "charging_enabled") {
-      if (value > 1) return ModbusException::kIllegalDataValue;
+      if (value > 1) return modbus::ExceptionCode::kIllegalDataValue;
       ev_enabled_ = value == 1;
     }
-    return ModbusException::kNone;
+    return std::nullopt;
   }
-  return profile_.commands_size() > 0 ? ModbusException::kIllegalDataValue
-                                      : ModbusException::kIllegalDataAddress;
+  return profile_.commands_size() > 0
+             ? modbus::ExceptionCode::kIllegalDataValue
+             : modbus::ExceptionCode::kIllegalDataAddress;
 }
 
 std::vector<uint8_t> SimulatedDevice::HandlePdu(absl::Span<const uint8_t> pdu) {
@@ -570,19 +571,19 @@ std::vector<uint8_t> SimulatedDevice::HandlePdu(absl::Span<const uint8_t> pdu) {
     case 3:
     case 4: {
       if (pdu.size() != 5) {
-        return Exception(function, ModbusException::kIllegalDataValue);
+        return Exception(function, modbus::ExceptionCode::kIllegalDataValue);
       }
       const v1::Table table = function == 3 ? v1::TABLE_HOLDING_REGISTERS
                                             : v1::TABLE_INPUT_REGISTERS;
       if (function == 4 && !HasQuantitiesIn(profile_, table)) {
-        return Exception(function, ModbusException::kIllegalFunction);
+        return Exception(function, modbus::ExceptionCode::kIllegalFunction);
       }
       const uint32_t address = u16(1), count = u16(3);
       if (count < 1 || count > 125) {
-        return Exception(function, ModbusException::kIllegalDataValue);
+        return Exception(function, modbus::ExceptionCode::kIllegalDataValue);
       }
       if (!ReadableLocked(table, address, count)) {
-        return Exception(function, ModbusException::kIllegalDataAddress);
+        return Exception(function, modbus::ExceptionCode::kIllegalDataAddress);
       }
       RefreshImageLocked();
       std::vector<uint16_t> words = image_.GetOrZero(table, address, count);
@@ -592,29 +593,30 @@ std::vector<uint8_t> SimulatedDevice::HandlePdu(absl::Span<const uint8_t> pdu) {
     }
     case 6: {
       if (pdu.size() != 5) {
-        return Exception(function, ModbusException::kIllegalDataValue);
+        return Exception(function, modbus::ExceptionCode::kIllegalDataValue);
       }
       const uint16_t value = u16(3);
-      ModbusException e = WriteLocked(u16(1), absl::MakeConstSpan(&value, 1));
-      if (e != ModbusException::kNone) return Exception(function, e);
+      std::optional<modbus::ExceptionCode> e =
+          WriteLocked(u16(1), absl::MakeConstSpan(&value, 1));
+      if (e) return Exception(function, *e);
       return std::vector<uint8_t>(pdu.begin(), pdu.end());
     }
     case 16: {
       const uint32_t count = u16(3);
       if (pdu.size() < 6 || count < 1 || count > 123 || pdu[5] != count * 2 ||
           pdu.size() != 6 + count * 2) {
-        return Exception(function, ModbusException::kIllegalDataValue);
+        return Exception(function, modbus::ExceptionCode::kIllegalDataValue);
       }
       std::vector<uint16_t> words(count);
       for (uint32_t i = 0; i < count; ++i) words[i] = u16(6 + 2 * i);
-      ModbusException e = WriteLocked(u16(1), words);
-      if (e != ModbusException::kNone) return Exception(function, e);
+      std::optional<modbus::ExceptionCode> e = WriteLocked(u16(1), words);
+      if (e) return Exception(function, *e);
       return std::vector<uint8_t>(pdu.begin(), pdu.begin() + 5);
     }
     case 43: {
       if (pdu.size() != 4 || pdu[1] != 14 ||
           !profile_.identification().has_device_identification()) {
-        return Exception(function, ModbusException::kIllegalFunction);
+        return Exception(function, modbus::ExceptionCode::kIllegalFunction);
       }
       const auto& id = profile_.identification().device_identification();
       const std::string objects[3] = {id.vendor_name(),
@@ -628,7 +630,7 @@ std::vector<uint8_t> SimulatedDevice::HandlePdu(absl::Span<const uint8_t> pdu) {
       return out;
     }
     default:
-      return Exception(function, ModbusException::kIllegalFunction);
+      return Exception(function, modbus::ExceptionCode::kIllegalFunction);
   }
 }
 

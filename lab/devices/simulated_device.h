@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,21 +46,12 @@
 #include "sdk/devices/codec.h"
 #include "sdk/devices/profile.pb.h"
 #include "sdk/hal/serial/serial_port.h"
+#include "sdk/modbus/exception.h"
 #include "sdk/modbus/rtu_slave.h"
 
 namespace ews::lab {
 
 namespace v1 = ::ews::devices::v1;
-
-// Modbus exception codes a device may answer with.
-enum class ModbusException : uint8_t {
-  kNone = 0,
-  kIllegalFunction = 0x01,
-  kIllegalDataAddress = 0x02,
-  kIllegalDataValue = 0x03,
-  kServerDeviceFailure = 0x04,
-  kServerDeviceBusy = 0x06,
-};
 
 // Faults on demand.
 enum class FaultKind {
@@ -71,7 +63,8 @@ enum class FaultKind {
 
 struct Fault {
   FaultKind kind = FaultKind::kNone;
-  ModbusException exception = ModbusException::kServerDeviceBusy;
+  // For kException: what every request is answered with.
+  modbus::ExceptionCode exception = modbus::ExceptionCode::kServerDeviceBusy;
   int count = -1;  // requests affected; -1 = until cleared
 };
 
@@ -149,8 +142,9 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool ReadableLocked(v1::Table table, uint32_t address, uint32_t count) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  ModbusException WriteLocked(uint32_t address,
-                              absl::Span<const uint16_t> words)
+  // The exception to answer with, or nullopt when the write was taken.
+  std::optional<modbus::ExceptionCode> WriteLocked(
+      uint32_t address, absl::Span<const uint16_t> words)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool ConductingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 

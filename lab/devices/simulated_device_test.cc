@@ -298,7 +298,8 @@ TEST_F(SimulatedDeviceTest, AnswersBadRequestsWithExceptions) {
 
 TEST_F(SimulatedDeviceTest, FaultsCountDown) {
   auto meter = Make("emdx3_4_120_45");
-  meter->SetFault({FaultKind::kSilent, ModbusException::kServerDeviceBusy, 2});
+  meter->SetFault(
+      {FaultKind::kSilent, modbus::ExceptionCode::kServerDeviceBusy, 2});
   EXPECT_EQ(meter->TakeFault().kind, FaultKind::kSilent);
   EXPECT_EQ(meter->TakeFault().kind, FaultKind::kSilent);
   EXPECT_EQ(meter->TakeFault().kind, FaultKind::kNone);

@@ -107,14 +107,18 @@ TEST_F(SimulatorsOnBusTest, WritesCommandsAndAnswersExceptions) {
 TEST_F(SimulatorsOnBusTest, FaultsOnDemand) {
   uint16_t word = 0;
   devices_[0]->SetFault(
-      {FaultKind::kException, ModbusException::kServerDeviceBusy, 1});
+      {FaultKind::kException, modbus::ExceptionCode::kServerDeviceBusy, 1});
   EXPECT_EQ(Read(5, 0x0300, 1, &word), -1);
   EXPECT_EQ(errno, EMBXSBUSY);
-  devices_[0]->SetFault({FaultKind::kBadCrc, ModbusException::kNone, 1});
+  devices_[0]->SetFault({FaultKind::kBadCrc,
+                         modbus::ExceptionCode::kServerDeviceBusy /* unused */,
+                         1});
   EXPECT_EQ(Read(5, 0x0300, 1, &word), -1);
   EXPECT_EQ(errno, EMBBADCRC);
   modbus_flush(master_);
-  devices_[0]->SetFault({FaultKind::kSilent, ModbusException::kNone, 1});
+  devices_[0]->SetFault({FaultKind::kSilent,
+                         modbus::ExceptionCode::kServerDeviceBusy /* unused */,
+                         1});
   EXPECT_EQ(Read(5, 0x0300, 1, &word), -1);
   EXPECT_EQ(errno, ETIMEDOUT);
   // Back to normal; the other device never noticed.
