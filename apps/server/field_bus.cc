@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "apps/server/history_writer.h"
 #include "apps/server/version.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
@@ -66,7 +67,7 @@ int CounterBits(const devices::v1::Quantity* quantity) {
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
                    storage::Store* store)
-    : clock_(clock), registry_(registry), store_(store), series_(store) {}
+    : clock_(clock), registry_(registry), store_(store) {}
 
 FieldBus::~FieldBus() { Stop(); }
 
@@ -282,21 +283,15 @@ void FieldBus::Record(const acquisition::PollResult& result) {
       spec.counter_bits = CounterBits(devices::FindQuantity(
           *device_profile_.at(result.device), sample.quantity_id));
     }
-    absl::StatusOr<storage::SeriesId> id = series_.Get(spec);
-    if (!id.ok()) {
-      EWS_LOG(WARNING) << "history for " << result.device << "/"
-                       << sample.quantity_id << ": " << id.status();
-      continue;
-    }
+    const int64_t sign = sample.negative ? -1 : 1;
     absl::Status appended =
         sample.raw.kind == devices::RawValue::Kind::kFloat
-            ? store_->Append(*id, result.time, sample.value)
-            : store_->AppendRaw(
-                  *id, result.time,
-                  sample.raw.kind == devices::RawValue::Kind::kSigned
-                      ? sample.raw.s * (sample.negative ? -1 : 1)
-                      : static_cast<int64_t>(sample.raw.u) *
-                            (sample.negative ? -1 : 1));
+            ? AppendValueToHistory(*store_, spec, result.time, sample.value)
+            : AppendRawToHistory(
+                  *store_, spec, result.time,
+                  sign * (sample.raw.kind == devices::RawValue::Kind::kSigned
+                              ? sample.raw.s
+                              : static_cast<int64_t>(sample.raw.u)));
     if (!appended.ok()) {
       EWS_LOG(WARNING) << "history for " << result.device << "/"
                        << sample.quantity_id << ": " << appended;

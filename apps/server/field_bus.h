@@ -12,7 +12,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "apps/server/history_series.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/poller.h"
 #include "sdk/base/clock.h"
@@ -91,7 +90,6 @@ class FieldBus {
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
   storage::Store* const store_;
-  HistorySeries series_;  // of store_
   std::map<std::string, Line> lines_;
   std::unique_ptr<modbus::GatewayServer> gateway_;
   absl::Status gateway_problem_;  // why the gateway is not running

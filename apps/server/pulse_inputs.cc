@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "apps/server/history_writer.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
@@ -110,8 +111,7 @@ PulseInputs::PulseInputs(const config::v1::DeviceConfig& config,
     : counters_(config.pulse_counters().begin(), config.pulse_counters().end()),
       options_(options),
       clock_(clock),
-      store_(store),
-      series_(store) {}
+      store_(store) {}
 
 PulseInputs::~PulseInputs() { Stop(); }
 
@@ -294,14 +294,11 @@ absl::Status PulseInputs::RecordNow() {
     spec.kind = storage::SeriesKind::kCounter;
     spec.unit = sample.unit;
     spec.scale = counters_[i].quantity_per_pulse();
-    absl::StatusOr<storage::SeriesId> id = series_.Get(spec);
-    absl::Status appended = id.status();
-    if (id.ok()) {
-      appended = sample.pulses < kMaxRawCount
-                     ? store_->AppendRaw(*id, sample.time,
-                                         static_cast<int64_t>(sample.pulses))
-                     : absl::OutOfRangeError("count beyond 2^52 pulses");
-    }
+    const absl::Status appended =
+        sample.pulses < kMaxRawCount
+            ? AppendRawToHistory(*store_, spec, sample.time,
+                                 static_cast<int64_t>(sample.pulses))
+            : absl::OutOfRangeError("count beyond 2^52 pulses");
     if (!appended.ok()) {
       EWS_LOG(WARNING) << "history for " << spec.device_id << "/"
                        << spec.quantity_id << ": " << appended;

@@ -13,7 +13,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "apps/server/history_series.h"
 #include "sdk/acquisition/pulse_meters.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
@@ -97,7 +96,6 @@ class PulseInputs {
   const PulseInputsOptions options_;
   Clock& clock_;
   storage::Store* const store_;
-  HistorySeries series_;
 
   std::string backend_;   // "gpio", "simulated", ...
   absl::Status problem_;  // why the inputs are not counting
