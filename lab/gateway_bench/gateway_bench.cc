@@ -42,6 +42,7 @@
 #include "absl/time/clock.h"
 #include "lab/bus/virtual_bus.h"
 #include "sdk/base/log.h"
+#include "sdk/base/loopback.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 #include "sdk/modbus/gateway_server.h"
 #include "sdk/modbus/line_scheduler.h"
@@ -81,17 +82,9 @@ absl::Duration Percentile(std::vector<absl::Duration> values, double p) {
 class BenchClient {
  public:
   explicit BenchClient(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) ==
-          0;
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{3, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    absl::StatusOr<int> fd = ews::ConnectToLoopback(port, absl::Seconds(3));
+    ok_ = fd.ok();
+    fd_ = fd.ok() ? *fd : -1;
   }
   ~BenchClient() { close(fd_); }
   bool ok() const { return ok_; }

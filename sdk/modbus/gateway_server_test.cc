@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/loopback.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/modbus/fake_client.h"
 #include "sdk/modbus/line_scheduler.h"
@@ -30,15 +31,9 @@ using ::testing::Optional;
 class RawClient {
  public:
   explicit RawClient(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address),
-                         sizeof address) == 0;
-    timeval tv{2, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    absl::StatusOr<int> fd = ConnectToLoopback(port, absl::Seconds(2));
+    connected_ = fd.ok();
+    fd_ = fd.ok() ? *fd : -1;
   }
   ~RawClient() { close(fd_); }
   bool connected() const { return connected_; }

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/loopback.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/modbus/internal/rtu_codec.h"
@@ -27,15 +28,9 @@ using ::testing::ElementsAre;
 class TinyServer {
  public:
   TinyServer() : bank_(true) {
-    listen_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listen_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    listen(listen_, 8);
-    socklen_t length = sizeof address;
-    getsockname(listen_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    LoopbackListener listener = *ListenOnLoopback();
+    listen_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { Run(); });
   }
   ~TinyServer() {
@@ -176,15 +171,9 @@ TEST(TcpTransportTest, BacksOffWhenTheGatewayIsDown) {
 class TinyRtuServer {
  public:
   TinyRtuServer() : bank_(true), codec_(*internal::RtuCodec::Create()) {
-    listen_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listen_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    listen(listen_, 8);
-    socklen_t length = sizeof address;
-    getsockname(listen_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    LoopbackListener listener = *ListenOnLoopback();
+    listen_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { Run(); });
   }
   ~TinyRtuServer() {

@@ -16,6 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/loopback.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/modbus/fake_client.h"
 #include "sdk/modbus/gateway_server.h"
@@ -138,18 +139,8 @@ std::vector<uint8_t> RandomFrame(std::mt19937& rng) {
 }
 
 int Connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
+  absl::StatusOr<int> fd = ConnectToLoopback(port, absl::Seconds(5));
+  return fd.ok() ? *fd : -1;
 }
 
 TEST(GatewayFuzzTest, SurvivesRandomAndMutatedFrames) {
