@@ -391,7 +391,11 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
           http::JsonEscape(quantity != nullptr ? quantity->name()
                                                : sample.quantity_id),
           R"(","value":)", absl::StrFormat("%.10g", sample.value),
-          R"(,"unit":")", http::JsonEscape(sample.unit), "\"}");
+          R"(,"unit":")", http::JsonEscape(sample.unit), "\"",
+          // No published table confirms the register (docs/devices/).
+          quantity != nullptr && quantity->unconfirmed()
+              ? R"(,"unconfirmed":true})"
+              : "}");
       first_value = false;
     }
     json += "]}";
