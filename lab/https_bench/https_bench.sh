@@ -152,12 +152,20 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); n += $12 + $13 } END { print n + 0 }'
 }
 
+# CPU seconds (user + system) of this shell's finished children: here mostly wrk.
+# (`times` only into a file: in a pipe or $(...) it would run in a fork that has no children.)
+children_cpu() {
+  times >"$work/times"
+  awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times"
+}
+
 # One wrk run against $2 (port) with server pid $3; prints
-# "name req/s p50 p99 served errors wait cpu_us" on one line.
+# "name req/s p50 p99 served errors wait server_cpu_us client_cpu_us" on one line.
 measure() {
   local name=$1 port=$2 pid=$3 out="$work/wrk-$1.txt"
   local ticks_before
   ticks_before=$(cpu_ticks "$pid")
+  children_cpu >"$work/client-before"
   timeout $((duration + 30)) wrk -t2 -c"$connections" -d"${duration}s" --latency \
     "https://127.0.0.1:$port$path" >"$out" 2>&1 &
   local wrk_pid=$!
@@ -171,7 +179,10 @@ measure() {
     "https://127.0.0.1:$port$path" | awk '{ printf "%.1f", $1 * 1000 }')
   wait "$wrk_pid"
   local ticks=$(($(cpu_ticks "$pid") - ticks_before))
-  local rps p50 p99 errors requests cpu_us
+  local client_cpu
+  children_cpu >"$work/client-after"
+  client_cpu=$(cat "$work/client-after" "$work/client-before" | awk 'NR == 1 { a = $1 } NR == 2 { print a - $1 }')
+  local rps p50 p99 errors requests cpu_us client_us
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
@@ -183,13 +194,15 @@ measure() {
   fi
   cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
     'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-  echo "$name $rps $p50 $p99 $served $errors ${wait_ms:-timeout} $cpu_us"
+  client_us=$(awk -v c="$client_cpu" -v n="$requests" \
+    'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }')
+  echo "$name $rps $p50 $p99 $served $errors ${wait_ms:-timeout} $cpu_us $client_us"
 }
 
 report() {  # the line from measure()
-  read -r name rps p50 p99 served errors wait_ms cpu_us <<<"$1"
-  printf '  %-10s %8s req/s   p50 %7s ms   p99 %7s ms   CPU %4s us/req   connections served %s/%s   errors %s   a new client waited %s ms\n' \
-    "$name" "$rps" "$p50" "$p99" "$cpu_us" "$served" "$connections" "$errors" "$wait_ms"
+  read -r name rps p50 p99 served errors wait_ms cpu_us client_us <<<"$1"
+  printf '  %-10s %8s req/s   p50 %7s ms   p99 %7s ms   CPU %4s us/req (wrk %s)   connections served %s/%s   errors %s   a new client waited %s ms\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu_us" "$client_us" "$served" "$connections" "$errors" "$wait_ms"
 }
 
 echo "HTTPS keep-alive: wrk -t2 -c$connections -d${duration}s --latency https://127.0.0.1:PORT$path"
@@ -202,17 +215,20 @@ for round in $(seq 1 "$rounds"); do
   anchor=$(measure nginx "$nginx_port" "$nginx_pid") || { status=1; continue; }
   report "$ews"
   report "$anchor"
-  read -r _ ews_rps _ ews_p99 _ _ _ ews_cpu <<<"$ews"
-  read -r _ nginx_rps _ _ _ _ _ nginx_cpu <<<"$anchor"
-  awk -v a="$ews_rps" -v b="$nginx_rps" -v p="$ews_p99" -v ca="$ews_cpu" -v cb="$nginx_cpu" 'BEGIN {
-    printf "  ratio ews-server/nginx %.2f (target >= 0.50; ews-server p99 %s ms, target < 10);", \
+  read -r _ ews_rps _ ews_p99 _ _ _ ews_cpu ews_client <<<"$ews"
+  read -r _ nginx_rps _ _ _ _ _ nginx_cpu nginx_client <<<"$anchor"
+  awk -v a="$ews_rps" -v b="$nginx_rps" -v p="$ews_p99" -v ca="$ews_cpu" -v cb="$nginx_cpu" \
+    -v wa="$ews_client" -v wb="$nginx_client" 'BEGIN {
+    printf "  ratio ews-server/nginx %.2f (target >= 0.50; ews-server p99 %s ms, target < 10)\n", \
       (b > 0 ? a / b : 0), p
-    printf " CPU per request ews-server/nginx %.2f\n", (cb > 0 ? ca / cb : 0) }'
+    printf "  CPU per request ews-server/nginx %.2f; CPU-bound estimate of the ratio with wrk on the", \
+      (ca > 0 ? ca / cb : 0)
+    printf " same CPUs, (nginx + wrk) / (ews-server + wrk): %.2f\n", (ca + wa > 0 ? (cb + wb) / (ca + wa) : 0) }'
 done
 if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  echo "note: the machine was busy (other processes competing for the CPUs). ews-server's 128"
-  echo "  worker threads then win more CPU time from them than nginx's $(nproc) workers do, so"
-  echo "  req/s and the ratio favour ews-server; CPU per request is the fairer figure. Re-run"
-  echo "  on a quiet machine for the record."
+  echo "note: the machine was busy (other processes competing for the CPUs). ews-server's 100"
+  echo "  busy worker threads then win more CPU time from them than nginx's $(nproc) workers do, so"
+  echo "  req/s and the ratio favour ews-server; CPU per request depends less on the load (though"
+  echo "  a starved nginx batches less). Re-run on a quiet machine for the record."
 fi
 exit $status

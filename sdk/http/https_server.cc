@@ -358,21 +358,22 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
   }
 
   const size_t limit = server->options_.max_body_bytes;
-  const Response too_big =
-      Response::Error(413, absl::StrCat("request body over ", limit, " bytes"));
+  auto refuse_body = [&] {
+    server->Send(connection,
+                 Response::Error(
+                     413, absl::StrCat("request body over ", limit, " bytes")),
+                 /*keep_alive=*/false);
+    return 413;
+  };
   if (info->content_length > 0 &&
       static_cast<uint64_t>(info->content_length) > limit) {
-    server->Send(connection, too_big, /*keep_alive=*/false);
-    return 413;
+    return refuse_body();
   }
   char buffer[8192];
   int n;
   while ((n = mg_read(connection, buffer, sizeof buffer)) > 0) {
     request.body.append(buffer, n);
-    if (request.body.size() > limit) {
-      server->Send(connection, too_big, /*keep_alive=*/false);
-      return 413;
-    }
+    if (request.body.size() > limit) return refuse_body();
   }
 
   Response response = server->Dispatch(request);
