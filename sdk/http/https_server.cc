@@ -124,9 +124,9 @@ std::string HttpsServer::HardeningHeaderLines() {
   return lines;
 }
 
-// The whole answer goes out in one mg_write, so in one TLS record and one TCP
-// segment: civetweb's mg_response_header_*() write every header line on its
-// own (twelve records for a small JSON answer).
+// The whole answer goes out in one mg_write, so an answer of up to 16 KB is one
+// TLS record and one TCP segment: civetweb's mg_response_header_*() write
+// every header line on its own (twelve records for a small JSON answer).
 void HttpsServer::Send(mg_connection* connection, const Response& response,
                        bool keep_alive) const {
   const char* reason = mg_get_response_code_text(nullptr, response.status);

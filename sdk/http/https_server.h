@@ -16,8 +16,9 @@
 // Speed: civetweb holds one worker thread per open connection (kept alive or
 // not), so `worker_threads` is also how many clients are served at once; the
 // rest wait in the accept queue. Sockets have TCP_NODELAY set, and every API
-// answer leaves in one write (one TLS record), so a kept-alive connection does
-// not wait on Nagle's algorithm and the client's delayed ACK (40 ms a request).
+// answer leaves in one write (one TLS record up to 16 KB), so a kept-alive
+// connection does not wait on Nagle's algorithm and the client's delayed ACK
+// (40 ms a request).
 #pragma once
 
 #include <functional>
