@@ -2,8 +2,9 @@
 # The HTTPS benchmark: Debian's wrk with keep-alive against ews-server's /api/v1/health and, in
 # the same run as the anchor, against an unprivileged nginx (Debian's, Mozilla's "intermediate"
 # TLS settings) serving the same JSON body as a file with the same certificate, both on loopback.
-# Prints req/s, p50 and p99 for each, how many of the connections the server answered during the
-# load, a new client's wait while the load runs, and the ratio ews-server / nginx.
+# Prints req/s, p50 and p99 for each, CPU time per request (the server's and wrk's), how many of
+# the connections the server answered during the load, a new client's wait while the load runs,
+# the ratio ews-server / nginx, and a CPU-bound estimate of that ratio (lab/https_bench/README.md).
 #
 #   bazel run //lab/https_bench:https_bench -- [--duration=10] [--connections=100] [--rounds=1]
 #   bazel run //lab/https_bench:https_bench -- --quick     # 2 s a server: only checks it runs
