@@ -68,6 +68,12 @@ class HttpsServerTest : public ::testing::Test {
       return Response::Json(200,
                             R"({"pong":")" + JsonEscape(request.query) + "\"}");
     });
+    server_->Route("GET", "/api/v1/big", [](const Request&) {
+      Response response;
+      response.content_type = "text/plain";
+      response.body = std::string(100000, 'b') + "end";
+      return response;
+    });
     server_->Route("POST", "/api/v1/echo", [](const Request& request) {
       Response response;
       response.content_type = "text/plain";
@@ -171,6 +177,15 @@ TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
               HasSubstr("Connection: close"));
   EXPECT_THAT(Curl("--http1.0", "/api/v1/ping"),
               HasSubstr("Connection: close"));
+}
+
+TEST_F(HttpsServerTest, LargeAnswersArriveWholeOverTls12And13) {
+  for (const char* version : {"--tls-max 1.2", "--tlsv1.3"}) {
+    std::string output = Curl(version, "/api/v1/big");
+    EXPECT_THAT(output, HasSubstr("Content-Length: 100003")) << version;
+    EXPECT_THAT(output, HasSubstr(std::string(1000, 'b') + "end")) << version;
+    EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 100003u) << version;
+  }
 }
 
 // Several TLS records per answer would each be a TCP segment of its own, and
