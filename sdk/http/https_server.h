@@ -122,8 +122,8 @@ class HttpsServer {
   Response Dispatch(const Request& request) const;
   void Send(::mg_connection* connection, const Response& response,
             bool keep_alive) const;
-  static std::string
-  HardeningHeaderLines();  // "Name: value" lines, no CRLF at the end
+  // The hardening headers as "Name: value" lines, without a final CRLF.
+  static std::string HardeningHeaderLines();
 
   const ServerOptions options_;
   const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF
