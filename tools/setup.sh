@@ -11,7 +11,7 @@ PACKAGES=(
   libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
   # independent peers used by tests and the demo
-  openssl curl socat mbpoll python3-pymodbus sqlite3
+  openssl curl socat mbpoll python3-pymodbus sqlite3 chrony
 )
 
 missing=()
