@@ -15,6 +15,7 @@
 #include "sdk/base/files.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/security/tls/certificate.h"
 
 namespace ews::security {
 namespace {
@@ -246,6 +247,20 @@ TEST_F(DeviceCaTest, AnUnusableCaIsReplacedAndTheServerReissued) {
   EXPECT_TRUE(second.ca_created);
   EXPECT_TRUE(second.server_issued);
   EXPECT_EQ(Verify("ews.local").exit_code, 0);
+}
+
+TEST_F(DeviceCaTest, ReplacesTheOldSelfSignedCertificate) {
+  // Devices that ran before the CA have a self-signed tls/server.pem.
+  mkdir(dir_.c_str(), 0700);
+  CertificateRequest request;
+  absl::StatusOr<std::string> old = GenerateSelfSignedPem(request, clock_);
+  ASSERT_THAT(old, IsOk());
+  ASSERT_THAT(WriteFileAtomically(dir_ + "/server.pem", *old), IsOk());
+  TlsFiles files = Ensure();
+  EXPECT_TRUE(files.ca_created);
+  EXPECT_TRUE(files.server_issued);
+  Result result = Verify("ews.local");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
 TEST_F(DeviceCaTest, RejectsBadOptions) {
