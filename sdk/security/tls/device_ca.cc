@@ -1,7 +1,5 @@
 #include "sdk/security/tls/device_ca.h"
 
-#include <openssl/bytestring.h>
-#include <openssl/ec_key.h>
 #include <openssl/err.h>
 #include <openssl/nid.h>
 #include <openssl/rand.h>
@@ -9,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
