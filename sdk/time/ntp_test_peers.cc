@@ -40,6 +40,18 @@ int BindLoopbackUdp(int* port) {
 
 absl::StatusOr<std::unique_ptr<ChronyServer>> ChronyServer::Start(
     const std::string& directory, int local_stratum) {
+  // The port is chosen free but bound by chronyd a moment later: another
+  // process may take it in between, so try a few ports.
+  absl::StatusOr<std::unique_ptr<ChronyServer>> server;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    server = StartOnce(directory, local_stratum);
+    if (server.ok() || absl::IsDeadlineExceeded(server.status())) break;
+  }
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<ChronyServer>> ChronyServer::StartOnce(
+    const std::string& directory, int local_stratum) {
   // A port that was free a moment ago (chronyd binds it itself).
   int port = 0;
   const int probe = BindLoopbackUdp(&port);

@@ -37,6 +37,8 @@ class ChronyServer {
 
  private:
   ChronyServer(pid_t pid, int port) : pid_(pid), port_(port) {}
+  static absl::StatusOr<std::unique_ptr<ChronyServer>> StartOnce(
+      const std::string& directory, int local_stratum);
   pid_t pid_;
   int port_;
 };
