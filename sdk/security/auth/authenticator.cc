@@ -193,11 +193,21 @@ void Authenticator::SaveStateLocked() {
 
 absl::Status Authenticator::TakeTokens(Role role,
                                        absl::string_view client_address) {
-  absl::Status status = per_address_.Take(AddressKey(client_address));
-  if (status.ok()) status = per_user_.Take(RoleName(role));
-  if (!status.ok()) {
+  // Reported once per flood (the first refusal of a bucket), so that a
+  // flood does not turn into as many log lines and audit entries.
+  bool first = false;
+  absl::Status status = per_address_.Take(AddressKey(client_address), &first);
+  const char* which = "per address";
+  if (status.ok()) {
+    status = per_user_.Take(RoleName(role), &first);
+    which = "per user";
+  }
+  if (!status.ok() && first) {
     absl::MutexLock lock(&mutex_);
-    EmitLocked(AuthEvent::Kind::kRateLimited, role, client_address, "");
+    EmitLocked(AuthEvent::Kind::kRateLimited, role, client_address,
+               absl::StrCat("limit ", which,
+                            " reached; further refusals not "
+                            "reported until an attempt passes"));
   }
   return status;
 }

@@ -75,7 +75,7 @@ struct AuthEvent {
     kPukBlocked,     // the wrong PUK that blocked the PUK
     kCodesChanged,   // by the user
     kCodesReset,     // by an administrator
-    kRateLimited,
+    kRateLimited,    // the first refused attempt of a flood
   };
   Kind kind;
   Role role;

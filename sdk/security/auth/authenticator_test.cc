@@ -332,6 +332,13 @@ TEST_F(AuthenticatorTest, RateLimitedPerAddressAndPerUser) {
   EXPECT_THAT(auth_->Login(kUser, "11111", "192.0.2.1"),
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(events_.back().kind, AuthEvent::Kind::kRateLimited);
+  // A flood is reported once.
+  const size_t events = events_.size();
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_THAT(auth_->Login(kUser, "11111", "192.0.2.1"),
+                StatusIs(absl::StatusCode::kResourceExhausted));
+  }
+  EXPECT_EQ(events_.size(), events);
   // Another address may go on, until the user's own bucket is empty.
   EXPECT_THAT(auth_->Login(kUser, "11111", "192.0.2.2"), IsOk());
   EXPECT_THAT(auth_->Login(kUser, "11111", "192.0.2.3"), IsOk());

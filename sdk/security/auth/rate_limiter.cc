@@ -43,25 +43,30 @@ void RateLimiter::MakeRoomLocked(absl::Duration now) {
   }
 }
 
-absl::Status RateLimiter::Take(absl::string_view key) {
+absl::Status RateLimiter::Take(absl::string_view key, bool* first_refusal) {
   const absl::Duration now = clock_.MonotonicNow();
   absl::MutexLock lock(&mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= limit_.max_keys) MakeRoomLocked(now);
-    it = buckets_.emplace(std::string(key), Bucket{double(limit_.burst), now})
-             .first;
+    it =
+        buckets_
+            .emplace(std::string(key), Bucket{double(limit_.burst), now, false})
+            .first;
   }
   Bucket& bucket = it->second;
   bucket.tokens = Refilled(bucket, now);
   bucket.updated = now;
   if (bucket.tokens < 1.0) {
+    if (first_refusal != nullptr) *first_refusal = !bucket.refusing;
+    bucket.refusing = true;
     const absl::Duration wait = (1.0 - bucket.tokens) * limit_.refill_every;
     return absl::ResourceExhaustedError(
         absl::StrCat("too many attempts; retry in ",
                      std::ceil(absl::ToDoubleSeconds(wait)), " s"));
   }
   bucket.tokens -= 1.0;
+  bucket.refusing = false;
   return absl::OkStatus();
 }
 

@@ -37,8 +37,11 @@ class RateLimiter {
   RateLimiter(RateLimit limit, const Clock& clock);
 
   // Takes one token for `key`. ResourceExhausted (with the wait in the
-  // message) when the bucket is empty; nothing is taken then.
-  absl::Status Take(absl::string_view key) ABSL_LOCKS_EXCLUDED(mutex_);
+  // message) when the bucket is empty; nothing is taken then. With
+  // `first_refusal`, tells whether this is the key's first refusal since its
+  // last success (so a flood is reported once, not once per request).
+  absl::Status Take(absl::string_view key, bool* first_refusal = nullptr)
+      ABSL_LOCKS_EXCLUDED(mutex_);
 
   // How long until `key` may take a token again (zero if it may now).
   absl::Duration RetryAfter(absl::string_view key) const
@@ -50,6 +53,7 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     absl::Duration updated;  // monotonic time of the last refill
+    bool refusing = false;   // refused since the last success
   };
   double Refilled(const Bucket& bucket, absl::Duration now) const;
   void MakeRoomLocked(absl::Duration now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

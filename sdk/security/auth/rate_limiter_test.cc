@@ -34,6 +34,26 @@ TEST(RateLimiterTest, BurstThenOneTokenPerInterval) {
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
+TEST(RateLimiterTest, ReportsOnlyTheFirstRefusalOfAFlood) {
+  SimulatedClock clock;
+  RateLimiter limiter({1, absl::Seconds(5), 16}, clock);
+  bool first = true;
+  EXPECT_THAT(limiter.Take("a", &first), IsOk());
+  EXPECT_THAT(limiter.Take("a", &first),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(first);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_THAT(limiter.Take("a", &first),
+                StatusIs(absl::StatusCode::kResourceExhausted));
+    EXPECT_FALSE(first);
+  }
+  clock.Advance(absl::Seconds(5));
+  EXPECT_THAT(limiter.Take("a", &first), IsOk());
+  EXPECT_THAT(limiter.Take("a", &first),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(first);
+}
+
 TEST(RateLimiterTest, RefusedAttemptsDoNotDeepenTheDebt) {
   SimulatedClock clock;
   RateLimiter limiter({1, absl::Seconds(5), 16}, clock);
