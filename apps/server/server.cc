@@ -337,6 +337,8 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
                        PulseInputs::Start(server->config_, pulse, device,
                                           server->history_.get()));
+  EWS_ASSIGN_OR_RETURN(server->session_api_,
+                       SessionApi::Create(options.data_dir, device));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -364,6 +366,9 @@ void EwsServer::Stop() {
 }
 
 void EwsServer::AddRoutes() {
+  for (SessionApi::Route& route : session_api_->Routes()) {
+    https_->Route(route.method, route.path, std::move(route.handler));
+  }
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {

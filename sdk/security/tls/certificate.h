@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/security/tls/certificate_info.h"
 
 namespace ews::security {
 
@@ -23,14 +24,6 @@ struct CertificateRequest {
   // automatically).
   std::vector<std::string> alt_names = {"ews.local", "localhost", "127.0.0.1"};
   absl::Duration validity = absl::Hours(24 * 365 * 10);
-};
-
-struct CertificateInfo {
-  std::string subject;             // e.g. "CN=ews.local"
-  std::string sha256_fingerprint;  // "AB:CD:..." over the DER certificate
-  absl::Time not_before;
-  absl::Time not_after;
-  std::string key_type;  // "EC P-256", "RSA 2048", ...
 };
 
 // Returns a PEM document holding an unencrypted PKCS#8 private key followed by

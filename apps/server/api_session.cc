@@ -1,0 +1,357 @@
+#include "apps/server/api_session.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "apps/server/api_session.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/security/audit/auth_audit.h"
+#include "sdk/security/roles/permissions.h"
+
+namespace ews::server {
+namespace {
+
+using security::Decision;
+using security::Role;
+using security::SessionInfo;
+
+http::Response ErrorFor(const absl::Status& status) {
+  return http::Response::Error(HttpStatusFor(status),
+                               std::string(status.message()));
+}
+
+// Parses a JSON body into `message`; unknown fields and malformed JSON are
+// InvalidArgument.
+absl::Status ParseBody(const std::string& body,
+                       google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(body, message, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad request body: ", status.message().ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Role> RoleFromName(const std::string& name) {
+  std::optional<Role> role = security::ParseRoleName(name);
+  if (!role.has_value()) {
+    return absl::InvalidArgumentError(
+        "role must be administrator, installer, greenUp or user");
+  }
+  return *role;
+}
+
+std::string Header(const http::Request& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? "" : it->second;
+}
+
+std::string Bool(bool value) { return value ? "true" : "false"; }
+
+std::string Iso(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+std::string SessionJson(const SessionInfo& session) {
+  return absl::StrCat(R"({"role":")", security::RoleName(session.role),
+                      R"(","must_change_codes":)",
+                      Bool(session.must_change_codes), R"(,"csrf_token":")",
+                      session.csrf_token, R"(","session_id":")", session.id,
+                      R"(","created_at":")", Iso(session.created_at), R"("})");
+}
+
+}  // namespace
+
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kFailedPrecondition:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    default:
+      return 500;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SessionApi>> SessionApi::Create(
+    const std::string& data_dir, Clock& clock, security::AuthOptions auth,
+    security::SessionOptions sessions) {
+  auto store = std::make_unique<config::ConfigStore>(data_dir, clock);
+  auto codes = std::make_unique<security::ConfigCodeStore>(store.get());
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<security::Authenticator> authenticator,
+                       security::Authenticator::Create(
+                           codes.get(), data_dir + "/auth_state", clock, auth));
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<security::AuditLog> audit,
+                       security::AuditLog::Open(data_dir + "/audit", clock));
+  security::AuditLog* log = audit.get();
+  authenticator->SetEventListener([log](const security::AuthEvent& event) {
+    absl::StatusOr<uint64_t> appended =
+        log->Append(security::AuditEntryFor(event));
+    if (!appended.ok()) EWS_LOG(ERROR) << "audit: " << appended.status();
+  });
+  return std::unique_ptr<SessionApi>(
+      new SessionApi(clock, std::move(store), std::move(codes),
+                     std::move(authenticator), std::move(audit), sessions));
+}
+
+SessionApi::SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
+                       std::unique_ptr<security::ConfigCodeStore> codes,
+                       std::unique_ptr<security::Authenticator> auth,
+                       std::unique_ptr<security::AuditLog> audit,
+                       security::SessionOptions sessions)
+    : clock_(clock),
+      store_(std::move(store)),
+      codes_(std::move(codes)),
+      auth_(std::move(auth)),
+      audit_(std::move(audit)),
+      sessions_(clock, sessions) {}
+
+http::Handler SessionApi::Guard(http::Handler handler) {
+  return Guarded(
+      [handler = std::move(handler)](const http::Request& request,
+                                     const std::optional<SessionInfo>&) {
+        return handler(request);
+      });
+}
+
+http::Handler SessionApi::Guarded(SessionHandler handler) {
+  return [this, handler = std::move(handler)](const http::Request& request) {
+    absl::StatusOr<security::RouteAccess> access =
+        security::LookupRoute(request.method, request.path);
+    if (!access.ok()) {
+      return http::Response::Error(absl::IsFailedPrecondition(access.status())
+                                       ? 405
+                                       : HttpStatusFor(access.status()),
+                                   std::string(access.status().message()));
+    }
+    const std::string cookie = Header(request, "cookie");
+    const std::string csrf = Header(request, "x-csrf-token");
+    std::optional<SessionInfo> session;
+    std::optional<security::Principal> principal;
+    absl::StatusOr<SessionInfo> checked =
+        sessions_.Check({cookie, request.method, csrf});
+    if (checked.ok()) {
+      session = *checked;
+      principal =
+          security::Principal{checked->role, checked->must_change_codes};
+    } else if (access->kind != security::RouteAccess::Kind::kPublic) {
+      return ErrorFor(checked.status());  // 401, or 403 for CSRF
+    }
+    switch (security::Authorize(*access, principal)) {
+      case Decision::kAllow:
+        return handler(request, session);
+      case Decision::kUnauthenticated:
+        return http::Response::Error(401, "log in first");
+      case Decision::kMustChangeCodes:
+        return http::Response::Error(
+            403, "change the factory or administrator-set codes first");
+      case Decision::kForbidden:
+        return http::Response::Error(
+            403, absl::StrCat("the ", security::RoleName(principal->role),
+                              " user may not do this"));
+    }
+    return http::Response::Error(500, "unreachable");
+  };
+}
+
+std::vector<SessionApi::Route> SessionApi::Routes() {
+  std::vector<Route> routes = {
+      {"POST", "/api/v1/session/login",
+       Guarded(
+           [this](const http::Request& r, const auto&) { return Login(r); })},
+      {"POST", "/api/v1/session/unblock",
+       Guarded(
+           [this](const http::Request& r, const auto&) { return Unblock(r); })},
+      {"GET", "/api/v1/session",
+       Guarded(
+           [this](const http::Request&, const auto& s) { return WhoAmI(*s); })},
+      {"POST", "/api/v1/session/logout",
+       Guarded([this](const http::Request& r, const auto& s) {
+         return Logout(r, *s);
+       })},
+      {"POST", "/api/v1/session/codes",
+       Guarded([this](const http::Request& r, const auto& s) {
+         return ChangeCodes(r, *s);
+       })},
+      {"GET", "/api/v1/users",
+       Guarded([this](const http::Request&, const auto&) { return Users(); })},
+      {"GET", "/api/v1/audit",
+       Guarded(
+           [this](const http::Request& r, const auto&) { return Audit(r); })},
+  };
+  for (Role role : security::kAllRoles) {
+    routes.push_back(
+        {"POST",
+         absl::StrCat("/api/v1/users/", security::RoleName(role), "/reset"),
+         Guarded([this, role](const http::Request& r, const auto& s) {
+           return ResetCodes(r, *s, role);
+         })});
+  }
+  return routes;
+}
+
+http::Response SessionApi::Login(const http::Request& request) {
+  v1::LoginRequest body;
+  absl::Status parsed = ParseBody(request.body, &body);
+  if (!parsed.ok()) return ErrorFor(parsed);
+  absl::StatusOr<Role> role = RoleFromName(body.role());
+  if (!role.ok()) return ErrorFor(role.status());
+  absl::StatusOr<security::LoginResult> login =
+      auth_->Login(*role, body.pin(), request.remote_address);
+  if (!login.ok()) return ErrorFor(login.status());
+  absl::StatusOr<security::NewSession> session = sessions_.Create(
+      *role, login->must_change_codes(), request.remote_address);
+  if (!session.ok()) return ErrorFor(session.status());
+  http::Response response = http::Response::Json(
+      200, absl::StrCat(R"({"session":)", SessionJson(session->info),
+                        R"(,"must_change_pin":)", Bool(login->must_change_pin),
+                        R"(,"must_change_puk":)", Bool(login->must_change_puk),
+                        "}"));
+  response.headers.emplace_back("Set-Cookie",
+                                sessions_.SetCookie(session->token));
+  return response;
+}
+
+http::Response SessionApi::Unblock(const http::Request& request) {
+  v1::UnblockRequest body;
+  absl::Status parsed = ParseBody(request.body, &body);
+  if (!parsed.ok()) return ErrorFor(parsed);
+  absl::StatusOr<Role> role = RoleFromName(body.role());
+  if (!role.ok()) return ErrorFor(role.status());
+  absl::Status unblocked =
+      auth_->Unblock(*role, body.puk(), body.new_pin(), request.remote_address);
+  if (!unblocked.ok()) return ErrorFor(unblocked);
+  sessions_.EndSessionsOf(*role);
+  return http::Response::Json(200, R"({"status":"unblocked"})");
+}
+
+http::Response SessionApi::WhoAmI(const SessionInfo& session) {
+  return http::Response::Json(200, SessionJson(session));
+}
+
+http::Response SessionApi::Logout(const http::Request& request,
+                                  const SessionInfo& session) {
+  std::optional<std::string> token =
+      security::SessionManager::TokenFromCookieHeader(
+          Header(request, "cookie"));
+  (void)sessions_.End(token.value_or(""));
+  security::AuditEntry entry;
+  entry.actor = std::string(security::RoleName(session.role));
+  entry.client_address = request.remote_address;
+  entry.action = "session.logout";
+  entry.outcome = "ok";
+  (void)audit_->Append(entry);
+  http::Response response =
+      http::Response::Json(200, R"({"status":"logged_out"})");
+  response.headers.emplace_back("Set-Cookie",
+                                security::SessionManager::ClearCookie());
+  return response;
+}
+
+http::Response SessionApi::ChangeCodes(const http::Request& request,
+                                       const SessionInfo& session) {
+  v1::ChangeCodesRequest body;
+  absl::Status parsed = ParseBody(request.body, &body);
+  if (!parsed.ok()) return ErrorFor(parsed);
+  absl::Status changed =
+      auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
+                         body.new_puk(), request.remote_address);
+  if (!changed.ok()) return ErrorFor(changed);
+  const std::string token =
+      security::SessionManager::TokenFromCookieHeader(Header(request, "cookie"))
+          .value_or("");
+  (void)sessions_.ClearMustChangeCodes(token);
+  sessions_.EndSessionsOf(session.role, token);
+  return http::Response::Json(200, R"({"status":"codes_changed"})");
+}
+
+http::Response SessionApi::Users() {
+  std::vector<std::string> users;
+  for (const security::UserStatus& user : auth_->Users()) {
+    users.push_back(absl::StrCat(
+        R"({"role":")", security::RoleName(user.role), R"(","blocked":)",
+        Bool(user.lock.blocked), R"(,"puk_blocked":)",
+        Bool(user.lock.puk_blocked), R"(,"pin_failures":)",
+        user.lock.pin_failures, R"(,"puk_failures":)", user.lock.puk_failures,
+        R"(,"must_change_codes":)",
+        Bool(user.lock.pin_reset || user.lock.puk_reset), "}"));
+  }
+  return http::Response::Json(
+      200, absl::StrCat(R"({"users":[)", absl::StrJoin(users, ","), "]}"));
+}
+
+http::Response SessionApi::ResetCodes(const http::Request& request,
+                                      const SessionInfo& session, Role target) {
+  v1::ResetCodesRequest body;
+  absl::Status parsed = ParseBody(request.body, &body);
+  if (!parsed.ok()) return ErrorFor(parsed);
+  absl::Status reset =
+      auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),
+                        request.remote_address);
+  if (!reset.ok()) return ErrorFor(reset);
+  sessions_.EndSessionsOf(target);
+  return http::Response::Json(200, R"({"status":"codes_reset"})");
+}
+
+http::Response SessionApi::Audit(const http::Request& request) {
+  size_t limit = 100;
+  uint64_t before = 0;
+  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
+    absl::string_view value = pair;
+    if (absl::ConsumePrefix(&value, "limit=")) {
+      if (!absl::SimpleAtoi(value, &limit) || limit == 0 || limit > 1000) {
+        return http::Response::Error(400, "limit must be 1..1000");
+      }
+    } else if (absl::ConsumePrefix(&value, "before=")) {
+      if (!absl::SimpleAtoi(value, &before)) {
+        return http::Response::Error(400, "before must be a sequence number");
+      }
+    } else if (!pair.empty()) {
+      return http::Response::Error(
+          400, absl::StrCat("unknown parameter \"",
+                            http::JsonEscape(std::string(pair)), "\""));
+    }
+  }
+  absl::StatusOr<std::vector<security::AuditEntry>> entries =
+      audit_->Read(limit, before);
+  if (!entries.ok()) return ErrorFor(entries.status());
+  std::vector<std::string> out;
+  for (const security::AuditEntry& entry : *entries) {
+    std::vector<std::string> changes;
+    for (const security::AuditChange& change : entry.changes) {
+      changes.push_back(
+          absl::StrCat(R"({"field":")", http::JsonEscape(change.field),
+                       R"(","from":")", http::JsonEscape(change.from),
+                       R"(","to":")", http::JsonEscape(change.to), R"("})"));
+    }
+    out.push_back(absl::StrCat(
+        R"({"sequence":)", entry.sequence, R"(,"time":")", Iso(entry.time),
+        R"(","actor":")", http::JsonEscape(entry.actor), R"(","address":")",
+        http::JsonEscape(entry.client_address), R"(","action":")",
+        http::JsonEscape(entry.action), R"(","outcome":")",
+        http::JsonEscape(entry.outcome), R"(","detail":")",
+        http::JsonEscape(entry.detail), R"(","changes":[)",
+        absl::StrJoin(changes, ","), "]}"));
+  }
+  return http::Response::Json(
+      200, absl::StrCat(R"({"entries":[)", absl::StrJoin(out, ","), "]}"));
+}
+
+}  // namespace ews::server

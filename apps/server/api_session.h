@@ -1,0 +1,88 @@
+// The session part of the HTTPS API: login, logout, who am I, change codes,
+// unblock with the PUK, the administrator's user list, code resets and audit
+// log; and Guard(), which applies a route's access rule
+// (sdk/security/roles) with the session cookie and CSRF token to any handler.
+//
+// State in the data directory: auth_state (lockout), audit/ (audit log).
+// Sessions are in memory. docs/api.md documents the routes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sdk/base/clock.h"
+#include "sdk/config/config_store.h"
+#include "sdk/http/https_server.h"
+#include "sdk/security/audit/audit_log.h"
+#include "sdk/security/auth/authenticator.h"
+#include "sdk/security/session/session_manager.h"
+
+namespace ews::server {
+
+class SessionApi {
+ public:
+  // Errors: as Authenticator::Create and AuditLog::Open.
+  static absl::StatusOr<std::unique_ptr<SessionApi>> Create(
+      const std::string& data_dir, Clock& clock,
+      security::AuthOptions auth = security::AuthOptions(),
+      security::SessionOptions sessions = security::SessionOptions());
+
+  struct Route {
+    std::string method;
+    std::string path;
+    http::Handler handler;  // already guarded
+  };
+  // The routes this API serves, each behind Guard().
+  std::vector<Route> Routes();
+
+  // `handler` runs only if the request's route allows it: 400 for a
+  // non-canonical path, 404/405 for an unknown route, 401 without a valid
+  // session, 403 for a wrong CSRF token, codes still to change, or a role
+  // without the permission.
+  http::Handler Guard(http::Handler handler);
+
+  security::AuditLog& audit() { return *audit_; }
+
+ private:
+  // A handler that also receives the caller's session (nullopt on public
+  // routes without one).
+  using SessionHandler = std::function<http::Response(
+      const http::Request&, const std::optional<security::SessionInfo>&)>;
+
+  SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
+             std::unique_ptr<security::ConfigCodeStore> codes,
+             std::unique_ptr<security::Authenticator> auth,
+             std::unique_ptr<security::AuditLog> audit,
+             security::SessionOptions sessions);
+  http::Handler Guarded(SessionHandler handler);
+
+  http::Response Login(const http::Request& request);
+  http::Response Unblock(const http::Request& request);
+  http::Response WhoAmI(const security::SessionInfo& session);
+  http::Response Logout(const http::Request& request,
+                        const security::SessionInfo& session);
+  http::Response ChangeCodes(const http::Request& request,
+                             const security::SessionInfo& session);
+  http::Response Users();
+  http::Response ResetCodes(const http::Request& request,
+                            const security::SessionInfo& session,
+                            security::Role target);
+  http::Response Audit(const http::Request& request);
+
+  Clock& clock_;
+  std::unique_ptr<config::ConfigStore> store_;
+  std::unique_ptr<security::ConfigCodeStore> codes_;
+  std::unique_ptr<security::Authenticator> auth_;
+  std::unique_ptr<security::AuditLog> audit_;
+  security::SessionManager sessions_;
+};
+
+// The HTTP status for a Status code: InvalidArgument 400, Unauthenticated
+// 401, PermissionDenied 403, NotFound 404, FailedPrecondition 409,
+// ResourceExhausted 429, others 500.
+int HttpStatusFor(const absl::Status& status);
+
+}  // namespace ews::server
