@@ -365,8 +365,8 @@ std::string PulseInputs::DevicesJson() const {
       continue;
     }
     const acquisition::PulseSample& sample = (*samples)[i];
-    const std::string index = absl::StrFormat("%.10g", sample.index);
-    const std::string rate = absl::StrFormat("%.6g", sample.rate_per_hour);
+    const std::string index = http::JsonNumber(sample.index);
+    const std::string rate = http::JsonNumber(sample.rate_per_hour, 6);
     absl::StrAppend(
         &json, R"(,"online":true,"state":"ok","time":")",
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", sample.time,

@@ -93,37 +93,6 @@ Response Response::Error(int status, const std::string& message) {
                               status, JsonEscape(message)));
 }
 
-std::string JsonEscape(const std::string& text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        escaped += "\\\"";
-        break;
-      case '\\':
-        escaped += "\\\\";
-        break;
-      case '\n':
-        escaped += "\\n";
-        break;
-      case '\r':
-        escaped += "\\r";
-        break;
-      case '\t':
-        escaped += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          escaped += absl::StrFormat("\\u%04x", c);
-        } else {
-          escaped += static_cast<char>(c);
-        }
-    }
-  }
-  return escaped;
-}
-
 HttpsServer::HttpsServer(const ServerOptions& options) : options_(options) {}
 
 HttpsServer::~HttpsServer() { Stop(); }

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "sdk/http/json.h"  // JsonEscape, for the routes
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;
@@ -109,8 +110,5 @@ class HttpsServer {
   std::map<std::string, std::map<std::string, Handler>> routes_
       ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
-
-// Escapes `text` for use inside a JSON string literal (without the quotes).
-std::string JsonEscape(const std::string& text);
 
 }  // namespace ews::http

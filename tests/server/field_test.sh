@@ -31,7 +31,7 @@ BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
 start_server() {
   "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
     --https_port=0 --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" \
-    --scan_on_first_start=1-30 --simulate_pulse_inputs --model_size=32 2>>"$TEST_TMPDIR/server.log" &
+    --scan_on_first_start=1-30 --simulate_pulse_inputs --simulate_rtc --model_size=32 2>>"$TEST_TMPDIR/server.log" &
   server_pid=$!
   for _ in $(seq 1 300); do  # the scan of 30 addresses takes ~7 s of wire time
     [[ -s "$data/run/ews-server.ready" ]] && break
