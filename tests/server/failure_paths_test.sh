@@ -13,12 +13,9 @@ set -uo pipefail
 server_bin="$PWD/apps/server/ews-server"
 web_root="$PWD/web"
 peer="$PWD/tests/server/nan_modbus_peer.py"
-failures=0
 pid=""
 peer_pid=""
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; fi; }
+source tests/server/test_lib.sh
 
 cleanup() {
   [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
@@ -28,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server DATA_DIR [FLAGS...]: starts and waits for the ready file (at most 20 s).
+# start_server DATA_DIR [FLAGS...]: starts and waits for the ready file.
 start_server() {
   data=$1; shift
   rm -f "$data/run/ews-server.ready"
@@ -36,19 +33,11 @@ start_server() {
     --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device=/nonexistent/tty \
     "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
-  for _ in $(seq 1 200); do
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  [[ -n "$https_port" ]]
+  wait_ready "$data" "$pid"
 }
 stop_server() {
-  kill -TERM "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; pid=""; return 1; fi
-  wait "$pid"; local status=$?
+  stop_pid "$pid"
+  local status=$?
   pid=""
   return $status
 }
@@ -214,5 +203,4 @@ echo "moved-aside copies: $(ls "$data" | grep corrupt | tr '\n' ' ')"
 check "at most three moved-aside copies are kept (saw $kept)" test "$kept" = 3
 
 echo "--- server log"; cut -c1-240 "$TEST_TMPDIR/server.log"
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -13,14 +13,11 @@ set -uo pipefail
 root="$PWD"
 run=$(mktemp -d /tmp/ews-history.XXXXXX)  # the bus's socket path must be short
 data="$TEST_TMPDIR/data"
-failures=0
 server_pid=""
+source tests/server/test_lib.sh
 # ADDRESS:SERIES (device id / quantity) of the counters compared.
 series=("1:emdx3_4_120_45-1/ea_import" "3:acb_measurement_unit-3/ea_import"
   "6:emdx3_4_120_45-6/ea_export")
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; fi; }
 
 cleanup() {
   [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
@@ -39,19 +36,13 @@ start_server() {
     --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device="$run/ep0" \
     --simulate_rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
   server_pid=$!
-  for _ in $(seq 1 200); do
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ ! -s "$data/run/ews-server.ready" ]]; then
+  if ! wait_ready "$data" "$server_pid"; then
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
 }
 stop_server() {
-  kill -TERM "$server_pid"
-  for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$server_pid"; local status=$?
+  stop_pid "$server_pid"
+  local status=$?
   server_pid=""
   return $status
 }
@@ -140,8 +131,4 @@ for entry in "${series[@]}"; do
     test "${samples:-0}" -ge 8
 done
 
-if ((failures > 0)); then
-  echo "--- server log"; cut -c1-240 "$TEST_TMPDIR/server.log" | tail -60
-  echo "$failures check(s) failed"; exit 1
-fi
-echo "all checks passed"
+finish "$TEST_TMPDIR/server.log"
