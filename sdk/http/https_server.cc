@@ -10,7 +10,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 
 namespace ews::http {
@@ -88,9 +87,17 @@ Response Response::Json(int status, std::string body) {
 }
 
 Response Response::Error(int status, const std::string& message) {
-  return Json(status,
-              absl::StrFormat(R"({"error":{"status":%d,"message":"%s"}})",
-                              status, JsonEscape(message)));
+  JsonWriter json;
+  json.BeginObject()
+      .Key("error")
+      .BeginObject()
+      .Key("status")
+      .Int(status)
+      .Key("message")
+      .String(message)
+      .EndObject()
+      .EndObject();
+  return Json(status, json.Take());
 }
 
 HttpsServer::HttpsServer(const ServerOptions& options) : options_(options) {}
