@@ -120,6 +120,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (options.rtc.simulated_battery_dead && !options.rtc.simulate) {
+    std::fprintf(
+        stderr,
+        "ews-server: --simulate_rtc_battery_dead needs --simulate_rtc\n");
+    return 2;
+  }
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "ews-server: --data_dir is required\n");
     return 2;
