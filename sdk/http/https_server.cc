@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
+#include "sdk/http/json.h"
 
 namespace ews::http {
 namespace {

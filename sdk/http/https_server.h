@@ -23,7 +23,6 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "sdk/http/json.h"  // JsonEscape, for the routes
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;

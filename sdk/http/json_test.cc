@@ -73,7 +73,7 @@ TEST(JsonWriterTest, RawElementsJoinTheList) {
 }
 
 TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControls) {
-  EXPECT_EQ(JsonEscape("a\"b\\c\x01"), "a\\\"b\\\\c\\u0001");
+  EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
 }
 
 }  // namespace
