@@ -5,23 +5,10 @@
 set -uo pipefail
 
 root="$PWD"
-# The bus's control socket needs a short path (a unix socket path has at most 107 bytes; the
-# sandbox's TEST_TMPDIR is longer).
-run=$(mktemp -d /tmp/ews-field.XXXXXX)
 data="$TEST_TMPDIR/data"
 server_pid=""
 source tests/server/test_lib.sh
-
-cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
-  [[ -f "$run/simulator.pid" ]] && kill "$(cat "$run/simulator.pid")" 2>/dev/null
-  [[ -f "$run/bus.pid" ]] && kill "$(cat "$run/bus.pid")" 2>/dev/null
-  rm -rf "$run"
-  true
-}
-trap cleanup EXIT
-
-BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
+start_lab_bus
 
 # As demo.sh runs it: a model 32 (ten Modbus devices + three pulse counters do not fit a model 10),
 # simulated meters on the pulse inputs (there is no GPIO chip here).

@@ -11,7 +11,6 @@
 set -uo pipefail
 
 root="$PWD"
-run=$(mktemp -d /tmp/ews-history.XXXXXX)  # the bus's socket path must be short
 data="$TEST_TMPDIR/data"
 server_pid=""
 source tests/server/test_lib.sh
@@ -19,16 +18,7 @@ source tests/server/test_lib.sh
 series=("1:emdx3_4_120_45-1/ea_import" "3:acb_measurement_unit-3/ea_import"
   "6:emdx3_4_120_45-6/ea_export")
 
-cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
-  [[ -f "$run/simulator.pid" ]] && kill "$(cat "$run/simulator.pid")" 2>/dev/null
-  [[ -f "$run/bus.pid" ]] && kill "$(cat "$run/bus.pid")" 2>/dev/null
-  rm -rf "$run"
-  true
-}
-trap cleanup EXIT
-
-BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
+start_lab_bus
 
 start_server() {
   rm -f "$data/run/ews-server.ready"

@@ -33,3 +33,21 @@ finish() {
   fi
   echo "all checks passed"
 }
+
+# start_lab_bus: the virtual RS485 bus (19200 8E1) with the demo's simulated devices, in a new
+# run directory `run` (under /tmp: a unix socket path has at most 107 bytes, the sandbox's
+# TEST_TMPDIR is longer); its endpoint for ews-server is $run/ep0, the simulators take commands
+# on $run/simulator.commands. At exit the bus, the simulators and a server still running
+# ($server_pid) are stopped.
+start_lab_bus() {
+  run=$(mktemp -d /tmp/ews-lab.XXXXXX)
+  trap stop_lab EXIT
+  BIN_DIR="$PWD" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
+}
+stop_lab() {
+  [[ -n "${server_pid:-}" ]] && kill -KILL "$server_pid" 2>/dev/null
+  [[ -f "$run/simulator.pid" ]] && kill "$(cat "$run/simulator.pid")" 2>/dev/null
+  [[ -f "$run/bus.pid" ]] && kill "$(cat "$run/bus.pid")" 2>/dev/null
+  rm -rf "$run"
+  true
+}
