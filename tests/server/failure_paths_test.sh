@@ -13,12 +13,12 @@ set -uo pipefail
 server_bin="$PWD/apps/server/ews-server"
 web_root="$PWD/web"
 peer="$PWD/tests/server/nan_modbus_peer.py"
-pid=""
+server_pid=""
 peer_pid=""
 source tests/server/test_lib.sh
 
 cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
   [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null
   [[ -n "${sockets:-}" ]] && rm -rf "$sockets"
   true
@@ -32,14 +32,8 @@ start_server() {
   "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
     --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device=/nonexistent/tty \
     "$@" 2>>"$TEST_TMPDIR/server.log" &
-  pid=$!
-  wait_ready "$data" "$pid"
-}
-stop_server() {
-  stop_pid "$pid"
-  local status=$?
-  pid=""
-  return $status
+  server_pid=$!
+  wait_ready "$data" "$server_pid"
 }
 api() { curl -sk --max-time 10 "https://127.0.0.1:$https_port$1"; }
 post() { curl -sk --max-time 10 -X POST -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port$1"; }

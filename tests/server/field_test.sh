@@ -22,12 +22,6 @@ start_server() {
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
 }
-stop_server() {
-  stop_pid "$server_pid"
-  local status=$?
-  server_pid=""
-  return $status
-}
 start_server
 
 api() { curl -sk --max-time 10 "https://127.0.0.1:$https_port$1"; }

@@ -30,12 +30,6 @@ start_server() {
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
 }
-stop_server() {
-  stop_pid "$server_pid"
-  local status=$?
-  server_pid=""
-  return $status
-}
 sim() { echo "$*" >"$run/simulator.commands"; }
 # sim_value ADDRESS QUANTITY: the raw value the simulated device serves now.
 sim_value() {

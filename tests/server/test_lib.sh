@@ -25,6 +25,14 @@ stop_pid() {
   wait "$1"
 }
 
+# stop_server: stop_pid on $server_pid, which is cleared.
+stop_server() {
+  stop_pid "$server_pid"
+  local status=$?
+  server_pid=""
+  return $status
+}
+
 # finish [LOG]: the closing line and exit status; LOG is shown when a check failed.
 finish() {
   if ((failures > 0)); then
