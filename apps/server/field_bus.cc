@@ -430,7 +430,12 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
       if (const char* why = http::NonFiniteState(sample.value)) {
         json.Key("state").String(why);
       }
-      json.Key("unit").String(sample.unit).EndObject();
+      json.Key("unit").String(sample.unit);
+      // No published table confirms the register (docs/devices/).
+      if (quantity != nullptr && quantity->unconfirmed()) {
+        json.Key("unconfirmed").Bool(true);
+      }
+      json.EndObject();
     }
     json.EndArray().EndObject();
   }

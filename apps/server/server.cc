@@ -318,6 +318,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   http::ServerOptions web;
   web.certificate_path = certificate;
   web.document_root = options.web_root;
+  web.clock = &device;  // the Date header in device time
   web.bind_address = options.bind_address.empty() ? config.web().bind_address()
                                                   : options.bind_address;
   web.https_port = options.https_port >= 0

@@ -102,6 +102,14 @@ TEST(AcquisitionEndToEndTest, ScanIdentifiesEveryFamilyAndCountersMatch) {
     EXPECT_EQ((*found)[i].address, population[i].first);
     ASSERT_NE((*found)[i].profile, nullptr) << population[i].second;
     EXPECT_EQ((*found)[i].profile->id(), population[i].second);
+    // The EMS modules sit behind interface 2 (local addressing).
+    if (population[i].first > 20) {
+      ASSERT_TRUE((*found)[i].ems.has_value()) << population[i].second;
+      EXPECT_EQ((*found)[i].ems->interface, 2);
+      EXPECT_EQ((*found)[i].ems->module, population[i].first - 20);
+    } else {
+      EXPECT_FALSE((*found)[i].ems.has_value()) << population[i].second;
+    }
   }
   // The wire time the scan needs and no longer: one response timeout per
   // silent address (never retried), one short exchange per device.

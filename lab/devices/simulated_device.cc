@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lab/devices/register_tables.h"
 #include "sdk/base/log.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 
@@ -49,6 +50,13 @@ modbus::Pdu Exception(uint8_t function, modbus::ExceptionCode code) {
   return modbus::ExceptionResponse(function, static_cast<uint8_t>(code));
 }
 
+// The lab's own table for a built-in profile; an installer's profile (no lab
+// table) is served as it is written.
+v1::Profile ServedProfileFor(const v1::Profile& profile) {
+  const RegisterTable* table = FindRegisterTable(profile.id());
+  return table != nullptr ? ServedProfile(*table) : profile;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SimulatedDevice>> SimulatedDevice::Create(
@@ -75,7 +83,7 @@ absl::StatusOr<std::unique_ptr<SimulatedDevice>> SimulatedDevice::Create(
 SimulatedDevice::SimulatedDevice(const v1::Profile& profile,
                                  const SimulatedDeviceOptions& options,
                                  Clock* clock)
-    : profile_(profile),
+    : profile_(ServedProfileFor(profile)),
       options_(options),
       clock_(clock),
       reply_delay_(options.reply_delay),

@@ -1,6 +1,8 @@
 // ews::lab::SimulatedDevice: one Modbus device of a profile family, with a
 // physically consistent model driven by an injected clock, serving the
-// profile's registers.
+// registers of the lab's own table for the family (register_tables.h: read
+// from the maker's table, not from the SDK profile), or an installer
+// profile's registers when the lab has no table for it.
 //
 // The model advances in fixed one-second steps of the clock's monotonic time
 // (piecewise-constant load), so energy is integrated exactly in integers:
@@ -93,6 +95,8 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
       Clock* clock);
 
   int address() const { return options_.address; }
+  // What the device serves: the lab table's registers (ServedProfile()) or
+  // the installer profile it was created with.
   const v1::Profile& profile() const { return profile_; }
 
   // The response PDU (function code + data, or exception) for a request PDU

@@ -29,7 +29,55 @@ bool UsesDeviceIdentification(const devices::ProfileRegistry& registry) {
   return false;
 }
 
+// Asks for the device identification objects (function 43/14, basic) and
+// records what came back. Whether the device answered at all.
+bool ReadDeviceIdentification(modbus::Client& client, uint8_t unit,
+                              const modbus::CallOptions& call_options,
+                              RawIdentification& raw) {
+  absl::StatusOr<modbus::DeviceIdentification> id =
+      client.ReadDeviceIdentification(unit, modbus::DeviceIdCode::kBasic, 0,
+                                      call_options);
+  if (!id.ok()) return Answered(id.status());
+  for (const auto& [object, text] : id->objects) {
+    raw.device_identification[object] = text;
+  }
+  return true;
+}
+
+void SetEmsLocation(FoundDevice& found) {
+  if (found.profile == nullptr ||
+      found.profile->family() != v1::FAMILY_ENERGY_MANAGEMENT ||
+      found.profile->ems().scheme() == v1::EmsAddressing::SCHEME_REMOTE) {
+    return;
+  }
+  found.ems = devices::EmsLocationOf(found.address);
+  if (found.ems) {
+    absl::StrAppend(&found.evidence, "; EMS CX3 interface ",
+                    found.ems->interface, " module ", found.ems->module);
+  }
+}
+
 }  // namespace
+
+std::string RawIdentification::ToString() const {
+  std::string out;
+  for (const ModelRegister& reg : model_registers) {
+    absl::StrAppend(&out, out.empty() ? "" : "; ",
+                    absl::StrFormat("model register 0x%04X = %d (0x%X)",
+                                    reg.address, reg.value, reg.value));
+  }
+  absl::StrAppend(&out, out.empty() ? "" : "; ", "device identification: ");
+  if (device_identification.empty()) {
+    absl::StrAppend(&out, "none");
+  } else {
+    bool first = true;
+    for (const auto& [object, text] : device_identification) {
+      absl::StrAppend(&out, first ? "" : ", ", object, "='", text, "'");
+      first = false;
+    }
+  }
+  return out;
+}
 
 absl::StatusOr<FoundDevice> IdentifyDevice(
     modbus::Client& client, const devices::ProfileRegistry& registry,
@@ -67,30 +115,39 @@ absl::StatusOr<FoundDevice> IdentifyDevice(
     absl::StatusOr<devices::RawValue> value =
         devices::DecodeRegisters(*words, probe.type, v1::WORD_ORDER_ABCD);
     if (!value.ok()) continue;
+    found.raw.model_registers.push_back({probe.address, probe.table, value->u});
     found.evidence =
         absl::StrFormat("model register 0x%04X = %d", probe.address, value->u);
     if (const v1::Profile* profile =
             registry.IdentifyByModel(probe, value->u)) {
       found.profile = profile;
+      SetEmsLocation(found);
       return found;
     }
   }
-  if (UsesDeviceIdentification(registry)) {
-    absl::StatusOr<modbus::DeviceIdentification> id =
-        client.ReadDeviceIdentification(unit, modbus::DeviceIdCode::kBasic, 0,
-                                        call_options);
-    if (id.ok()) {
-      answered = true;
-      const std::string vendor = id->objects.count(0) ? id->objects.at(0) : "";
-      const std::string product = id->objects.count(1) ? id->objects.at(1) : "";
-      found.evidence =
-          absl::StrCat("device identification '", vendor, "' '", product, "'");
+  // No model register matched. Device identification identifies a device
+  // for the profiles that use it; for the others it is asked only of a
+  // device that answered, to report its raw identification.
+  if (!answered && !UsesDeviceIdentification(registry)) {
+    return absl::NotFoundError("no answer");
+  }
+  if (ReadDeviceIdentification(client, unit, call_options, found.raw)) {
+    answered = true;
+    const auto& objects = found.raw.device_identification;
+    if (!objects.empty()) {
+      const std::string vendor = objects.count(0) ? objects.at(0) : "";
+      const std::string product = objects.count(1) ? objects.at(1) : "";
       found.profile = registry.IdentifyByDeviceId(vendor, product);
-      return found;
+      if (found.profile != nullptr) {
+        found.evidence = absl::StrCat("device identification '", vendor, "' '",
+                                      product, "'");
+        SetEmsLocation(found);
+        return found;
+      }
     }
-    if (Answered(id.status())) answered = true;
   }
   if (!answered) return absl::NotFoundError("no answer");
+  found.evidence = found.raw.ToString();
   return found;
 }
 
@@ -99,21 +156,32 @@ absl::StatusOr<std::vector<FoundDevice>> ScanBus(
     const ScanOptions& options,
     const std::function<void(const ScanProgress&)>& progress,
     const std::atomic<bool>* cancel) {
-  if (options.first_address < 1 || options.last_address > 247 ||
-      options.first_address > options.last_address) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("scan range must lie in 1..247, got ",
-                     options.first_address, "..", options.last_address));
+  std::vector<int> addresses = options.addresses;
+  if (addresses.empty()) {
+    if (options.first_address < 1 || options.last_address > 247 ||
+        options.first_address > options.last_address) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scan range must lie in 1..247, got ",
+                       options.first_address, "..", options.last_address));
+    }
+    for (int a = options.first_address; a <= options.last_address; ++a) {
+      addresses.push_back(a);
+    }
+  }
+  for (int a : addresses) {
+    if (a < 1 || a > 247) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scan address must lie in 1..247, got ", a));
+    }
   }
   modbus::CallOptions call_options;
   call_options.priority = options.priority;
   call_options.timeout = options.probe_timeout;
   call_options.max_attempts = 1;
   ScanProgress state;
-  state.total = options.last_address - options.first_address + 1;
+  state.total = static_cast<int>(addresses.size());
   std::vector<FoundDevice> found;
-  for (int address = options.first_address; address <= options.last_address;
-       ++address) {
+  for (int address : addresses) {
     if (cancel != nullptr && cancel->load()) {
       return absl::CancelledError(
           absl::StrCat("scan cancelled at address ", address));

@@ -45,11 +45,25 @@ TEST_F(BusScanTest, FindsAndIdentifiesDevicesWithOneProbePerSilentAddress) {
   EXPECT_EQ((*found)[0].evidence, "model register 0x0300 = 4512");
   EXPECT_EQ((*found)[1].profile->id(), "mccb_measurement_unit");
   EXPECT_EQ((*found)[2].profile->id(), "ems_cx3_pulse_concentrator");
+  // An EMS module says where it sits: interface 2, module 4.
+  ASSERT_TRUE((*found)[2].ems.has_value());
+  EXPECT_EQ((*found)[2].ems->interface, 2);
+  EXPECT_EQ((*found)[2].ems->module, 4);
+  EXPECT_EQ((*found)[2].evidence,
+            "model register 0x0300 = 17716; EMS CX3 interface 2 module 4");
+  EXPECT_FALSE((*found)[0].ems.has_value());
+  // An unknown device is reported with its raw identification.
   EXPECT_EQ((*found)[3].profile, nullptr);
-  EXPECT_EQ((*found)[3].evidence, "model register 0x0300 = 30583");
+  ASSERT_EQ((*found)[3].raw.model_registers.size(), 1u);
+  EXPECT_EQ((*found)[3].raw.model_registers[0].value, 0x7777u);
+  EXPECT_EQ((*found)[3].evidence,
+            "model register 0x0300 = 30583 (0x7777); device identification: "
+            "none");
   EXPECT_EQ((*found)[4].profile, nullptr);  // answered exception 02
-  // One request per address: silent ones are never retried.
-  EXPECT_EQ(client_.call_count(), 40u);
+  EXPECT_TRUE((*found)[4].raw.model_registers.empty());
+  // One request per address: silent ones are never retried; the two
+  // unknown devices are asked for their device identification once more.
+  EXPECT_EQ(client_.call_count(), 42u);
   for (const auto& call : client_.calls()) {
     EXPECT_EQ(call.priority, modbus::Priority::kInteractive);
   }
@@ -84,6 +98,27 @@ TEST_F(BusScanTest, RejectsBadRangesAndCancels) {
       &cancel);
   EXPECT_THAT(found, StatusIs(absl::StatusCode::kCancelled));
   EXPECT_EQ(client_.call_count(), 3u);
+}
+
+TEST_F(BusScanTest, ScansTheModulesOfOneEmsInterface) {
+  client_.AddUnit(31).SetHolding(0x0300, {17713});  // measurement, module 1
+  client_.AddUnit(33).SetHolding(0x0300, {17715});  // control, module 3
+  client_.AddUnit(21).SetHolding(0x0300, {17714});  // interface 2: not asked
+  auto addresses = devices::EmsInterfaceAddresses(3);
+  ASSERT_THAT(addresses, IsOk());
+  ScanOptions options;
+  options.addresses = *addresses;
+  auto found = ScanBus(client_, registry_, options);
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].profile->id(), "ems_cx3_measurement");
+  EXPECT_EQ((*found)[0].ems, (devices::EmsLocation{3, 1}));
+  EXPECT_EQ((*found)[1].profile->id(), "ems_cx3_control");
+  EXPECT_EQ((*found)[1].ems, (devices::EmsLocation{3, 3}));
+  EXPECT_EQ(client_.call_count(), 9u);
+  options.addresses = {31, 0};
+  EXPECT_THAT(ScanBus(client_, registry_, options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(BusScanTest, ExceptionAnswersMeanSomeoneIsThere) {

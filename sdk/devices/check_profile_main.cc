@@ -22,12 +22,19 @@ namespace v1 = ::ews::devices::v1;
 void Describe(const std::string& source, const v1::Profile& profile) {
   auto reads =
       ews::devices::PlanProfileReads(profile, ews::devices::PollSet::kHistory);
+  int unconfirmed = 0;
+  for (const v1::Quantity& q : profile.quantities()) {
+    unconfirmed += q.unconfirmed();
+  }
+  for (const v1::Command& c : profile.commands())
+    unconfirmed += c.unconfirmed();
   std::cout << source << ": ok: " << profile.id() << " ("
             << v1::Family_Name(profile.family()) << ", "
             << v1::Provenance_Name(profile.provenance()) << "), "
             << profile.quantities_size() << " quantities, "
-            << profile.commands_size() << " commands, "
-            << (reads.ok() ? reads->size() : 0) << " reads per poll\n";
+            << profile.commands_size() << " commands (" << unconfirmed
+            << " unconfirmed), " << (reads.ok() ? reads->size() : 0)
+            << " reads per poll\n";
 }
 
 }  // namespace

@@ -8,6 +8,10 @@ shift
 grep -q "emdx3_4_120_45.textproto: ok: emdx3_4_120_45 (FAMILY_ENERGY_METER" \
   "$TEST_TMPDIR/out.txt"
 test "$(grep -c ': ok: ' "$TEST_TMPDIR/out.txt")" -eq "$#"
+# docs/devices/: 7 of the EMDX3's registers and every breaker register are unconfirmed.
+grep -q "ok: emdx3_4_120_45 .*28 quantities, 0 commands (7 unconfirmed)" "$TEST_TMPDIR/out.txt"
+grep -q "ok: mccb_measurement_unit .*29 quantities, 3 commands (32 unconfirmed)" \
+  "$TEST_TMPDIR/out.txt"
 "$tool" --builtin | grep -q "ev_charger_generic"
 sed 's/scale: 0.001/scale: 0/' sdk/devices/profiles/din_measurement_module.textproto \
   >"$TEST_TMPDIR/broken.textproto"

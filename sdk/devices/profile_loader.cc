@@ -274,6 +274,19 @@ absl::Status ValidateProfile(const v1::Profile& profile,
           v1::EmsAddressing::MODULE_KIND_UNSPECIFIED) {
     check.Fail("ems.module_kind", "is required for an EMS CX3 module");
   }
+  // A built-in or maker profile says where each register comes from, or that
+  // no published table confirms it (docs/devices/).
+  const bool cites = profile.provenance() != v1::PROVENANCE_INSTALLER;
+  auto check_source = [&](const std::string& path, const std::string& source,
+                          bool unconfirmed) {
+    if (cites && source.empty() && !unconfirmed) {
+      check.Fail(path + ".source",
+                 "is empty: cite the published table or set unconfirmed");
+    }
+  };
+  if (id.method_case() != v1::Identification::METHOD_NOT_SET) {
+    check_source("identification", id.source(), id.unconfirmed());
+  }
   std::set<std::string> ids;
   for (int i = 0; i < profile.quantities_size(); ++i) {
     const v1::Quantity& q = profile.quantities(i);
@@ -282,6 +295,7 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckQuantity(profile, q, path, check);
+    check_source(path, q.source(), q.unconfirmed());
   }
   std::set<std::string> command_ids;
   for (int i = 0; i < profile.commands_size(); ++i) {
@@ -291,6 +305,7 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckCommand(c, path, check);
+    check_source(path, c.source(), c.unconfirmed());
   }
   return check.status();
 }

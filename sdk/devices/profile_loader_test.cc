@@ -30,6 +30,7 @@ constexpr char kValid[] = R"pb(
       type: DATA_TYPE_U16
       values: 7
     }
+    source: "test table, identification"
   }
   quantities {
     id: "p"
@@ -45,6 +46,7 @@ constexpr char kValid[] = R"pb(
       entries { scale: 1 }
     }
     sign_from { quantity: "sign" }
+    source: "test table, quantities"
   }
   quantities {
     id: "ct"
@@ -53,6 +55,7 @@ constexpr char kValid[] = R"pb(
     table: TABLE_HOLDING_REGISTERS
     type: DATA_TYPE_U16
     kind: KIND_SETTING
+    source: "test table, quantities"
   }
   quantities {
     id: "sign"
@@ -61,6 +64,7 @@ constexpr char kValid[] = R"pb(
     table: TABLE_HOLDING_REGISTERS
     type: DATA_TYPE_U16
     kind: KIND_INSTANTANEOUS
+    source: "test table, quantities"
   }
   quantities {
     id: "e"
@@ -71,6 +75,7 @@ constexpr char kValid[] = R"pb(
     type: DATA_TYPE_U32
     scale: 10
     kind: KIND_COUNTER
+    source: "test table, quantities"
   }
   quantities {
     id: "status"
@@ -81,6 +86,7 @@ constexpr char kValid[] = R"pb(
     kind: KIND_STATUS
     bits { bit: 2 name: "tripped" }
     bits { bit: 4 width: 4 name: "trip_cause" }
+    source: "test table, quantities"
   }
   commands {
     id: "open"
@@ -89,6 +95,7 @@ constexpr char kValid[] = R"pb(
     function: WRITE_FUNCTION_SINGLE_REGISTER
     type: DATA_TYPE_U16
     fixed_value: 1
+    source: "test table, commands"
   }
 )pb";
 
@@ -141,6 +148,14 @@ TEST(ProfileLoaderTest, ValidationErrorsNameTheField) {
        "commands[0] (open).fixed_value: 70000 does not fit"},
       {"function: WRITE_FUNCTION_SINGLE_REGISTER", "",
        "commands[0] (open).function: is unspecified"},
+      {"    source: \"test table, quantities\"\n  }\n  quantities {\n    id: "
+       "\"ct\"",
+       "  }\n  quantities {\n    id: \"ct\"",
+       "quantities[0] (p).source: is empty: cite the published table"},
+      {"    source: \"test table, commands\"", "",
+       "commands[0] (open).source: is empty"},
+      {"    source: \"test table, identification\"", "",
+       "identification.source: is empty"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.error);
@@ -165,6 +180,35 @@ TEST(ProfileLoaderTest, InstallerProfilesNeedNoIdentification) {
   EXPECT_THAT(ParseProfile(text, "f"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("identification: is required")));
+}
+
+TEST(ProfileLoaderTest, AnUnconfirmedRegisterNeedsNoSource) {
+  const std::string text = absl::StrReplaceAll(
+      kValid, {{"source: \"test table, quantities\"", "unconfirmed: true"}});
+  auto profile = ParseProfile(text, "f");
+  ASSERT_THAT(profile, IsOk());
+  EXPECT_TRUE(profile->quantities(0).unconfirmed());
+  EXPECT_TRUE(profile->quantities(0).source().empty());
+}
+
+TEST(ProfileLoaderTest, EveryShippedRegisterCitesASourceOrIsUnconfirmed) {
+  auto profiles = LoadProfileDirectory("sdk/devices/profiles");
+  ASSERT_THAT(profiles, IsOk());
+  for (const v1::Profile& profile : *profiles) {
+    if (profile.provenance() == v1::PROVENANCE_INSTALLER) continue;
+    for (const v1::Quantity& q : profile.quantities()) {
+      EXPECT_TRUE(!q.source().empty() || q.unconfirmed())
+          << profile.id() << " " << q.id();
+      EXPECT_FALSE(q.source().empty()) << profile.id() << " " << q.id();
+    }
+    // Only the EMDX3 4 120 45 rests on a published register table.
+    int cited = 0;
+    for (const v1::Quantity& q : profile.quantities())
+      cited += !q.unconfirmed();
+    if (profile.provenance() != v1::PROVENANCE_MAKER_TABLE) {
+      EXPECT_EQ(cited, 0) << profile.id();
+    }
+  }
 }
 
 TEST(ProfileLoaderTest, LoadsTheShippedProfileDirectory) {

@@ -101,17 +101,4 @@ const v1::Profile* ProfileRegistry::IdentifyByDeviceId(
   return nullptr;
 }
 
-absl::StatusOr<int> EmsModbusAddress(int interface, int module) {
-  if (module < 1 || module > 9) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EMS CX3 module address must be 1..9, got ", module));
-  }
-  if (interface < 1 || interface > 24) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "EMS CX3 interface address must be 1..24 (address <= 247), got ",
-        interface));
-  }
-  return interface * 10 + module;
-}
-
 }  // namespace ews::devices

@@ -68,8 +68,4 @@ class ProfileRegistry {
   std::vector<std::unique_ptr<ews::devices::v1::Profile>> profiles_;
 };
 
-// EMS CX3: the Modbus address of module `module` (1..9) behind interface
-// `interface` (1..24) is interface × 10 + module. InvalidArgument otherwise.
-absl::StatusOr<int> EmsModbusAddress(int interface, int module);
-
 }  // namespace ews::devices

@@ -104,17 +104,5 @@ TEST(ProfileRegistryTest, RejectsDuplicateIdsAndModelValues) {
   EXPECT_NE(registry->Find("emdx3_copy"), nullptr);
 }
 
-TEST(ProfileRegistryTest, EmsAddressIsInterfaceTimesTenPlusModule) {
-  EXPECT_THAT(EmsModbusAddress(1, 5), IsOk());
-  EXPECT_EQ(*EmsModbusAddress(1, 5), 15);
-  EXPECT_EQ(*EmsModbusAddress(24, 7), 247);
-  EXPECT_THAT(EmsModbusAddress(1, 0),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(EmsModbusAddress(1, 10),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(EmsModbusAddress(25, 1),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-}
-
 }  // namespace
 }  // namespace ews::devices

@@ -50,32 +50,16 @@ int LogCivetweb(const mg_connection*, const char* message) {
   return 1;
 }
 
-std::string ReasonPhrase(int status) {
-  const char* text = mg_get_response_code_text(nullptr, status);
-  return text != nullptr ? text : "";
-}
-
-void SendResponse(mg_connection* connection, const Response& response,
-                  absl::Duration hsts_max_age) {
-  mg_response_header_start(connection, response.status);
-  mg_response_header_add(connection, "Content-Type",
-                         response.content_type.c_str(), -1);
-  const std::string length = std::to_string(response.body.size());
-  mg_response_header_add(connection, "Content-Length", length.c_str(), -1);
-  const std::string hsts = absl::StrCat(
-      "max-age=", absl::ToInt64Seconds(hsts_max_age), "; includeSubDomains");
-  mg_response_header_add(connection, "Strict-Transport-Security", hsts.c_str(),
-                         -1);
-  for (const auto& header : kHardeningHeaders) {
-    mg_response_header_add(connection, header[0], header[1], -1);
+// Whether civetweb keeps the connection open after this request, by its own
+// rule: a "Connection" header from the client decides; without one, HTTP/1.1
+// stays open and HTTP/1.0 closes.
+bool KeepsAlive(const mg_connection* connection, const mg_request_info& info) {
+  const char* header = mg_get_header(connection, "Connection");
+  if (header != nullptr) {
+    return absl::StrContains(absl::AsciiStrToLower(header), "keep-alive");
   }
-  for (const auto& [name, value] : response.headers) {
-    mg_response_header_add(connection, name.c_str(), value.c_str(), -1);
-  }
-  mg_response_header_send(connection);
-  if (!response.body.empty()) {
-    mg_write(connection, response.body.data(), response.body.size());
-  }
+  return info.http_version != nullptr &&
+         std::strcmp(info.http_version, "1.1") == 0;
 }
 
 }  // namespace
@@ -101,7 +85,43 @@ Response Response::Error(int status, const std::string& message) {
   return Json(status, json.Take());
 }
 
-HttpsServer::HttpsServer(const ServerOptions& options) : options_(options) {}
+HttpsServer::HttpsServer(const ServerOptions& options)
+    : options_(options),
+      fixed_headers_(absl::StrCat("Strict-Transport-Security: max-age=",
+                                  absl::ToInt64Seconds(options.hsts_max_age),
+                                  "; includeSubDomains\r\n",
+                                  HardeningHeaderLines(), "\r\n")) {}
+
+std::string HttpsServer::HardeningHeaderLines() {
+  std::string lines;
+  for (const auto& header : kHardeningHeaders) {
+    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
+                    header[1]);
+  }
+  return lines;
+}
+
+// The whole answer goes out in one mg_write, so an answer of up to 16 KB is one
+// TLS record and one TCP segment: civetweb's mg_response_header_*() write
+// every header line on its own (twelve records for a small JSON answer).
+void HttpsServer::Send(mg_connection* connection, const Response& response,
+                       bool keep_alive) const {
+  const char* reason = mg_get_response_code_text(nullptr, response.status);
+  std::string head = absl::StrCat(
+      "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
+      "\r\nContent-Type: ", response.content_type,
+      "\r\nContent-Length: ", response.body.size(), "\r\n", fixed_headers_);
+  for (const auto& [name, value] : response.headers) {
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+  }
+  absl::StrAppend(
+      &head, "Date: ",
+      absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
+                       absl::UTCTimeZone()),
+      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n",
+      response.body);
+  mg_write(connection, head.data(), head.size());
+}
 
 HttpsServer::~HttpsServer() { Stop(); }
 
@@ -119,8 +139,11 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     return absl::InvalidArgumentError(
         "the HTTP redirect port must differ from the HTTPS port");
   }
-  if (options.worker_threads < 2 || options.worker_threads > 256) {
-    return absl::InvalidArgumentError("worker_threads must be 2..256");
+  if (options.worker_threads < 2 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("HTTPS needs a clock");
   }
 
   static const unsigned features = mg_init_library(MG_FEATURES_TLS);
@@ -141,11 +164,8 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  std::string additional_headers;
-  for (const auto& header : kHardeningHeaders) {
-    absl::StrAppend(&additional_headers, header[0], ": ", header[1], "\r\n");
-  }
-  additional_headers.resize(additional_headers.size() - 2);
+  // civetweb's own answers (static files, its error pages) carry them too.
+  const std::string additional_headers = HardeningHeaderLines();
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -175,6 +195,8 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       keep_alive_timeout.c_str(),
       "enable_keep_alive",
       "yes",
+      "tcp_nodelay",
+      "1",
       "max_request_size",
       max_request.c_str(),
       "additional_header",
@@ -246,7 +268,7 @@ void HttpsServer::Stop() {
 Response HttpsServer::Dispatch(const Request& request) const {
   Handler handler;
   {
-    absl::MutexLock lock(&routes_mutex_);
+    absl::ReaderMutexLock lock(&routes_mutex_);
     auto by_path = routes_.find(request.path);
     if (by_path == routes_.end()) {
       return Response::Error(404, "no such API path: " + request.path);
@@ -313,29 +335,26 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
   }
 
   const size_t limit = server->options_.max_body_bytes;
-  if (info->content_length > 0 &&
-      static_cast<uint64_t>(info->content_length) > limit) {
-    SendResponse(connection,
+  auto refuse_body = [&] {
+    server->Send(connection,
                  Response::Error(
                      413, absl::StrCat("request body over ", limit, " bytes")),
-                 server->options_.hsts_max_age);
+                 /*keep_alive=*/false);
     return 413;
+  };
+  if (info->content_length > 0 &&
+      static_cast<uint64_t>(info->content_length) > limit) {
+    return refuse_body();
   }
   char buffer[8192];
   int n;
   while ((n = mg_read(connection, buffer, sizeof buffer)) > 0) {
     request.body.append(buffer, n);
-    if (request.body.size() > limit) {
-      SendResponse(connection,
-                   Response::Error(413, absl::StrCat("request body over ",
-                                                     limit, " bytes")),
-                   server->options_.hsts_max_age);
-      return 413;
-    }
+    if (request.body.size() > limit) return refuse_body();
   }
 
   Response response = server->Dispatch(request);
-  SendResponse(connection, response, server->options_.hsts_max_age);
+  server->Send(connection, response, KeepsAlive(connection, *info));
   return response.status;
 }
 

@@ -3,16 +3,22 @@
 // so that OpenSSL never enters this one).
 #include "sdk/http/https_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/clock.h"
+#include "sdk/base/loopback.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
@@ -21,6 +27,7 @@ namespace ews::http {
 namespace {
 
 using ::ews::testing::IsOk;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -62,6 +69,12 @@ class HttpsServerTest : public ::testing::Test {
     server_->Route("GET", "/api/v1/ping", [](const Request& request) {
       return Response::Json(200,
                             R"({"pong":")" + JsonEscape(request.query) + "\"}");
+    });
+    server_->Route("GET", "/api/v1/big", [](const Request&) {
+      Response response;
+      response.content_type = "text/plain";
+      response.body = std::string(100000, 'b') + "end";
+      return response;
     });
     server_->Route("POST", "/api/v1/echo", [](const Request& request) {
       Response response;
@@ -106,6 +119,15 @@ TEST_F(HttpsServerTest, Tls13NegotiatesAes256Gcm) {
   EXPECT_THAT(output, HasSubstr("Cipher is TLS_AES_256_GCM_SHA384"));
 }
 
+// The limit docs/tls.md and the README state: no server-side TLS 1.3 suite
+// choice in Debian's BoringSSL, so a client preferring AES-128-GCM (as
+// Chromium does) gets it.
+TEST_F(HttpsServerTest, Tls13FollowsTheClientsPreferredSuite) {
+  std::string output = SClient(
+      "-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
+  EXPECT_THAT(output, HasSubstr("Cipher is TLS_AES_128_GCM_SHA256"));
+}
+
 TEST_F(HttpsServerTest, Tls12OffersOnlyEcdheAes256Gcm) {
   std::string output = SClient("-tls1_2");
   EXPECT_THAT(output, HasSubstr("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"));
@@ -139,9 +161,91 @@ TEST_F(HttpsServerTest, RoutesJsonWithSecurityHeaders) {
   std::string output = Curl("", "/api/v1/ping?x=1");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 200"));
   EXPECT_THAT(output, HasSubstr(R"({"pong":"x=1"})"));
-  EXPECT_THAT(output, HasSubstr("Strict-Transport-Security: max-age=31536000"));
+  EXPECT_THAT(output, HasSubstr("Strict-Transport-Security: max-age=63072000; "
+                                "includeSubDomains"));
   EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
   EXPECT_THAT(output, HasSubstr("Content-Type: application/json"));
+}
+
+TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
+  const std::string url =
+      absl::StrCat("https://127.0.0.1:", server_->https_port(), "/api/v1/ping");
+  std::string output =
+      RunCommand(absl::StrCat("curl -sk -v --max-time 10 ", url, " ", url));
+  EXPECT_THAT(output, HasSubstr("Connection: keep-alive"));
+  EXPECT_THAT(output, ContainsRegex("Re-?using existing connection"));
+  EXPECT_THAT(output, Not(HasSubstr("Connection: close")));
+  EXPECT_THAT(Curl("-H 'Connection: close'", "/api/v1/ping"),
+              HasSubstr("Connection: close"));
+  EXPECT_THAT(Curl("--http1.0", "/api/v1/ping"),
+              HasSubstr("Connection: close"));
+}
+
+TEST_F(HttpsServerTest, LargeAnswersArriveWholeOverTls12And13) {
+  for (const char* version : {"--tls-max 1.2", "--tlsv1.3"}) {
+    std::string output = Curl(version, "/api/v1/big");
+    EXPECT_THAT(output, HasSubstr("Content-Length: 100003")) << version;
+    EXPECT_THAT(output, HasSubstr(std::string(1000, 'b') + "end")) << version;
+    EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 100003u) << version;
+  }
+}
+
+// Several TLS records per answer would each be a TCP segment of its own, and
+// with Nagle's algorithm the second one waits for the client's delayed ACK.
+TEST_F(HttpsServerTest, AnswerLeavesInOneTlsRecord) {
+  const std::string request_path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/request.txt";
+  std::ofstream(request_path) << "GET /api/v1/ping?one HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\n\r\n";
+  std::string output = RunCommand(absl::StrCat(
+      "sh -c 'openssl s_client -connect 127.0.0.1:", server_->https_port(),
+      " -tls1_3 -msg -quiet -ign_eof <", request_path, "'"));
+  ASSERT_THAT(output, HasSubstr(R"({"pong":"one"})"));
+  // After the handshake's last message: the answer's records and the
+  // close_notify alert's.
+  const size_t handshake_end = output.rfind("NewSessionTicket");
+  ASSERT_NE(handshake_end, std::string::npos) << output;
+  const std::string after = output.substr(handshake_end);
+  auto count = [&after](const std::string& what) {
+    int n = 0;
+    for (size_t at = after.find(what); at != std::string::npos;
+         at = after.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count("RecordHeader") - count("Alert ["), 1) << output;
+}
+
+TEST_F(HttpsServerTest, AcceptedSocketsHaveNoDelay) {
+  auto client = ConnectToLoopback(server_->https_port(), absl::Seconds(5));
+  ASSERT_THAT(client, IsOk());
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  ASSERT_EQ(getsockname(*client, reinterpret_cast<sockaddr*>(&local), &length),
+            0);
+  // The server's end of this connection is a descriptor of this process:
+  // the one whose peer is the client's port.
+  int no_delay = -1;
+  for (int attempt = 0; attempt < 100 && no_delay < 0; ++attempt) {
+    for (int fd = 0; fd < 4096; ++fd) {
+      sockaddr_in peer{};
+      socklen_t peer_length = sizeof peer;
+      if (fd == *client ||
+          getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) !=
+              0 ||
+          peer.sin_family != AF_INET || peer.sin_port != local.sin_port) {
+        continue;
+      }
+      socklen_t option_length = sizeof no_delay;
+      ASSERT_EQ(
+          getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, &option_length),
+          0);
+    }
+    if (no_delay < 0) absl::SleepFor(absl::Milliseconds(20));  // not accepted
+  }
+  close(*client);
+  EXPECT_EQ(no_delay, 1);
 }
 
 TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {

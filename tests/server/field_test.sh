@@ -45,6 +45,11 @@ done
 check "all ten devices online with values (saw $online)" test "$online" = 10
 check "the meter's voltage is served" grep -qE '"quantity":"v1n","name":"V1-N","value":2[0-9]{2}' <<<"$devices"
 check "its active energy is served" grep -qE '"quantity":"ea_import","name":"[^"]+","value":[0-9]+' <<<"$devices"
+# docs/devices/: the meter's voltage rests on the maker's table, its energy scale does not, and no
+# register of the breakers has a published table.
+check "a cited register is not flagged" grep -qE '"quantity":"v1n","name":"V1-N","value":[0-9.e+]+,"unit":"V"}' <<<"$devices"
+check "an unconfirmed register is flagged" \
+  grep -qE '"quantity":"ea_import","name":"[^"]+","value":[0-9.e+]+,"unit":"[^"]*","unconfirmed":true' <<<"$devices"
 
 # mbpoll (Debian, an independent Modbus TCP client) through ews-server's gateway onto the bus.
 read_meter=$(timeout 20 mbpoll -m tcp -p "$modbus_port" -a 1 -r 769 -c 1 -t 4 -1 127.0.0.1 2>&1)
