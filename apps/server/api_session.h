@@ -44,20 +44,21 @@ class SessionApi {
   // without the permission.
   http::Handler Guard(http::Handler handler);
 
+  // A handler that also receives the caller's session (nullopt on public
+  // routes without one), e.g. for the audit log's "who".
+  using SessionHandler = std::function<http::Response(
+      const http::Request&, const std::optional<security::SessionInfo>&)>;
+  // Guard() for a SessionHandler.
+  http::Handler Guarded(SessionHandler handler);
+
   security::AuditLog& audit() { return *audit_; }
 
  private:
-  // A handler that also receives the caller's session (nullopt on public
-  // routes without one).
-  using SessionHandler = std::function<http::Response(
-      const http::Request&, const std::optional<security::SessionInfo>&)>;
-
   SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
              std::unique_ptr<security::ConfigCodeStore> codes,
              std::unique_ptr<security::Authenticator> auth,
              std::unique_ptr<security::AuditLog> audit,
              security::SessionOptions sessions);
-  http::Handler Guarded(SessionHandler handler);
 
   http::Response Login(const http::Request& request);
   http::Response Unblock(const http::Request& request);

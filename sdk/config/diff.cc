@@ -1,11 +1,16 @@
 #include "sdk/config/diff.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "sdk/config/redact.h"
 
 namespace ews::config {
 namespace {
@@ -47,7 +52,117 @@ class TopLevelReporter final : public MessageDifferencer::Reporter {
   std::map<int, std::string> changed_;
 };
 
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Reflection;
+using google::protobuf::TextFormat;
+
+// Records each difference as a FieldChange.
+class FieldReporter final : public MessageDifferencer::Reporter {
+ public:
+  explicit FieldReporter(size_t max_chars) : max_chars_(max_chars) {}
+
+  void ReportAdded(
+      const Message&, const Message& after,
+      const std::vector<MessageDifferencer::SpecificField>& path) override {
+    changes_.push_back({Path(path), "", Value(after, path, /*after=*/true)});
+  }
+  void ReportDeleted(
+      const Message& before, const Message&,
+      const std::vector<MessageDifferencer::SpecificField>& path) override {
+    changes_.push_back({Path(path), Value(before, path, false), ""});
+  }
+  void ReportModified(
+      const Message& before, const Message& after,
+      const std::vector<MessageDifferencer::SpecificField>& path) override {
+    // A modified sub-message is reported again field by field; keep those.
+    if (!path.empty() && path.back().field != nullptr &&
+        path.back().field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      return;
+    }
+    changes_.push_back(
+        {Path(path), Value(before, path, false), Value(after, path, true)});
+  }
+
+  std::vector<FieldChange> Take() { return std::move(changes_); }
+
+ private:
+  static std::string Path(
+      const std::vector<MessageDifferencer::SpecificField>& path) {
+    std::string out;
+    for (const MessageDifferencer::SpecificField& part : path) {
+      if (part.field == nullptr) continue;
+      if (!out.empty()) out += ".";
+      out += part.field->name();
+      if (part.field->is_repeated()) {
+        const int index = part.new_index >= 0 ? part.new_index : part.index;
+        if (index >= 0) absl::StrAppend(&out, "[", index, "]");
+      }
+    }
+    return out;
+  }
+
+  // The value at `path` in `root`, in text format, redacted and cut.
+  std::string Value(const Message& root,
+                    const std::vector<MessageDifferencer::SpecificField>& path,
+                    bool after) const {
+    const Message* message = &root;
+    for (size_t i = 0; i < path.size(); ++i) {
+      const FieldDescriptor* field = path[i].field;
+      if (field == nullptr) return "";
+      const Reflection* reflection = message->GetReflection();
+      const int index = after ? path[i].new_index : path[i].index;
+      const bool last = i + 1 == path.size();
+      if (field->options().GetExtension(v1::sensitive)) return kRedacted;
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        const Message& sub =
+            field->is_repeated()
+                ? reflection->GetRepeatedMessage(*message, field, index)
+                : reflection->GetMessage(*message, field);
+        if (last) {
+          std::unique_ptr<Message> copy(sub.New());
+          copy->CopyFrom(sub);
+          RedactSecretsInPlace(*copy);
+          TextFormat::Printer printer;
+          printer.SetSingleLineMode(true);
+          std::string text;
+          printer.PrintToString(*copy, &text);
+          return Cut(std::string(absl::StripTrailingAsciiWhitespace(text)));
+        }
+        message = &sub;
+        continue;
+      }
+      if (!last) return "";
+      std::string text;
+      TextFormat::PrintFieldValueToString(
+          *message, field, field->is_repeated() ? index : -1, &text);
+      return Cut(text);
+    }
+    return "";
+  }
+
+  std::string Cut(std::string text) const {
+    if (text.size() > max_chars_) {
+      text.resize(max_chars_);
+      text += "...";
+    }
+    return text;
+  }
+
+  const size_t max_chars_;
+  std::vector<FieldChange> changes_;
+};
+
 }  // namespace
+
+std::vector<FieldChange> ChangedFields(const v1::DeviceConfig& before,
+                                       const v1::DeviceConfig& after,
+                                       size_t max_value_chars) {
+  FieldReporter reporter(max_value_chars);
+  MessageDifferencer differencer;
+  differencer.ReportDifferencesTo(&reporter);
+  differencer.Compare(before, after);
+  return reporter.Take();
+}
 
 std::vector<std::string> ChangedSections(const v1::DeviceConfig& before,
                                          const v1::DeviceConfig& after) {
