@@ -101,43 +101,37 @@ class FieldReporter final : public MessageDifferencer::Reporter {
     return out;
   }
 
-  // The value at `path` in `root`, in text format, redacted and cut.
-  std::string Value(const Message& root,
+  // The value of the last field of `path` in `parent` (the differencer
+  // passes the message holding that field), in text format, redacted, cut.
+  std::string Value(const Message& parent,
                     const std::vector<MessageDifferencer::SpecificField>& path,
                     bool after) const {
-    const Message* message = &root;
-    for (size_t i = 0; i < path.size(); ++i) {
-      const FieldDescriptor* field = path[i].field;
-      if (field == nullptr) return "";
-      const Reflection* reflection = message->GetReflection();
-      const int index = after ? path[i].new_index : path[i].index;
-      const bool last = i + 1 == path.size();
-      if (field->options().GetExtension(v1::sensitive)) return kRedacted;
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        const Message& sub =
-            field->is_repeated()
-                ? reflection->GetRepeatedMessage(*message, field, index)
-                : reflection->GetMessage(*message, field);
-        if (last) {
-          std::unique_ptr<Message> copy(sub.New());
-          copy->CopyFrom(sub);
-          RedactSecretsInPlace(*copy);
-          TextFormat::Printer printer;
-          printer.SetSingleLineMode(true);
-          std::string text;
-          printer.PrintToString(*copy, &text);
-          return Cut(std::string(absl::StripTrailingAsciiWhitespace(text)));
-        }
-        message = &sub;
-        continue;
-      }
-      if (!last) return "";
+    if (path.empty() || path.back().field == nullptr) return "";
+    const FieldDescriptor* field = path.back().field;
+    if (field->containing_type() != parent.GetDescriptor()) return "";
+    if (field->options().GetExtension(v1::sensitive)) return kRedacted;
+    const int index = !field->is_repeated() ? -1
+                      : after               ? path.back().new_index
+                                            : path.back().index;
+    if (field->is_repeated() && index < 0) return "";
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      const Reflection* reflection = parent.GetReflection();
+      const Message& sub =
+          field->is_repeated()
+              ? reflection->GetRepeatedMessage(parent, field, index)
+              : reflection->GetMessage(parent, field);
+      std::unique_ptr<Message> copy(sub.New());
+      copy->CopyFrom(sub);
+      RedactSecretsInPlace(*copy);
+      TextFormat::Printer printer;
+      printer.SetSingleLineMode(true);
       std::string text;
-      TextFormat::PrintFieldValueToString(
-          *message, field, field->is_repeated() ? index : -1, &text);
-      return Cut(text);
+      printer.PrintToString(*copy, &text);
+      return Cut(std::string(absl::StripTrailingAsciiWhitespace(text)));
     }
-    return "";
+    std::string text;
+    TextFormat::PrintFieldValueToString(parent, field, index, &text);
+    return Cut(text);
   }
 
   std::string Cut(std::string text) const {
