@@ -217,6 +217,7 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
       device_line_[device.id()] = line;
       device_profile_[device.id()] = profile;
       device_name_[device.id()] = device.name();
+      device_address_[device.id()] = static_cast<int>(device.address());
     }
     if (profile == nullptr) {
       // The rest of the box runs; the pages show the device as misconfigured
@@ -323,6 +324,50 @@ absl::StatusOr<std::vector<acquisition::FoundDevice>> FieldBus::ScanRs485(
   options.first_address = first_address;
   options.last_address = last_address;
   return acquisition::ScanBus(*line.scheduler, registry_, options);
+}
+
+absl::StatusOr<FieldBus::DeviceTarget> FieldBus::FindDevice(
+    const std::string& id) const {
+  absl::MutexLock lock(&mutex_);
+  auto line = device_line_.find(id);
+  if (line == device_line_.end()) {
+    return absl::NotFoundError(absl::StrCat("no device \"", id, "\""));
+  }
+  return DeviceTarget{id, device_name_.at(id), line->second,
+                      device_address_.at(id), device_profile_.at(id)};
+}
+
+std::vector<FieldBus::DeviceTarget> FieldBus::Devices() const {
+  std::vector<DeviceTarget> devices;
+  absl::MutexLock lock(&mutex_);
+  for (const auto& [id, line] : device_line_) {
+    devices.push_back({id, device_name_.at(id), line, device_address_.at(id),
+                       device_profile_.at(id)});
+  }
+  return devices;
+}
+
+absl::StatusOr<modbus::LineScheduler*> FieldBus::LineNamed(
+    const std::string& name) const {
+  // lines_ does not change after Start().
+  auto line = lines_.find(name);
+  if (line == lines_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no line \"", name, "\" (rs485 or an IP gateway id)"));
+  }
+  if (line->second.scheduler == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "line ", name, " is not available: ", line->second.problem.message()));
+  }
+  return line->second.scheduler.get();
+}
+
+std::optional<acquisition::PollResult> FieldBus::Latest(
+    const std::string& id) const {
+  absl::MutexLock lock(&mutex_);
+  auto latest = latest_.find(id);
+  if (latest == latest_.end()) return std::nullopt;
+  return latest->second;
 }
 
 int FieldBus::modbus_port() const {

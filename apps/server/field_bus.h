@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,26 @@ class FieldBus {
   absl::StatusOr<std::vector<acquisition::FoundDevice>> ScanRs485(
       int first_address, int last_address);
 
+  // A configured Modbus device as the field bus reaches it.
+  struct DeviceTarget {
+    std::string id;
+    std::string name;
+    std::string line;  // "rs485" or the IP gateway's id
+    int address = 0;
+    const devices::v1::Profile* profile = nullptr;  // null: unknown profile
+  };
+  // NotFound: no configured device `id`.
+  absl::StatusOr<DeviceTarget> FindDevice(const std::string& id) const;
+  // The configured Modbus devices, by id.
+  std::vector<DeviceTarget> Devices() const;
+  // The scheduler of line `name` ("rs485" or an IP gateway's id), through
+  // which the register test, commands and scans reach the line. NotFound: no
+  // such line; FailedPrecondition: the line is not available (says why).
+  absl::StatusOr<modbus::LineScheduler*> LineNamed(
+      const std::string& name) const;
+  // The latest poll of device `id` (nullopt: none yet).
+  std::optional<acquisition::PollResult> Latest(const std::string& id) const;
+
   // The bound Modbus TCP port, or -1 when the gateway is off.
   int modbus_port() const;
 
@@ -106,6 +127,7 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, int> device_address_ ABSL_GUARDED_BY(mutex_);
   struct Misconfiguration {
     std::string profile;  // as configured
     std::string problem;  // why the device is not polled
