@@ -355,6 +355,15 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  server->config_store_ =
+      std::make_unique<config::ConfigStore>(options.data_dir, device);
+  // The running parts read their configuration at start: an applied change
+  // takes effect at the next start (the answer says restart_required).
+  server->config_api_ = std::make_unique<ConfigApi>(
+      *server->config_store_, server->session_api_->audit());
+  server->devices_api_ =
+      std::make_unique<DevicesApi>(*server->field_bus_, server->profiles_,
+                                   server->session_api_->audit(), device);
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -370,6 +379,7 @@ void EwsServer::Stop() {
   if (https_ == nullptr) return;
   https_->Stop();
   https_.reset();
+  devices_api_.reset();   // a running scan ends before its line
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
@@ -384,6 +394,14 @@ void EwsServer::Stop() {
 void EwsServer::AddRoutes() {
   for (SessionApi::Route& route : session_api_->Routes()) {
     https_->Route(route.method, route.path, std::move(route.handler));
+  }
+  for (ConfigApi::Route& route : config_api_->Routes()) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
+  }
+  for (DevicesApi::Route& route : devices_api_->Routes()) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
   }
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });

@@ -7,6 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apps/server/api_config.h"
+#include "apps/server/api_devices.h"
 #include "apps/server/api_session.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
@@ -15,6 +17,7 @@
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
+#include "sdk/config/config_store.h"
 #include "sdk/devices/profile_registry.h"
 #include "sdk/http/https_server.h"
 #include "sdk/storage/store.h"
@@ -96,6 +99,9 @@ class EwsServer {
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
+  std::unique_ptr<config::ConfigStore> config_store_;
+  std::unique_ptr<ConfigApi> config_api_;
+  std::unique_ptr<DevicesApi> devices_api_;
   std::unique_ptr<http::HttpsServer> https_;
 };
 
