@@ -63,6 +63,10 @@ if [[ "${1:-}" == --inside-namespace ]]; then
   exit $status
 fi
 
+# Run as root in a checkout owned by a user: git's ownership check would refuse it (and a local
+# clone's upload-pack does not see `-c`).
+git() { command git -c safe.directory='*' "$@"; }
+upload_pack="git -c safe.directory=* upload-pack"
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 revision=HEAD rebuild=0 keep=0 log= tests=
 while (($#)); do
@@ -103,7 +107,9 @@ cleanup() {
     note "root kept in $root"
   else
     rm -rf --one-file-system "$root"
+    rmdir "$work" 2>/dev/null || true  # kept if it holds the log
   fi
+  ((status != 130)) || note "interrupted"
   exit $status
 }
 trap cleanup EXIT
@@ -147,8 +153,8 @@ grep -lE '^[[:space:]]*Acquire::' /etc/apt/apt.conf.d/* 2>/dev/null |
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 [[ -s "$root/etc/hosts" ]] ||
   printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-git clone --quiet --no-hardlinks --no-checkout "$repo" "$root/root/ews"
-git -C "$root/root/ews" fetch --quiet origin "$commit"
+git clone --quiet --no-hardlinks --no-checkout --upload-pack="$upload_pack" "$repo" "$root/root/ews"
+git -C "$root/root/ews" fetch --quiet --upload-pack="$upload_pack" origin "$commit"
 git -C "$root/root/ews" checkout --quiet --detach "$commit"
 note "testing $(git -C "$repo" log -1 --format='%h %s' "$commit" | cut -c1-80) in $root"
 
