@@ -29,7 +29,13 @@ done
 
 echo "setup: installing ${missing[*]}" >&2
 sudo_cmd=()
-[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then  # Debian's installer leaves sudo out if root has a password
+    echo "setup: no sudo; as root run: apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo_cmd=(sudo)
+fi
 # Another apt/dpkg run (unattended-upgrades, a second setup) holds apt's locks: wait for it
 # instead of failing, up to 10 minutes. apt-get waits for dpkg's lock itself
 # (DPkg::Lock::Timeout) but not for the package lists' lock, hence the loop around `update`.
