@@ -13,7 +13,7 @@
 #   --log FILE       where the whole output goes (default: a file in the work directory)
 #   -- TARGET...     passed to ./test.sh (a subset: skips the offline build check); default all
 #   EWS_FRESH_CACHE  cache directory for the root tarball (default ~/.cache/ews-fresh-root)
-#   EWS_FRESH_WORK   where the root is unpacked (default /var/tmp); needs ~8 GB free
+#   EWS_FRESH_WORK   where the root is unpacked (default /var/tmp); needs a few GB free
 #
 # The root is `debootstrap --variant=minbase bookworm` (Debian's required packages only: no git,
 # no iproute2, no sudo) from the mirror apt already uses, cached as a tarball. Each run unpacks a
