@@ -8,7 +8,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java bazel-rules-proto bazel-platforms bazel-skylib
   g++ clang-format python3
   # libraries (third_party/ wraps each one)
-  libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev
+  libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
   # independent peers used by tests and the demo
   openssl curl socat mbpoll python3-pymodbus sqlite3
