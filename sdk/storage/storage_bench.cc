@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/storage/bench_fleet.h"
+#include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/store.h"
 
@@ -215,12 +216,15 @@ std::vector<KindTotals> MinuteTierByKind(const std::string& path,
   }
   auto db =
       Check(internal::Db::Open(path, internal::Db::Mode::kReadOnly), "open db");
-  auto stmt = Check(
-      db->Prepare("SELECT s.device, s.quantity, SUM(length(t.data)), "
-                  "SUM(t.n), COUNT(*) FROM tier_minute t JOIN series s ON "
-                  "s.id = t.series_id WHERE t.start >= ? GROUP BY s.id"),
-      "by kind");
-  stmt->Bind(1, from_s);
+  // Both the hour blocks (the open day) and the sealed days.
+  auto stmt =
+      Check(db->Prepare(absl::StrCat(
+                "SELECT s.device, s.quantity, SUM(length(t.data)), SUM(t.n), "
+                "COUNT(*) FROM (",
+                internal::TierBlocksSql(Tier::kMinute),
+                ") t JOIN series s ON s.id = t.series_id GROUP BY s.id")),
+            "by kind");
+  internal::BindBlocksSince(*stmt, from_s);
   std::vector<KindTotals> out(bench::kKindCount);
   while (Check(stmt->Step(), "step")) {
     auto it = kinds.find(

@@ -48,7 +48,9 @@ absl::Duration SeriesHorizon::Longest() const {
 
 namespace {
 
-constexpr int64_t kSchemaVersion = 1;
+// 1: plain blocks. 2: finished days of the minute tier sealed into one
+// zstd-compressed block; delta-of-delta and step-exception column modes.
+constexpr int64_t kSchemaVersion = 2;
 // Estimated bytes per record of a non-counter series per tier, until measured.
 constexpr double kDefaultBytesPerRecord[kTierCount] = {2.5, 8, 10, 14, 30};
 
@@ -90,16 +92,27 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
         "NULL, data BLOB NOT NULL, PRIMARY KEY(start, series_id)) WITHOUT "
         "ROWID;")));
   }
+  EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
+      "CREATE TABLE IF NOT EXISTS ", internal::kSealedTable,
+      "(key INTEGER PRIMARY KEY, n INTEGER NOT NULL, data BLOB NOT NULL);")));
   EWS_ASSIGN_OR_RETURN(
       std::string version,
       db.QueryText("SELECT value FROM meta WHERE key='schema'"));
   if (version.empty()) {
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "INSERT INTO meta VALUES('schema','", kSchemaVersion, "');")));
+  } else if (version == "1") {
+    // Version 1 files hold only plain blocks and column modes 0..4, which
+    // version 2 reads as they are; from now on finished days are sealed and
+    // new column modes are written, which version-1 code must not meet.
+    EWS_LOG(INFO) << "history store: schema 1 -> " << kSchemaVersion;
+    EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
+        "UPDATE meta SET value='", kSchemaVersion, "' WHERE key='schema';")));
   } else if (version != absl::StrCat(kSchemaVersion)) {
     db.Exec("ROLLBACK").IgnoreError();
     return absl::FailedPreconditionError(absl::StrCat(
-        "history store: schema version ", version, " is not supported"));
+        "history store: schema version ", version,
+        " is not supported (this build reads 1 and ", kSchemaVersion, ")"));
   }
   EWS_ASSIGN_OR_RETURN(std::string zone,
                        db.QueryText("SELECT value FROM meta WHERE key='tz'"));
@@ -476,6 +489,9 @@ absl::StatusOr<SeriesId> Store::RegisterSeries(const SeriesSpec& spec) {
   EWS_ASSIGN_OR_RETURN(bool row, insert->Step());
   if (!row) return absl::InternalError("series: insert returned no id");
   const SeriesId id = insert->ColumnInt(0);
+  if (id >= (int64_t{1} << 32)) {  // sealed blocks keep the id in 32 bits
+    return absl::ResourceExhaustedError("series: no more series ids");
+  }
   EWS_RETURN_IF_ERROR(insert->Run());
   auto state = std::make_unique<SeriesState>();
   state->info.id = id;

@@ -167,21 +167,18 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
   // are keyed by start, so a per-series "ORDER BY start LIMIT 1" could scan
   // the whole table for a series without data).
   absl::flat_hash_map<SeriesId, int64_t> oldest_block[kTierCount];
-  std::unique_ptr<Statement> block_at[kTierCount];
   for (int k = 0; k < kTierCount; ++k) {
     EWS_ASSIGN_OR_RETURN(
-        auto scan, db.Prepare(absl::StrCat("SELECT series_id, MIN(start) FROM ",
-                                           internal::kTierTable[k],
-                                           " GROUP BY series_id")));
+        auto scan,
+        db.Prepare(absl::StrCat("SELECT series_id, MIN(start) FROM (",
+                                internal::TierBlocksSql(static_cast<Tier>(k)),
+                                ") GROUP BY series_id")));
+    internal::BindBlocksSince(*scan, 0);
     for (;;) {
       EWS_ASSIGN_OR_RETURN(bool row, scan->Step());
       if (!row) break;
       oldest_block[k][scan->ColumnInt(0)] = scan->ColumnInt(1);
     }
-    EWS_ASSIGN_OR_RETURN(
-        block_at[k],
-        db.Prepare(absl::StrCat("SELECT data FROM ", internal::kTierTable[k],
-                                " WHERE start = ? AND series_id = ?")));
   }
   for (const SeriesInfo& info : infos) {
     SeriesHorizon h;
@@ -197,14 +194,14 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
       h.oldest[k] = absl::InfiniteFuture();
       auto it = oldest_block[k].find(info.id);
       if (it == oldest_block[k].end()) continue;
-      block_at[k]->Reset();
-      block_at[k]->Bind(1, it->second).Bind(2, info.id);
-      EWS_ASSIGN_OR_RETURN(bool row, block_at[k]->Step());
-      if (!row) continue;
-      EWS_ASSIGN_OR_RETURN(
-          std::vector<Record> block,
-          internal::DecodeBlock(info.spec.kind, block_at[k]->ColumnBlob(0)));
-      if (!block.empty()) h.oldest[k] = absl::FromUnixSeconds(block[0].start);
+      // The first record of the oldest block (a block may start with a gap).
+      EWS_ASSIGN_OR_RETURN(auto walker,
+                           internal::BlockWalker::Create(
+                               db, info, static_cast<Tier>(k), it->second,
+                               it->second + 2 * 366 * 86400, impl_->tz));
+      std::vector<Record> block;
+      EWS_ASSIGN_OR_RETURN(bool found, walker->Next(&block));
+      if (found) h.oldest[k] = absl::FromUnixSeconds(block[0].start);
     }
     out.push_back(h);
   }
@@ -231,10 +228,11 @@ absl::StatusOr<StoreStats> Store::Stats() const {
   }
   bool have_dbstat = db.Exec("SELECT 1 FROM dbstat LIMIT 1").ok();
   for (int k = 0; k < kTierCount; ++k) {
-    EWS_ASSIGN_OR_RETURN(auto stmt,
-                         db.Prepare(absl::StrCat(
-                             "SELECT COUNT(*), SUM(n), SUM(length(data)) FROM ",
-                             internal::kTierTable[k])));
+    EWS_ASSIGN_OR_RETURN(
+        auto stmt, db.Prepare(absl::StrCat(
+                       "SELECT COUNT(*), SUM(n), SUM(length(data)) FROM (",
+                       internal::TierBlocksSql(static_cast<Tier>(k)), ")")));
+    internal::BindBlocksSince(*stmt, 0);
     EWS_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (row) {
       stats.records[k] = stmt->ColumnInt(1);
@@ -243,10 +241,11 @@ absl::StatusOr<StoreStats> Store::Stats() const {
           stats.payload_bytes[k] + kRowOverheadBytes * stmt->ColumnInt(0));
     }
     if (have_dbstat) {
-      EWS_ASSIGN_OR_RETURN(auto dbstat,
-                           db.Prepare(absl::StrCat(
-                               "SELECT SUM(pgsize) FROM dbstat WHERE name = '",
-                               internal::kTierTable[k], "'")));
+      EWS_ASSIGN_OR_RETURN(
+          auto dbstat, db.Prepare(absl::StrCat(
+                           "SELECT SUM(pgsize) FROM dbstat WHERE name IN ('",
+                           internal::kTierTable[k], "', '",
+                           k == 0 ? internal::kSealedTable : "", "')")));
       EWS_ASSIGN_OR_RETURN(bool got, dbstat->Step());
       if (got) stats.table_bytes[k] = dbstat->ColumnInt(0);
     }

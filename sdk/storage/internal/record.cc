@@ -157,10 +157,6 @@ std::string EncodeSealedBlock(SeriesKind kind,
   return out;
 }
 
-bool IsSealedBlock(absl::string_view data) {
-  return !data.empty() && static_cast<uint8_t>(data[0]) == kSealedBlock;
-}
-
 absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
                                                 absl::string_view data) {
   Reader reader(data);

@@ -36,8 +36,6 @@ std::string EncodeBlock(SeriesKind kind, const std::vector<Record>& records);
 // series' minute records) that are written once and never updated.
 std::string EncodeSealedBlock(SeriesKind kind,
                               const std::vector<Record>& records);
-// Whether `data` was written by EncodeSealedBlock.
-bool IsSealedBlock(absl::string_view data);
 // Decodes either kind of block. Returns DataLoss on a malformed block.
 absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
                                                 absl::string_view data);
