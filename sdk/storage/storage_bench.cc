@@ -1,8 +1,10 @@
-// Storage benchmark: prints ingest rate, bytes per stored point per tier,
-// query latencies while ingesting, the size of 10 years of counter history and
-// the default budget's horizons. `--quick` runs a small version (for CI).
+// Storage benchmark: prints bytes per value per kind of quantity on a month of
+// realistic meter data (part d, bench_fleet.h), ingest rate, bytes per stored
+// point per tier, query latencies while ingesting, the size of 10 years of
+// counter history and the default budget's horizons. `--quick` runs a small
+// version (for CI); `--only=a|b|c|d` one part.
 //
-//   bazel run -c opt //sdk/storage:storage_bench            (full, ~1-2 min)
+//   bazel run -c opt //sdk/storage:storage_bench            (full, ~10 min)
 //   bazel run -c opt //sdk/storage:storage_bench -- --quick
 #include <stdlib.h>
 #include <sys/resource.h>

@@ -148,8 +148,14 @@ std::string EncodeSealedBlock(SeriesKind kind,
   PutVarint(&out, body.size());
   const size_t header = out.size();
   out.resize(header + ZSTD_compressBound(body.size()));
-  const size_t packed = ZSTD_compress(out.data() + header, out.size() - header,
-                                      body.data(), body.size(), kZstdLevel);
+  // With zstd's checksum of the content: damage is a DataLoss, never values
+  // silently misread.
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  const size_t packed = ZSTD_compress2(
+      cctx, out.data() + header, out.size() - header, body.data(), body.size());
+  ZSTD_freeCCtx(cctx);
   if (ZSTD_isError(packed)) {  // cannot happen with a bound-sized buffer
     return EncodeBlock(kind, records);
   }
