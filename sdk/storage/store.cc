@@ -7,13 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/storage/internal/codec.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
 
@@ -22,7 +20,6 @@ namespace ews::storage {
 using internal::Db;
 using internal::Record;
 using internal::Sample;
-using internal::Statement;
 
 absl::Duration TierRetention::Get(Tier tier) const {
   switch (tier) {

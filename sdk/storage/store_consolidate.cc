@@ -3,10 +3,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/storage/internal/codec.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
 #include "sdk/storage/store.h"

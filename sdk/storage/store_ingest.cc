@@ -3,19 +3,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/storage/internal/codec.h"
 #include "sdk/storage/internal/store_impl.h"
-#include "sdk/storage/internal/tiers.h"
 #include "sdk/storage/store.h"
 
 namespace ews::storage {
 
 using internal::Db;
-using internal::Record;
 using internal::Sample;
-using internal::Statement;
 
 namespace {
 // Raw values beyond this (2^52) could not round-trip through a double.

@@ -4,10 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/storage/internal/codec.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
 #include "sdk/storage/store.h"
@@ -16,8 +13,6 @@ namespace ews::storage {
 
 using internal::Db;
 using internal::Record;
-using internal::Sample;
-using internal::Statement;
 
 namespace {
 int64_t FileSize(const std::string& path) {
