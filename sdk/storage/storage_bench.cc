@@ -465,25 +465,6 @@ int Main(int argc, char** argv) {
           static_cast<double>(stats.table_bytes[k]) / stats.records[k],
           static_cast<double>(stats.payload_bytes[k]) / stats.records[k]);
     }
-    // Minute tier payload per quantity (one value per minute at register
-    // resolution; for counters the record holds counter and delta).
-    auto db =
-        Check(internal::Db::Open(options.path, internal::Db::Mode::kReadOnly),
-              "open db");
-    auto per_q =
-        Check(db->Prepare(
-                  "SELECT s.quantity, SUM(length(t.data)), SUM(t.n), COUNT(*) "
-                  "FROM tier_minute t JOIN series s ON s.id = t.series_id "
-                  "GROUP BY s.quantity ORDER BY s.quantity"),
-              "per quantity");
-    std::printf("  minute tier by quantity (payload + 14 B/row estimate):");
-    for (;;) {
-      if (!Check(per_q->Step(), "step")) break;
-      const double records = static_cast<double>(per_q->ColumnInt(2));
-      std::printf(" %s %.2f", std::string(per_q->ColumnText(0)).c_str(),
-                  (per_q->ColumnInt(1) + 14.0 * per_q->ColumnInt(3)) / records);
-    }
-    std::printf(" B/value\n");
     auto horizons = Check(store->Horizons(), "horizons");
     for (const SeriesHorizon& h : horizons) {
       if (h.quantity_id != "thd_u1" || h.device_id != "meter-0") continue;
