@@ -21,16 +21,17 @@ namespace ews::storage::internal {
 struct SeriesInfo {
   SeriesId id = 0;
   SeriesSpec spec;
-  internal::CounterRules rules;
+  CounterRules rules;
 };
 
 // Live data of one series captured with a read transaction.
 struct LiveState {
   bool has_prev = false;
-  internal::Sample prev{0, 0};
+  Sample prev{0, 0};
   std::vector<std::string> chunks;
 };
 
+// One series' samples of one Flush(): delta-encoded (t_ms, raw) columns.
 std::string EncodeChunk(const std::vector<Sample>& samples);
 absl::StatusOr<std::vector<Sample>> DecodeChunk(absl::string_view data);
 

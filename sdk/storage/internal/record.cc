@@ -151,13 +151,14 @@ std::string EncodeSealedBlock(SeriesKind kind,
   // With zstd's checksum of the content: damage is a DataLoss, never values
   // silently misread.
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  if (cctx == nullptr) return EncodeBlock(kind, records);  // out of memory
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
   const size_t packed = ZSTD_compress2(
       cctx, out.data() + header, out.size() - header, body.data(), body.size());
   ZSTD_freeCCtx(cctx);
   if (ZSTD_isError(packed)) {  // cannot happen with a bound-sized buffer
-    return EncodeBlock(kind, records);
+    return EncodeBlock(kind, records);  // a plain block reads back as well
   }
   out.resize(header + packed);
   return out;
