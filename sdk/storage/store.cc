@@ -1,3 +1,5 @@
+// Store: opening, schema and recovery, the series registry, and the helpers
+// of Store::Impl. Ingest, consolidation and queries live in store_*.cc.
 #include "sdk/storage/store.h"
 
 #include <sys/stat.h>
@@ -18,7 +20,6 @@
 namespace ews::storage {
 
 using internal::Db;
-using internal::Record;
 using internal::Sample;
 
 absl::Duration TierRetention::Get(Tier tier) const {
