@@ -153,7 +153,7 @@ std::optional<devices::v1::WordOrder> ParseWordOrder(const std::string& name) {
 
 }  // namespace
 
-DevicesApi::DevicesApi(FieldBus& field_bus,
+DevicesApi::DevicesApi(FieldBusSource field_bus,
                        const devices::ProfileRegistry& registry,
                        security::AuditLog& audit, Clock& clock)
     : field_bus_(field_bus),
@@ -161,7 +161,9 @@ DevicesApi::DevicesApi(FieldBus& field_bus,
       audit_(audit),
       clock_(clock) {}
 
-DevicesApi::~DevicesApi() {
+DevicesApi::~DevicesApi() { StopScan(); }
+
+void DevicesApi::StopScan() {
   scan_cancel_ = true;
   absl::MutexLock lock(&thread_mutex_);
   if (scan_thread_.joinable()) scan_thread_.join();
@@ -207,7 +209,8 @@ http::Response DevicesApi::StartScan(const http::Request& request,
   v1::ScanRequest body;
   if (auto error = ParseBody(request.body, &body)) return *error;
   const std::string line = body.line().empty() ? "rs485" : body.line();
-  absl::StatusOr<modbus::LineScheduler*> scheduler = field_bus_.LineNamed(line);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<modbus::LineScheduler*> scheduler = bus->LineNamed(line);
   if (!scheduler.ok()) return ApiError(scheduler.status());
   acquisition::ScanOptions options;
   options.first_address =
@@ -258,7 +261,9 @@ http::Response DevicesApi::StartScan(const http::Request& request,
   entry.outcome = "started";
   entry.detail = absl::StrCat(line, ", ", total, " address(es)");
   (void)audit_.Append(std::move(entry));
-  scan_thread_ = std::thread([this, client = *scheduler, options] {
+  // The thread keeps its field bus alive (StopScan() ends it before the bus
+  // is replaced).
+  scan_thread_ = std::thread([this, bus, client = *scheduler, options] {
     absl::StatusOr<std::vector<acquisition::FoundDevice>> found =
         acquisition::ScanBus(
             *client, registry_, options,
@@ -350,11 +355,7 @@ http::Response DevicesApi::ScanState() {
 }
 
 http::Response DevicesApi::CancelScan() {
-  scan_cancel_ = true;
-  {
-    absl::MutexLock thread_lock(&thread_mutex_);
-    if (scan_thread_.joinable()) scan_thread_.join();
-  }
+  StopScan();
   return ScanState();
 }
 
@@ -364,6 +365,7 @@ http::Response DevicesApi::RegisterTest(const http::Request& request) {
   const std::string target = Segment(request.path, 4);
   v1::RegisterTestRequest body;
   if (auto error = ParseBody(request.body, &body)) return *error;
+  std::shared_ptr<FieldBus> bus = field_bus_();
 
   // A configured device by id, or any address on any line: "rs485:12",
   // "gw1:3" (device ids cannot hold ':').
@@ -381,15 +383,14 @@ http::Response DevicesApi::RegisterTest(const http::Request& request) {
     }
     who = absl::StrCat("address ", address, " on ", line);
   } else {
-    absl::StatusOr<FieldBus::DeviceTarget> device =
-        field_bus_.FindDevice(target);
+    absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(target);
     if (!device.ok()) return ApiError(device.status());
     line = device->line;
     address = device->address;
     if (device->profile != nullptr) order = device->profile->word_order();
     who = device->name;
   }
-  absl::StatusOr<modbus::LineScheduler*> scheduler = field_bus_.LineNamed(line);
+  absl::StatusOr<modbus::LineScheduler*> scheduler = bus->LineNamed(line);
   if (!scheduler.ok()) return ApiError(scheduler.status());
 
   const int function = body.function() == 0 ? 3 : body.function();
@@ -527,8 +528,8 @@ http::Response DevicesApi::Execute(const std::string& device_id,
                                    std::optional<double> argument,
                                    const http::Request& request,
                                    const Session& session) {
-  absl::StatusOr<FieldBus::DeviceTarget> device =
-      field_bus_.FindDevice(device_id);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(device_id);
   if (!device.ok()) return ApiError(device.status());
   if (device->profile == nullptr) {
     return ApiError(409, "unknown_profile",
@@ -550,7 +551,7 @@ http::Response DevicesApi::Execute(const std::string& device_id,
             available.empty() ? "none" : absl::StrJoin(available, ", "), ")"));
   }
   absl::StatusOr<modbus::LineScheduler*> scheduler =
-      field_bus_.LineNamed(device->line);
+      bus->LineNamed(device->line);
   absl::Status done =
       scheduler.ok()
           ? acquisition::ExecuteCommand(**scheduler, *device->profile,
@@ -592,7 +593,8 @@ http::Response DevicesApi::Execute(const std::string& device_id,
 
 // ----------------------------------------------------------- EV chargers
 
-void DevicesApi::ChargerJson(const FieldBus::DeviceTarget& device,
+void DevicesApi::ChargerJson(const FieldBus& bus,
+                             const FieldBus::DeviceTarget& device,
                              http::JsonWriter& json) const {
   json.BeginObject()
       .Key("id")
@@ -605,7 +607,7 @@ void DevicesApi::ChargerJson(const FieldBus::DeviceTarget& device,
       .String(device.line)
       .Key("address")
       .Int(device.address);
-  std::optional<acquisition::PollResult> latest = field_bus_.Latest(device.id);
+  std::optional<acquisition::PollResult> latest = bus.Latest(device.id);
   json.Key("online").Bool(latest.has_value() && latest->status.ok());
   if (latest.has_value()) {
     json.Key("time").Time(latest->time);
@@ -642,8 +644,9 @@ bool IsCharger(const FieldBus::DeviceTarget& device) {
 http::Response DevicesApi::Chargers() {
   http::JsonWriter json;
   json.BeginObject().Key("chargers").BeginArray();
-  for (const FieldBus::DeviceTarget& device : field_bus_.Devices()) {
-    if (IsCharger(device)) ChargerJson(device, json);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  for (const FieldBus::DeviceTarget& device : bus->Devices()) {
+    if (IsCharger(device)) ChargerJson(*bus, device, json);
   }
   json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());
@@ -651,19 +654,21 @@ http::Response DevicesApi::Chargers() {
 
 http::Response DevicesApi::Charger(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
-  absl::StatusOr<FieldBus::DeviceTarget> device = field_bus_.FindDevice(id);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
   if (!device.ok() || !IsCharger(*device)) {
     return ApiError(404, "not_found",
                     absl::StrCat("no EV charging station \"", id, "\""));
   }
   http::JsonWriter json;
-  ChargerJson(*device, json);
+  ChargerJson(*bus, *device, json);
   return http::Response::Json(200, json.Take());
 }
 
 http::Response DevicesApi::ChargerSessions(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
-  absl::StatusOr<FieldBus::DeviceTarget> device = field_bus_.FindDevice(id);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
   if (!device.ok() || !IsCharger(*device)) {
     return ApiError(404, "not_found",
                     absl::StrCat("no EV charging station \"", id, "\""));
@@ -689,7 +694,8 @@ http::Response DevicesApi::ChargerCommand(const http::Request& request,
                                           const Session& session,
                                           const std::string& command) {
   const std::string id = Segment(request.path, 5);
-  absl::StatusOr<FieldBus::DeviceTarget> device = field_bus_.FindDevice(id);
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
   // The EV routes reach EV charging stations only (greenUp may not switch a
   // breaker through them).
   if (!device.ok() || !IsCharger(*device)) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +30,11 @@ namespace ews::server {
 
 class DevicesApi {
  public:
-  // Nothing is owned; all must outlive the DevicesApi.
-  DevicesApi(FieldBus& field_bus, const devices::ProfileRegistry& registry,
+  // The field bus in use (LiveFieldBus::Get: it may be replaced).
+  using FieldBusSource = std::function<std::shared_ptr<FieldBus>()>;
+  // `registry`, `audit` and `clock` are not owned and must outlive the
+  // DevicesApi.
+  DevicesApi(FieldBusSource field_bus, const devices::ProfileRegistry& registry,
              security::AuditLog& audit, Clock& clock);
   // Cancels a running scan and waits for it.
   ~DevicesApi();
@@ -41,6 +45,10 @@ class DevicesApi {
     SessionApi::SessionHandler handler;  // to be wrapped by Guarded()
   };
   std::vector<Route> Routes();
+
+  // Cancels a running scan and waits for it (before the field bus is
+  // replaced).
+  void StopScan();
 
  private:
   using Session = std::optional<security::SessionInfo>;
@@ -63,10 +71,10 @@ class DevicesApi {
                          const std::string& command_id,
                          std::optional<double> argument,
                          const http::Request& request, const Session& session);
-  void ChargerJson(const FieldBus::DeviceTarget& device,
+  void ChargerJson(const FieldBus& bus, const FieldBus::DeviceTarget& device,
                    http::JsonWriter& json) const;
 
-  FieldBus& field_bus_;
+  const FieldBusSource field_bus_;
   const devices::ProfileRegistry& registry_;
   security::AuditLog& audit_;
   Clock& clock_;

@@ -74,10 +74,11 @@ class DevicesApiTest : public ::testing::Test {
         std::make_unique<devices::ProfileRegistry>(*std::move(registry));
     FieldBusOverrides overrides;
     overrides.modbus_port = -1;
-    absl::StatusOr<std::unique_ptr<FieldBus>> bus = FieldBus::Start(
+    absl::StatusOr<std::unique_ptr<LiveFieldBus>> bus = LiveFieldBus::Start(
         config, overrides, SystemClock::Get(), *registry_, nullptr);
     ASSERT_THAT(bus, IsOk());
     field_bus_ = *std::move(bus);
+    config_ = config;
     const std::string dir = absl::StrCat(
         std::getenv("TEST_TMPDIR"), "/",
         ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -85,8 +86,9 @@ class DevicesApiTest : public ::testing::Test {
         security::AuditLog::Open(dir, SystemClock::Get());
     ASSERT_THAT(audit, IsOk());
     audit_ = *std::move(audit);
-    api_ = std::make_unique<DevicesApi>(*field_bus_, *registry_, *audit_,
-                                        SystemClock::Get());
+    api_ =
+        std::make_unique<DevicesApi>([this] { return field_bus_->Get(); },
+                                     *registry_, *audit_, SystemClock::Get());
     for (DevicesApi::Route& route : api_->Routes()) {
       routes_.push_back(std::move(route));
     }
@@ -123,7 +125,8 @@ class DevicesApiTest : public ::testing::Test {
   modbus::FakeClient fake_;
   std::unique_ptr<modbus::GatewayServer> far_end_;
   std::unique_ptr<devices::ProfileRegistry> registry_;
-  std::unique_ptr<FieldBus> field_bus_;
+  std::unique_ptr<LiveFieldBus> field_bus_;
+  config::v1::DeviceConfig config_;
   std::unique_ptr<security::AuditLog> audit_;
   std::unique_ptr<DevicesApi> api_;
   std::vector<DevicesApi::Route> routes_;
@@ -309,6 +312,50 @@ TEST_F(DevicesApiTest, ScanCanBeCancelledAndRunsOneAtATime) {
                 .status,
             400);
   EXPECT_EQ(Call("POST", "/api/v1/scan", R"({"line":"gw9"})").status, 404);
+}
+
+// An applied change of the devices takes effect without a restart: the bus
+// is replaced, the API reaches the new devices at once.
+TEST_F(DevicesApiTest, ReconfiguredFieldBusServesTheNewDevices) {
+  EXPECT_TRUE(LiveFieldBus::Handles("modbus_devices"));
+  EXPECT_TRUE(LiveFieldBus::Handles("rs485"));
+  EXPECT_FALSE(LiveFieldBus::Handles("tariffs"));
+  std::shared_ptr<FieldBus> old = field_bus_->Get();
+  config::v1::DeviceConfig changed = config_;
+  changed.mutable_modbus_devices()->DeleteSubrange(1, 1);  // mccb1
+  config::v1::ModbusDevice* added = changed.add_modbus_devices();
+  added->set_id("ev2");
+  added->set_name("Second charger");
+  added->set_profile("ev_charger_generic");
+  added->set_address(9);
+  added->mutable_ip_gateway()->set_gateway_id("gw1");
+  ASSERT_THAT(field_bus_->Reconfigure(changed, config_), IsOk());
+  EXPECT_NE(field_bus_->Get(), old);
+  // The replaced bus is stopped: whoever still holds it gets Unavailable.
+  absl::StatusOr<modbus::LineScheduler*> old_line = old->LineNamed("gw1");
+  ASSERT_THAT(old_line, IsOk());
+  EXPECT_EQ((*old_line)->ReadHoldingRegisters(kCharger, 0, 1).status().code(),
+            absl::StatusCode::kUnavailable);
+  old.reset();
+
+  http::Response read = Call("POST", "/api/v1/devices/ev2/registers",
+                             R"({"start":4096,"type":"float32"})");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_THAT(read.body, HasSubstr(R"("value":12.5)"));
+  EXPECT_EQ(Call("POST", "/api/v1/devices/mccb1/commands/open").status, 404);
+  EXPECT_THAT(Call("GET", "/api/v1/ev/chargers").body, HasSubstr("ev2"));
+}
+
+// A configuration the bus cannot start on leaves the running one in place.
+TEST_F(DevicesApiTest, AReconfigurationThatFailsKeepsTheRunningDevices) {
+  config::v1::DeviceConfig bad = config_;
+  // Two devices with one id: the poller refuses them (Validate() would too;
+  // this is the bus's own last line of defence).
+  *bad.add_modbus_devices() = bad.modbus_devices(0);
+  EXPECT_FALSE(field_bus_->Reconfigure(bad, config_).ok());
+  http::Response read =
+      Call("POST", "/api/v1/devices/ev1/registers", R"({"start":768})");
+  EXPECT_EQ(read.status, 200) << read.body;
 }
 
 }  // namespace

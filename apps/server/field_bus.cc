@@ -488,4 +488,56 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
   return json.Take();
 }
 
+absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
+    const DeviceConfig& config, const FieldBusOverrides& overrides,
+    Clock& clock, const devices::ProfileRegistry& registry,
+    storage::Store* store, hal::SerialPort::TrafficListener rs485_traffic) {
+  std::unique_ptr<LiveFieldBus> live(new LiveFieldBus(
+      overrides, clock, registry, store, std::move(rs485_traffic)));
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> bus, live->StartBus(config));
+  live->bus_ = std::move(bus);
+  return live;
+}
+
+absl::StatusOr<std::unique_ptr<FieldBus>> LiveFieldBus::StartBus(
+    const DeviceConfig& config) {
+  return FieldBus::Start(config, overrides_, clock_, registry_, store_,
+                         rs485_traffic_);
+}
+
+std::shared_ptr<FieldBus> LiveFieldBus::Get() const {
+  absl::MutexLock lock(&mutex_);
+  return bus_;
+}
+
+bool LiveFieldBus::Handles(absl::string_view field) {
+  return field == "rs485" || field == "modbus_devices" ||
+         field == "ip_gateways" || field == "modbus_tcp_server";
+}
+
+absl::Status LiveFieldBus::Reconfigure(const DeviceConfig& config,
+                                       const DeviceConfig& fallback) {
+  absl::MutexLock reconfigure(&reconfigure_mutex_);
+  Get()->Stop();  // frees the serial port and the gateway's socket
+  absl::StatusOr<std::unique_ptr<FieldBus>> fresh = StartBus(config);
+  absl::Status result = fresh.status();
+  if (!fresh.ok()) {
+    EWS_LOG(ERROR) << "field bus not reconfigured, back to the running "
+                      "configuration: "
+                   << fresh.status();
+    fresh = StartBus(fallback);
+    if (!fresh.ok()) {
+      EWS_LOG(ERROR) << "field bus down until the next start: "
+                     << fresh.status();
+      return result;
+    }
+  } else {
+    EWS_LOG(INFO) << "field bus reconfigured";
+  }
+  std::shared_ptr<FieldBus> fresh_bus(*std::move(fresh));
+  absl::MutexLock lock(&mutex_);
+  bus_ = std::move(fresh_bus);
+  return result;
+}
+
 }  // namespace ews::server

@@ -137,4 +137,54 @@ class FieldBus {
       ABSL_GUARDED_BY(mutex_);
 };
 
+// The field bus in use, replaced as a whole when its part of the
+// configuration changes (the RS485 line, the devices, the IP gateways, the
+// Modbus TCP gateway): a gap of a poll instead of a restart of the box.
+// Thread-safe; a caller keeps the FieldBus it got alive while it uses it
+// (a replaced bus is stopped: its lines answer Unavailable).
+class LiveFieldBus {
+ public:
+  // As FieldBus::Start; the arguments are kept for Reconfigure().
+  static absl::StatusOr<std::unique_ptr<LiveFieldBus>> Start(
+      const config::v1::DeviceConfig& config,
+      const FieldBusOverrides& overrides, Clock& clock,
+      const devices::ProfileRegistry& registry, storage::Store* store,
+      hal::SerialPort::TrafficListener rs485_traffic = nullptr);
+
+  std::shared_ptr<FieldBus> Get() const ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // Whether a change of DeviceConfig's top-level field `field` ("rs485",
+  // "modbus_devices", "ip_gateways", "modbus_tcp_server") is applied by
+  // Reconfigure().
+  static bool Handles(absl::string_view field);
+
+  // Stops the current bus and starts one on `config` (the port and the
+  // gateway's socket are released first). If that fails, starts one on
+  // `fallback` (the configuration that ran) and returns the first error.
+  absl::Status Reconfigure(const config::v1::DeviceConfig& config,
+                           const config::v1::DeviceConfig& fallback)
+      ABSL_LOCKS_EXCLUDED(reconfigure_mutex_, mutex_);
+
+ private:
+  LiveFieldBus(const FieldBusOverrides& overrides, Clock& clock,
+               const devices::ProfileRegistry& registry, storage::Store* store,
+               hal::SerialPort::TrafficListener rs485_traffic)
+      : overrides_(overrides),
+        clock_(clock),
+        registry_(registry),
+        store_(store),
+        rs485_traffic_(std::move(rs485_traffic)) {}
+  absl::StatusOr<std::unique_ptr<FieldBus>> StartBus(
+      const config::v1::DeviceConfig& config);
+
+  const FieldBusOverrides overrides_;
+  Clock& clock_;
+  const devices::ProfileRegistry& registry_;
+  storage::Store* const store_;
+  const hal::SerialPort::TrafficListener rs485_traffic_;
+  absl::Mutex reconfigure_mutex_;  // one Reconfigure() at a time
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<FieldBus> bus_ ABSL_GUARDED_BY(mutex_);
+};
+
 }  // namespace ews::server

@@ -345,9 +345,9 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
-      FieldBus::Start(server->config_, options.field_bus, device,
-                      server->profiles_, server->history_.get(),
-                      server->front_panel_->TrafficListener()));
+      LiveFieldBus::Start(server->config_, options.field_bus, device,
+                          server->profiles_, server->history_.get(),
+                          server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
   EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
@@ -357,13 +357,18 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                        SessionApi::Create(options.data_dir, device));
   server->config_store_ =
       std::make_unique<config::ConfigStore>(options.data_dir, device);
-  // The running parts read their configuration at start: an applied change
-  // takes effect at the next start (the answer says restart_required).
+  EwsServer* self = server.get();
   server->config_api_ = std::make_unique<ConfigApi>(
-      *server->config_store_, server->session_api_->audit());
-  server->devices_api_ =
-      std::make_unique<DevicesApi>(*server->field_bus_, server->profiles_,
-                                   server->session_api_->audit(), device);
+      *server->config_store_, server->session_api_->audit(),
+      [self](const config::v1::DeviceConfig& before,
+             const config::v1::DeviceConfig& after,
+             const std::vector<std::string>& changed) {
+        return self->ApplyLive(before, after, changed);
+      });
+  LiveFieldBus* field_bus = server->field_bus_.get();
+  server->devices_api_ = std::make_unique<DevicesApi>(
+      [field_bus] { return field_bus->Get(); }, server->profiles_,
+      server->session_api_->audit(), device);
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -407,8 +412,8 @@ void EwsServer::AddRoutes() {
                 [this](const http::Request&) { return Health(); });
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
-        200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),
-                                     pulse_inputs_->DevicesJson()));
+        200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
+                                            pulse_inputs_->DevicesJson()));
   });
   https_->Route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());
@@ -426,6 +431,29 @@ void EwsServer::AddRoutes() {
                   json.EndObject();
                   return http::Response::Json(200, json.Take());
                 });
+}
+
+std::vector<std::string> EwsServer::ApplyLive(
+    const config::v1::DeviceConfig& before,
+    const config::v1::DeviceConfig& after,
+    const std::vector<std::string>& changed) {
+  // The field side (RS485 line, devices, IP gateways, Modbus TCP gateway) is
+  // rebuilt on the new configuration; everything else reads its
+  // configuration at start.
+  std::vector<std::string> live;
+  for (const std::string& field : changed) {
+    if (LiveFieldBus::Handles(field)) live.push_back(field);
+  }
+  if (live.empty()) return live;
+  devices_api_->StopScan();  // a scan runs on the line being replaced
+  absl::Status reconfigured = field_bus_->Reconfigure(after, before);
+  if (!reconfigured.ok()) {
+    EWS_LOG(ERROR) << "configuration saved, field side left as it ran until "
+                      "the next start: "
+                   << reconfigured;
+    return {};
+  }
+  return live;
 }
 
 HistoryHealth EwsServer::GetHistoryHealth() const {
@@ -466,7 +494,7 @@ http::Response EwsServer::Health() const {
       .Int(modbus_port());
   GetHistoryHealth().WriteJson(json);
   json.Key("misconfigured_devices").BeginArray();
-  for (const auto& [id, problem] : field_bus_->Misconfigured()) {
+  for (const auto& [id, problem] : field_bus_->Get()->Misconfigured()) {
     json.BeginObject()
         .Key("id")
         .String(id)

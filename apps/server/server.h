@@ -71,7 +71,7 @@ class EwsServer {
 
   int https_port() const { return https_->https_port(); }
   int http_port() const { return https_->http_port(); }
-  int modbus_port() const { return field_bus_->modbus_port(); }
+  int modbus_port() const { return field_bus_->Get()->modbus_port(); }
   const config::v1::DeviceConfig& config() const { return config_; }
 
   // Stops serving and removes the ready file. Idempotent.
@@ -84,6 +84,11 @@ class EwsServer {
   void AddRoutes();
   http::Response Health() const;
   HistoryHealth GetHistoryHealth() const;
+  // ConfigApi's listener: applies what can change without a restart and
+  // returns those top-level fields.
+  std::vector<std::string> ApplyLive(const config::v1::DeviceConfig& before,
+                                     const config::v1::DeviceConfig& after,
+                                     const std::vector<std::string>& changed);
 
   const ServerOptions options_;
   const std::unique_ptr<DeviceClock> device_clock_;
@@ -96,7 +101,8 @@ class EwsServer {
   std::unique_ptr<storage::Store> history_;  // null: history_open_error_
   absl::Status history_open_error_;
   std::unique_ptr<FrontPanel> front_panel_;
-  std::unique_ptr<FieldBus> field_bus_;
+  // Replaced when an applied configuration changes the field side.
+  std::unique_ptr<LiveFieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
   std::unique_ptr<config::ConfigStore> config_store_;
