@@ -5,31 +5,19 @@
 # backup is the administrator's only.
 set -uo pipefail
 
+source tests/server/test_lib.sh
 server_bin="$PWD/apps/server/ews-server"
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
-failures=0
-pid=""
+server_pid=""
+trap '[[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null; true' EXIT
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
-
-rm -f "$data/run/ews-server.ready"
 "$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
   --modbus_port=-1 --rtc_device=/nonexistent/rtc --rs485_device=/nonexistent/tty \
   2>>"$TEST_TMPDIR/server.log" &
-pid=$!
-for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
-  [[ -s "$data/run/ews-server.ready" ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-base="https://127.0.0.1:$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready")"
-cleanup() { [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
+server_pid=$!
+check "the server starts" wait_ready "$data" "$server_pid"
+base="https://127.0.0.1:$https_port"
 
 # call METHOD PATH [BODY] [extra curl args...]: prints "BODY STATUS"
 call() {
@@ -88,12 +76,5 @@ check "the server answers after the change" test "$(status_of "$r")" = 200
 r=$(call GET /api/v1/config/backup)
 check "the backup is the administrator's only (403)" test "$(status_of "$r")" = 403
 
-kill -TERM "$pid"
-for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-wait "$pid"
-check "the server stops cleanly" test $? -eq 0
-if ((failures > 0)); then
-  echo "--- server log"; tail -40 "$TEST_TMPDIR/server.log"
-  exit 1
-fi
-echo "all checks passed"
+check "the server stops cleanly" stop_server
+finish "$TEST_TMPDIR/server.log"
