@@ -269,6 +269,9 @@ http::Response DevicesApi::StartScan(const http::Request& request,
             *client, registry_, options,
             [this](const acquisition::ScanProgress& progress) {
               absl::MutexLock lock(&scan_mutex_);
+              if (progress.found > scan_.found_so_far) {
+                scan_.answered.push_back(progress.address);
+              }
               scan_.done = progress.done;
               scan_.current_address = progress.address;
               scan_.found_so_far = progress.found;
@@ -307,6 +310,9 @@ http::Response DevicesApi::ScanState() {
       .Int(scan_.current_address)
       .Key("found_so_far")
       .Int(scan_.found_so_far);
+  json.Key("answered").BeginArray();
+  for (int address : scan_.answered) json.Int(address);
+  json.EndArray();
   if (!scan_.error.empty()) json.Key("error").String(scan_.error);
   if (scan_.state != "idle") json.Key("started_at").Time(scan_.started_at);
   if (scan_.state != "running" && scan_.state != "idle") {

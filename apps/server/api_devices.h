@@ -87,6 +87,7 @@ class DevicesApi {
     int done = 0;
     int current_address = 0;
     int found_so_far = 0;
+    std::vector<int> answered;  // addresses that answered, as probed
     std::vector<acquisition::FoundDevice> found;
     std::string error;
     absl::Time started_at;

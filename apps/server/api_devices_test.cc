@@ -295,6 +295,8 @@ TEST_F(DevicesApiTest, ScanRunsInTheBackgroundAndIdentifiesDevices) {
   }
   EXPECT_THAT(state.body, HasSubstr(R"("state":"done")"));
   EXPECT_THAT(state.body, HasSubstr(R"("done":10,"total":10)"));
+  // Silent addresses behind the gateway (its exception 0x0B) are nobody.
+  EXPECT_THAT(state.body, HasSubstr(R"("answered":[3,4,5,9])"));
   EXPECT_THAT(state.body,
               HasSubstr(R"({"address":3,"profile":"ev_charger_generic")"));
   // Unit 9 answers but nothing identifies it: its raw identification is

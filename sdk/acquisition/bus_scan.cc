@@ -11,14 +11,26 @@ namespace v1 = ::ews::devices::v1;
 
 namespace {
 
-bool NoAnswer(const absl::Status& status) {
-  return absl::IsDeadlineExceeded(status) &&
-         !modbus::ModbusExceptionCode(status).has_value();
+// Exception 0x0A (path unavailable) or 0x0B (target failed to respond):
+// a Modbus TCP gateway in front of the line speaking for a silent address.
+bool GatewaySaysNobody(const absl::Status& status) {
+  const std::optional<uint8_t> code = modbus::ModbusExceptionCode(status);
+  return code == static_cast<uint8_t>(
+                     modbus::ExceptionCode::kGatewayPathUnavailable) ||
+         code == static_cast<uint8_t>(
+                     modbus::ExceptionCode::kGatewayTargetFailedToRespond);
 }
 
-// Someone answered (an exception, or a corrupt frame from a device).
+bool NoAnswer(const absl::Status& status) {
+  return (absl::IsDeadlineExceeded(status) &&
+          !modbus::ModbusExceptionCode(status).has_value()) ||
+         GatewaySaysNobody(status);
+}
+
+// Someone answered (an exception from the device, or a corrupt frame).
 bool Answered(const absl::Status& status) {
-  return modbus::ModbusExceptionCode(status).has_value() ||
+  return (modbus::ModbusExceptionCode(status).has_value() &&
+          !GatewaySaysNobody(status)) ||
          absl::IsDataLoss(status);
 }
 
