@@ -335,7 +335,10 @@ TEST_F(DevicesApiTest, ReconfiguredFieldBusServesTheNewDevices) {
   added->set_profile("ev_charger_generic");
   added->set_address(9);
   added->mutable_ip_gateway()->set_gateway_id("gw1");
-  ASSERT_THAT(field_bus_->Reconfigure(changed, config_), IsOk());
+  // The same configuration again changes nothing.
+  ASSERT_THAT(field_bus_->Reconfigure(config_), IsOk());
+  EXPECT_EQ(field_bus_->Get(), old);
+  ASSERT_THAT(field_bus_->Reconfigure(changed), IsOk());
   EXPECT_NE(field_bus_->Get(), old);
   // The replaced bus is stopped: whoever still holds it gets Unavailable.
   absl::StatusOr<modbus::LineScheduler*> old_line = old->LineNamed("gw1");
@@ -358,7 +361,7 @@ TEST_F(DevicesApiTest, AReconfigurationThatFailsKeepsTheRunningDevices) {
   // Two devices with one id: the poller refuses them (Validate() would too;
   // this is the bus's own last line of defence).
   *bad.add_modbus_devices() = bad.modbus_devices(0);
-  EXPECT_FALSE(field_bus_->Reconfigure(bad, config_).ok());
+  EXPECT_FALSE(field_bus_->Reconfigure(bad).ok());
   http::Response read =
       Call("POST", "/api/v1/devices/ev1/registers", R"({"start":768})");
   EXPECT_EQ(read.status, 200) << read.body;

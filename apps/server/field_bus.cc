@@ -9,6 +9,7 @@
 #include "apps/server/version.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/config/diff.h"
 #include "sdk/devices/codec.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 #include "sdk/http/json.h"
@@ -496,6 +497,8 @@ absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
       overrides, clock, registry, store, std::move(rs485_traffic)));
   EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> bus, live->StartBus(config));
   live->bus_ = std::move(bus);
+  absl::MutexLock lock(&live->reconfigure_mutex_);
+  live->running_ = config;
   return live;
 }
 
@@ -515,24 +518,29 @@ bool LiveFieldBus::Handles(absl::string_view field) {
          field == "ip_gateways" || field == "modbus_tcp_server";
 }
 
-absl::Status LiveFieldBus::Reconfigure(const DeviceConfig& config,
-                                       const DeviceConfig& fallback) {
+absl::Status LiveFieldBus::Reconfigure(const DeviceConfig& config) {
   absl::MutexLock reconfigure(&reconfigure_mutex_);
+  bool changed = false;
+  for (const std::string& field : config::ChangedSections(running_, config)) {
+    changed = changed || Handles(field) || field == "model_size";
+  }
+  if (!changed) return absl::OkStatus();
   Get()->Stop();  // frees the serial port and the gateway's socket
   absl::StatusOr<std::unique_ptr<FieldBus>> fresh = StartBus(config);
   absl::Status result = fresh.status();
-  if (!fresh.ok()) {
+  if (fresh.ok()) {
+    EWS_LOG(INFO) << "field bus reconfigured";
+    running_ = config;
+  } else {
     EWS_LOG(ERROR) << "field bus not reconfigured, back to the running "
                       "configuration: "
                    << fresh.status();
-    fresh = StartBus(fallback);
+    fresh = StartBus(running_);
     if (!fresh.ok()) {
       EWS_LOG(ERROR) << "field bus down until the next start: "
                      << fresh.status();
       return result;
     }
-  } else {
-    EWS_LOG(INFO) << "field bus reconfigured";
   }
   std::shared_ptr<FieldBus> fresh_bus(*std::move(fresh));
   absl::MutexLock lock(&mutex_);

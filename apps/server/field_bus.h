@@ -159,10 +159,10 @@ class LiveFieldBus {
   static bool Handles(absl::string_view field);
 
   // Stops the current bus and starts one on `config` (the port and the
-  // gateway's socket are released first). If that fails, starts one on
-  // `fallback` (the configuration that ran) and returns the first error.
-  absl::Status Reconfigure(const config::v1::DeviceConfig& config,
-                           const config::v1::DeviceConfig& fallback)
+  // gateway's socket are released first); nothing happens when the fields
+  // Handles() names are those running. If the new bus cannot start, starts
+  // one on the configuration that ran and returns the error.
+  absl::Status Reconfigure(const config::v1::DeviceConfig& config)
       ABSL_LOCKS_EXCLUDED(reconfigure_mutex_, mutex_);
 
  private:
@@ -183,6 +183,7 @@ class LiveFieldBus {
   storage::Store* const store_;
   const hal::SerialPort::TrafficListener rs485_traffic_;
   absl::Mutex reconfigure_mutex_;  // one Reconfigure() at a time
+  config::v1::DeviceConfig running_ ABSL_GUARDED_BY(reconfigure_mutex_);
   mutable absl::Mutex mutex_;
   std::shared_ptr<FieldBus> bus_ ABSL_GUARDED_BY(mutex_);
 };

@@ -360,10 +360,9 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EwsServer* self = server.get();
   server->config_api_ = std::make_unique<ConfigApi>(
       *server->config_store_, server->session_api_->audit(),
-      [self](const config::v1::DeviceConfig& before,
-             const config::v1::DeviceConfig& after,
+      [self](const config::v1::DeviceConfig&, const config::v1::DeviceConfig&,
              const std::vector<std::string>& changed) {
-        return self->ApplyLive(before, after, changed);
+        return self->ApplyLive(changed);
       });
   LiveFieldBus* field_bus = server->field_bus_.get();
   server->devices_api_ = std::make_unique<DevicesApi>(
@@ -434,8 +433,6 @@ void EwsServer::AddRoutes() {
 }
 
 std::vector<std::string> EwsServer::ApplyLive(
-    const config::v1::DeviceConfig& before,
-    const config::v1::DeviceConfig& after,
     const std::vector<std::string>& changed) {
   // The field side (RS485 line, devices, IP gateways, Modbus TCP gateway) is
   // rebuilt on the new configuration; everything else reads its
@@ -445,8 +442,16 @@ std::vector<std::string> EwsServer::ApplyLive(
     if (LiveFieldBus::Handles(field)) live.push_back(field);
   }
   if (live.empty()) return live;
+  // Under one lock, from the file: two changes applied at once end with the
+  // field side of the last one saved, whichever listener runs last.
+  absl::MutexLock lock(&apply_mutex_);
+  absl::StatusOr<config::v1::DeviceConfig> latest = config_store_->Load();
+  if (!latest.ok()) {
+    EWS_LOG(ERROR) << "field side not reconfigured: " << latest.status();
+    return {};
+  }
   devices_api_->StopScan();  // a scan runs on the line being replaced
-  absl::Status reconfigured = field_bus_->Reconfigure(after, before);
+  absl::Status reconfigured = field_bus_->Reconfigure(*latest);
   if (!reconfigured.ok()) {
     EWS_LOG(ERROR) << "configuration saved, field side left as it ran until "
                       "the next start: "

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "apps/server/api_config.h"
 #include "apps/server/api_devices.h"
@@ -86,9 +87,7 @@ class EwsServer {
   HistoryHealth GetHistoryHealth() const;
   // ConfigApi's listener: applies what can change without a restart and
   // returns those top-level fields.
-  std::vector<std::string> ApplyLive(const config::v1::DeviceConfig& before,
-                                     const config::v1::DeviceConfig& after,
-                                     const std::vector<std::string>& changed);
+  std::vector<std::string> ApplyLive(const std::vector<std::string>& changed);
 
   const ServerOptions options_;
   const std::unique_ptr<DeviceClock> device_clock_;
@@ -108,6 +107,7 @@ class EwsServer {
   std::unique_ptr<config::ConfigStore> config_store_;
   std::unique_ptr<ConfigApi> config_api_;
   std::unique_ptr<DevicesApi> devices_api_;
+  absl::Mutex apply_mutex_;  // one ApplyLive() at a time
   std::unique_ptr<http::HttpsServer> https_;
 };
 
