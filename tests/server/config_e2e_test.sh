@@ -76,5 +76,34 @@ check "the server answers after the change" test "$(status_of "$r")" = 200
 r=$(call GET /api/v1/config/backup)
 check "the backup is the administrator's only (403)" test "$(status_of "$r")" = 403
 
+# --- the administrator: backup and restore --------------------------------------------------
+jar="$TEST_TMPDIR/admin-cookies"
+login=$(call POST /api/v1/session/login '{"role":"administrator","pin":"99999"}')
+csrf=$(csrf_of "$login")
+r=$(call POST /api/v1/session/codes \
+  '{"current_pin":"99999","new_pin":"97531","new_puk":"11223 3445 56677"}' \
+  -H "X-CSRF-Token: $csrf")
+check "the administrator changes the factory codes" test "$(status_of "$r")" = 200
+curl -sk --max-time 10 -b "$jar" -o "$TEST_TMPDIR/backup" -w '%{http_code}' \
+  "$base/api/v1/config/backup" >"$TEST_TMPDIR/backup.status"
+check "the administrator downloads the backup" grep -qx 200 "$TEST_TMPDIR/backup.status"
+check "the backup is the stored file" cmp -s "$TEST_TMPDIR/backup" "$data/config.textproto"
+cp "$data/config.textproto" "$TEST_TMPDIR/before"
+head -c 500 "$TEST_TMPDIR/backup" >"$TEST_TMPDIR/truncated"
+bad "a truncated backup" 400 "" POST /api/v1/config/restore "@$TEST_TMPDIR/truncated"
+bad "a backup of another schema" 400 "" POST /api/v1/config/restore \
+  "$(sed 's/^schema_version: 1$/schema_version: 99/' "$TEST_TMPDIR/backup")"
+bad "garbage" 400 malformed_body POST /api/v1/config/restore 'not { a config'
+check "config.textproto is byte-identical after every refused restore" \
+  cmp -s "$data/config.textproto" "$TEST_TMPDIR/before"
+r=$(call POST /api/v1/config/restore "@$TEST_TMPDIR/backup" -H "X-CSRF-Token: $csrf")
+check "the backup restores (200)" test "$(status_of "$r")" = 200
+check "and changes nothing" grep -q '"changed_sections":\[\]' <<<"$r"
+r=$(call GET "/api/v1/audit?limit=20")
+check "the audit log has the apply, the backup and the restores" \
+  bash -c 'grep -q "config.rs485" <<<"$1" && grep -q "config.backup" <<<"$1" &&
+           grep -q "config.restore" <<<"$1"' _ "$r"
+check "and the RS485 change from -> to" grep -q '"field":"rs485.baud_rate","from":"19200","to":"9600"' <<<"$r"
+
 check "the server stops cleanly" stop_server
 finish "$TEST_TMPDIR/server.log"
