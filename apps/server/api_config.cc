@@ -35,6 +35,16 @@ const FieldDescriptor* TopLevelField(absl::string_view name) {
   return DeviceConfig::descriptor()->FindFieldByName(std::string(name));
 }
 
+// Whether `key` names a field of DeviceConfig (.proto or JSON name).
+bool IsTopLevelField(absl::string_view key) {
+  const google::protobuf::Descriptor* descriptor = DeviceConfig::descriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->name() == key || field->json_name() == key) return true;
+  }
+  return false;
+}
+
 // The API section holding DeviceConfig field `field`, or the field's own name
 // (site, web, schema_version have no section route).
 std::string SectionOfField(absl::string_view field) {
@@ -92,6 +102,9 @@ http::Response BodyError(const absl::Status& status) {
   if (absl::StrContains(message, "Cannot find field") ||
       absl::StrContains(message, "unknown field")) {
     return ApiError(400, "unknown_field", message);
+  }
+  if (absl::StrContains(message, "is not part of the")) {
+    return ApiError(400, "wrong_section", message);
   }
   if (absl::StartsWith(message, "malformed JSON") ||
       absl::StartsWith(message, "JSON: line") ||
@@ -164,6 +177,10 @@ absl::StatusOr<DeviceConfig> ParseSectionBody(const ConfigSection& section,
   EWS_RETURN_IF_ERROR(ParseJson(body, &object));
   const FieldDescriptor* field = TopLevelField(section.field);
   for (const auto& [key, value] : object.fields()) {
+    if (!IsTopLevelField(key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown field \"", key, "\""));
+    }
     if (key != field->name() && key != field->json_name()) {
       return absl::InvalidArgumentError(
           absl::StrCat("\"", key, "\" is not part of the ", section.name,

@@ -50,7 +50,7 @@ bad() { # bad "description" STATUS CODE METHOD PATH BODY [curl args...]
 }
 bad "truncated JSON" 400 malformed_body PUT /api/v1/config/rs485 '{"rs485":{"baud_rate":96'
 bad "unknown field" 400 unknown_field PUT /api/v1/config/rs485 '{"rs485":{"baudrate":9600}}'
-bad "another section's key" 400 invalid_value PUT /api/v1/config/rs485 '{"network":{}}'
+bad "another section's key" 400 wrong_section PUT /api/v1/config/rs485 '{"network":{}}'
 bad "invalid value" 400 invalid_config PUT /api/v1/config/rs485 '{"rs485":{"baud_rate":14400}}'
 head -c 300000 /dev/zero | tr '\0' 'x' >"$TEST_TMPDIR/big"
 bad "a 300 KB body" 413 body_too_large PUT /api/v1/config/rs485 "@$TEST_TMPDIR/big"
