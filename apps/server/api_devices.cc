@@ -90,27 +90,6 @@ http::Response DeviceError(const absl::Status& status, const std::string& who,
   }
 }
 
-void HealthJson(const modbus::DeviceHealth& health, http::JsonWriter& json) {
-  json.BeginObject()
-      .Key("requests")
-      .Int(static_cast<int64_t>(health.requests))
-      .Key("answers")
-      .Int(static_cast<int64_t>(health.answers))
-      .Key("exceptions")
-      .Int(static_cast<int64_t>(health.exceptions))
-      .Key("timeouts")
-      .Int(static_cast<int64_t>(health.timeouts))
-      .Key("crc_errors")
-      .Int(static_cast<int64_t>(health.crc_errors))
-      .Key("other_errors")
-      .Int(static_cast<int64_t>(health.other_errors))
-      .Key("consecutive_failures")
-      .Int(health.consecutive_failures)
-      .Key("online")
-      .Bool(health.online)
-      .EndObject();
-}
-
 void LineStatsJson(const modbus::LineStats& stats, http::JsonWriter& json) {
   json.BeginObject()
       .Key("transactions")
@@ -177,6 +156,12 @@ std::vector<DevicesApi::Route> DevicesApi::Routes() {
        [this](const auto&, const auto&) { return ScanState(); }},
       {"DELETE", "/api/v1/scan",
        [this](const auto&, const auto&) { return CancelScan(); }},
+      {"GET", "/api/v1/devices/*",
+       [this](const auto& r, const auto&) { return Device(r, true); }},
+      {"GET", "/api/v1/devices/*/values",
+       [this](const auto& r, const auto&) { return Device(r, false); }},
+      {"GET", "/api/v1/devices/*/health",
+       [this](const auto& r, const auto&) { return DeviceHealth(r); }},
       {"POST", "/api/v1/devices/*/registers",
        [this](const auto& r, const auto&) { return RegisterTest(r); }},
       {"POST", "/api/v1/devices/*/commands/*",
@@ -365,6 +350,46 @@ http::Response DevicesApi::CancelScan() {
   return ScanState();
 }
 
+// ------------------------------------------------------- one device
+
+http::Response DevicesApi::Device(const http::Request& request,
+                                  bool with_health) {
+  http::JsonWriter json;
+  absl::Status written = field_bus_()->WriteDeviceJson(Segment(request.path, 4),
+                                                       with_health, json);
+  if (!written.ok()) return ApiError(written);
+  return http::Response::Json(200, json.Take());
+}
+
+http::Response DevicesApi::DeviceHealth(const http::Request& request) {
+  std::shared_ptr<FieldBus> bus = field_bus_();
+  absl::StatusOr<FieldBus::DeviceTarget> device =
+      bus->FindDevice(Segment(request.path, 4));
+  if (!device.ok()) return ApiError(device.status());
+  absl::StatusOr<modbus::LineScheduler*> line = bus->LineNamed(device->line);
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("id")
+      .String(device->id)
+      .Key("line")
+      .String(device->line)
+      .Key("address")
+      .Int(device->address)
+      .Key("line_available")
+      .Bool(line.ok());
+  if (line.ok()) {
+    json.Key("health");
+    WriteDeviceHealth((*line)->HealthOf(static_cast<uint8_t>(device->address)),
+                      json);
+    json.Key("line_stats");
+    LineStatsJson((*line)->stats(), json);
+  } else {
+    json.Key("problem").String(line.status().message());
+  }
+  json.EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
 // --------------------------------------------------------- register test
 
 http::Response DevicesApi::RegisterTest(const http::Request& request) {
@@ -510,7 +535,7 @@ http::Response DevicesApi::RegisterTest(const http::Request& request) {
   }
   json.Key("elapsed_ms").Number(absl::ToDoubleMilliseconds(elapsed), 6);
   json.Key("device_health");
-  HealthJson((*scheduler)->HealthOf(unit), json);
+  WriteDeviceHealth((*scheduler)->HealthOf(unit), json);
   json.Key("line_stats");
   LineStatsJson((*scheduler)->stats(), json);
   json.EndObject();

@@ -57,6 +57,9 @@ class DevicesApi {
                            const Session& session);
   http::Response ScanState();
   http::Response CancelScan();
+  // GET /api/v1/devices/{id} (with its line health) and .../values.
+  http::Response Device(const http::Request& request, bool with_health);
+  http::Response DeviceHealth(const http::Request& request);
   http::Response RegisterTest(const http::Request& request);
   http::Response Command(const http::Request& request, const Session& session);
   http::Response Chargers();

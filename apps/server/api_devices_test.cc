@@ -137,6 +137,36 @@ class DevicesApiTest : public ::testing::Test {
   std::vector<DevicesApi::Route> routes_;
 };
 
+TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {
+  // The first poll runs at start; wait for it (5 s at most).
+  http::Response device;
+  for (int i = 0; i < 50; ++i) {
+    device = Call("GET", "/api/v1/devices/ev1");
+    if (absl::StrContains(device.body, R"("state":"ok")")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(device.status, 200) << device.body;
+  EXPECT_THAT(device.body,
+              HasSubstr(R"({"id":"ev1","name":"Car park charger",)"
+                        R"("profile":"ev_charger_generic","line":"gw1",)"
+                        R"("address":3,"health":{"requests":)"));
+  EXPECT_THAT(device.body, HasSubstr(R"("state":"ok")"));
+  EXPECT_THAT(device.body, HasSubstr(R"("values":[{"quantity":"state")"));
+  http::Response values = Call("GET", "/api/v1/devices/ev1/values");
+  ASSERT_EQ(values.status, 200);
+  EXPECT_THAT(values.body, Not(HasSubstr(R"("health")")));
+  EXPECT_THAT(values.body, HasSubstr(R"("values":[{)"));
+
+  // The refusing breaker: its line counts the exceptions.
+  http::Response health = Call("GET", "/api/v1/devices/mccb2/health");
+  ASSERT_EQ(health.status, 200);
+  EXPECT_THAT(health.body, HasSubstr(R"("line":"gw1","address":5)"));
+  EXPECT_THAT(health.body, HasSubstr(R"("line_available":true)"));
+  EXPECT_THAT(health.body, HasSubstr(R"("line_stats":{)"));
+  EXPECT_EQ(Call("GET", "/api/v1/devices/nothing").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/devices/nothing/health").status, 404);
+}
+
 TEST_F(DevicesApiTest, RegisterTestReadsRawWordsAndDecodes) {
   http::Response read = Call("POST", "/api/v1/devices/ev1/registers",
                              R"({"start":768,"type":"u16"})");

@@ -418,75 +418,130 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
   json.EndObject().Key("devices").BeginArray();
   absl::MutexLock lock(&mutex_);
   for (const auto& [device, line_name] : device_line_) {
-    const devices::v1::Profile* profile = device_profile_.at(device);
-    json.BeginObject().Key("id").String(device).Key("name").String(
-        device_name_.at(device));
-    auto misconfigured = misconfigured_.find(device);
-    if (misconfigured != misconfigured_.end()) {
-      json.Key("profile")
-          .String(misconfigured->second.profile)
-          .Key("line")
-          .String(line_name)
-          .Key("online")
-          .Bool(false)
-          .Key("state")
-          .String("misconfigured")
-          .Key("problem")
-          .String(misconfigured->second.problem)
-          .Key("values")
-          .BeginArray()
-          .EndArray()
-          .EndObject();
-      continue;
-    }
-    json.Key("profile").String(profile->id()).Key("line").String(line_name);
-    auto latest = latest_.find(device);
-    if (latest == latest_.end()) {
-      json.Key("online")
-          .Bool(false)
-          .Key("state")
-          .String("not polled yet")
-          .Key("values")
-          .BeginArray()
-          .EndArray()
-          .EndObject();
-      continue;
-    }
-    const acquisition::PollResult& result = latest->second;
-    json.Key("online")
-        .Bool(result.status.ok())
-        .Key("state")
-        .String(result.status.ok() ? "ok" : result.status.message())
-        .Key("time")
-        .Time(result.time)
-        .Key("values")
-        .BeginArray();
-    for (const acquisition::Sample& sample : result.samples) {
-      const devices::v1::Quantity* quantity =
-          devices::FindQuantity(*profile, sample.quantity_id);
-      json.BeginObject()
-          .Key("quantity")
-          .String(sample.quantity_id)
-          .Key("name")
-          .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
-          .Key("value")
-          .Number(sample.value);
-      // A float register may hold NaN or infinity: the value is null and
-      // its state says why.
-      if (const char* why = http::NonFiniteState(sample.value)) {
-        json.Key("state").String(why);
-      }
-      json.Key("unit").String(sample.unit);
-      // No published table confirms the register (docs/devices/).
-      if (quantity != nullptr && quantity->unconfirmed()) {
-        json.Key("unconfirmed").Bool(true);
-      }
-      json.EndObject();
-    }
-    json.EndArray().EndObject();
+    WriteDeviceLocked(device, line_name, nullptr, json);
   }
   json.Raw(more_devices).EndArray().EndObject();
   return json.Take();
+}
+
+void FieldBus::WriteDeviceLocked(const std::string& device,
+                                 const std::string& line_name,
+                                 const modbus::DeviceHealth* health,
+                                 http::JsonWriter& json) const {
+  const devices::v1::Profile* profile = device_profile_.at(device);
+  json.BeginObject().Key("id").String(device).Key("name").String(
+      device_name_.at(device));
+  auto misconfigured = misconfigured_.find(device);
+  if (misconfigured != misconfigured_.end()) {
+    json.Key("profile")
+        .String(misconfigured->second.profile)
+        .Key("line")
+        .String(line_name)
+        .Key("online")
+        .Bool(false)
+        .Key("state")
+        .String("misconfigured")
+        .Key("problem")
+        .String(misconfigured->second.problem)
+        .Key("values")
+        .BeginArray()
+        .EndArray()
+        .EndObject();
+    return;
+  }
+  json.Key("profile")
+      .String(profile->id())
+      .Key("line")
+      .String(line_name)
+      .Key("address")
+      .Int(device_address_.at(device));
+  if (health != nullptr) {
+    json.Key("health");
+    WriteDeviceHealth(*health, json);
+  }
+  auto latest = latest_.find(device);
+  if (latest == latest_.end()) {
+    json.Key("online")
+        .Bool(false)
+        .Key("state")
+        .String("not polled yet")
+        .Key("values")
+        .BeginArray()
+        .EndArray()
+        .EndObject();
+    return;
+  }
+  const acquisition::PollResult& result = latest->second;
+  json.Key("online")
+      .Bool(result.status.ok())
+      .Key("state")
+      .String(result.status.ok() ? "ok" : result.status.message())
+      .Key("time")
+      .Time(result.time)
+      .Key("values")
+      .BeginArray();
+  for (const acquisition::Sample& sample : result.samples) {
+    const devices::v1::Quantity* quantity =
+        devices::FindQuantity(*profile, sample.quantity_id);
+    json.BeginObject()
+        .Key("quantity")
+        .String(sample.quantity_id)
+        .Key("name")
+        .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
+        .Key("value")
+        .Number(sample.value);
+    // A float register may hold NaN or infinity: the value is null and
+    // its state says why.
+    if (const char* why = http::NonFiniteState(sample.value)) {
+      json.Key("state").String(why);
+    }
+    json.Key("unit").String(sample.unit);
+    // No published table confirms the register (docs/devices/).
+    if (quantity != nullptr && quantity->unconfirmed()) {
+      json.Key("unconfirmed").Bool(true);
+    }
+    json.EndObject();
+  }
+  json.EndArray().EndObject();
+}
+
+absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_health,
+                                       http::JsonWriter& json) const {
+  EWS_ASSIGN_OR_RETURN(DeviceTarget device, FindDevice(id));
+  std::optional<modbus::DeviceHealth> health;
+  if (with_health) {
+    absl::StatusOr<modbus::LineScheduler*> line = LineNamed(device.line);
+    health = line.ok() ? (*line)->HealthOf(static_cast<uint8_t>(device.address))
+                       : modbus::DeviceHealth();
+  }
+  absl::MutexLock lock(&mutex_);
+  WriteDeviceLocked(id, device.line, health ? &*health : nullptr, json);
+  return absl::OkStatus();
+}
+
+void WriteDeviceHealth(const modbus::DeviceHealth& health,
+                       http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("requests")
+      .Int(static_cast<int64_t>(health.requests))
+      .Key("answers")
+      .Int(static_cast<int64_t>(health.answers))
+      .Key("exceptions")
+      .Int(static_cast<int64_t>(health.exceptions))
+      .Key("timeouts")
+      .Int(static_cast<int64_t>(health.timeouts))
+      .Key("crc_errors")
+      .Int(static_cast<int64_t>(health.crc_errors))
+      .Key("other_errors")
+      .Int(static_cast<int64_t>(health.other_errors))
+      .Key("consecutive_failures")
+      .Int(health.consecutive_failures)
+      .Key("online")
+      .Bool(health.online);
+  if (!health.last_error.ok()) {
+    json.Key("last_error").String(health.last_error.message());
+  }
+  json.EndObject();
 }
 
 absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(

@@ -19,6 +19,7 @@
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
 #include "sdk/hal/serial/serial_port.h"
+#include "sdk/http/json.h"
 #include "sdk/modbus/gateway_server.h"
 #include "sdk/modbus/line_scheduler.h"
 #include "sdk/storage/store.h"
@@ -76,6 +77,11 @@ class FieldBus {
   // such line; FailedPrecondition: the line is not available (says why).
   absl::StatusOr<modbus::LineScheduler*> LineNamed(
       const std::string& name) const;
+  // One device of DevicesJson() (plus its address), with its line's health
+  // counters for it ("health") when `with_health`. NotFound: no such device.
+  absl::Status WriteDeviceJson(const std::string& id, bool with_health,
+                               http::JsonWriter& json) const;
+
   // The latest poll of device `id` (nullopt: none yet).
   std::optional<acquisition::PollResult> Latest(const std::string& id) const;
 
@@ -112,6 +118,11 @@ class FieldBus {
                             const FieldBusOverrides& overrides);
   absl::Status StartPollers(const config::v1::DeviceConfig& config);
   void Record(const acquisition::PollResult& result);
+  void WriteDeviceLocked(const std::string& device,
+                         const std::string& line_name,
+                         const modbus::DeviceHealth* health,
+                         http::JsonWriter& json) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
@@ -136,6 +147,12 @@ class FieldBus {
   std::map<std::string, Misconfiguration> misconfigured_
       ABSL_GUARDED_BY(mutex_);
 };
+
+// A line's counters for one device: {"requests":..,"answers":..,
+// "exceptions":..,"timeouts":..,"crc_errors":..,"other_errors":..,
+// "consecutive_failures":..,"online":..,"last_error":".."}.
+void WriteDeviceHealth(const modbus::DeviceHealth& health,
+                       http::JsonWriter& json);
 
 // The field bus in use, replaced as a whole when its part of the
 // configuration changes (the RS485 line, the devices, the IP gateways, the
