@@ -149,7 +149,8 @@ TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {
   EXPECT_THAT(device.body,
               HasSubstr(R"({"id":"ev1","name":"Car park charger",)"
                         R"("profile":"ev_charger_generic","line":"gw1",)"
-                        R"("address":3,"health":{"requests":)"));
+                        R"("online":true)"));
+  EXPECT_THAT(device.body, HasSubstr(R"("address":3,"health":{"requests":)"));
   EXPECT_THAT(device.body, HasSubstr(R"("state":"ok")"));
   EXPECT_THAT(device.body, HasSubstr(R"("values":[{"quantity":"state")"));
   http::Response values = Call("GET", "/api/v1/devices/ev1/values");

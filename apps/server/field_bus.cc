@@ -428,6 +428,16 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
                                  const std::string& line_name,
                                  const modbus::DeviceHealth* health,
                                  http::JsonWriter& json) const {
+  // Address and health go last: clients (and tests) that read the fields
+  // before them keep working.
+  auto end = [&] {
+    json.Key("address").Int(device_address_.at(device));
+    if (health != nullptr) {
+      json.Key("health");
+      WriteDeviceHealth(*health, json);
+    }
+    json.EndObject();
+  };
   const devices::v1::Profile* profile = device_profile_.at(device);
   json.BeginObject().Key("id").String(device).Key("name").String(
       device_name_.at(device));
@@ -445,20 +455,11 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
         .String(misconfigured->second.problem)
         .Key("values")
         .BeginArray()
-        .EndArray()
-        .EndObject();
+        .EndArray();
+    end();
     return;
   }
-  json.Key("profile")
-      .String(profile->id())
-      .Key("line")
-      .String(line_name)
-      .Key("address")
-      .Int(device_address_.at(device));
-  if (health != nullptr) {
-    json.Key("health");
-    WriteDeviceHealth(*health, json);
-  }
+  json.Key("profile").String(profile->id()).Key("line").String(line_name);
   auto latest = latest_.find(device);
   if (latest == latest_.end()) {
     json.Key("online")
@@ -467,8 +468,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
         .String("not polled yet")
         .Key("values")
         .BeginArray()
-        .EndArray()
-        .EndObject();
+        .EndArray();
+    end();
     return;
   }
   const acquisition::PollResult& result = latest->second;
@@ -502,7 +503,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
     }
     json.EndObject();
   }
-  json.EndArray().EndObject();
+  json.EndArray();
+  end();
 }
 
 absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_health,
