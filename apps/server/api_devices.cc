@@ -134,11 +134,13 @@ std::optional<devices::v1::WordOrder> ParseWordOrder(const std::string& name) {
 
 DevicesApi::DevicesApi(FieldBusSource field_bus,
                        const devices::ProfileRegistry& registry,
-                       security::AuditLog& audit, Clock& clock)
-    : field_bus_(field_bus),
+                       security::AuditLog& audit, Clock& clock,
+                       storage::Store* history)
+    : field_bus_(std::move(field_bus)),
       registry_(registry),
       audit_(audit),
-      clock_(clock) {}
+      clock_(clock),
+      history_(history) {}
 
 DevicesApi::~DevicesApi() { StopScan(); }
 
@@ -172,6 +174,8 @@ std::vector<DevicesApi::Route> DevicesApi::Routes() {
        [this](const auto& r, const auto&) { return Charger(r); }},
       {"GET", "/api/v1/ev/chargers/*/sessions",
        [this](const auto& r, const auto&) { return ChargerSessions(r); }},
+      {"GET", "/api/v1/ev/chargers/*/history",
+       [this](const auto& r, const auto&) { return ChargerHistory(r); }},
       {"POST", "/api/v1/ev/chargers/*/start",
        [this](const auto& r, const auto& s) {
          return ChargerCommand(r, s, "start");
@@ -718,6 +722,93 @@ http::Response DevicesApi::ChargerSessions(const http::Request& request) {
       .BeginArray()
       .EndArray()
       .EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
+http::Response DevicesApi::ChargerHistory(const http::Request& request) {
+  const std::string id = Segment(request.path, 5);
+  absl::StatusOr<FieldBus::DeviceTarget> device = field_bus_()->FindDevice(id);
+  if (!device.ok() || !IsCharger(*device)) {
+    return ApiError(404, "not_found",
+                    absl::StrCat("no EV charging station \"", id, "\""));
+  }
+  if (history_ == nullptr) {
+    return ApiError(503, "history_unavailable",
+                    "this box keeps no history now (GET /api/v1/health says "
+                    "why)");
+  }
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"days", "resolution"});
+  if (!known.ok()) return ApiError(known);
+  int days = 30;
+  if (std::optional<std::string> text = Param(*params, "days")) {
+    if (!absl::SimpleAtoi(*text, &days) || days < 1 || days > 3660) {
+      return ApiError(400, "invalid_argument", "days must be 1..3660");
+    }
+  }
+  const std::string resolution = Param(*params, "resolution").value_or("day");
+  storage::Tier tier;
+  if (resolution == "hour" && days <= 31) {
+    tier = storage::Tier::kHour;
+  } else if (resolution == "day") {
+    tier = storage::Tier::kDay;
+  } else if (resolution == "month") {
+    tier = storage::Tier::kMonth;
+  } else {
+    return ApiError(400, "invalid_argument",
+                    "resolution must be hour (at most 31 days), day or month");
+  }
+  const absl::Time to = clock_.WallNow();
+  const absl::Time from = to - absl::Hours(24) * days;
+
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("id")
+      .String(id)
+      .Key("resolution")
+      .String(resolution)
+      .Key("from")
+      .Time(from)
+      .Key("to")
+      .Time(to)
+      .Key("series")
+      .BeginArray();
+  // The station's energy counters: consumption per interval.
+  for (const devices::v1::Quantity& quantity : device->profile->quantities()) {
+    if (quantity.kind() != devices::v1::KIND_COUNTER) continue;
+    absl::StatusOr<storage::SeriesId> series =
+        history_->FindSeries(id, quantity.id());
+    if (absl::IsNotFound(series.status())) continue;  // nothing recorded yet
+    if (!series.ok()) return ApiError(series.status());
+    absl::StatusOr<storage::SeriesSpec> spec = history_->GetSpec(*series);
+    absl::StatusOr<std::vector<storage::Point>> totals =
+        history_->Totals(*series, tier, from, to);
+    if (!spec.ok()) return ApiError(spec.status());
+    if (!totals.ok()) return ApiError(totals.status());
+    json.BeginObject()
+        .Key("quantity")
+        .String(quantity.id())
+        .Key("name")
+        .String(quantity.name())
+        .Key("unit")
+        .String(spec->unit)
+        .Key("points")
+        .BeginArray();
+    for (const storage::Point& point : *totals) {
+      json.BeginObject()
+          .Key("start")
+          .Time(point.start)
+          .Key("end")
+          .Time(point.end)
+          .Key("energy")
+          .Number(point.delta)
+          .EndObject();
+    }
+    json.EndArray().EndObject();
+  }
+  json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());
 }
 

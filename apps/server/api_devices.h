@@ -25,6 +25,7 @@
 #include "sdk/http/https_server.h"
 #include "sdk/http/json.h"
 #include "sdk/security/audit/audit_log.h"
+#include "sdk/storage/store.h"
 
 namespace ews::server {
 
@@ -34,8 +35,10 @@ class DevicesApi {
   using FieldBusSource = std::function<std::shared_ptr<FieldBus>()>;
   // `registry`, `audit` and `clock` are not owned and must outlive the
   // DevicesApi.
+  // `history` (may be null: no history) serves the EV chargers' history.
   DevicesApi(FieldBusSource field_bus, const devices::ProfileRegistry& registry,
-             security::AuditLog& audit, Clock& clock);
+             security::AuditLog& audit, Clock& clock,
+             storage::Store* history = nullptr);
   // Cancels a running scan and waits for it.
   ~DevicesApi();
 
@@ -65,6 +68,7 @@ class DevicesApi {
   http::Response Chargers();
   http::Response Charger(const http::Request& request);
   http::Response ChargerSessions(const http::Request& request);
+  http::Response ChargerHistory(const http::Request& request);
   http::Response ChargerCommand(const http::Request& request,
                                 const Session& session,
                                 const std::string& command);
@@ -81,6 +85,7 @@ class DevicesApi {
   const devices::ProfileRegistry& registry_;
   security::AuditLog& audit_;
   Clock& clock_;
+  storage::Store* const history_;
 
   // The bus scan: one at a time, in its own thread, at background priority.
   struct Scan {

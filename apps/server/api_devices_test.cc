@@ -12,6 +12,7 @@
 #include "sdk/config/test_util.h"
 #include "sdk/modbus/fake_client.h"
 #include "sdk/modbus/gateway_server.h"
+#include "sdk/storage/store.h"
 
 namespace ews::server {
 namespace {
@@ -91,9 +92,16 @@ class DevicesApiTest : public ::testing::Test {
         security::AuditLog::Open(dir, SystemClock::Get());
     ASSERT_THAT(audit, IsOk());
     audit_ = *std::move(audit);
-    api_ =
-        std::make_unique<DevicesApi>([this] { return field_bus_->Get(); },
-                                     *registry_, *audit_, SystemClock::Get());
+    storage::StoreOptions store_options;
+    store_options.path = dir + "/history.db";
+    absl::StatusOr<std::unique_ptr<storage::Store>> store =
+        storage::Store::Open(store_options, &SystemClock::Get(),
+                             absl::UTCTimeZone());
+    ASSERT_THAT(store, IsOk());
+    history_ = *std::move(store);
+    api_ = std::make_unique<DevicesApi>([this] { return field_bus_->Get(); },
+                                        *registry_, *audit_, SystemClock::Get(),
+                                        history_.get());
     for (DevicesApi::Route& route : api_->Routes()) {
       routes_.push_back(std::move(route));
     }
@@ -101,6 +109,7 @@ class DevicesApiTest : public ::testing::Test {
 
   void TearDown() override {
     api_.reset();
+    history_.reset();
     field_bus_.reset();
     far_end_.reset();
   }
@@ -111,16 +120,22 @@ class DevicesApiTest : public ::testing::Test {
     request.method = method;
     request.path = path;
     request.body = body;
+    return CallRequest(request);
+  }
+
+  // As the server dispatches: exact path, else the "*" route.
+  http::Response CallRequest(http::Request request) {
     request.remote_address = "192.0.2.8";
     security::SessionInfo session;
     session.role = config::v1::ROLE_INSTALLER;
     for (const DevicesApi::Route& route : routes_) {
-      if (route.method == method &&
-          (route.path == path || http::PathMatches(route.path, path))) {
+      if (route.method == request.method &&
+          (route.path == request.path ||
+           http::PathMatches(route.path, request.path))) {
         return route.handler(request, session);
       }
     }
-    return http::Response::Error(404, path);
+    return http::Response::Error(404, request.path);
   }
 
   uint16_t Holding(uint8_t unit, uint16_t address) {
@@ -133,6 +148,7 @@ class DevicesApiTest : public ::testing::Test {
   std::unique_ptr<LiveFieldBus> field_bus_;
   config::v1::DeviceConfig config_;
   std::unique_ptr<security::AuditLog> audit_;
+  std::unique_ptr<storage::Store> history_;
   std::unique_ptr<DevicesApi> api_;
   std::vector<DevicesApi::Route> routes_;
 };
@@ -349,6 +365,47 @@ TEST_F(DevicesApiTest, ScanCanBeCancelledAndRunsOneAtATime) {
                 .status,
             400);
   EXPECT_EQ(Call("POST", "/api/v1/scan", R"({"line":"gw9"})").status, 404);
+}
+
+TEST_F(DevicesApiTest, ChargerHistoryGivesEnergyPerInterval) {
+  storage::SeriesSpec spec;
+  spec.device_id = "ev1";
+  spec.quantity_id = "ea_import";
+  spec.kind = storage::SeriesKind::kCounter;
+  spec.unit = "Wh";
+  absl::StatusOr<storage::SeriesId> series = history_->RegisterSeries(spec);
+  ASSERT_THAT(series, IsOk());
+  // 1 kWh per hour, sampled every 6 minutes, from 30 h to 6 h ago.
+  const absl::Time hour =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) / 3600 * 3600);
+  double counter = 5000;
+  for (absl::Time t = hour - absl::Hours(30); t <= hour - absl::Hours(6);
+       t += absl::Minutes(6), counter += 100) {
+    ASSERT_THAT(history_->Append(*series, t, counter), IsOk());
+  }
+  ASSERT_THAT(history_->Flush(), IsOk());
+  ASSERT_THAT(history_->Consolidate(true), IsOk());
+
+  http::Response daily = Call("GET", "/api/v1/ev/chargers/ev1/history");
+  ASSERT_EQ(daily.status, 200) << daily.body;
+  EXPECT_THAT(daily.body, HasSubstr(R"("resolution":"day")"));
+  EXPECT_THAT(daily.body, HasSubstr(R"("quantity":"ea_import")"));
+
+  http::Request request;
+  request.method = "GET";
+  request.path = "/api/v1/ev/chargers/ev1/history";
+  request.query = "days=2&resolution=hour";
+  http::Response by_hour = CallRequest(request);
+  ASSERT_EQ(by_hour.status, 200) << by_hour.body;
+  EXPECT_THAT(by_hour.body, HasSubstr(R"("energy":1000})"));
+
+  request.query = "days=2&resolution=minute";
+  EXPECT_EQ(CallRequest(request).status, 400);
+  request.query = "weeks=2";
+  EXPECT_EQ(CallRequest(request).status, 400);
+  request.path = "/api/v1/ev/chargers/mccb1/history";
+  request.query = "";
+  EXPECT_EQ(CallRequest(request).status, 404);
 }
 
 // An applied change of the devices takes effect without a restart: the bus

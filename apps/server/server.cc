@@ -367,7 +367,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   LiveFieldBus* field_bus = server->field_bus_.get();
   server->devices_api_ = std::make_unique<DevicesApi>(
       [field_bus] { return field_bus->Get(); }, server->profiles_,
-      server->session_api_->audit(), device);
+      server->session_api_->audit(), device, server->history_.get());
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
