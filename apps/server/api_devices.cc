@@ -674,6 +674,18 @@ bool IsCharger(const FieldBus::DeviceTarget& device) {
   return device.profile != nullptr &&
          device.profile->family() == devices::v1::FAMILY_EV_CHARGER;
 }
+
+// The EV charging station `id`: NotFound for any other device, so that the
+// EV routes (greenUp) never reach a breaker.
+absl::StatusOr<FieldBus::DeviceTarget> FindCharger(const FieldBus& bus,
+                                                   const std::string& id) {
+  absl::StatusOr<FieldBus::DeviceTarget> device = bus.FindDevice(id);
+  if (!device.ok() || !IsCharger(*device)) {
+    return absl::NotFoundError(
+        absl::StrCat("no EV charging station \"", id, "\""));
+  }
+  return device;
+}
 }  // namespace
 
 http::Response DevicesApi::Chargers() {
@@ -690,11 +702,8 @@ http::Response DevicesApi::Chargers() {
 http::Response DevicesApi::Charger(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
   std::shared_ptr<FieldBus> bus = field_bus_();
-  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
-  if (!device.ok() || !IsCharger(*device)) {
-    return ApiError(404, "not_found",
-                    absl::StrCat("no EV charging station \"", id, "\""));
-  }
+  absl::StatusOr<FieldBus::DeviceTarget> device = FindCharger(*bus, id);
+  if (!device.ok()) return ApiError(device.status());
   http::JsonWriter json;
   ChargerJson(*bus, *device, json);
   return http::Response::Json(200, json.Take());
@@ -703,11 +712,8 @@ http::Response DevicesApi::Charger(const http::Request& request) {
 http::Response DevicesApi::ChargerSessions(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
   std::shared_ptr<FieldBus> bus = field_bus_();
-  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
-  if (!device.ok() || !IsCharger(*device)) {
-    return ApiError(404, "not_found",
-                    absl::StrCat("no EV charging station \"", id, "\""));
-  }
+  absl::StatusOr<FieldBus::DeviceTarget> device = FindCharger(*bus, id);
+  if (!device.ok()) return ApiError(device.status());
   // No profile declares a session log yet: say so rather than invent one.
   http::JsonWriter json;
   json.BeginObject()
@@ -727,11 +733,9 @@ http::Response DevicesApi::ChargerSessions(const http::Request& request) {
 
 http::Response DevicesApi::ChargerHistory(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
-  absl::StatusOr<FieldBus::DeviceTarget> device = field_bus_()->FindDevice(id);
-  if (!device.ok() || !IsCharger(*device)) {
-    return ApiError(404, "not_found",
-                    absl::StrCat("no EV charging station \"", id, "\""));
-  }
+  absl::StatusOr<FieldBus::DeviceTarget> device =
+      FindCharger(*field_bus_(), id);
+  if (!device.ok()) return ApiError(device.status());
   if (history_ == nullptr) {
     return ApiError(503, "history_unavailable",
                     "this box keeps no history now (GET /api/v1/health says "
@@ -817,13 +821,8 @@ http::Response DevicesApi::ChargerCommand(const http::Request& request,
                                           const std::string& command) {
   const std::string id = Segment(request.path, 5);
   std::shared_ptr<FieldBus> bus = field_bus_();
-  absl::StatusOr<FieldBus::DeviceTarget> device = bus->FindDevice(id);
-  // The EV routes reach EV charging stations only (greenUp may not switch a
-  // breaker through them).
-  if (!device.ok() || !IsCharger(*device)) {
-    return ApiError(404, "not_found",
-                    absl::StrCat("no EV charging station \"", id, "\""));
-  }
+  absl::StatusOr<FieldBus::DeviceTarget> device = FindCharger(*bus, id);
+  if (!device.ok()) return ApiError(device.status());
   std::optional<double> argument;
   if (command == "set_current_limit") {
     v1::CurrentLimitRequest body;
