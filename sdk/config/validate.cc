@@ -479,6 +479,17 @@ class Validator {
     Range("rs485.inter_frame_delay_ms", port.inter_frame_delay_ms(), 0, 1000,
           " ms");
     Range("rs485.retries", port.retries(), 0, 5);
+    AbsentUnits("rs485", port.absent_after_misses(),
+                port.absent_probe_interval_s());
+  }
+
+  // 0 = the default, else in range (rs485 and ip_gateways[]).
+  void AbsentUnits(const std::string& at, uint32_t misses,
+                   uint32_t probe_interval_s) {
+    if (misses != 0) Range(at + ".absent_after_misses", misses, 1, 100);
+    if (probe_interval_s != 0) {
+      Range(at + ".absent_probe_interval_s", probe_interval_s, 1, 3600, " s");
+    }
   }
 
   void CheckModbusTcpServer() {
@@ -497,6 +508,14 @@ class Validator {
           128);
     Range("modbus_tcp_server.idle_timeout_s", server.idle_timeout_s(), 1, 3600,
           " s");
+    if (server.request_timeout_ms() != 0) {
+      Range("modbus_tcp_server.request_timeout_ms", server.request_timeout_ms(),
+            100, 60000, " ms");
+    }
+    if (!server.bind_address().empty() && !IsIpLiteral(server.bind_address())) {
+      Error("modbus_tcp_server.bind_address", Quote(server.bind_address()),
+            " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    }
     for (int i = 0; i < server.allowed_clients_size(); ++i) {
       if (!IsCidr(server.allowed_clients(i))) {
         Error(absl::StrCat("modbus_tcp_server.allowed_clients[", i, "]"),
@@ -575,6 +594,7 @@ class Validator {
            [](int v) { return v1::GatewayProtocol_Name(v); });
       Range(at + ".response_timeout_ms", gw.response_timeout_ms(), 20, 10000,
             " ms");
+      AbsentUnits(at, gw.absent_after_misses(), gw.absent_probe_interval_s());
       bool own_host = IsLoopback(gw.host()) ||
                       (config_.network().has_static_ipv4() &&
                        gw.host() == config_.network().static_ipv4().address());
