@@ -101,6 +101,8 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
+  // The unit id on its line (for the line's per-unit health).
+  std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server
