@@ -17,24 +17,33 @@
 //     (p50/p99): client round trip minus (first request character on the
 //     line .. last response character), from the bus capture.
 //
-// Then the dead-unit phase (--dead_phase, at --dead_baud): 8 clients read the
-// live unit 1 while 2 clients poll unit 2, where no device answers (each
-// client sends its next request as soon as it has an answer, an exception
-// included, after --error_pause_ms). Run twice, on a fresh line each time: with
-// absent detection off (LineOptions::absent_after_misses = 0: every request to
-// unit 2 holds the line for the full response timeout) and on (the default:
-// after 3 misses unit 2 is answered 0x0B at once, but for a probe every
-// --probe_interval_ms). Each run prints
-//   * baseline: the 8 live clients alone (transactions/s, p99 latency);
+// Then the dead-unit phase (--dead_phase, at --dead_baud, 19200 8E1 by
+// default): 8 clients (--live_clients) read the live unit 1 while 2 clients
+// (--dead_clients) poll unit 2, where no device answers. Each client sends
+// its next request as soon as it has its answer; after an exception answer
+// it first waits --error_pause_ms (10 ms), as a polling client does. Run
+// twice, each time on a fresh line: with absent detection off
+// (LineOptions::absent_after_misses = 0: every request to unit 2 holds the
+// line for the full response timeout) and on (after 3 misses unit 2 is
+// answered 0x0B at once, but for a probe 1 s later, then at intervals
+// doubling up to --probe_interval_ms, 10 s as in the product; the
+// measurement starts once the probes are at that interval, a dead device's
+// steady state, and spans whole probe intervals). Each run prints
+//   * baseline: the 8 live clients alone, the silent unit's clients paused
+//     (transactions/s, p99 latency); with detection on, measured before and
+//     after the dead-unit measurement and averaged, so that a drift of the
+//     host's load cancels out;
 //   * with the dead-unit clients: the live clients' transactions/s and p99,
-//     and the ratio of their throughput to the baseline (the target: >= 0.95
-//     with detection on);
-// and the run with detection on then makes unit 2 answer again and prints
+//     and the dead-unit ratio, their throughput over the baseline (the
+//     target: >= 0.95 with detection on);
+// and the run with detection on then switches unit 2 on again and prints
 //   * how long until its clients get answers again (at most one probe
 //     interval: the first answer, a probe's, restores the unit);
 //   * the line's throughput (all 10 clients) in the second after that first
-//     answer, as a ratio to the baseline: 1.00 means the line is back to
-//     full use at once.
+//     answer over the baseline (the restore ratio: 1.00 = the line is back
+//     to full use at once);
+//   * unit 2's health as the line keeps it (state, absences, probes,
+//     fast-failed requests).
 // Figures are read from this output; nothing here asserts a target.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -357,11 +366,21 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
   absl::SleepFor(settle);
   const Span before = measure_for(window);
   load.Pause(false);
-  // Until the silent unit is absent (never, with detection off).
-  const absl::Time settle_until = absl::Now() + absl::Seconds(10);
-  while (absent_after_misses > 0 &&
-         t.line->HealthOf(kDead).state != ews::modbus::UnitState::kAbsent &&
-         absl::Now() < settle_until) {
+  // With detection on: until the silent unit is absent and its probes have
+  // reached their steady interval (the first comes after 1 s, then the
+  // interval doubles up to probe_interval: 1, 2, 4, 8, then 10 s).
+  uint64_t ramp_probes = 0;
+  for (absl::Duration d = absl::Seconds(1); d < probe_interval; d *= 2) {
+    ++ramp_probes;
+  }
+  const absl::Time settle_until =
+      absl::Now() + absl::Seconds(5) + probe_interval * double(ramp_probes);
+  while (absent_after_misses > 0 && absl::Now() < settle_until) {
+    const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
+    if (health.state == ews::modbus::UnitState::kAbsent &&
+        health.probes >= ramp_probes) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(10));
   }
   absl::SleepFor(absl::Milliseconds(300));

@@ -16,6 +16,10 @@
 namespace ews::modbus {
 namespace {
 
+// The first probe of a unit that just became absent (then the interval
+// doubles up to LineOptions::absent_probe_interval).
+constexpr absl::Duration kFirstProbeAfter = absl::Seconds(1);
+
 // Whether a transaction's final result means the unit did not answer at all:
 // a timeout, a transport that cannot reach it, or a remote gateway saying so
 // (0x0A / 0x0B). An exception answer of the device itself is an answer.
@@ -285,7 +289,8 @@ absl::StatusOr<Pdu> LineScheduler::Execute(Job& job) {
 
 void LineScheduler::Record(uint8_t unit, const absl::StatusOr<Pdu>& attempt,
                            bool final) {
-  DeviceHealth& health = units_[unit].health;
+  Unit& state = units_[unit];
+  DeviceHealth& health = state.health;
   health.unit = unit;
   const absl::Duration now = clock_->MonotonicNow();
   if (attempt.ok()) {
@@ -334,7 +339,9 @@ void LineScheduler::Record(uint8_t unit, const absl::StatusOr<Pdu>& attempt,
   }
   ++health.consecutive_misses;
   if (health.state == UnitState::kAbsent) {
-    health.next_probe_at = now + options_.absent_probe_interval;
+    state.probe_interval =
+        std::min(2 * state.probe_interval, options_.absent_probe_interval);
+    health.next_probe_at = now + state.probe_interval;
     return;
   }
   health.state = UnitState::kMissing;
@@ -342,12 +349,16 @@ void LineScheduler::Record(uint8_t unit, const absl::StatusOr<Pdu>& attempt,
       health.consecutive_misses >= options_.absent_after_misses) {
     health.state = UnitState::kAbsent;
     health.absent_since = clock_->WallNow();
-    health.next_probe_at = now + options_.absent_probe_interval;
+    state.probe_interval =
+        std::min(kFirstProbeAfter, options_.absent_probe_interval);
+    health.next_probe_at = now + state.probe_interval;
     ++health.absences;
     EWS_LOG(WARNING) << name_ << ": unit " << int{unit} << " absent after "
                      << health.consecutive_misses
                      << " requests without answer; its requests fail at once, "
-                        "probe every "
+                        "probes after "
+                     << absl::FormatDuration(state.probe_interval)
+                     << ", doubling up to "
                      << absl::FormatDuration(options_.absent_probe_interval);
   }
 }

@@ -21,10 +21,14 @@
 // Absent units: a unit that missed `absent_after_misses` transactions in a
 // row (no answer at all: a timeout, or exception 0x0A/0x0B from a remote
 // gateway) is absent. Its requests fail at once with Unavailable (see
-// IsUnitAbsent(), exception.h) without touching the wire, except one probe
-// every `absent_probe_interval`: the first request to it after the interval
-// (queued or new) goes out, once, without retry. Any answer (a normal or an
-// exception answer) restores the unit at once. So a switched-off device
+// IsUnitAbsent(), exception.h) without touching the wire, except for probes:
+// once a probe is due, the first request to the unit (queued or new) goes
+// out, once, without retry. The first probe is due 1 s after the unit became
+// absent, and the interval doubles after each failed probe up to
+// `absent_probe_interval` (so a unit that was absent for a moment is back
+// within a second, a switched-off one costs one response timeout per
+// interval). Any answer (a normal or an exception answer) restores the unit
+// at once. So a switched-off device
 // costs the line one response timeout per probe interval instead of one per
 // request. A corrupt answer (CRC) neither counts as a miss nor restores;
 // broadcasts (unit 0) never change a unit's state.
@@ -74,8 +78,9 @@ struct LineOptions {
   // 0: never (every request to a silent unit holds the line for the
   // response timeout).
   int absent_after_misses = 3;
-  // An absent unit is asked again (one real request) this often; each probe
-  // costs the line one response timeout.
+  // An absent unit is asked again (one real request) 1 s after it became
+  // absent, then at doubling intervals up to this one; each probe costs the
+  // line one response timeout.
   absl::Duration absent_probe_interval = absl::Seconds(10);
 };
 
@@ -146,7 +151,8 @@ class LineScheduler final : public Client {
   // Per-unit health plus what the absent logic needs.
   struct Unit {
     DeviceHealth health;
-    bool probe_pending = false;  // a probe is queued or on the wire
+    bool probe_pending = false;     // a probe is queued or on the wire
+    absl::Duration probe_interval;  // the current one, while absent
   };
 
   absl::StatusOr<Pdu> DoTransact(uint8_t unit, const Pdu& request,

@@ -292,7 +292,7 @@ TEST_F(AbsentUnitTest, AbsentAfterMissesThenFastFailed) {
   EXPECT_THAT(std::string(fast.message()),
               ::testing::HasSubstr("absent since 2026-01-01T00:00:00Z"));
   EXPECT_THAT(std::string(fast.message()),
-              ::testing::HasSubstr("next probe in 10s"));
+              ::testing::HasSubstr("next probe in 1s"));
   EXPECT_THAT(line_->WriteSingleRegister(7, 0, 1),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(Exchanges(), 6u);
@@ -302,35 +302,37 @@ TEST_F(AbsentUnitTest, AbsentAfterMissesThenFastFailed) {
   EXPECT_EQ(line_->HealthOf(8).state, UnitState::kOnline);
 }
 
-TEST_F(AbsentUnitTest, ProbesOncePerIntervalWithOneAttempt) {
+TEST_F(AbsentUnitTest, ProbesWithOneAttemptAtDoublingIntervals) {
   MakeAbsent();
-  const size_t before = Exchanges();
-  clock_.Advance(absl::Seconds(9));
-  EXPECT_TRUE(IsUnitAbsent(Read(7)));
-  EXPECT_EQ(Exchanges(), before);
-  clock_.Advance(absl::Seconds(1));
-  // The probe: a real request, one attempt only; then fast-failed again.
-  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_EQ(Exchanges(), before + 1);
-  EXPECT_TRUE(IsUnitAbsent(Read(7)));
-  EXPECT_EQ(Exchanges(), before + 1);
+  size_t exchanges = Exchanges();
+  // Probes due 1 s after the unit became absent, then 2, 4, 8 s after each
+  // failed probe, then every absent_probe_interval (10 s).
+  const int kIntervals[] = {1, 2, 4, 8, 10, 10};
+  uint64_t probes = 0;
+  for (int interval : kIntervals) {
+    clock_.Advance(absl::Seconds(interval) - absl::Milliseconds(1));
+    EXPECT_TRUE(IsUnitAbsent(Read(7)))
+        << "before the probe after " << interval << " s";
+    EXPECT_EQ(Exchanges(), exchanges);
+    clock_.Advance(absl::Milliseconds(1));
+    // The probe: a real request, one attempt only; then fast-failed again.
+    EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+    EXPECT_EQ(Exchanges(), ++exchanges);
+    EXPECT_TRUE(IsUnitAbsent(Read(7)));
+    EXPECT_EQ(Exchanges(), exchanges);
+    EXPECT_EQ(line_->HealthOf(7).probes, ++probes);
+  }
   DeviceHealth health = line_->HealthOf(7);
-  EXPECT_EQ(health.probes, 1u);
-  EXPECT_EQ(health.consecutive_misses, 4);
+  EXPECT_EQ(health.consecutive_misses, 3 + 6);
   EXPECT_EQ(health.next_probe_at, clock_.MonotonicNow() + absl::Seconds(10));
-  // The next interval counts from the failed probe.
-  clock_.Advance(absl::Seconds(10));
-  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_EQ(Exchanges(), before + 2);
-  EXPECT_EQ(line_->HealthOf(7).probes, 2u);
-  EXPECT_EQ(line_->HealthOf(7).absences, 1u);
+  EXPECT_EQ(health.absences, 1u);
 }
 
 TEST_F(AbsentUnitTest, FirstAnswerRestores) {
   MakeAbsent();
   transport_->SetSilent(7, false);
   EXPECT_TRUE(IsUnitAbsent(Read(7)));  // not asked before the probe is due
-  clock_.Advance(absl::Seconds(10));
+  clock_.Advance(absl::Seconds(1));
   EXPECT_THAT(Read(7), IsOk());  // the probe
   DeviceHealth health = line_->HealthOf(7);
   EXPECT_EQ(health.state, UnitState::kOnline);
