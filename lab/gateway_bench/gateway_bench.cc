@@ -107,8 +107,8 @@ ABSL_FLAG(int, error_pause_ms, 10,
 ABSL_FLAG(int, absent_after_misses, 3,
           "dead-unit phase: misses before a unit is absent");
 ABSL_FLAG(int, probe_interval_ms, 10000,
-          "dead-unit phase: probe interval of an absent unit (the default "
-          "of LineOptions and of the configuration)");
+          "dead-unit phase: longest probe interval of an absent unit (the "
+          "default of LineOptions and of the configuration)");
 
 namespace {
 

@@ -56,7 +56,8 @@ ABSL_FLAG(int, absent_after_misses, 3,
           "a unit missing this many requests in a row is absent: answered "
           "0x0B at once but for a probe (0: never)");
 ABSL_FLAG(int, absent_probe_interval_ms, 10000,
-          "how often an absent unit is asked again");
+          "how often an absent unit is asked again (after 1 s, doubling up "
+          "to this)");
 
 namespace {
 
