@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/modbus/internal/socket_io.h"
@@ -20,16 +19,24 @@ namespace {
 // doubles up to LineOptions::absent_probe_interval).
 constexpr absl::Duration kFirstProbeAfter = absl::Seconds(1);
 
-// Whether a transaction's final result means the unit did not answer at all:
-// a timeout, a transport that cannot reach it, or a remote gateway saying so
-// (0x0A / 0x0B). An exception answer of the device itself is an answer.
-bool IsMiss(const absl::StatusOr<Pdu>& result) {
+// What a transaction's final result says about the unit's presence.
+enum class Presence {
+  kAnswered,  // a normal or an exception answer of the device itself
+  kMissed,    // no answer at all: a timeout, or a remote gateway's 0x0B
+  kUnknown,   // a corrupt answer, an unreachable or busy path (a remote
+              // gateway's 0x0A, a TCP connection that fails): says nothing
+};
+
+Presence PresenceOf(const absl::StatusOr<Pdu>& result) {
   if (result.ok()) {
-    return result->size() == 2 && ((*result)[0] & 0x80) != 0 &&
-           ((*result)[1] == 0x0A || (*result)[1] == 0x0B);
+    if (result->size() == 2 && ((*result)[0] & 0x80) != 0) {
+      if ((*result)[1] == 0x0B) return Presence::kMissed;
+      if ((*result)[1] == 0x0A) return Presence::kUnknown;
+    }
+    return Presence::kAnswered;
   }
-  return absl::IsDeadlineExceeded(result.status()) ||
-         absl::IsUnavailable(result.status());
+  return absl::IsDeadlineExceeded(result.status()) ? Presence::kMissed
+                                                   : Presence::kUnknown;
 }
 
 }  // namespace
@@ -321,9 +328,9 @@ void LineScheduler::Record(uint8_t unit, const absl::StatusOr<Pdu>& attempt,
     }
     health.online = false;
   }
-  if (!IsMiss(attempt)) {
-    // An answer of any kind (a corrupt one proves nothing either way).
-    if (absl::IsDataLoss(attempt.status())) return;
+  const Presence presence = PresenceOf(attempt);
+  if (presence == Presence::kUnknown) return;
+  if (presence == Presence::kAnswered) {
     if (health.state == UnitState::kAbsent) {
       EWS_LOG(INFO) << name_ << ": unit " << int{unit}
                     << " answers again after "

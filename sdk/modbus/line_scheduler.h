@@ -19,18 +19,17 @@
 // Health: per unit, what the UI shows (answers, timeouts, CRC errors, last
 // error, state).
 // Absent units: a unit that missed `absent_after_misses` transactions in a
-// row (no answer at all: a timeout, or exception 0x0A/0x0B from a remote
-// gateway) is absent. Its requests fail at once with Unavailable (see
-// IsUnitAbsent(), exception.h) without touching the wire, except for probes:
-// once a probe is due, the first request to the unit (queued or new) goes
-// out, once, without retry. The first probe is due 1 s after the unit became
-// absent, and the interval doubles after each failed probe up to
-// `absent_probe_interval` (so a unit that was absent for a moment is back
-// within a second, a switched-off one costs one response timeout per
-// interval). Any answer (a normal or an exception answer) restores the unit
-// at once. So a switched-off device
-// costs the line one response timeout per probe interval instead of one per
-// request. A corrupt answer (CRC) neither counts as a miss nor restores;
+// row (no answer at all: a timeout, or exception 0x0B from a remote gateway)
+// is absent. Its requests fail at once with Unavailable (see IsUnitAbsent(),
+// exception.h) without touching the wire, except for probes: once a probe is
+// due, the first request to the unit (queued or new) goes out, once, without
+// retry. The first probe is due 1 s after the unit became absent, and the
+// interval doubles after each failed probe up to `absent_probe_interval`: a
+// unit that was absent for a moment is back within a second, a switched-off
+// one costs the line one response timeout per interval instead of one per
+// request. Any answer (a normal or an exception answer) restores the unit at
+// once. A corrupt answer (CRC) and an unavailable path (a TCP connection that
+// fails, a remote gateway's 0x0A) neither count as a miss nor restore;
 // broadcasts (unit 0) never change a unit's state.
 // Queued too long: a request still queued at its deadline fails with
 // Unavailable (the line was busy), never DeadlineExceeded (which means the

@@ -349,7 +349,7 @@ TEST_F(AbsentUnitTest, FirstAnswerRestores) {
 }
 
 TEST_F(AbsentUnitTest,
-       ExceptionAnswersArePresenceButRemoteGatewayMissesAreNot) {
+       ExceptionAnswersArePresenceRemoteMissesAreNotPathsSayNothing) {
   // The device's own exception: it is there.
   for (int i = 0; i < 5; ++i) {
     EXPECT_THAT(line_->Transact(9, Pdu{0x08, 0, 0, 0, 0}).status(),
@@ -368,6 +368,16 @@ TEST_F(AbsentUnitTest,
   }
   EXPECT_EQ(line_->HealthOf(10).state, UnitState::kAbsent);
   EXPECT_TRUE(IsUnitAbsent(Read(10)));
+  // The path, not the unit: a remote gateway's 0x0A, an unreachable gateway.
+  transport_->SetException(13, 0x0A);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(ModbusExceptionCode(Read(13)), Optional(0x0A));
+    transport_->Fail(absl::UnavailableError("connection refused"));
+    EXPECT_THAT(Read(14), StatusIs(absl::StatusCode::kUnavailable));
+  }
+  EXPECT_EQ(line_->HealthOf(13).state, UnitState::kUnknown);
+  EXPECT_EQ(line_->HealthOf(14).state, UnitState::kUnknown);
+  EXPECT_FALSE(IsUnitAbsent(Read(14)));
   // CRC errors prove nothing either way.
   transport_->SetSilent(11, true);
   (void)Read(11);
