@@ -41,7 +41,8 @@
 //     interval: the first answer, a probe's, restores the unit);
 //   * the line's throughput (all 10 clients) in the second after that first
 //     answer over the baseline (the restore ratio: 1.00 = the line is back
-//     to full use at once);
+//     to full use at once), and, to judge it, the range of the baseline's
+//     own 1 s windows over its mean;
 //   * unit 2's health as the line keeps it (state, absences, probes,
 //     fast-failed requests).
 // Figures are read from this output; nothing here asserts a target.
@@ -338,14 +339,15 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
   constexpr uint8_t kLive = 1, kDead = 2;
   LineUnderTest t;
   if (!Setup(settings, reply_delay, absent_after_misses, t)) return false;
-  std::printf("  absent detection %s, %.1f s per measurement:\n",
-              absent_after_misses > 0
-                  ? absl::StrCat("on (absent after ", absent_after_misses,
-                                 " misses, probe every ",
-                                 absl::FormatDuration(probe_interval), ")")
-                        .c_str()
-                  : "off",
-              absl::ToDoubleSeconds(window));
+  std::printf(
+      "  absent detection %s, %.1f s per measurement:\n",
+      absent_after_misses > 0
+          ? absl::StrCat("on (absent after ", absent_after_misses,
+                         " misses, probes after 1s doubling up to every ",
+                         absl::FormatDuration(probe_interval), ")")
+                .c_str()
+          : "off",
+      absl::ToDoubleSeconds(window));
 
   std::vector<uint8_t> units(live, kLive);
   units.insert(units.end(), dead, kDead);
@@ -455,6 +457,25 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
           "after %.1f transactions/s, restore ratio %.3f\n",
           kDead, absl::ToDoubleSeconds(answered_at - revived_at), live + dead,
           next.tps, baseline.tps > 0 ? next.tps / baseline.tps : 0.0);
+      // How much 1 s windows of the baseline itself vary on this host: a
+      // restore ratio within that range is the line back to full use.
+      std::vector<double> seconds;
+      for (const Span& span : {before, after}) {
+        for (absl::Time from = span.from; from + absl::Seconds(1) <= span.to;
+             from += absl::Seconds(1)) {
+          seconds.push_back(
+              Measure(events, kLive, from, from + absl::Seconds(1)).tps /
+              baseline.tps);
+        }
+      }
+      std::sort(seconds.begin(), seconds.end());
+      if (!seconds.empty() && baseline.tps > 0) {
+        std::printf(
+            "    the baseline's own 1 s windows: %.3f..%.3f of its mean "
+            "(median %.3f, %zu windows)\n",
+            seconds.front(), seconds.back(), seconds[seconds.size() / 2],
+            seconds.size());
+      }
     }
     const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
     std::printf(
