@@ -424,19 +424,7 @@ class Validator {
       Error("web.http_redirect_port", web.http_redirect_port(),
             " is also web.https_port");
     }
-    uint32_t bind = 0;
-    if (!IsIpLiteral(web.bind_address())) {
-      Error("web.bind_address", Quote(web.bind_address()),
-            " is not an IP address (\"0.0.0.0\" = all interfaces)");
-    } else if (config_.network().has_static_ipv4() &&
-               ParseIpv4(web.bind_address(), &bind) && bind != 0 &&
-               !IsLoopback(web.bind_address()) &&
-               web.bind_address() !=
-                   config_.network().static_ipv4().address()) {
-      Error("web.bind_address", web.bind_address(),
-            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
-            config_.network().static_ipv4().address(), ")");
-    }
+    BindAddress("web.bind_address", web.bind_address());
     bool has_cert = !web.tls_certificate_path().empty();
     bool has_key = !web.tls_private_key_path().empty();
     if (has_cert != has_key) {
@@ -454,6 +442,22 @@ class Validator {
             " is not an absolute path");
     }
     Range("web.session_timeout_s", web.session_timeout_s(), 60, 86400, " s");
+  }
+
+  // An IP literal; with a static address an IPv4 one must be 0.0.0.0,
+  // loopback or the box's own address.
+  void BindAddress(const std::string& field, const std::string& address) {
+    uint32_t bind = 0;
+    if (!IsIpLiteral(address)) {
+      Error(field, Quote(address),
+            " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    } else if (config_.network().has_static_ipv4() &&
+               ParseIpv4(address, &bind) && bind != 0 && !IsLoopback(address) &&
+               address != config_.network().static_ipv4().address()) {
+      Error(field, address,
+            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
+            config_.network().static_ipv4().address(), ")");
+    }
   }
 
   void CheckRs485() {
@@ -512,9 +516,8 @@ class Validator {
       Range("modbus_tcp_server.request_timeout_ms", server.request_timeout_ms(),
             100, 60000, " ms");
     }
-    if (!server.bind_address().empty() && !IsIpLiteral(server.bind_address())) {
-      Error("modbus_tcp_server.bind_address", Quote(server.bind_address()),
-            " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    if (!server.bind_address().empty()) {
+      BindAddress("modbus_tcp_server.bind_address", server.bind_address());
     }
     for (int i = 0; i < server.allowed_clients_size(); ++i) {
       if (!IsCidr(server.allowed_clients(i))) {

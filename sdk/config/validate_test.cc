@@ -291,6 +291,12 @@ std::vector<BadCase> BadCases() {
       {"GatewayBindAddressNotAnAddress",
        [](C& c) { c.mutable_modbus_tcp_server()->set_bind_address("eth0"); },
        "modbus_tcp_server.bind_address", "\"eth0\" is not an IP address"},
+      {"GatewayBindAddressNotOfThisBox",
+       [](C& c) {
+         c.mutable_modbus_tcp_server()->set_bind_address("192.168.1.7");
+       },
+       "modbus_tcp_server.bind_address",
+       "192.168.1.7 is not an address of this box"},
       {"AllowedClientBadPrefix",
        [](C& c) {
          c.mutable_modbus_tcp_server()->add_allowed_clients("10.0.0.0/8");
