@@ -357,10 +357,10 @@ http::Response DevicesApi::CancelScan() {
 // ------------------------------------------------------- one device
 
 http::Response DevicesApi::Device(const http::Request& request,
-                                  bool with_health) {
+                                  bool with_link) {
   http::JsonWriter json;
-  absl::Status written = field_bus_()->WriteDeviceJson(Segment(request.path, 4),
-                                                       with_health, json);
+  absl::Status written =
+      field_bus_()->WriteDeviceJson(Segment(request.path, 4), with_link, json);
   if (!written.ok()) return ApiError(written);
   return http::Response::Json(200, json.Take());
 }
@@ -382,9 +382,9 @@ http::Response DevicesApi::DeviceHealth(const http::Request& request) {
       .Key("line_available")
       .Bool(line.ok());
   if (line.ok()) {
-    json.Key("health");
-    WriteDeviceHealth((*line)->HealthOf(static_cast<uint8_t>(device->address)),
-                      json);
+    json.Key("link");
+    WriteLinkHealth((*line)->HealthOf(static_cast<uint8_t>(device->address)),
+                    json);
     json.Key("line_stats");
     LineStatsJson((*line)->stats(), json);
   } else {
@@ -538,8 +538,8 @@ http::Response DevicesApi::RegisterTest(const http::Request& request) {
     }
   }
   json.Key("elapsed_ms").Number(absl::ToDoubleMilliseconds(elapsed), 6);
-  json.Key("device_health");
-  WriteDeviceHealth((*scheduler)->HealthOf(unit), json);
+  json.Key("link");
+  WriteLinkHealth((*scheduler)->HealthOf(unit), json);
   json.Key("line_stats");
   LineStatsJson((*scheduler)->stats(), json);
   json.EndObject();

@@ -60,8 +60,8 @@ class DevicesApi {
                            const Session& session);
   http::Response ScanState();
   http::Response CancelScan();
-  // GET /api/v1/devices/{id} (with its line health) and .../values.
-  http::Response Device(const http::Request& request, bool with_health);
+  // GET /api/v1/devices/{id} (with its link health) and .../values.
+  http::Response Device(const http::Request& request, bool with_link);
   http::Response DeviceHealth(const http::Request& request);
   http::Response RegisterTest(const http::Request& request);
   http::Response Command(const http::Request& request, const Session& session);

@@ -166,12 +166,12 @@ TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {
               HasSubstr(R"({"id":"ev1","name":"Car park charger",)"
                         R"("profile":"ev_charger_generic","line":"gw1",)"
                         R"("online":true)"));
-  EXPECT_THAT(device.body, HasSubstr(R"("address":3,"health":{"requests":)"));
+  EXPECT_THAT(device.body, HasSubstr(R"("address":3,"link":{"state":)"));
   EXPECT_THAT(device.body, HasSubstr(R"("state":"ok")"));
   EXPECT_THAT(device.body, HasSubstr(R"("values":[{"quantity":"state")"));
   http::Response values = Call("GET", "/api/v1/devices/ev1/values");
   ASSERT_EQ(values.status, 200);
-  EXPECT_THAT(values.body, Not(HasSubstr(R"("health")")));
+  EXPECT_THAT(values.body, Not(HasSubstr(R"("link")")));
   EXPECT_THAT(values.body, HasSubstr(R"("values":[{)"));
 
   // The refusing breaker: its line counts the exceptions.
@@ -192,7 +192,7 @@ TEST_F(DevicesApiTest, RegisterTestReadsRawWordsAndDecodes) {
   EXPECT_THAT(read.body, HasSubstr(R"("words":[17750],"hex":["0x4556"])"));
   EXPECT_THAT(read.body, HasSubstr(R"("value":17750)"));
   EXPECT_THAT(read.body, HasSubstr(R"("elapsed_ms":)"));
-  EXPECT_THAT(read.body, HasSubstr(R"("device_health":{"requests":)"));
+  EXPECT_THAT(read.body, HasSubstr(R"("link":{"state":"online")"));
   EXPECT_THAT(read.body, HasSubstr(R"("line_stats":{"transactions":)"));
 }
 

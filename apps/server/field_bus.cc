@@ -65,7 +65,53 @@ int CounterBits(const devices::v1::Quantity* quantity) {
   }
 }
 
+// The line's view of one unit, for /api/v1/devices: its state (online,
+// missing, absent) and counters.
+// The line's view of one unit (answers, misses, absent state), for the UI.
+
+// 0 in the configuration means the default.
+modbus::LineOptions AbsentOptions(modbus::LineOptions options,
+                                  uint32_t absent_after_misses,
+                                  uint32_t absent_probe_interval_s) {
+  if (absent_after_misses != 0) {
+    options.absent_after_misses = static_cast<int>(absent_after_misses);
+  }
+  if (absent_probe_interval_s != 0) {
+    options.absent_probe_interval = absl::Seconds(absent_probe_interval_s);
+  }
+  return options;
+}
+
 }  // namespace
+
+void WriteLinkHealth(const modbus::DeviceHealth& health,
+                     http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("state")
+      .String(modbus::UnitStateName(health.state))
+      .Key("requests")
+      .Int(static_cast<int64_t>(health.requests))
+      .Key("answers")
+      .Int(static_cast<int64_t>(health.answers))
+      .Key("exceptions")
+      .Int(static_cast<int64_t>(health.exceptions))
+      .Key("timeouts")
+      .Int(static_cast<int64_t>(health.timeouts))
+      .Key("crc_errors")
+      .Int(static_cast<int64_t>(health.crc_errors))
+      .Key("consecutive_misses")
+      .Int(health.consecutive_misses)
+      .Key("absences")
+      .Int(static_cast<int64_t>(health.absences))
+      .Key("probes")
+      .Int(static_cast<int64_t>(health.probes))
+      .Key("fast_failed")
+      .Int(static_cast<int64_t>(health.fast_failed));
+  if (health.state == modbus::UnitState::kAbsent) {
+    json.Key("absent_since").Time(health.absent_since);
+  }
+  json.EndObject();
+}
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
                    storage::Store* store)
@@ -121,6 +167,8 @@ absl::Status FieldBus::OpenLines(
     // Best effort (needs the privilege): the line's timing must not suffer from
     // a busy CPU.
     line.realtime_priority = 8;
+    line = AbsentOptions(line, config.rs485().absent_after_misses(),
+                         config.rs485().absent_probe_interval_s());
     rs485.scheduler =
         std::make_unique<modbus::LineScheduler>(std::move(transport), line);
     EWS_LOG(INFO) << "RS485 line on " << device << " at "
@@ -143,6 +191,8 @@ absl::Status FieldBus::OpenLines(
     options.name = gateway.id();
     options.response_timeout =
         absl::Milliseconds(gateway.response_timeout_ms());
+    options = AbsentOptions(options, gateway.absent_after_misses(),
+                            gateway.absent_probe_interval_s());
     line.scheduler = std::make_unique<modbus::LineScheduler>(
         std::make_unique<modbus::TcpTransport>(tcp), options);
     EWS_LOG(INFO) << "IP gateway " << gateway.id() << " at " << gateway.host()
@@ -160,9 +210,14 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
   if (port < 0) return absl::OkStatus();
 
   modbus::GatewayOptions options;
-  options.bind_address = overrides.modbus_bind_address.empty()
-                             ? "0.0.0.0"
-                             : overrides.modbus_bind_address;
+  options.bind_address =
+      !overrides.modbus_bind_address.empty() ? overrides.modbus_bind_address
+      : !server.bind_address().empty()       ? server.bind_address()
+                                             : "0.0.0.0";
+  if (server.request_timeout_ms() != 0) {
+    options.request_timeout = absl::Milliseconds(server.request_timeout_ms());
+  }
+  options.broadcast_reply = server.broadcast_reply();
   options.port = static_cast<uint16_t>(port);
   options.max_connections = static_cast<int>(server.max_connections());
   options.idle_timeout = absl::Seconds(server.idle_timeout_s());
@@ -175,7 +230,7 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
       {2, kVersion}};
 
   auto add_route = [&](uint32_t first, uint32_t last, int shift,
-                       const std::string& line_name) {
+                       const std::string& line_name, bool read_only) {
     auto line = lines_.find(line_name);
     if (line == lines_.end() || line->second.scheduler == nullptr) {
       // The units stay unrouted: clients get exception 0x0A (path unavailable).
@@ -189,16 +244,18 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
     route.unit_shift = shift;
     route.target = line->second.scheduler.get();
     route.accepts_broadcast = line_name == kRs485;
+    route.read_only = read_only;
     route.name = line_name;
     options.routes.push_back(route);
   };
   if (server.routes().empty()) {
-    add_route(1, 247, 0, kRs485);
+    add_route(1, 247, 0, kRs485, /*read_only=*/false);
   }
   for (const config::v1::GatewayRoute& route : server.routes()) {
     add_route(route.first_unit(), route.last_unit(), route.unit_shift(),
               route.has_ip_gateway() ? route.ip_gateway().gateway_id()
-                                     : std::string(kRs485));
+                                     : std::string(kRs485),
+              route.read_only());
   }
   EWS_ASSIGN_OR_RETURN(gateway_, modbus::GatewayServer::Start(options));
   EWS_LOG(INFO) << "Modbus TCP gateway on " << options.bind_address << ":"
@@ -218,7 +275,7 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
       device_line_[device.id()] = line;
       device_profile_[device.id()] = profile;
       device_name_[device.id()] = device.name();
-      device_address_[device.id()] = static_cast<int>(device.address());
+      device_unit_[device.id()] = static_cast<uint8_t>(device.address());
     }
     if (profile == nullptr) {
       // The rest of the box runs; the pages show the device as misconfigured
@@ -335,14 +392,14 @@ absl::StatusOr<FieldBus::DeviceTarget> FieldBus::FindDevice(
     return absl::NotFoundError(absl::StrCat("no device \"", id, "\""));
   }
   return DeviceTarget{id, device_name_.at(id), line->second,
-                      device_address_.at(id), device_profile_.at(id)};
+                      device_unit_.at(id), device_profile_.at(id)};
 }
 
 std::vector<FieldBus::DeviceTarget> FieldBus::Devices() const {
   std::vector<DeviceTarget> devices;
   absl::MutexLock lock(&mutex_);
   for (const auto& [id, line] : device_line_) {
-    devices.push_back({id, device_name_.at(id), line, device_address_.at(id),
+    devices.push_back({id, device_name_.at(id), line, device_unit_.at(id),
                        device_profile_.at(id)});
   }
   return devices;
@@ -418,26 +475,15 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
   json.EndObject().Key("devices").BeginArray();
   absl::MutexLock lock(&mutex_);
   for (const auto& [device, line_name] : device_line_) {
-    WriteDeviceLocked(device, line_name, nullptr, json);
+    WriteDeviceLocked(device, line_name, /*with_link=*/true, json);
   }
   json.Raw(more_devices).EndArray().EndObject();
   return json.Take();
 }
 
 void FieldBus::WriteDeviceLocked(const std::string& device,
-                                 const std::string& line_name,
-                                 const modbus::DeviceHealth* health,
+                                 const std::string& line_name, bool with_link,
                                  http::JsonWriter& json) const {
-  // Address and health go last: clients (and tests) that read the fields
-  // before them keep working.
-  auto end = [&] {
-    json.Key("address").Int(device_address_.at(device));
-    if (health != nullptr) {
-      json.Key("health");
-      WriteDeviceHealth(*health, json);
-    }
-    json.EndObject();
-  };
   const devices::v1::Profile* profile = device_profile_.at(device);
   json.BeginObject().Key("id").String(device).Key("name").String(
       device_name_.at(device));
@@ -455,11 +501,24 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
         .String(misconfigured->second.problem)
         .Key("values")
         .BeginArray()
-        .EndArray();
-    end();
+        .EndArray()
+        .EndObject();
     return;
   }
   json.Key("profile").String(profile->id()).Key("line").String(line_name);
+  // Last in the object, so that the fields above keep their order for
+  // readers that grep.
+  auto write_link = [&] {
+    json.Key("address").Int(device_unit_.at(device));
+    auto line = lines_.find(line_name);
+    if (!with_link || line == lines_.end() ||
+        line->second.scheduler == nullptr) {
+      return;
+    }
+    json.Key("link");
+    WriteLinkHealth(line->second.scheduler->HealthOf(device_unit_.at(device)),
+                    json);
+  };
   auto latest = latest_.find(device);
   if (latest == latest_.end()) {
     json.Key("online")
@@ -469,7 +528,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
         .Key("values")
         .BeginArray()
         .EndArray();
-    end();
+    write_link();
+    json.EndObject();
     return;
   }
   const acquisition::PollResult& result = latest->second;
@@ -504,46 +564,19 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
     json.EndObject();
   }
   json.EndArray();
-  end();
-}
-
-absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_health,
-                                       http::JsonWriter& json) const {
-  EWS_ASSIGN_OR_RETURN(DeviceTarget device, FindDevice(id));
-  std::optional<modbus::DeviceHealth> health;
-  if (with_health) {
-    absl::StatusOr<modbus::LineScheduler*> line = LineNamed(device.line);
-    health = line.ok() ? (*line)->HealthOf(static_cast<uint8_t>(device.address))
-                       : modbus::DeviceHealth();
-  }
-  absl::MutexLock lock(&mutex_);
-  WriteDeviceLocked(id, device.line, health ? &*health : nullptr, json);
-  return absl::OkStatus();
-}
-
-void WriteDeviceHealth(const modbus::DeviceHealth& health,
-                       http::JsonWriter& json) {
-  json.BeginObject()
-      .Key("requests")
-      .Int(static_cast<int64_t>(health.requests))
-      .Key("answers")
-      .Int(static_cast<int64_t>(health.answers))
-      .Key("exceptions")
-      .Int(static_cast<int64_t>(health.exceptions))
-      .Key("timeouts")
-      .Int(static_cast<int64_t>(health.timeouts))
-      .Key("crc_errors")
-      .Int(static_cast<int64_t>(health.crc_errors))
-      .Key("other_errors")
-      .Int(static_cast<int64_t>(health.other_errors))
-      .Key("consecutive_failures")
-      .Int(health.consecutive_failures)
-      .Key("online")
-      .Bool(health.online);
-  if (!health.last_error.ok()) {
-    json.Key("last_error").String(health.last_error.message());
-  }
+  write_link();
   json.EndObject();
+}
+
+absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_link,
+                                       http::JsonWriter& json) const {
+  absl::MutexLock lock(&mutex_);
+  auto line = device_line_.find(id);
+  if (line == device_line_.end()) {
+    return absl::NotFoundError(absl::StrCat("no device \"", id, "\""));
+  }
+  WriteDeviceLocked(id, line->second, with_link, json);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(

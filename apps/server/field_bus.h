@@ -77,9 +77,9 @@ class FieldBus {
   // such line; FailedPrecondition: the line is not available (says why).
   absl::StatusOr<modbus::LineScheduler*> LineNamed(
       const std::string& name) const;
-  // One device of DevicesJson() (plus its address), with its line's health
-  // counters for it ("health") when `with_health`. NotFound: no such device.
-  absl::Status WriteDeviceJson(const std::string& id, bool with_health,
+  // One device as DevicesJson() writes it, without its "link" unless
+  // `with_link`. NotFound: no such device.
+  absl::Status WriteDeviceJson(const std::string& id, bool with_link,
                                http::JsonWriter& json) const;
 
   // The latest poll of device `id` (nullopt: none yet).
@@ -119,8 +119,7 @@ class FieldBus {
   absl::Status StartPollers(const config::v1::DeviceConfig& config);
   void Record(const acquisition::PollResult& result);
   void WriteDeviceLocked(const std::string& device,
-                         const std::string& line_name,
-                         const modbus::DeviceHealth* health,
+                         const std::string& line_name, bool with_link,
                          http::JsonWriter& json) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -138,7 +137,6 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, int> device_address_ ABSL_GUARDED_BY(mutex_);
   struct Misconfiguration {
     std::string profile;  // as configured
     std::string problem;  // why the device is not polled
@@ -146,13 +144,16 @@ class FieldBus {
   // Devices whose profile is null in device_profile_.
   std::map<std::string, Misconfiguration> misconfigured_
       ABSL_GUARDED_BY(mutex_);
+  // The unit id on its line (for the line's per-unit health).
+  std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
 };
 
-// A line's counters for one device: {"requests":..,"answers":..,
-// "exceptions":..,"timeouts":..,"crc_errors":..,"other_errors":..,
-// "consecutive_failures":..,"online":..,"last_error":".."}.
-void WriteDeviceHealth(const modbus::DeviceHealth& health,
-                       http::JsonWriter& json);
+// The line's view of one device's unit (its "link" in DevicesJson()):
+// {"state":"online","requests":..,"answers":..,"exceptions":..,"timeouts":..,
+// "crc_errors":..,"consecutive_misses":..,"absences":..,"probes":..,
+// "fast_failed":..} (+ "absent_since" while absent).
+void WriteLinkHealth(const modbus::DeviceHealth& health,
+                     http::JsonWriter& json);
 
 // The field bus in use, replaced as a whole when its part of the
 // configuration changes (the RS485 line, the devices, the IP gateways, the

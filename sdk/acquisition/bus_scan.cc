@@ -21,10 +21,13 @@ bool GatewaySaysNobody(const absl::Status& status) {
                      modbus::ExceptionCode::kGatewayTargetFailedToRespond);
 }
 
+// Silence, or a unit the line knows to be absent (it missed its last
+// requests; LineScheduler answers at once until its next probe), or a
+// gateway saying nobody answered behind it.
 bool NoAnswer(const absl::Status& status) {
   return (absl::IsDeadlineExceeded(status) &&
           !modbus::ModbusExceptionCode(status).has_value()) ||
-         GatewaySaysNobody(status);
+         modbus::IsUnitAbsent(status) || GatewaySaysNobody(status);
 }
 
 // Someone answered (an exception from the device, or a corrupt frame).
