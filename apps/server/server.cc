@@ -324,18 +324,29 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       new EwsServer(options, std::move(device_clock), std::move(device_time),
                     std::move(config), std::move(profiles)));
   server->history_ = OpenHistory(server->config_, options.data_dir, device);
+  if (server->history_ != nullptr) {
+    HistoryWriterOptions writer;
+    if (server->config_.storage().commit_interval_s() != 0) {
+      writer.commit_interval =
+          absl::Seconds(server->config_.storage().commit_interval_s());
+    }
+    EWS_LOG(INFO) << "history commits every "
+                  << absl::FormatDuration(writer.commit_interval);
+    server->history_writer_ =
+        std::make_unique<HistoryWriter>(*server->history_, device, writer);
+  }
   server->front_panel_ =
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
       FieldBus::Start(server->config_, options.field_bus, device,
-                      server->profiles_, server->history_.get(),
+                      server->profiles_, server->history_writer_.get(),
                       server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
   EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
                        PulseInputs::Start(server->config_, pulse, device,
-                                          server->history_.get()));
+                                          server->history_writer_.get()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -354,6 +365,7 @@ void EwsServer::Stop() {
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
+  history_writer_.reset();  // commits what the last polls buffered
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -378,18 +390,28 @@ void EwsServer::AddRoutes() {
 http::Response EwsServer::Health() const {
   const int64_t uptime_s =
       absl::ToInt64Seconds(clock_.MonotonicNow() - started_at_);
+  // Whether the history is being written ("history_writes"): a full disk
+  // makes the box "degraded" while it keeps polling and serving.
+  bool writing = true;
+  std::string writes = "null";
+  if (history_writer_ != nullptr) {
+    const HistoryHealth health = history_writer_->Health();
+    writing = health.state == HistoryHealth::State::kOk;
+    writes = HistoryHealthJson(health);
+  }
   return http::Response::Json(
       200, absl::StrFormat(
-               R"({"status":"ok","version":"%s","uptime_s":%d,"model_size":%s,)"
+               R"({"status":"%s","version":"%s","uptime_s":%d,"model_size":%s,)"
                R"("site":"%s","time":"%s","time_valid":%s,"rtc":"%s",)"
-               R"("modbus_port":%d,"history":%s})",
-               kVersion, uptime_s, ModelSizeName(config_.model_size()),
+               R"("modbus_port":%d,"history":%s,"history_writes":%s})",
+               writing ? "ok" : "degraded", kVersion, uptime_s,
+               ModelSizeName(config_.model_size()),
                http::JsonEscape(config_.site().name()),
                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock_.WallNow(),
                                 absl::UTCTimeZone()),
                device_time_->time_valid() ? "true" : "false",
                device_time_->rtc_kind(), modbus_port(),
-               history_ != nullptr ? "true" : "false"));
+               history_ != nullptr ? "true" : "false", writes));
 }
 
 }  // namespace ews::server

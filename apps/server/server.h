@@ -10,6 +10,7 @@
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
+#include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
@@ -87,6 +88,8 @@ class EwsServer {
   const absl::Duration started_at_;
   devices::ProfileRegistry profiles_;
   std::unique_ptr<storage::Store> history_;
+  // Commits the polls' samples to history_ (null when history_ is).
+  std::unique_ptr<HistoryWriter> history_writer_;
   std::unique_ptr<FrontPanel> front_panel_;
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
