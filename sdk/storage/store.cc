@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/storage/disk_space.h"
 #include "sdk/storage/internal/codec.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
@@ -494,7 +496,7 @@ TierRetention Store::Impl::BudgetRetentionLocked() const {
                                   ? measured_bytes_per_record[k]
                                   : kDefaultBytesPerRecord[k];
     const double bytes =
-        options.budget_share[k] * static_cast<double>(options.budget_bytes);
+        options.budget_share[k] * static_cast<double>(budget_bytes);
     const double records = bytes / (per_record * budget_series);
     const double seconds =
         records * internal::NominalSeconds(static_cast<Tier>(k));
@@ -511,6 +513,45 @@ TierRetention Store::Impl::RetentionFor(SeriesKind kind) const {
 }
 
 // ------------------------------------------------------------------ lifecycle
+
+namespace {
+
+// Sets the budget in force from the room on the store's file system (kept as
+// it was when the file system cannot be asked).
+void UpdateBudgetLocked(Store::Impl& impl)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+  StatvfsDiskSpace statvfs;
+  DiskSpace& disk = impl.options.disk_space != nullptr
+                        ? *impl.options.disk_space
+                        : static_cast<DiskSpace&>(statvfs);
+  const std::string& path = impl.options.path;
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  absl::StatusOr<FileSystemSpace> space = disk.Query(dir);
+  if (!space.ok()) {
+    EWS_LOG(WARNING) << "history store: free space unknown, keeping the "
+                     << "budget: " << space.status();
+    return;
+  }
+  const int64_t budget =
+      FreeSpaceBudget(impl.options.budget_bytes,
+                      FileSize(path) + FileSize(path + "-wal"), *space);
+  absl::WriterMutexLock registry_lock(&impl.registry_mu);
+  // Logged when it first drops below the configured one and then on changes
+  // of more than 10 %.
+  if (budget < impl.options.budget_bytes &&
+      std::llabs(budget - impl.budget_bytes) * 10 > impl.budget_bytes) {
+    EWS_LOG(WARNING) << "history store: " << space->free_bytes
+                     << " bytes free on its file system: budget of the "
+                     << "non-counter quantities " << budget << " bytes instead "
+                     << "of " << impl.options.budget_bytes;
+  }
+  impl.budget_bytes = budget;
+}
+
+}  // namespace
 
 namespace {
 
@@ -665,6 +706,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     EWS_ASSIGN_OR_RETURN(impl->write_db, OpenChecked(options.path, time_zone));
     return absl::OkStatus();
   };
+  impl->budget_bytes = options.budget_bytes;
   absl::Status db = attempt();
   if (db.ok()) db = LoadState(impl.get(), options);
   if (!db.ok() && existed && absl::IsDataLoss(db)) {
@@ -697,6 +739,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     if (db.ok()) db = LoadState(impl.get(), options);
   }
   if (!db.ok()) return db;
+  {
+    absl::MutexLock lock(&impl->mu);
+    UpdateBudgetLocked(*impl);
+  }
   {
     absl::MutexLock lock(&impl->read_mu);
     EWS_ASSIGN_OR_RETURN(impl->read_db,
@@ -1125,6 +1171,7 @@ absl::Status MeasureBudgetRecords(Store::Impl& impl, int64_t now_s)
 
 absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+  UpdateBudgetLocked(impl);
   EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl, now_s));
   const TierRetention budget = impl.BudgetRetentionLocked();
   for (int k = 0; k < kTierCount; ++k) {
@@ -1497,6 +1544,7 @@ absl::StatusOr<StoreStats> Store::Stats() const {
     for (const auto& [id, state] : impl_->series) {
       stats.staged_samples += state->staged_count;
     }
+    stats.budget_bytes = impl_->budget_bytes;
   }
   bool have_dbstat = db.Exec("SELECT 1 FROM dbstat LIMIT 1").ok();
   for (int k = 0; k < kTierCount; ++k) {

@@ -79,6 +79,9 @@ class Store::Impl {
   // Measured bytes per stored record (with row overhead) of non-counter
   // series per tier; 0 = not measured yet.
   double measured_bytes_per_record[kTierCount] = {};
+  // The non-counter budget in force: options.budget_bytes, or less when the
+  // file system has less room (disk_space.h). Changed like the sizes above.
+  int64_t budget_bytes = 0;
 
   mutable absl::Mutex read_mu;
   std::unique_ptr<internal::Db> read_db ABSL_GUARDED_BY(read_mu);
