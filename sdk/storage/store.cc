@@ -758,6 +758,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
 void Store::StartBackgroundWork(absl::Duration period) {
   if (impl_->bg_thread.joinable()) return;
   impl_->bg_thread = std::thread([this, period] {
+    // A lasting failure (a full disk) is logged when it starts, when it
+    // changes, every 10 minutes (of clock time) and when it ends; not at every
+    // period.
+    absl::Status last;
+    absl::Time next_log = absl::InfinitePast();
     for (;;) {
       {
         absl::MutexLock lock(&impl_->bg_mu);
@@ -765,9 +770,14 @@ void Store::StartBackgroundWork(absl::Duration period) {
         if (impl_->bg_stop) return;
       }
       absl::Status status = Consolidate();
-      if (!status.ok()) {
+      const absl::Time now = impl_->clock->WallNow();
+      if (!status.ok() && (status != last || now >= next_log)) {
         EWS_LOG(ERROR) << "history store: background work: " << status;
+        next_log = now + absl::Minutes(10);
+      } else if (status.ok() && !last.ok()) {
+        EWS_LOG(INFO) << "history store: background work runs again";
       }
+      last = status;
     }
   });
 }
