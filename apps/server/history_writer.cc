@@ -204,6 +204,8 @@ absl::Status HistoryWriter::Commit() {
     batch.swap(buffer_);
     in_store = in_store_;
   }
+  // Nothing to write tells nothing about the disk: the state stays.
+  if (batch.empty() && in_store == 0) return absl::OkStatus();
   // What an earlier failed commit left in the store goes first.
   absl::Status status = store_.Flush();
   int64_t committed = status.ok() ? in_store : 0;

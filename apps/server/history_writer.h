@@ -116,6 +116,7 @@ class HistoryWriter {
   // transaction (first retrying what an earlier failed commit left in the
   // store). OK: all are acknowledged (see store.h). Errors: the store's
   // (ResourceExhausted for a full disk); the samples then stay buffered.
+  // Nothing buffered: OK, and Health() stays as it was.
   absl::Status Commit();
   // Commits when the wall clock has reached the next commit time.
   void CommitIfDue();
