@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -118,6 +119,12 @@ class HistoryWriter {
   // (ResourceExhausted for a full disk); the samples then stay buffered.
   // Nothing buffered: OK, and Health() stays as it was.
   absl::Status Commit();
+  // Runs on the committing thread right before each commit that has samples
+  // to write (null: none). The pulse inputs save their counts there, so that
+  // the history is never ahead of what a restart restores. Once this returns,
+  // the previous hook is not running and will not run again.
+  void SetBeforeCommit(std::function<void()> hook);
+
   // Commits when the wall clock has reached the next commit time.
   void CommitIfDue();
   // The first commit time after `wall`.
@@ -149,6 +156,7 @@ class HistoryWriter {
 
   absl::Mutex commit_mutex_;  // one Commit() at a time
   absl::Time next_summary_ ABSL_GUARDED_BY(commit_mutex_);
+  std::function<void()> before_commit_ ABSL_GUARDED_BY(commit_mutex_);
 
   mutable absl::Mutex mutex_;
   // Every spec seen, keyed by all its fields (a changed CT ratio is a new

@@ -205,6 +205,20 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
       EWS_LOG(ERROR) << "pulse counts not restored: " << restored;
     }
   }
+  if (!options_.counts_path.empty() && history_ != nullptr) {
+    // Not under record_mutex_: the hook takes it under the writer's lock.
+    history_->SetBeforeCommit([this] {
+      absl::MutexLock lock(&record_mutex_);
+      absl::Status saved = persistence_->SaveNow();
+      // Logged when it starts failing (a full disk) and when it works again.
+      if (!saved.ok() && save_problem_.ok()) {
+        EWS_LOG(WARNING) << "pulse counts not saved: " << saved;
+      } else if (saved.ok() && !save_problem_.ok()) {
+        EWS_LOG(INFO) << "pulse counts saved again";
+      }
+      save_problem_ = saved;
+    });
+  }
   meters_ = std::move(pulse_meters);
   std::vector<std::string> names;
   for (const PulseCounter& counter : counters_) {
@@ -280,11 +294,12 @@ absl::Status PulseInputs::RecordNow() {
   absl::MutexLock lock(&record_mutex_);
   EWS_ASSIGN_OR_RETURN(std::vector<acquisition::PulseSample> samples,
                        meters_->Sample());
-  if (persistence_ != nullptr) {
-    // Saved counts >= sampled ones: a restart never goes below the history.
-    EWS_RETURN_IF_ERROR(persistence_->SaveNow());
+  if (history_ == nullptr) {
+    // No history: the counts are saved every minute. With history they are
+    // saved right before each history commit (see Open()): saved counts >=
+    // committed ones, so a restart never goes below the history.
+    return persistence_ != nullptr ? persistence_->SaveNow() : absl::OkStatus();
   }
-  if (history_ == nullptr) return absl::OkStatus();
   absl::Status result;
   for (size_t i = 0; i < samples.size(); ++i) {
     const acquisition::PulseSample& sample = samples[i];
@@ -312,6 +327,8 @@ void PulseInputs::Stop() {
     stop_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  // Before taking record_mutex_, which the hook takes on the writer's thread.
+  if (history_ != nullptr) history_->SetBeforeCommit(nullptr);
   absl::MutexLock lock(&record_mutex_);
   if (persistence_ != nullptr) {
     absl::Status saved = persistence_->Shutdown();

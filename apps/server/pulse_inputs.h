@@ -66,11 +66,14 @@ class PulseInputs {
   // Stops sampling, saves the counts and stops counting. Idempotent.
   void Stop();
 
-  // Reads every counter, saves the counts (before the history gets them, so
-  // that the history is never ahead of what a restart restores) and hands
-  // each count to the history writer, which commits it with the poll round.
+  // Reads every counter and hands each count to the history writer, which
+  // commits it with the poll round. The counts are saved right before each
+  // history commit (so that the history is never ahead of what a restart
+  // restores: a power cut loses at most the pulses of one commit interval,
+  // one minute by default), or here every minute when there is no history.
   // What the minute thread does. Errors: Unavailable (the inputs are not
-  // open), the counter's read errors, OutOfRange (a count beyond 2^52).
+  // open), the counter's read errors, OutOfRange (a count beyond 2^52), the
+  // save's errors (without history).
   absl::Status RecordNow();
 
   // {"name":"pulse","available":..,"backend":..} for /api/v1/devices' lines;
@@ -105,6 +108,7 @@ class PulseInputs {
   absl::Mutex record_mutex_;  // one RecordNow() at a time; Stop()
   std::unique_ptr<hal::PulseCountPersistence> persistence_
       ABSL_GUARDED_BY(record_mutex_);
+  absl::Status save_problem_ ABSL_GUARDED_BY(record_mutex_);
 
   mutable absl::Mutex mutex_;
   bool stop_ ABSL_GUARDED_BY(mutex_) = false;

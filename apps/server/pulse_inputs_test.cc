@@ -155,6 +155,26 @@ TEST_F(PulseInputsTest, StoresTheExactPulseCountsAsCounterSeries) {
   EXPECT_EQ(points->back().delta, 5 * 0.01);
 }
 
+TEST_F(PulseInputsTest, TheCountsAreSavedRightBeforeEachHistoryCommit) {
+  auto inputs = StartInputs({Water()});
+  ASSERT_NE(inputs, nullptr);
+  const std::string counts = dir_ + "/pulse-counts";
+  auto saved = [&] {
+    return hal::LoadPulseCounts(counts).value_or(std::vector<uint64_t>{});
+  };
+  fake_->AddPulses(0, 5);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_THAT(inputs->RecordNow(), IsOk());
+  // Sampled, not committed: nothing written yet (a flash-saving interval
+  // saves the counts once per commit, not every minute).
+  EXPECT_EQ(saved(), std::vector<uint64_t>{});
+  fake_->AddPulses(0, 3);
+  ASSERT_THAT(history_->Commit(), IsOk());
+  // Saved at the commit: never below what the history holds.
+  EXPECT_EQ(saved(), std::vector<uint64_t>{8});
+  EXPECT_EQ(StoredCount("water", 10), 5);
+}
+
 TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {
   config::v1::DeviceConfig config;
   *config.add_pulse_counters() = Water();
