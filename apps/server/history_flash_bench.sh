@@ -9,8 +9,9 @@
 # history_writes). The log goes to a pipe (as to journald on the device), and no request is made
 # inside the window.
 #
-#   bazel run //apps/server:history_flash_bench -- [--commits=3] [--poll_s=0] [--commit_s=0]
-#                                                  [--data_dir=DIR]
+#   bazel run //apps/server:history_flash_bench -- [--commits=3] [--warmup=2] [--poll_s=0]
+#                                                  [--commit_s=0] [--data_dir=DIR]
+#     --warmup     commits to let pass first (the first registers the series, a transaction each)
 #     --poll_s     history poll period of the Modbus devices (0: the profiles' one minute)
 #     --commit_s   storage.commit_interval_s (0: the default, once a minute); 300 = flash-saving
 #     --data_dir   where the data directory lives (default: a temporary one under /tmp); put it
@@ -20,10 +21,11 @@
 # Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)" and a per-day figure.
 set -uo pipefail
 
-commits=3 poll_s=0 commit_s=0 data_parent="" quick=0
+commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0
 for arg in "$@"; do
   case "$arg" in
     --commits=*) commits=${arg#*=} ;;
+    --warmup=*) warmup=${arg#*=} ;;
     --poll_s=*) poll_s=${arg#*=} ;;
     --commit_s=*) commit_s=${arg#*=} ;;
     --data_dir=*) data_parent=${arg#*=} ;;
@@ -101,8 +103,7 @@ after_next_commit() {
 }
 io() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$pid/io"; }
 
-after_next_commit  # the series are registered
-after_next_commit
+for _ in $(seq 1 "$warmup"); do after_next_commit; done  # the first registers the series
 s0=$(committed) w0=$(io write_bytes) c0=$(io wchar) t0=$(date +%s)
 for _ in $(seq 1 "$commits"); do after_next_commit; done
 w1=$(io write_bytes) c1=$(io wchar) t1=$(date +%s) s1=$(committed)
@@ -113,7 +114,7 @@ samples=$((s1 - s0))
 wb=$((w1 - w0)) wc=$((c1 - c0)) secs=$((t1 - t0))
 echo "ews-server: $devices Modbus devices + $pulses pulse counters," \
   "poll ${poll_s/#0/60 (profiles)} s, commit interval ${commit_s/#0/60 (default)} s"
-echo "window $secs s, $commits commits"
+echo "window $secs s, $commits commits after $warmup"
 echo "samples $samples ($((samples * 60 / secs)) a minute)"
 awk -v wb="$wb" -v wc="$wc" -v n="$samples" -v s="$secs" 'BEGIN {
   printf "write_bytes %d (%.1f B/sample, %.1f MB a day)\n", wb, wb / n, wb / s * 86400 / 1e6
