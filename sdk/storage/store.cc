@@ -551,10 +551,6 @@ void UpdateBudgetLocked(Store::Impl& impl)
   impl.budget_bytes = budget;
 }
 
-}  // namespace
-
-namespace {
-
 // Reads the series and their staged (acknowledged, unconsolidated) samples.
 absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
   {
