@@ -12,6 +12,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
   # independent peers used by tests and the demo
   openssl curl socat mbpoll python3-pymodbus sqlite3
+  # the lab: a private Docker daemon (no system service) and busybox for the lab image
+  docker.io busybox-static
 )
 
 missing=()
