@@ -276,8 +276,8 @@ def line_faults(s):
 
 def crash_restart(s):
     """Topology 1: the device container killed hard (SIGKILL) while it polls and writes, then
-    restarted: configuration, history and pulse counts intact, the (simulated, battery-backed)
-    RTC still right."""
+    restarted: configuration and history intact (integrity check, no series lost), the
+    (simulated, battery-backed) RTC still right, every device polled again."""
     lab = s.lab
     data = lab.state["data_dir"]
     with open(os.path.join(data, "config.textproto")) as f:
