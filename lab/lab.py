@@ -379,11 +379,20 @@ class Lab:
         command += topology.get("server_flags", [])
         self.state["device_ip"] = ip
         self.state["data_dir"] = data_dir
+        self.apply_network_settings()
         self.state["device"] = self.run_container(
             "device", DEVICE_IMAGE, command, pty=self.state["lines"]["rs485"]["endpoints"]["0"],
             ip=ip, volumes=["%s:/var/lib/ews" % data_dir])
         self.save()
         self.wait_server_started()
+
+    def apply_network_settings(self):
+        """What the device's unit does before the server starts (ExecStartPre), with the lab's
+        recording backend: the container's network belongs to Docker."""
+        self.docker("run", "--rm", "--network", "none", "-v",
+                    "%s:/var/lib/ews" % self.state["data_dir"], DEVICE_IMAGE,
+                    "/usr/bin/ews-network-apply", "--config=/var/lib/ews/config.textproto",
+                    "--backend=record", "--record_file=/var/lib/ews/network.record")
 
     def wait_server_started(self, timeout_s=120):
         ready = os.path.join(self.state["data_dir"], "run", "ews-server.ready")
@@ -410,6 +419,7 @@ class Lab:
 
     def restart_device(self, kill=False):
         self.stop_device(kill)
+        self.apply_network_settings()
         self.docker("start", self.state["device"])
         self.wait_server_started()
 

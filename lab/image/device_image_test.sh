@@ -39,6 +39,21 @@ run_in_image() {
 version=$(run_in_image "$root" "$root/usr/bin/ews-server" --version 2>&1)
 check "ews-server runs on the image's libraries ($version)" grep -q '^ews-server ' <<<"$version"
 
+applied=$(run_in_image "$root" "$root/usr/bin/ews-network-apply" --config="$TEST_TMPDIR/none" \
+  --networkd_dir="$TEST_TMPDIR" 2>&1)
+check "ews-network-apply runs on the image's libraries ($applied)" test "$applied" = changed
+check "the unit applies the network settings before the server starts" \
+  grep -q '^ExecStartPre=+/usr/bin/ews-network-apply ' "$root/usr/lib/systemd/system/ews-server.service"
+# systemd's own assessment of the unit's hardening, offline on the image's tree (0 = locked
+# down, 10 = exposed; "OK" is below 3.0 — compared as tenths).
+if command -v systemd-analyze >/dev/null; then
+  security=$(systemd-analyze security --offline=true --root="$root" --threshold=30 \
+    ews-server.service 2>&1)
+  status=$?
+  echo "$security" | grep 'Overall exposure'
+  check "the unit's exposure level is OK (under 3.0)" test "$status" = 0
+fi
+
 labroot="$TEST_TMPDIR/lab"
 mkdir -p "$labroot"
 tar -xf "$lab" -C "$labroot"

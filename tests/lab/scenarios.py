@@ -136,6 +136,11 @@ def commissioning(s):
     code, out = curl("-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "http://%s/" % ip)
     s.check("plain HTTP answers only with a redirect to HTTPS",
             out.startswith("308 https://"), out)
+    with open(os.path.join(lab.state["data_dir"], "network.record")) as f:
+        network = f.read()
+    s.check("the network settings were applied (recording backend): the factory address",
+            "Address=192.168.1.100/24" in network and "Gateway=192.168.1.1" in network,
+            network)
     health = lab.api("/api/v1/health")
     s.check("the device container's server reports model 32 and a valid time",
             health["model_size"] == 32 and health["time_valid"], health)
