@@ -612,7 +612,7 @@ def status_of(lab):
         "device_container": state.get("device"),
         "containers": state.get("containers", []),
         "lines": {name: {"settings": line["settings"], "control": line["dir"] + "/control",
-                         "capture": line["dir"] + "/capture.txt"}
+                         "endpoints": line.get("endpoints", {})}
                   for name, line in state.get("lines", {}).items()},
         "gateways": {g["name"]: g["ip"] for g in state.get("gateways", [])},
         "simulators": {name: sim["devices"] for name, sim in state.get("simulators", {}).items()},
