@@ -13,7 +13,7 @@ shift
 mkdir -p "$results"
 
 if ! bazel build --noshow_progress //lab/image:device_rootfs //lab/image:lab_rootfs \
-    //lab/bus:virtual_bus //lab/devices:device_simulator >"$results/build.log" 2>&1; then
+    //lab/bus:virtual_bus //lab/devices:device_simulator //lab/history:history_csv >"$results/build.log" 2>&1; then
   tail -20 "$results/build.log" >&2
   echo "lab-build=FAIL"
   exit 1
