@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 import time
@@ -260,7 +259,7 @@ class Lab:
     def container_name(self, role):
         return "ewslab-%s-%s" % (self.state["network"].split("-")[1], role)
 
-    def run_container(self, role, image, command, pty=None, ip=None, volumes=(), user=None):
+    def run_container(self, role, image, command, pty=None, ip=None, volumes=()):
         name = self.container_name(role)
         args = ["run", "-d", "--name", name, "--label", "ews-lab=1", "--init"]
         if ip:
@@ -271,8 +270,6 @@ class Lab:
             args += ["-v", "%s:/dev/ttyRS485" % pty]
         for volume in volumes:
             args += ["-v", volume]
-        if user:
-            args += ["--user", user]
         self.docker(*args, image, *command)
         self.state.setdefault("containers", []).append(name)
         self.save()

@@ -441,20 +441,21 @@ def history_copy(data):
     return os.path.join(scratch, "h.db")
 
 
-def history_series(data):
+def history_query(data, sql):
+    """One value from a copy of the device's history database."""
     db = sqlite3.connect(history_copy(data))
     try:
-        return db.execute("SELECT COUNT(*) FROM series").fetchone()[0]
+        return db.execute(sql).fetchone()[0]
     finally:
         db.close()
+
+
+def history_series(data):
+    return history_query(data, "SELECT COUNT(*) FROM series")
 
 
 def history_integrity(data):
-    db = sqlite3.connect(history_copy(data))
-    try:
-        return db.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        db.close()
+    return history_query(data, "PRAGMA integrity_check")
 
 
 # ------------------------------------------------------------------------ runner
