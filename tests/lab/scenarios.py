@@ -315,27 +315,46 @@ def crash_restart(s):
 def history(s):
     """The 10-device site: history accumulates every minute, and the CSV (the SDK's export of
     the device container's database) matches the simulator's energy counter, read
-    independently by mbpoll from the host all along."""
+    independently by mbpoll from the host all along; the unit unplugged and back: missing
+    minutes not invented, the consumption over the silence in one record, no spike."""
     lab = s.lab
     ip = lab.state["device_ip"]
     device = "mccb_measurement_unit-3"  # Ea+ at 0x101C, U32, 1 Wh (its profile and table)
-    readings = []  # (host time before, host time after, counter)
-    rows = []
+    readings = []  # (host time before, host time after, counter), all along
     started = time.time()
-    deadline = time.monotonic() + 240
-    last_export = 0
-    while time.monotonic() < deadline:
-        before = time.time()
-        values = register_values(mbpoll(ip, "-a", "3", "-r", "4125", "-c", "1", "-t", "4:int",
-                                        "-B"))
-        if values:
-            readings.append((before, time.time(), values[0]))
-        if time.monotonic() - last_export > 15:
-            last_export = time.monotonic()
-            rows = [r for r in history_rows(lab, device) if r[0] >= started]
-            if len([r for r in rows if r[0] + 60 <= readings[-1][0]]) >= 2:
-                break
-        time.sleep(2)
+
+    def read_until(what, done, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            before = time.time()
+            values = register_values(mbpoll(ip, "-a", "3", "-r", "4125", "-c", "1", "-t",
+                                            "4:int", "-B"))
+            if values:
+                readings.append((before, time.time(), values[0]))
+            if done():
+                return
+            time.sleep(2)
+        raise lablib.LabError("timed out after %ds waiting for %s" % (timeout_s, what))
+
+    def rows_since(t):
+        return [r for r in history_rows(lab, device) if r[0] >= t]
+
+    read_until("the first history record", lambda: rows_since(started), 180)
+    # The unit stops answering (unplugged) for over a minute's poll, then comes back: the
+    # missing minutes are not invented, and the first record after them carries the whole
+    # consumption over the silence (no spike, nothing lost).
+    lab.simulator_command("site", "fault 3 silent")
+    silent = time.monotonic()
+    read_until("the unit offline",
+               lambda: not devices_by_id(lab)[device]["online"], 90)
+    s.measure("unplugged_detected_s", round(time.monotonic() - silent, 1))
+    hold = time.monotonic() + 65
+    read_until("a minute's poll while unplugged", lambda: time.monotonic() > hold, 70)
+    lab.simulator_command("site", "clear 3")
+    back = time.time()
+    read_until("a record after the unit came back, a minute old",
+               lambda: any(r[0] + 60 <= readings[-1][0] for r in rows_since(back)), 200)
+    rows = rows_since(started)
     s.measure("mbpoll_readings", len(readings))
     s.measure("csv_rows", len(rows))
     checked = 0
@@ -351,9 +370,19 @@ def history(s):
     s.measure("rows_checked_against_the_simulator", checked)
     s.check("at least two minutes of history checked against the simulator", checked >= 2,
             checked)
+    minutes = [r[0] for r in rows]
+    missing = [m for m in range(minutes[0], minutes[-1], 60) if m not in minutes]
+    s.measure("minutes_missing_while_unplugged", len(missing))
+    s.check("the minutes while unplugged are missing, not invented", len(missing) >= 1,
+            [time.strftime("%H:%M", time.gmtime(m)) for m in missing])
     for (m0, c0, _), (m1, c1, d1) in zip(rows, rows[1:]):
-        s.check("consumption at %s = counter difference" % time.strftime("%H:%M", time.gmtime(m1)),
-                m1 - m0 != 60 or abs(d1 - (c1 - c0)) < 1e-6, (c0, c1, d1))
+        s.check("consumption at %s = counter difference since %s (%s)" %
+                (time.strftime("%H:%M", time.gmtime(m1)), time.strftime("%H:%M", time.gmtime(m0)),
+                 "after the gap" if m1 - m0 > 60 else "next minute"),
+                abs(d1 - (c1 - c0)) < 1e-6 and c1 >= c0, (c0, c1, d1))
+    total = sum(d for (_, _, d) in rows[1:])
+    s.check("the consumption column adds up to the counter's growth (no spike, nothing lost)",
+            abs(total - (rows[-1][1] - rows[0][1])) < 1e-6, (total, rows[0][1], rows[-1][1]))
 
 
 def history_rows(lab, device):
