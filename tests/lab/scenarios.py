@@ -537,7 +537,13 @@ def run(name, topology, body, results_dir, skip_reason):
     return status
 
 
+def stop_on_sigterm(signal_number, frame):
+    # run.sh's overall bound: unwind, so that the running scenario's lab is torn down.
+    raise SystemExit(124)
+
+
 def main(argv):
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     if len(argv) < 2:
         print(__doc__)
         return 2
