@@ -114,16 +114,16 @@ void WriteLinkHealth(const modbus::DeviceHealth& health,
 }
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
-                   storage::Store* store)
-    : clock_(clock), registry_(registry), store_(store) {}
+                   HistoryWriter* history)
+    : clock_(clock), registry_(registry), history_(history) {}
 
 FieldBus::~FieldBus() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    storage::Store* store, hal::SerialPort::TrafficListener rs485_traffic) {
-  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, store));
+    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
+  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, history));
   EWS_RETURN_IF_ERROR(
       bus->OpenLines(config, overrides, std::move(rs485_traffic)));
   absl::Status gateway = bus->StartGateway(config, overrides);
@@ -336,7 +336,9 @@ void FieldBus::Record(const acquisition::PollResult& result) {
   } else {
     latest_[result.device] = result;
   }
-  if (store_ == nullptr || !result.history || !result.status.ok()) return;
+  if (history_ == nullptr || !result.history || !result.status.ok()) return;
+
+  // Buffered: the history writer commits the whole poll round at once.
 
   for (const acquisition::Sample& sample : result.samples) {
     std::optional<storage::SeriesKind> kind = SeriesKindOf(sample.kind);
@@ -354,21 +356,16 @@ void FieldBus::Record(const acquisition::PollResult& result) {
           *device_profile_.at(result.device), sample.quantity_id));
     }
     const int64_t sign = sample.negative ? -1 : 1;
-    absl::Status appended =
-        sample.raw.kind == devices::RawValue::Kind::kFloat
-            ? AppendValueToHistory(*store_, spec, result.time, sample.value)
-            : AppendRawToHistory(
-                  *store_, spec, result.time,
-                  sign * (sample.raw.kind == devices::RawValue::Kind::kSigned
-                              ? sample.raw.s
-                              : static_cast<int64_t>(sample.raw.u)));
-    if (!appended.ok()) {
-      EWS_LOG(WARNING) << "history for " << result.device << "/"
-                       << sample.quantity_id << ": " << appended;
+    if (sample.raw.kind == devices::RawValue::Kind::kFloat) {
+      history_->AppendValue(spec, result.time, sample.value);
+    } else {
+      history_->AppendRaw(
+          spec, result.time,
+          sign * (sample.raw.kind == devices::RawValue::Kind::kSigned
+                      ? sample.raw.s
+                      : static_cast<int64_t>(sample.raw.u)));
     }
   }
-  absl::Status flushed = store_->Flush();
-  if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
 }
 
 absl::StatusOr<std::vector<acquisition::FoundDevice>> FieldBus::ScanRs485(
@@ -582,9 +579,9 @@ absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_link,
 absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    storage::Store* store, hal::SerialPort::TrafficListener rs485_traffic) {
+    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
   std::unique_ptr<LiveFieldBus> live(new LiveFieldBus(
-      overrides, clock, registry, store, std::move(rs485_traffic)));
+      overrides, clock, registry, history, std::move(rs485_traffic)));
   EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> bus, live->StartBus(config));
   live->bus_ = std::move(bus);
   absl::MutexLock lock(&live->reconfigure_mutex_);
@@ -594,7 +591,7 @@ absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
 
 absl::StatusOr<std::unique_ptr<FieldBus>> LiveFieldBus::StartBus(
     const DeviceConfig& config) {
-  return FieldBus::Start(config, overrides_, clock_, registry_, store_,
+  return FieldBus::Start(config, overrides_, clock_, registry_, history_,
                          rs485_traffic_);
 }
 
