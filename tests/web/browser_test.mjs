@@ -1,0 +1,277 @@
+// The web UI in a real browser: Debian's chromium, driven by npm's playwright-core (never a browser
+// download), against a running ews-server with simulated devices (tests/web/run.sh starts it).
+// Prints "ok: …" / "FAIL: …" per check and exits non-zero on any failure.
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(root, 'web/package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const url = process.env.EWS_URL;
+const shots = process.env.EWS_SCREENSHOTS;
+const FIRST_LOAD_BUDGET = 250 * 1024;
+let failures = 0;
+const check = (what, ok, detail = '') => {
+  console.log(`${ok ? 'ok' : 'FAIL'}: ${what}${detail ? ` (${detail})` : ''}`);
+  if (!ok) failures += 1;
+};
+
+// launch() starts chromium with a fresh temporary profile (its --user-data-dir) of its own and
+// removes it afterwards; TMPDIR points it into the test's directory.
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+// Every console error (a CSP refusal, an exception) fails the run.
+const consoleErrors = [];
+async function newPage(width, height, locale = 'en-GB') {
+  const context = await browser.newContext({
+    viewport: { width, height }, ignoreHTTPSErrors: true, locale, deviceScaleFactor: 1,
+    hasTouch: width < 768, isMobile: width < 768,
+  });
+  const page = await context.newPage();
+  // Failed requests are the network's business (the banner test cuts it on purpose; the session
+  // API may answer 404): only refusals (CSP) and exceptions count here.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      consoleErrors.push(`${m.text()} @ ${page.url()}`);
+    }
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${e.message} @ ${page.url()}`));
+  return { context, page };
+}
+
+async function axe(page, name) {
+  // page.evaluate runs outside the page's CSP (an injected <script> would be refused).
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(`axe-core: no serious/critical violations on ${name}`, bad.length === 0,
+    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`).join('; '));
+}
+
+async function layout(page, name) {
+  const m = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const strip = document.querySelector('.leds');
+    const leds = [...document.querySelectorAll('.led')].map((li) => {
+      const r = li.getBoundingClientRect();
+      return { name: li.dataset.led, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    });
+    const small = [...document.querySelectorAll('a[href], button, select, input, [role="button"]')]
+      .filter((el) => el.offsetParent !== null && !el.closest('.skip') && el.type !== 'radio')
+      .map((el) => ({ el: el.outerHTML.slice(0, 60), h: el.getBoundingClientRect().height }))
+      .filter((x) => x.h < 44);
+    return { vw, scroll: document.documentElement.scrollWidth, leds,
+      stripClipped: strip ? strip.scrollWidth > strip.clientWidth : true, small };
+  });
+  check(`${name}: no horizontal overflow`, m.scroll <= m.vw, `scrollWidth ${m.scroll}, viewport ${m.vw}`);
+  check(`${name}: the five LEDs are fully visible`, m.leds.length === 5 && !m.stripClipped
+    && m.leds.every((l) => l.left >= 0 && l.right <= m.vw && l.top >= 0),
+  JSON.stringify(m.leds.map((l) => [l.name, Math.round(l.left), Math.round(l.right)])));
+  check(`${name}: tap targets at least 44 px high`, m.small.length === 0, JSON.stringify(m.small.slice(0, 3)));
+}
+
+async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+const textOf = (page, selector) => page.locator(selector).first().textContent({ timeout: 15000 });
+
+// 1. First load on a phone (390 px): bytes on the wire, measured by the browser.
+{
+  const { context, page } = await newPage(390, 844);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  let transferred = 0;
+  let staticBytes = 0;
+  const urls = new Map();
+  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, { url: e.response.url,
+    headers: Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v])) }));
+  cdp.on('Network.loadingFinished', (e) => {
+    transferred += e.encodedDataLength;
+    if (!urls.get(e.requestId)?.url.includes('/api/')) staticBytes += e.encodedDataLength;
+  });
+  const answer = await page.goto(`${url}/`, { waitUntil: 'load' });
+  check('the page loads (200)', answer.status() === 200);
+  check('the HTML is served with Cache-Control: no-cache', answer.headers()['cache-control'] === 'no-cache');
+  await page.waitForSelector('.card.device', { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelectorAll('.card.device').length >= 13, null, { timeout: 20000 })
+    .catch(() => {});
+  const responses = [...urls.values()];
+  const js = responses.find((r) => /\/assets\/app-.*\.js$/.test(r.url));
+  check('the app bundle comes brotli-compressed and immutable',
+    js && js.headers['content-encoding'] === 'br' && /immutable/.test(js.headers['cache-control'] || ''),
+    js ? `${js.headers['content-encoding']}, ${js.headers['cache-control']}` : 'no app bundle seen');
+  check('nothing is loaded from another origin', responses.every((r) => r.url.startsWith(url)),
+    responses.filter((r) => !r.url.startsWith(url)).map((r) => r.url).join(', '));
+  check(`first load under ${FIRST_LOAD_BUDGET} B transferred`, transferred < FIRST_LOAD_BUDGET,
+    `${transferred} B in all, ${staticBytes} B of them the page's files`);
+  console.log(`first-load bytes: total=${transferred} static=${staticBytes}`);
+
+  const cards = await page.locator('.card.device').count();
+  check('all devices are listed (10 Modbus devices + 3 pulse counters)', cards === 13, `${cards} cards`);
+  const state = await textOf(page, '[data-device="emdx3_4_120_45-1"] .badge');
+  check('a device state is shown in words', /online|absent|waiting|faulted|misconfigured/.test(state), state);
+  const voltage = await textOf(page, '[data-device="emdx3_4_120_45-1"] [data-quantity="v1n"] .number');
+  check('live values appear (meter V1-N)', /^2\d\d(\.\d+)?\u00a0V$/.test(voltage), JSON.stringify(voltage));
+  await page.waitForSelector('.led-power[data-lit="1"]', { timeout: 5000 }).catch(() => {});
+  check('the Power LED is lit', await page.locator('.led-power[data-lit="1"]').count() === 1);
+  const ledColours = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('.led')]
+    .map((li) => [li.dataset.led, getComputedStyle(li).color])));
+  check('LEDs in the product colours (Power blue, RX red, TX green, Link yellow, Act green)',
+    ledColours.power === 'rgb(47, 128, 255)' && ledColours.rx === 'rgb(255, 59, 48)'
+    && ledColours.tx === 'rgb(48, 209, 88)' && ledColours.link === 'rgb(255, 214, 10)'
+    && ledColours.act === 'rgb(48, 209, 88)', JSON.stringify(ledColours));
+
+  // The water meter counts all the time: its index must change on screen without a reload.
+  const index = '[data-device="water-main"] [data-quantity="index"] .number';
+  const before = await textOf(page, index);
+  const changed = await page.waitForFunction(([sel, old]) => document.querySelector(sel)?.textContent !== old,
+    [index, before], { timeout: 20000 }).then(() => true, () => false);
+  check('a live value changes without reloading', changed, `${before} → ${await textOf(page, index)}`);
+  await layout(page, '390 px devices');
+  await shot(page, 'devices-390');
+  await axe(page, 'the devices page');
+
+  // The connection is lost (every API request fails) and comes back by itself.
+  await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+  const lost = await page.waitForSelector('.banner:not(.hidden)', { timeout: 10000 }).then(() => true, () => false);
+  check('a lost connection shows the banner', lost);
+  await shot(page, 'connection-lost-390');
+  await page.unroute('**/api/**');
+  const back = await page.waitForSelector('.banner.hidden', { state: 'attached', timeout: 10000 })
+    .then(() => true, () => false);
+  check('the banner goes away by itself when the device answers again', back);
+  await context.close();
+}
+
+// 2. 360 px, the narrowest phone: every page without horizontal scrolling; accessibility.
+{
+  const { context, page } = await newPage(360, 740);
+  for (const [hash, name] of [['#/devices', 'devices'], ['#/health', 'health'], ['#/energy', 'energy'],
+    ['#/chargers', 'chargers'], ['#/devices/emdx3_4_120_45-1', 'device'], ['#/login', 'login']]) {
+    await page.goto(`${url}/${hash}`);
+    await page.waitForSelector('#page-title', { timeout: 15000 });
+    await page.waitForTimeout(hash === '#/login' ? 300 : 2500);
+    await layout(page, `360 px ${name}`);
+  }
+  await context.close();
+}
+
+// 3. The device page: unconfirmed registers marked, the trend chart (uPlot, loaded on demand).
+{
+  const { context, page } = await newPage(390, 844);
+  await page.goto(`${url}/#/devices/emdx3_4_120_45-1`);
+  await page.waitForSelector('[data-quantity="ea_import"]', { timeout: 20000 });
+  check('an unconfirmed register is shown as unconfirmed',
+    await page.locator('.value.unconfirmed[data-quantity="ea_import"] .tag').count() === 1);
+  check('a confirmed register is not', await page.locator('.value.unconfirmed[data-quantity="v1n"]').count() === 0);
+  const chart = await page.waitForSelector('.chart canvas', { timeout: 10000 }).then(() => true, () => false);
+  check('the trend chart draws (uPlot chunk loaded on demand)', chart);
+  await shot(page, 'device-390');
+  await axe(page, 'the device page');
+  await page.goto(`${url}/#/health`);
+  await page.waitForSelector('.rows', { timeout: 15000 });
+  check('system health shows the model', /EWS 32/.test(await page.locator('.rows').textContent()));
+  await shot(page, 'health-390');
+  await axe(page, 'the health page');
+  await page.goto(`${url}/#/energy`);
+  await page.waitForSelector('.total', { timeout: 15000 });
+  await shot(page, 'energy-390');
+  await axe(page, 'the consumption page');
+  await page.goto(`${url}/#/chargers`);
+  await page.waitForSelector('.card.device', { timeout: 15000 });
+  await axe(page, 'the chargers page');
+  await context.close();
+}
+
+// 4. Login: against the session API when the device serves it, else the page must say so.
+{
+  const { context, page } = await newPage(390, 844);
+  const probe = await context.request.get(`${url}/api/v1/session`);
+  await page.goto(`${url}/#/login`);
+  await page.waitForSelector('#page-title', { timeout: 15000 });
+  if (probe.status() === 404) {
+    const notice = await page.locator('.notice').textContent({ timeout: 10000 }).catch(() => '');
+    check('without the session API the login page says login is not available', /not available/.test(notice), notice);
+    // No fake login: a factory PIN sent anyway leads nowhere but to the same notice.
+    await page.getByLabel('Installer').check();
+    await page.fill('#pin', '55555');
+    await page.click('form button[type=submit]');
+    await page.waitForTimeout(500);
+    check('…and a login attempt gets no session and no home page', /#\/login$/.test(page.url())
+      && await page.locator('.notice').count() === 1 && await page.locator('nav').count() === 1);
+  } else {
+    // docs/api.md: the installer's factory PIN logs in, then must change its codes first.
+    await page.getByLabel('Installer').check();
+    await page.fill('#pin', '55555');
+    await page.click('form button[type=submit]');
+    await page.waitForURL(/#\/change-codes/, { timeout: 10000 });
+    check('a factory code forces a change of codes', /codes/i.test(await page.locator('h1').textContent()));
+  }
+  await shot(page, 'login-390');
+  await axe(page, 'the login page');
+  await page.goto(`${url}/#/unblock`);
+  await page.waitForSelector('#puk');
+  await page.fill('#puk', '123');
+  await page.fill('#new-pin', '1');
+  await page.click('form button[type=submit]');
+  check('bad codes get an error next to the field', await page.locator('#puk-error').count() === 1
+    && await page.locator('#puk').getAttribute('aria-describedby') === 'puk-error');
+  await axe(page, 'the unblock page');
+  await context.close();
+}
+
+// 5. French from the browser's language: words, numbers and dates in the French way.
+{
+  const { context, page } = await newPage(390, 844, 'fr-FR');
+  await page.goto(`${url}/#/devices/water-main`);
+  await page.waitForSelector('[data-quantity="index"] .number', { timeout: 15000 });
+  check('French is chosen from the browser language', await page.evaluate(() => document.documentElement.lang) === 'fr'
+    && /Appareils/.test(await page.locator('nav').textContent()));
+  const facts = await page.locator('.facts').first().textContent();
+  check('dates in the French form (dd/mm/yyyy hh:mm)', /\d\d\/\d\d\/20\d\d \d\d:\d\d/.test(facts), facts);
+  await page.goto(`${url}/#/energy`);
+  await page.waitForSelector('.total .number', { timeout: 15000 });
+  const total = await page.locator('.total .number').textContent();
+  check('numbers in the French form (1 234,5 kWh)', /^\d{1,3}([\u202f\u00a0 ]\d{3})*(,\d+)?\u00a0(kWh|MWh)$/.test(total), JSON.stringify(total));
+  await page.selectOption('.lang select', 'en');
+  check('the language can be switched', /Devices/.test(await page.locator('nav').textContent()));
+  await context.close();
+}
+
+// 6. The desktop (1280 px): a top bar instead of the bottom bar; screenshots for the manual.
+{
+  const { context, page } = await newPage(1280, 800);
+  for (const [hash, name] of [['#/devices', 'devices'], ['#/devices/emdx3_4_120_45-1', 'device'],
+    ['#/health', 'health'], ['#/energy', 'energy'], ['#/login', 'login']]) {
+    await page.goto(`${url}/${hash}`);
+    await page.waitForSelector('#page-title', { timeout: 15000 });
+    await page.waitForTimeout(hash === '#/login' ? 300 : 2500);
+    if (name === 'devices') await layout(page, '1280 px devices');
+    await shot(page, `${name}-1280`);
+  }
+  const nav = await page.locator('nav').boundingBox();
+  check('at 1280 px the navigation is at the top', nav && nav.y < 120, JSON.stringify(nav));
+  // Keyboard: the first Tab reaches the skip link, and the page can be used without a mouse.
+  await page.goto(`${url}/#/devices`);
+  await page.reload();
+  await page.waitForSelector('.card.device', { timeout: 15000 });
+  await page.keyboard.press('Tab');
+  check('the first Tab stop is the skip link', await page.evaluate(() => document.activeElement.className) === 'skip');
+  await context.close();
+}
+
+check('no console errors (CSP refusals, exceptions)', consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
+await browser.close();
+console.log(failures ? `browser tests: ${failures} failed` : 'browser tests: all passed');
+process.exit(failures ? 1 : 0);
