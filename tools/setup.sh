@@ -14,6 +14,8 @@ PACKAGES=(
   openssl curl socat mbpoll python3-pymodbus sqlite3
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor, ss for its sockets
   wrk nginx iproute2
+  # the web UI's browser tests (tests/web): driven by npm's playwright-core, never downloaded
+  chromium
 )
 
 missing=()
@@ -21,6 +23,13 @@ for package in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
+
+# The web UI is built with node and npm (web/build.sh). Debian 12's own (node 18, npm 9) do; a
+# machine with another node (e.g. NodeSource's, which bundles npm) keeps it: installing Debian's
+# npm beside it would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]} > 0)); then
   echo "setup: installing ${missing[*]}" >&2
