@@ -40,10 +40,10 @@ testlogs=$(bazel info bazel-testlogs 2>/dev/null)
 
 # 4. The web UI in Debian's chromium against a running ews-server with simulated devices
 #    (tests/web/run.sh): pages, live values, layout at 360/390 px, first-load bytes, axe-core.
-#    Screenshots go to docs/images/.
+#    Its screenshots stay in the temporary directory (tests/web/run.sh alone refreshes docs/images/).
 if ((${#@} == 0)); then
   if bazel build //apps/server:ews-server //lab/bus:virtual_bus //lab/devices:device_simulator \
-       >"$state/web-test-build.log" 2>&1 && tests/web/run.sh >"$state/web-test.log" 2>&1; then
+       >"$state/web-test-build.log" 2>&1 && tests/web/run.sh "$state/screenshots" >"$state/web-test.log" 2>&1; then
     grep -E "^(first-load bytes|browser tests)" "$state/web-test.log"
     results+=("web-browser=PASS")
   else

@@ -3,6 +3,7 @@ import { usePoll } from '../api.js';
 import { formatQuantity, t } from '../i18n.js';
 import { DeviceFacts, Page, StatusBadge, ValueList } from './devices.jsx';
 
+
 export function ChargersPage() {
   const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
   const chargers = data ? data.devices.filter((d) => d.profile.startsWith('ev_charger')) : [];
@@ -57,6 +58,8 @@ export function EnergyPage() {
         <section class="card total">
           <h2>{t('energyTotal')}</h2>
           <p class="big number">{formatQuantity(total, 'kWh')}</p>
+          <p class="note">{t('energyTotalNote')}
+            {meters.some((m) => m.reading.kind === 'energy' && m.reading.unconfirmed) ? ` ${t('energyTotalUnconfirmed')}` : ''}</p>
         </section>
       ) : null}
       <ul class="cards">
