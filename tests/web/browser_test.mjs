@@ -1,6 +1,7 @@
 // The web UI in a real browser: Debian's chromium, driven by npm's playwright-core (never a browser
 // download), against a running ews-server with simulated devices (tests/web/run.sh starts it).
 // Prints "ok: …" / "FAIL: …" per check and exits non-zero on any failure.
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,12 +28,60 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
+// Whether the device serves the session API (docs/api.md); until it does, there is no login and
+// the pages are open. With it, each context logs in (the installer's session is reused).
+const sessionStatus = await new Promise((resolve) => {
+  https.get(`${url}/api/v1/session`, { rejectUnauthorized: false }, (r) => { r.resume(); resolve(r.statusCode); })
+    .on('error', () => resolve(0));
+});
+const sessionApi = sessionStatus !== 404;
+console.log(`session API: ${sessionApi ? `served (${sessionStatus})` : 'not served (404): pages open'}`);
+let installerState = null;
+const NEW_PIN = { administrator: '13579', installer: '24680', greenUp: '86420', user: '97531' };
+const HOME_TITLE = { administrator: 'System health', installer: 'Devices', greenUp: 'EV charging stations', user: 'Consumption' };
+
+// Logs in with the role's factory PIN and makes the forced change of codes; ends on its home page.
+async function logIn(page, role) {
+  await go(page, `${url}/#/login`);
+  await page.check(`input[name=role][value=${role}]`);
+  await page.fill('#pin', { administrator: '99999', installer: '55555', greenUp: '88888', user: '11111' }[role]);
+  await page.click('form button[type=submit]');
+  await page.waitForURL(/#\/change-codes/, { timeout: 10000 });
+  check(`${role}: a factory PIN leads to the forced change of codes`,
+    /codes/i.test(await page.locator('h1').textContent()));
+  const puk = await page.inputValue('#new-puk');
+  check(`${role}: a random new PUK is proposed`, /^\d{5} \d{4} \d{5}$/.test(puk) && puk !== '00000 5555 00000', puk);
+  await page.fill('#current-pin', { administrator: '99999', installer: '55555', greenUp: '88888', user: '11111' }[role]);
+  await page.fill('#new-pin', NEW_PIN[role]);
+  await page.fill('#new-pin-again', NEW_PIN[role]);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.puk', { timeout: 10000 });
+  check(`${role}: the new PUK is shown once after the change`, (await page.locator('.puk').textContent()) === puk);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForFunction((title) => document.querySelector('h1')?.textContent === title, HOME_TITLE[role],
+    { timeout: 10000 }).catch(() => {});
+  check(`${role}: lands on its home page (${HOME_TITLE[role]})`, (await page.locator('h1').textContent()) === HOME_TITLE[role],
+    await page.locator('h1').textContent());
+}
+
+// Chromium aborts a navigation with ERR_NETWORK_CHANGED when any interface of the machine comes or
+// goes (other jobs create network namespaces); that says nothing about the page: navigate again.
+async function go(page, target) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await page.goto(target, { waitUntil: 'load' });
+    } catch (e) {
+      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
+    }
+  }
+}
+
 // Every console error (a CSP refusal, an exception) fails the run.
 const consoleErrors = [];
-async function newPage(width, height, locale = 'en-GB') {
+async function newPage(width, height, locale = 'en-GB', storageState = installerState) {
   const context = await browser.newContext({
     viewport: { width, height }, ignoreHTTPSErrors: true, locale, deviceScaleFactor: 1,
-    hasTouch: width < 768, isMobile: width < 768,
+    hasTouch: width < 768, isMobile: width < 768, storageState: storageState ?? undefined,
   });
   const page = await context.newPage();
   // Failed requests are the network's business (the banner test cuts it on purpose; the session
@@ -100,10 +149,10 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
     transferred += e.encodedDataLength;
     if (!urls.get(e.requestId)?.url.includes('/api/')) staticBytes += e.encodedDataLength;
   });
-  const answer = await page.goto(`${url}/`, { waitUntil: 'load' });
+  const answer = await go(page, `${url}/`);
   check('the page loads (200)', answer.status() === 200);
   check('the HTML is served with Cache-Control: no-cache', answer.headers()['cache-control'] === 'no-cache');
-  await page.waitForSelector('.card.device', { timeout: 20000 });
+  await page.waitForSelector(sessionApi ? '#pin' : '.card.device', { timeout: 20000 });
   await page.waitForFunction(() => document.querySelectorAll('.card.device').length >= 13, null, { timeout: 20000 })
     .catch(() => {});
   const responses = [...urls.values()];
@@ -116,6 +165,17 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
   check(`first load under ${FIRST_LOAD_BUDGET} B transferred`, transferred < FIRST_LOAD_BUDGET,
     `${transferred} B in all, ${staticBytes} B of them the page's files`);
   console.log(`first-load bytes: total=${transferred} static=${staticBytes}`);
+  if (sessionApi) {
+    check('without a session the login page is shown, without navigation',
+      await page.locator('nav').count() === 0 && /Log in/.test(await page.locator('h1').textContent()));
+    await axe(page, 'the login page');
+    await shot(page, 'login-390');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+    await logIn(page, 'installer');
+    await axe(page, 'the installer home page');
+    installerState = await context.storageState();
+  }
+  await page.waitForSelector('.card.device', { timeout: 20000 });
 
   const cards = await page.locator('.card.device').count();
   check('all devices are listed (10 Modbus devices + 3 pulse counters)', cards === 13, `${cards} cards`);
@@ -158,8 +218,8 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
 {
   const { context, page } = await newPage(360, 740);
   for (const [hash, name] of [['#/devices', 'devices'], ['#/health', 'health'], ['#/energy', 'energy'],
-    ['#/chargers', 'chargers'], ['#/devices/emdx3_4_120_45-1', 'device'], ['#/login', 'login']]) {
-    await page.goto(`${url}/${hash}`);
+    ['#/chargers', 'chargers'], ['#/devices/emdx3_4_120_45-1', 'device'], ...(sessionApi ? [] : [['#/login', 'login']])]) {
+    await go(page, `${url}/${hash}`);
     await page.waitForSelector('#page-title', { timeout: 15000 });
     await page.waitForTimeout(hash === '#/login' ? 300 : 2500);
     await layout(page, `360 px ${name}`);
@@ -170,7 +230,7 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
 // 3. The device page: unconfirmed registers marked, the trend chart (uPlot, loaded on demand).
 {
   const { context, page } = await newPage(390, 844);
-  await page.goto(`${url}/#/devices/emdx3_4_120_45-1`);
+  await go(page, `${url}/#/devices/emdx3_4_120_45-1`);
   await page.waitForSelector('[data-quantity="ea_import"]', { timeout: 20000 });
   check('an unconfirmed register is shown as unconfirmed',
     await page.locator('.value.unconfirmed[data-quantity="ea_import"] .tag').count() === 1);
@@ -179,16 +239,16 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
   check('the trend chart draws (uPlot chunk loaded on demand)', chart);
   await shot(page, 'device-390');
   await axe(page, 'the device page');
-  await page.goto(`${url}/#/health`);
+  await go(page, `${url}/#/health`);
   await page.waitForSelector('.rows', { timeout: 15000 });
   check('system health shows the model', /EWS 32/.test(await page.locator('.rows').textContent()));
   await shot(page, 'health-390');
   await axe(page, 'the health page');
-  await page.goto(`${url}/#/energy`);
+  await go(page, `${url}/#/energy`);
   await page.waitForSelector('.total', { timeout: 15000 });
   await shot(page, 'energy-390');
   await axe(page, 'the consumption page');
-  await page.goto(`${url}/#/chargers`);
+  await go(page, `${url}/#/chargers`);
   await page.waitForSelector('.card.device', { timeout: 15000 });
   await axe(page, 'the chargers page');
   await context.close();
@@ -196,31 +256,37 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
 
 // 4. Login: against the session API when the device serves it, else the page must say so.
 {
-  const { context, page } = await newPage(390, 844);
-  const probe = await context.request.get(`${url}/api/v1/session`);
-  await page.goto(`${url}/#/login`);
+  const { context, page } = await newPage(390, 844, 'en-GB', null);
+  await go(page, `${url}/#/login`);
   await page.waitForSelector('#page-title', { timeout: 15000 });
-  if (probe.status() === 404) {
+  if (!sessionApi) {
     const notice = await page.locator('.notice').textContent({ timeout: 10000 }).catch(() => '');
     check('without the session API the login page says login is not available', /not available/.test(notice), notice);
     // No fake login: a factory PIN sent anyway leads nowhere but to the same notice.
-    await page.getByLabel('Installer').check();
+    await page.check('input[name=role][value=installer]');
     await page.fill('#pin', '55555');
     await page.click('form button[type=submit]');
     await page.waitForTimeout(500);
     check('…and a login attempt gets no session and no home page', /#\/login$/.test(page.url())
       && await page.locator('.notice').count() === 1 && await page.locator('nav').count() === 1);
+    await shot(page, 'login-390');
+    await axe(page, 'the login page');
   } else {
-    // docs/api.md: the installer's factory PIN logs in, then must change its codes first.
-    await page.getByLabel('Installer').check();
-    await page.fill('#pin', '55555');
+    await page.check('input[name=role][value=user]');
+    await page.fill('#pin', '12345');
     await page.click('form button[type=submit]');
-    await page.waitForURL(/#\/change-codes/, { timeout: 10000 });
-    check('a factory code forces a change of codes', /codes/i.test(await page.locator('h1').textContent()));
+    await page.waitForSelector('#pin-error', { timeout: 10000 }).catch(() => {});
+    check('a wrong PIN is refused next to the field', /Wrong PIN/.test(await page.locator('#pin-error').textContent()));
+    // Each of the other user types: forced change of its factory codes, then its own home page.
+    for (const role of ['administrator', 'greenUp', 'user']) {
+      const fresh = await newPage(390, 844, 'en-GB', null);
+      await logIn(fresh.page, role);
+      await axe(fresh.page, `the ${role} home page`);
+      await shot(fresh.page, `home-${role}-390`);
+      await fresh.context.close();
+    }
   }
-  await shot(page, 'login-390');
-  await axe(page, 'the login page');
-  await page.goto(`${url}/#/unblock`);
+  await go(page, `${url}/#/unblock`);
   await page.waitForSelector('#puk');
   await page.fill('#puk', '123');
   await page.fill('#new-pin', '1');
@@ -234,13 +300,13 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
 // 5. French from the browser's language: words, numbers and dates in the French way.
 {
   const { context, page } = await newPage(390, 844, 'fr-FR');
-  await page.goto(`${url}/#/devices/water-main`);
+  await go(page, `${url}/#/devices/water-main`);
   await page.waitForSelector('[data-quantity="index"] .number', { timeout: 15000 });
   check('French is chosen from the browser language', await page.evaluate(() => document.documentElement.lang) === 'fr'
     && /Appareils/.test(await page.locator('nav').textContent()));
   const facts = await page.locator('.facts').first().textContent();
   check('dates in the French form (dd/mm/yyyy hh:mm)', /\d\d\/\d\d\/20\d\d \d\d:\d\d/.test(facts), facts);
-  await page.goto(`${url}/#/energy`);
+  await go(page, `${url}/#/energy`);
   await page.waitForSelector('.total .number', { timeout: 15000 });
   const total = await page.locator('.total .number').textContent();
   check('numbers in the French form (1 234,5 kWh)', /^\d{1,3}([\u202f\u00a0 ]\d{3})*(,\d+)?\u00a0(kWh|MWh)$/.test(total), JSON.stringify(total));
@@ -253,8 +319,8 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
 {
   const { context, page } = await newPage(1280, 800);
   for (const [hash, name] of [['#/devices', 'devices'], ['#/devices/emdx3_4_120_45-1', 'device'],
-    ['#/health', 'health'], ['#/energy', 'energy'], ['#/login', 'login']]) {
-    await page.goto(`${url}/${hash}`);
+    ['#/health', 'health'], ['#/energy', 'energy'], ...(sessionApi ? [] : [['#/login', 'login']])]) {
+    await go(page, `${url}/${hash}`);
     await page.waitForSelector('#page-title', { timeout: 15000 });
     await page.waitForTimeout(hash === '#/login' ? 300 : 2500);
     if (name === 'devices') await layout(page, '1280 px devices');
@@ -263,7 +329,7 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
   const nav = await page.locator('nav').boundingBox();
   check('at 1280 px the navigation is at the top', nav && nav.y < 120, JSON.stringify(nav));
   // Keyboard: the first Tab reaches the skip link, and the page can be used without a mouse.
-  await page.goto(`${url}/#/devices`);
+  await go(page, `${url}/#/devices`);
   await page.reload();
   await page.waitForSelector('.card.device', { timeout: 15000 });
   await page.keyboard.press('Tab');

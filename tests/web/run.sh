@@ -3,11 +3,12 @@
 # ews-server on loopback with the demo's simulated devices (virtual RS485 bus) and a temporary
 # data directory. Needs web/build.sh to have run and the Bazel targets below built.
 #   tests/web/run.sh [screenshot_dir]      (default: docs/images)
+# EWS_BIN_DIR picks another build's bazel-bin (e.g. a branch with the session API).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 shots=${1:-$root/docs/images}
-bin=$(bazel info bazel-bin 2>/dev/null)
+bin=${EWS_BIN_DIR:-$(bazel info bazel-bin 2>/dev/null)}
 run=$(mktemp -d /tmp/ews-web.XXXXXX)
 server_pid=""
 cleanup() {

@@ -76,7 +76,8 @@ export function usePoll(path, intervalMs) {
 export async function refreshSession() {
   try {
     const data = await apiGet('/api/v1/session');
-    session.set({ state: 'active', ...data.session });
+    // The security branch answers the session object itself; accept {"session":{…}} as well.
+    session.set({ state: 'active', ...(data.session ?? data) });
   } catch (e) {
     if (e.status === 404) session.set({ state: 'unavailable' });
     else if (e.status === 401 || e.status === 403) session.set({ state: 'none' });
