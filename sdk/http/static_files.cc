@@ -1,7 +1,5 @@
 #include "sdk/http/static_files.h"
 
-#include <limits.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -88,14 +86,12 @@ bool Accepts(const Request& request, absl::string_view coding) {
   return false;
 }
 
-// A regular file inside `root` (after resolving symbolic links), or nothing.
-std::optional<struct stat> RegularFileUnder(const std::string& real_root,
-                                            const std::string& path) {
-  char resolved[PATH_MAX];
-  if (realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
-  if (!absl::StartsWith(resolved, real_root + "/")) return std::nullopt;
+// The file's status if it is a regular file (symbolic links followed: Bazel's
+// runfiles and packaged installs link files into the root; only whoever
+// installs the root can place them).
+std::optional<struct stat> RegularFile(const std::string& path) {
   struct stat info;
-  if (stat(resolved, &info) != 0 || !S_ISREG(info.st_mode)) {
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     return std::nullopt;
   }
   return info;
@@ -113,16 +109,17 @@ Response ServeStaticFile(const std::string& root, const Request& request) {
   if (!IsCanonical(request.path)) {
     return Response::Error(400, "not a canonical path");
   }
-  char real_root[PATH_MAX];
-  if (root.empty() || realpath(root.c_str(), real_root) == nullptr) {
+  struct stat root_info;
+  if (root.empty() || stat(root.c_str(), &root_info) != 0 ||
+      !S_ISDIR(root_info.st_mode)) {
     return Response::Error(404, "no web UI installed");
   }
   const std::string logical =
       request.path == "/" ? "/index.html" : request.path;
-  const std::string file = real_root + logical;
+  const std::string file = root + logical;
 
   // The plain file must exist, so that a stray `x.gz` is never served as `x`.
-  std::optional<struct stat> plain = RegularFileUnder(real_root, file);
+  std::optional<struct stat> plain = RegularFile(file);
   if (!plain.has_value()) {
     return Response::Error(404, "no such file: " + request.path);
   }
@@ -132,7 +129,7 @@ Response ServeStaticFile(const std::string& root, const Request& request) {
   for (const Encoding& candidate : kEncodings) {
     if (!Accepts(request, candidate.name)) continue;
     std::optional<struct stat> compressed =
-        RegularFileUnder(real_root, file + candidate.suffix);
+        RegularFile(file + candidate.suffix);
     if (compressed.has_value()) {
       chosen = file + candidate.suffix;
       info = *compressed;

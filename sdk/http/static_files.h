@@ -10,8 +10,9 @@
 //   first); "Vary: Accept-Encoding" on every file.
 // - "/" is index.html. Only GET and HEAD; paths with "..", ".", empty or
 //   hidden segments, backslashes or control characters are refused (400)
-//   before the file system is touched; symbolic links are not followed out of
-//   the root.
+//   before the file system is touched. Symbolic links inside the root are
+//   followed (Bazel's runfiles, packaged installs): whoever installs the root
+//   decides what it holds.
 #pragma once
 
 #include <string>

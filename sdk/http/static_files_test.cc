@@ -129,11 +129,16 @@ TEST_F(StaticFilesTest, RefusesPathsOutsideTheRoot) {
     EXPECT_EQ(response.status, 400) << path;
     EXPECT_THAT(response.body, Not(HasSubstr("outside the root"))) << path;
   }
-  // A symbolic link that leads out of the root is not followed.
+}
+
+TEST_F(StaticFilesTest, FollowsSymbolicLinksPlacedInTheRoot) {
+  // As in Bazel's runfiles, where every file is a link to the source tree.
   ASSERT_EQ(
-      symlink((base_ + "/secret.txt").c_str(), (root_ + "/link.txt").c_str()),
+      symlink((base_ + "/secret.txt").c_str(), (root_ + "/linked.txt").c_str()),
       0);
-  EXPECT_EQ(Get("/link.txt").status, 404);
+  Response response = Get("/linked.txt");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "text/plain; charset=utf-8");
 }
 
 TEST_F(StaticFilesTest, OnlyGetAndHead) {

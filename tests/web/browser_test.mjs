@@ -250,6 +250,7 @@ const textOf = (page, selector) => page.locator(selector).first().textContent({ 
   await axe(page, 'the consumption page');
   await go(page, `${url}/#/chargers`);
   await page.waitForSelector('.card.device', { timeout: 15000 });
+  await shot(page, 'chargers-390');
   await axe(page, 'the chargers page');
   await context.close();
 }

@@ -68,6 +68,7 @@ const messages = {
     historyClosed: 'not open (see the log)',
     gateway: 'Modbus TCP gateway',
     gatewayOff: 'off',
+    portNumber: 'port {port}',
     site: 'Site',
     days: '{n} d', hours: '{n} h', minutes: '{n} min',
     // Chargers & energy
@@ -187,6 +188,7 @@ const messages = {
     historyClosed: 'non ouverte (voir le journal)',
     gateway: 'Passerelle Modbus TCP',
     gatewayOff: 'désactivée',
+    portNumber: 'port {port}',
     site: 'Site',
     days: '{n} j', hours: '{n} h', minutes: '{n} min',
     chargersTitle: 'Bornes de recharge',

@@ -29,7 +29,7 @@ export function HealthPage() {
           <Row label={t('timeValid')} bad={!data.time_valid}>{data.time_valid ? t('timeOk') : t('timeInvalid')}</Row>
           <Row label={t('rtc')}>{data.rtc === 'board' ? t('rtcBoard') : t('rtcSimulated')}</Row>
           <Row label={t('history')} bad={!data.history}>{data.history ? t('historyOpen') : t('historyClosed')}</Row>
-          <Row label={t('gateway')}>{data.modbus_port >= 0 ? t('gatewayPort', { port: data.modbus_port }) : t('gatewayOff')}</Row>
+          <Row label={t('gateway')}>{data.modbus_port >= 0 ? t('portNumber', { port: data.modbus_port }) : t('gatewayOff')}</Row>
         </dl>
       </section>
     </Page>
