@@ -44,6 +44,16 @@ const icon = readFileSync(join(here, 'src/favicon.svg'));
 const iconName = `favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8)}.svg`;
 writeFileSync(join(assets, iconName), icon);
 
+// The licences of the packages inside the bundles (MIT: the notice goes with every copy).
+const bundled = new Set(Object.values(result.metafile.outputs).flatMap((o) => Object.keys(o.inputs))
+  .map((input) => input.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1]).filter(Boolean));
+writeFileSync(join(dist, 'licenses.txt'), [...bundled].sort().map((name) => {
+  const dir = join(here, 'node_modules', name);
+  const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  return `${name} ${version}\n\n${file ? readFileSync(join(dir, file), 'utf8').trim() : '(no licence file)'}\n`;
+}).join('\n----\n\n'));
+
 const url = (path) => `/${relative(dist, path)}`;
 const html = readFileSync(join(here, 'index.html'), 'utf8')
   .replace('<!--STYLES-->', `<link rel="icon" href="/assets/${iconName}" type="image/svg+xml">\n  `
