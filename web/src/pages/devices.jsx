@@ -41,6 +41,20 @@ export function ValueList({ values, limit }) {
   );
 }
 
+// A device as a card: its name (a link to its page), state, last poll, values.
+export function DeviceCard({ device, limit }) {
+  return (
+    <li class="card device" data-device={device.id}>
+      <h2 class="device-title">
+        <a href={`#/devices/${encodeURIComponent(device.id)}`}>{device.name}</a>
+        <StatusBadge device={device} />
+      </h2>
+      <DeviceFacts device={device} />
+      <ValueList values={device.values} limit={limit} />
+    </li>
+  );
+}
+
 export function Lines({ data }) {
   const gateway = data.gateway || {};
   return (
@@ -76,16 +90,7 @@ export function DevicesPage() {
       <Lines data={data} />
       {data.devices.length === 0 ? <p>{t('noDevices')}</p> : null}
       <ul class="cards" aria-label={t('devicesTitle')}>
-        {data.devices.map((device) => (
-          <li key={device.id} class="card device" data-device={device.id}>
-            <h2 class="device-title">
-              <a href={`#/devices/${encodeURIComponent(device.id)}`}>{device.name}</a>
-              <StatusBadge device={device} />
-            </h2>
-            <DeviceFacts device={device} />
-            <ValueList values={device.values} limit={6} />
-          </li>
-        ))}
+        {data.devices.map((device) => <DeviceCard key={device.id} device={device} limit={6} />)}
       </ul>
     </Page>
   );

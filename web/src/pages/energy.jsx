@@ -1,8 +1,7 @@
 // greenUp's home (EV chargers) and the user's home (consumption), from today's devices API.
 import { usePoll } from '../api.js';
 import { formatQuantity, t } from '../i18n.js';
-import { DeviceFacts, Page, StatusBadge, ValueList } from './devices.jsx';
-
+import { DeviceCard, Page, StatusBadge, ValueList } from './devices.jsx';
 
 export function ChargersPage() {
   const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
@@ -12,16 +11,7 @@ export function ChargersPage() {
       {!data ? <p class={error ? 'error-text' : ''}>{error ? error.message : t('loading')}</p> : null}
       {data && chargers.length === 0 ? <p>{t('noChargers')}</p> : null}
       <ul class="cards">
-        {chargers.map((device) => (
-          <li key={device.id} class="card device" data-device={device.id}>
-            <h2 class="device-title">
-              <a href={`#/devices/${encodeURIComponent(device.id)}`}>{device.name}</a>
-              <StatusBadge device={device} />
-            </h2>
-            <DeviceFacts device={device} />
-            <ValueList values={device.values} />
-          </li>
-        ))}
+        {chargers.map((device) => <DeviceCard key={device.id} device={device} />)}
       </ul>
     </Page>
   );
