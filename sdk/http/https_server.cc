@@ -194,7 +194,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (static files, its error pages) carry them too.
+  // civetweb's own answers (its error pages) carry them too.
   const std::string additional_headers =
       HardeningHeaderLines(/*with_cache_control=*/true);
 
