@@ -39,6 +39,7 @@ port=$(sed -n 's/^https_port=//p' "$run/data/run/ews-server.ready" 2>/dev/null)
 
 mkdir -p "$run/tmp"
 EWS_URL="https://127.0.0.1:$port" EWS_SCREENSHOTS="$shots" TMPDIR="$run/tmp" \
+  EWS_SIMULATOR_COMMANDS="$run/bus/simulator.commands" \
   timeout 300 node tests/web/browser_test.mjs
 status=$?
 ((status == 0)) || tail -20 "$run/server.log"

@@ -4,7 +4,7 @@ export function deviceStatus(device) {
   if (device.online) return 'online';
   const state = String(device.state || '').toLowerCase();
   if (state === 'not polled yet') return 'waiting';
-  if (/no answer|timed? ?out|timeout|did not respond|failed to respond|no response|connection/.test(state)) {
+  if (/no answer|not answer|timed? ?out|timeout|did not respond|failed to respond|no response|connection/.test(state)) {
     return 'absent';
   }
   if (/exception|illegal|profile|address|not (found|supported)|invalid|mismatch/.test(state)) {
