@@ -69,8 +69,11 @@ struct ServerOptions {
   int http_redirect_port =
       80;  // plain HTTP answering only with a redirect; -1: none
   std::string
-      certificate_path;       // PEM with private key and certificate (required)
-  std::string document_root;  // static files (the web UI); empty: none
+      certificate_path;  // PEM with private key and certificate (required)
+  // The web UI's files (web/build.mjs's output), served by static_files.h:
+  // long-lived hashed assets, revalidated HTML, pre-compressed variants.
+  // Empty: none.
+  std::string document_root;
   // Connections served at once (one worker thread each, 2..1024). 128: the
   // 100 kept-alive connections of the HTTPS benchmark (docs/performance.md)
   // plus 28 for everyone else. Debian's civetweb gives a worker a 100 KB
@@ -122,12 +125,15 @@ class HttpsServer {
  private:
   explicit HttpsServer(const ServerOptions& options);
   static int RedirectPlainHttp(::mg_connection* connection);
-  static int DispatchApi(::mg_connection* connection, void* self);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(::mg_connection* connection, void* self);
   Response Dispatch(const Request& request) const;
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
   void Send(::mg_connection* connection, const Response& response,
-            bool keep_alive) const;
+            bool keep_alive, bool head_only) const;
   // The hardening headers as "Name: value" lines, without a final CRLF.
-  static std::string HardeningHeaderLines();
+  static std::string HardeningHeaderLines(bool with_cache_control);
 
   const ServerOptions options_;
   const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF
