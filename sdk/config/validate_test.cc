@@ -657,7 +657,7 @@ std::vector<BadCase> BadCases() {
       {"FtpPassivePortPrivileged",
        [](C& c) {
          c.mutable_data_access()->mutable_ftp()->set_passive_port_min(80);
-         c.mutable_data_access()->mutable_ftp()->set_passive_port_max(1100);
+         c.mutable_data_access()->mutable_ftp()->set_passive_port_max(1050);
        },
        "data_access.ftp.passive_port_min", "80 is outside 1024..65535"},
       {"FtpPortInsidePassiveRange",
