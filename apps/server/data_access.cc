@@ -213,8 +213,9 @@ std::optional<security::Role> DataAccess::DavRole(
   }
   const std::string user = decoded.substr(0, decoded.find(':'));
   const std::string pin = decoded.substr(decoded.find(':') + 1);
-  const std::string key = Sha256Hex(absl::StrCat(
-      security::AddressKey(request.remote_address), "\n", decoded));
+  // Keyed by the credentials alone: a client on another address that knows
+  // the PIN gains nothing by skipping a check; wrong PINs are never kept.
+  const std::string key = Sha256Hex(decoded);
   const absl::Time now = clock_.WallNow();
   {
     absl::MutexLock lock(&basic_mutex_);

@@ -36,8 +36,8 @@ struct DataAccessOptions {
   // -2: as configured; -1: FTP off; >= 0: FTP on at this port (0: any) with
   // any free passive port, for this run only (tests, the demo).
   int ftp_port = -2;
-  // How long a checked HTTP Basic credential is remembered (so a WebDAV
-  // client's many requests cost one PIN check and do not hit the rate
+  // How long a correct HTTP Basic credential is remembered (as a SHA-256) (so a
+  // WebDAV client's many requests cost one PIN check and do not hit the rate
   // limits). A blocked user or changed code takes effect after this.
   absl::Duration basic_auth_cache = absl::Minutes(2);
   // The configured devices that are EV charging stations (greenUp sees

@@ -490,7 +490,7 @@ class FtpServer::Session {
   }
 
   // Accepts the data connection (from the control connection's address
-  // only) and starts TLS on it when PROT P. 425 on failure.
+  // only). 425 on failure.
   absl::StatusOr<std::unique_ptr<Channel>> OpenData() {
     if (passive_fd_ < 0) {
       return absl::FailedPreconditionError("425 Use PASV or EPSV first.");
@@ -523,19 +523,18 @@ class FtpServer::Session {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     SetTimeouts(fd, server_.options_.idle_timeout,
                 server_.options_.idle_timeout);
-    if (protect_data_) {
-      absl::Status started =
-          channel->StartTls(static_cast<SSL_CTX*>(server_.tls_context_));
-      if (!started.ok()) {
-        return absl::UnavailableError(
-            absl::StrCat("425 TLS on the data connection failed."));
-      }
-    }
     return channel;
   }
 
   bool ReplyStatus(const absl::Status& status) {
     return Reply(status.message()).ok();
+  }
+
+  // After the 150 reply (clients such as ftplib start the handshake only
+  // once they have it): TLS on the data connection when PROT P.
+  absl::Status ProtectData(Channel& data) {
+    if (!protect_data_) return absl::OkStatus();
+    return data.StartTls(static_cast<SSL_CTX*>(server_.tls_context_));
   }
 
   bool List(const std::string& verb, std::string argument) {
@@ -570,6 +569,9 @@ class FtpServer::Session {
     absl::StatusOr<std::unique_ptr<Channel>> data = OpenData();
     if (!data.ok()) return ReplyStatus(data.status());
     if (!Reply("150 Here comes the listing.").ok()) return false;
+    if (!ProtectData(**data).ok()) {
+      return Reply("425 TLS on the data connection failed.").ok();
+    }
     const absl::Time now = server_.options_.clock->WallNow();
     std::string out;
     for (const files::FileEntry& entry : entries) {
@@ -613,6 +615,10 @@ class FtpServer::Session {
                             entry->size, " bytes)."))
              .ok()) {
       return false;
+    }
+    if (!ProtectData(**data).ok()) {
+      Emit(FtpEvent::Kind::kReadFailed, path, "TLS on the data connection");
+      return Reply("425 TLS on the data connection failed.").ok();
     }
     const absl::Time deadline =
         server_.options_.clock->WallNow() + server_.options_.transfer_timeout;
