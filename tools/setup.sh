@@ -22,6 +22,8 @@ PACKAGES=(
   chrony
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor
   wrk nginx
+  # real FTP and WebDAV clients of the data-access test (cadaver runs under util-linux's script)
+  lftp cadaver rclone
 )
 
 missing=()
