@@ -28,15 +28,11 @@ std::optional<security::Role> RoleForUser(absl::string_view user) {
   return std::nullopt;
 }
 
-void Answer(http::ResponseWriter& writer, int status, absl::string_view text,
-            std::vector<std::pair<std::string, std::string>> headers = {}) {
-  const std::string body = absl::StrCat(text, "\n");
-  if (writer
-          .Head(status, "text/plain; charset=utf-8",
-                static_cast<int64_t>(body.size()), headers)
-          .ok()) {
-    (void)writer.Body(body);
-  }
+void Answer(
+    http::ResponseWriter& writer, int status, absl::string_view text,
+    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  (void)writer.Whole(status, "text/plain; charset=utf-8",
+                     absl::StrCat(text, "\n"), headers);
 }
 
 std::string Sha256Hex(absl::string_view text) {
@@ -328,13 +324,7 @@ void DataAccess::ServeDownload(const http::Request& request,
           .EndObject();
     }
     json.EndArray().EndObject();
-    const std::string body = json.Take();
-    if (writer
-            .Head(200, "application/json", static_cast<int64_t>(body.size()),
-                  {})
-            .ok()) {
-      (void)writer.Body(body);
-    }
+    (void)writer.Whole(200, "application/json", json.Take());
     return;
   }
   if (!writer

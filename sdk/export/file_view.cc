@@ -196,18 +196,22 @@ absl::StatusOr<FileView::Period> FileView::Resolve(
   return absl::NotFoundError("no such file");
 }
 
+storage::CsvRequest FileView::DeviceRequest(const Period& period) const {
+  storage::CsvRequest request;
+  request.device_id = period.device;
+  request.from = period.from;
+  request.to = period.to;
+  request.tier = period.kind == Period::Kind::kDay     ? Tier::kMinute
+                 : period.kind == Period::Kind::kMonth ? Tier::kHour
+                                                       : Tier::kDay;
+  request.style = options_.style;
+  return request;
+}
+
 absl::Status FileView::Generate(const Period& period,
                                 const storage::CsvSink& sink) const {
   if (period.kind != Period::Kind::kSiteMonth) {
-    storage::CsvRequest request;
-    request.device_id = period.device;
-    request.from = period.from;
-    request.to = period.to;
-    request.tier = period.kind == Period::Kind::kDay     ? Tier::kMinute
-                   : period.kind == Period::Kind::kMonth ? Tier::kHour
-                                                         : Tier::kDay;
-    request.style = options_.style;
-    return store_->ExportCsv(request, sink);
+    return store_->ExportCsv(DeviceRequest(period), sink);
   }
   // The site's consumption: one row per day, one column per counter series
   // (at most a month of days times the counters in memory).
@@ -350,15 +354,7 @@ absl::StatusOr<storage::CsvRequest> FileView::ExportRequestFor(
   if (period.kind == Period::Kind::kSiteMonth) {
     return absl::NotFoundError("a site file is not a device export");
   }
-  storage::CsvRequest request;
-  request.device_id = period.device;
-  request.from = period.from;
-  request.to = period.to;
-  request.tier = period.kind == Period::Kind::kDay     ? Tier::kMinute
-                 : period.kind == Period::Kind::kMonth ? Tier::kHour
-                                                       : Tier::kDay;
-  request.style = options_.style;
-  return request;
+  return DeviceRequest(period);
 }
 
 absl::Status FileView::Read(absl::string_view path, const FileAccess& access,

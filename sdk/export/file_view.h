@@ -115,6 +115,7 @@ class FileView {
                                  const FileAccess& access) const;
   absl::StatusOr<std::vector<Period>> PeriodsOf(absl::string_view device,
                                                 bool site) const;
+  storage::CsvRequest DeviceRequest(const Period& period) const;
   absl::Status Generate(const Period& period,
                         const storage::CsvSink& sink) const;
   absl::StatusOr<int64_t> SizeOf(const Period& period) const;

@@ -143,6 +143,15 @@ Response Response::Error(int status, const std::string& message) {
   return Json(status, json.Take());
 }
 
+absl::Status ResponseWriter::Whole(
+    int status, const std::string& content_type, absl::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  absl::Status head =
+      Head(status, content_type, static_cast<int64_t>(body.size()), headers);
+  if (!head.ok()) return head;
+  return Body(body);
+}
+
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
       fixed_headers_(absl::StrCat("Strict-Transport-Security: max-age=",

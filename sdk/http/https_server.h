@@ -77,6 +77,10 @@ class ResponseWriter {
       const std::vector<std::pair<std::string, std::string>>& headers) = 0;
   // Unavailable when the client is gone.
   virtual absl::Status Body(absl::string_view bytes) = 0;
+  // Head() and Body() for an answer held whole (errors, listings, XML).
+  absl::Status Whole(
+      int status, const std::string& content_type, absl::string_view body,
+      const std::vector<std::pair<std::string, std::string>>& headers = {});
 };
 
 // Must call writer.Head() (Body() is optional).

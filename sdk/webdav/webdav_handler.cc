@@ -63,15 +63,11 @@ std::string XmlEscape(absl::string_view text) {
   return out;
 }
 
-void Plain(http::ResponseWriter& writer, int status, absl::string_view text,
-           std::vector<std::pair<std::string, std::string>> headers = {}) {
-  const std::string body = absl::StrCat(text, "\n");
-  if (writer
-          .Head(status, "text/plain; charset=utf-8",
-                static_cast<int64_t>(body.size()), headers)
-          .ok()) {
-    (void)writer.Body(body);
-  }
+void Plain(
+    http::ResponseWriter& writer, int status, absl::string_view text,
+    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  (void)writer.Whole(status, "text/plain; charset=utf-8",
+                     absl::StrCat(text, "\n"), headers);
 }
 
 void PlainForStatus(http::ResponseWriter& writer, const absl::Status& status) {
@@ -203,12 +199,7 @@ void WebDavHandler::Propfind(const http::Request& request,
     }
   }
   absl::StrAppend(&body, "</D:multistatus>\n");
-  if (writer
-          .Head(207, "application/xml; charset=utf-8",
-                static_cast<int64_t>(body.size()), {})
-          .ok()) {
-    (void)writer.Body(body);
-  }
+  (void)writer.Whole(207, "application/xml; charset=utf-8", body);
 }
 
 void WebDavHandler::Get(const http::Request& request, const std::string& path,
@@ -226,12 +217,11 @@ void WebDavHandler::Get(const http::Request& request, const std::string& path,
     for (const files::FileEntry& child : *entries) {
       absl::StrAppend(&text, child.name, child.is_directory ? "/" : "", "\n");
     }
-    if (writer
-            .Head(200, "text/plain; charset=utf-8",
-                  static_cast<int64_t>(text.size()), {})
-            .ok() &&
-        !head_only) {
-      (void)writer.Body(text);
+    if (head_only) {
+      (void)writer.Head(200, "text/plain; charset=utf-8",
+                        static_cast<int64_t>(text.size()), {});
+    } else {
+      (void)writer.Whole(200, "text/plain; charset=utf-8", text);
     }
     return;
   }
