@@ -24,6 +24,8 @@ PACKAGES=(
   wrk nginx
   # real FTP and WebDAV clients of the data-access test (cadaver runs under util-linux's script)
   lftp cadaver rclone
+  # the lab: a private Docker daemon (no system service) and busybox for the lab image
+  docker.io busybox-static
 )
 
 missing=()
