@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, web_root, "",
 ABSL_FLAG(int, https_port, -2,
           "HTTPS port for this run (0 = any free port); default: from the "
           "configuration");
+ABSL_FLAG(int, ftp_port, -2,
+          "FTP for this run (not saved): -2 = as configured, -1 = off, 0 = "
+          "any free port, else that port; passive ports are then any free "
+          "port");
 ABSL_FLAG(int, http_port, -2,
           "Plain-HTTP redirect port for this run (-1 = none, 0 = any free "
           "port); default: "
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
   options.web_root = absl::GetFlag(FLAGS_web_root);
   options.https_port = absl::GetFlag(FLAGS_https_port);
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
+  options.ftp_port = absl::GetFlag(FLAGS_ftp_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);

@@ -11,6 +11,7 @@
 #include "apps/server/api_config.h"
 #include "apps/server/api_devices.h"
 #include "apps/server/api_session.h"
+#include "apps/server/data_access.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
@@ -38,6 +39,9 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // FTP for this run: -2 = as configured, -1 = off, >= 0 = on at this port
+  // (0: any free port) with any free passive port.
+  int ftp_port = -2;
   // The field side (RS485 device, Modbus TCP port): see FieldBusOverrides.
   FieldBusOverrides field_bus;
   // On a first start (no configuration yet), scan our RS485 line over these
@@ -74,6 +78,10 @@ class EwsServer {
   int https_port() const { return https_->https_port(); }
   int http_port() const { return https_->http_port(); }
   int modbus_port() const { return field_bus_->Get()->modbus_port(); }
+  // -1 when FTP is off.
+  int ftp_port() const {
+    return data_access_ == nullptr ? -1 : data_access_->ftp_port();
+  }
   const config::v1::DeviceConfig& config() const { return config_; }
 
   // Stops serving and removes the ready file. Idempotent.
@@ -112,6 +120,7 @@ class EwsServer {
   std::unique_ptr<DevicesApi> devices_api_;
   absl::Mutex apply_mutex_;  // one ApplyLive() at a time
   std::unique_ptr<http::HttpsServer> https_;
+  std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };
 
 }  // namespace ews::server
