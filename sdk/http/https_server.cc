@@ -28,9 +28,12 @@ constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
+    // No inline script or style, nothing from other origins; the WebSocket
+    // is same-origin ('self' covers wss: to this host in CSP level 3).
     {"Content-Security-Policy",
-     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {"Cache-Control", "no-store"},
+     "default-src 'self'; script-src 'self'; style-src 'self'; "
+     "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -87,16 +90,16 @@ Response Response::Error(int status, const std::string& message) {
 
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat("Strict-Transport-Security: max-age=",
-                                  absl::ToInt64Seconds(options.hsts_max_age),
-                                  "; includeSubDomains\r\n",
-                                  HardeningHeaderLines(), "\r\n")) {}
+      security_headers_(SecurityHeaderLines(options.hsts_max_age)),
+      fixed_headers_(
+          absl::StrCat(security_headers_, "\r\nCache-Control: no-store\r\n")) {}
 
-std::string HttpsServer::HardeningHeaderLines() {
-  std::string lines;
+std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
+  std::string lines = absl::StrCat(
+      "Strict-Transport-Security: max-age=", absl::ToInt64Seconds(hsts_max_age),
+      "; includeSubDomains");
   for (const auto& header : kHardeningHeaders) {
-    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
-                    header[1]);
+    absl::StrAppend(&lines, "\r\n", header[0], ": ", header[1]);
   }
   return lines;
 }
@@ -164,8 +167,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (static files, its error pages) carry them too.
-  const std::string additional_headers = HardeningHeaderLines();
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -173,8 +174,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   const std::string keep_alive_timeout =
       std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
   const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string hsts =
-      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
 
   std::vector<const char*> civet_options = {
       "listening_ports",
@@ -185,8 +184,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       kTls12AndNewer,
       "ssl_cipher_list",
       kCipherList,
-      "strict_transport_security_max_age",
-      hsts.c_str(),
       "num_threads",
       threads.c_str(),
       "request_timeout_ms",
@@ -199,8 +196,11 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
+      // civetweb's own answers (static files, its error pages) carry HSTS
+      // and the hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains). Static files keep civetweb's Cache-Control.
       "additional_header",
-      additional_headers.c_str(),
+      server->security_headers_.c_str(),
       "enable_directory_listing",
       "no",
       "decode_url",
@@ -317,7 +317,13 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   if (info->query_string != nullptr) {
     absl::StrAppend(&location, "?", info->query_string);
   }
-  mg_send_http_redirect(connection, location.c_str(), 308);
+  // Written here rather than with mg_send_http_redirect(), which sends no
+  // additional headers.
+  const std::string answer =
+      absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
+                   "\r\nContent-Length: 0\r\n", server->fixed_headers_,
+                   "Connection: close\r\n\r\n");
+  mg_write(connection, answer.data(), answer.size());
   return 308;
 }
 

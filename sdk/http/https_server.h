@@ -122,11 +122,14 @@ class HttpsServer {
   Response Dispatch(const Request& request) const;
   void Send(::mg_connection* connection, const Response& response,
             bool keep_alive) const;
-  // The hardening headers as "Name: value" lines, without a final CRLF.
-  static std::string HardeningHeaderLines();
+  // HSTS and the hardening headers as "Name: value" lines, without a final
+  // CRLF.
+  static std::string SecurityHeaderLines(absl::Duration hsts_max_age);
 
   const ServerOptions options_;
-  const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF
+  const std::string security_headers_;  // SecurityHeaderLines()
+  // security_headers_ and Cache-Control: no-store, each line with its CRLF.
+  const std::string fixed_headers_;
   ::mg_context* context_ = nullptr;
   int https_port_ = -1;
   int http_port_ = -1;

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -63,6 +64,11 @@ class HttpsServerTest : public ::testing::Test {
     options.certificate_path = *certificate_path_;
     options.worker_threads = 4;
     options.max_body_bytes = 1024;
+    options.max_header_bytes = 8192;
+    options.document_root = std::string(std::getenv("TEST_TMPDIR")) + "/www";
+    mkdir(options.document_root.c_str(), 0755);
+    std::ofstream(options.document_root + "/index.html")
+        << "<!doctype html><title>t</title>";
     auto server = HttpsServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = server->release();
@@ -165,6 +171,41 @@ TEST_F(HttpsServerTest, RoutesJsonWithSecurityHeaders) {
                                 "includeSubDomains"));
   EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
   EXPECT_THAT(output, HasSubstr("Content-Type: application/json"));
+}
+
+// Every kind of answer carries the hardening headers: the API's own, civetweb's
+// static files and error pages, and the plain-HTTP redirect.
+TEST_F(HttpsServerTest, SecurityHeadersOnEveryKindOfAnswer) {
+  const std::string big_head(12000, 'h');
+  const std::string plain_url =
+      absl::StrCat("http://127.0.0.1:", server_->http_port(), "/api/v1/ping");
+  const std::pair<std::string, std::string> answers[] = {
+      {"HTTP/1.1 200", Curl("", "/api/v1/ping")},
+      {"HTTP/1.1 200", Curl("", "/index.html")},
+      {"HTTP/1.1 404", Curl("", "/api/v1/nothing")},
+      {"HTTP/1.1 404", Curl("", "/no-such-file.html")},
+      {"HTTP/1.1 405", Curl("-X PUT", "/api/v1/ping")},
+      {"HTTP/1.1 413",
+       Curl("--data-binary " + std::string(4096, 'x'), "/api/v1/echo")},
+      // civetweb refuses a head over max_header_bytes itself, as malformed.
+      {" 400 ", Curl("-H 'X-Big: " + big_head + "'", "/api/v1/ping")},
+      {"HTTP/1.1 308", RunCommand("curl -s -i --max-time 10 " + plain_url)},
+  };
+  for (const auto& [status, output] : answers) {
+    SCOPED_TRACE(output.substr(0, 600));
+    EXPECT_THAT(output, HasSubstr(status));
+    EXPECT_THAT(output,
+                HasSubstr("Strict-Transport-Security: max-age=63072000; "
+                          "includeSubDomains"));
+    EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
+    EXPECT_THAT(output, HasSubstr("X-Frame-Options: DENY"));
+    EXPECT_THAT(output, HasSubstr("Referrer-Policy: no-referrer"));
+    EXPECT_THAT(output,
+                HasSubstr("Content-Security-Policy: default-src 'self'; "
+                          "script-src 'self'; style-src 'self'; "));
+    EXPECT_THAT(output, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(output, Not(HasSubstr("unsafe-inline")));
+  }
 }
 
 TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
