@@ -145,6 +145,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   if (options.worker_threads < 2 || options.worker_threads > 1024) {
     return absl::InvalidArgumentError("worker_threads must be 2..1024");
   }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("HTTPS needs a clock");
   }
@@ -241,6 +245,13 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       server->http_port_ = listening[i].port;
     }
   }
+  if (options.max_connections_per_address > 0) {
+    server->guard_ =
+        std::make_unique<ConnectionGuard>(options.max_connections_per_address);
+    for (int port : {server->https_port_, server->http_port_}) {
+      if (port > 0) GuardPort(port, server->guard_.get());
+    }
+  }
   mg_set_request_handler(server->context_, "/api/", &HttpsServer::DispatchApi,
                          server.get());
   EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
@@ -260,6 +271,9 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
 
 void HttpsServer::Stop() {
   if (context_ != nullptr) {
+    for (int port : {https_port_, http_port_}) {
+      if (guard_ != nullptr && port > 0) UnguardPort(port);
+    }
     mg_stop(context_);
     context_ = nullptr;
   }

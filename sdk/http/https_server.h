@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/http/connection_guard.h"
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;
@@ -81,6 +82,11 @@ struct ServerOptions {
   // Longest idle time between requests on a kept-alive connection, after
   // which its worker is free for another client.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // Connections one client address may hold open at once (each holds a
+  // worker); more are closed as they are accepted (connection_guard.h), so a
+  // client that opens hundreds of idle connections takes at most this many
+  // workers from everyone else. 0: no cap.
+  int max_connections_per_address = 16;
   size_t max_header_bytes = 16 * 1024;  // bigger request heads get 413
   size_t max_body_bytes = 1024 * 1024;  // bigger bodies get 413
   // Wall time for the Date header.
@@ -111,6 +117,11 @@ class HttpsServer {
     return http_port_;
   }  // -1 when there is no redirect listener
 
+  // Connections refused so far by the per-address cap.
+  int refused_connections() const {
+    return guard_ == nullptr ? 0 : guard_->refused();
+  }
+
   // Stops accepting, finishes requests in progress, joins the workers.
   // Idempotent.
   void Stop();
@@ -130,6 +141,7 @@ class HttpsServer {
   const std::string security_headers_;  // SecurityHeaderLines()
   // security_headers_ and Cache-Control: no-store, each line with its CRLF.
   const std::string fixed_headers_;
+  std::unique_ptr<ConnectionGuard> guard_;  // null: no per-address cap
   ::mg_context* context_ = nullptr;
   int https_port_ = -1;
   int http_port_ = -1;

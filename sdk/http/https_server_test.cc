@@ -323,6 +323,65 @@ TEST_F(HttpsServerTest, PlainHttpRedirectsToHttps) {
                           "/api/v1/ping")));
 }
 
+// The per-address cap: connections over it are closed as they are accepted,
+// another address is served meanwhile, and closed connections stop counting.
+TEST(HttpsServerGuardTest, CapsConnectionsPerClientAddress) {
+  const std::string certificate =
+      std::string(std::getenv("TEST_TMPDIR")) + "/guard-cert.pem";
+  ASSERT_THAT(security::EnsureSelfSignedCertificate(certificate, {},
+                                                    SystemClock::Get()),
+              IsOk());
+  ServerOptions options;
+  options.https_port = 0;
+  options.http_redirect_port = -1;
+  options.certificate_path = certificate;
+  options.worker_threads = 8;
+  options.max_connections_per_address = 3;
+  auto server = HttpsServer::Start(options);
+  ASSERT_THAT(server, IsOk());
+  (*server)->Route("GET", "/api/v1/ping",
+                   [](const Request&) { return Response::Json(200, "{}"); });
+  const int port = (*server)->https_port();
+
+  std::vector<int> clients;
+  for (int i = 0; i < 6; ++i) {
+    auto client = ConnectToLoopback(port, absl::Seconds(5));
+    ASSERT_THAT(client, IsOk());
+    clients.push_back(*client);
+  }
+  for (int i = 0; i < 100 && (*server)->refused_connections() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ((*server)->refused_connections(), 3);
+  // The refused ones read end-of-file; the admitted ones wait for a worker's
+  // TLS handshake (nothing to read).
+  int closed = 0;
+  for (int fd : clients) {
+    timeval wait{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char byte;
+    errno = 0;
+    const ssize_t n = recv(fd, &byte, 1, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      ++closed;
+    }
+  }
+  EXPECT_EQ(closed, 3);
+
+  const std::string url = absl::StrCat(
+      "https://127.0.0.1:", port, "/api/v1/ping -o /dev/null -w %{http_code}");
+  EXPECT_EQ(RunCommand("curl -sk --max-time 5 --interface 127.0.0.2 " + url),
+            "200");
+  EXPECT_NE(RunCommand("curl -sk --max-time 5 " + url), "200");
+  for (int fd : clients) close(fd);
+  std::string after;
+  for (int i = 0; i < 50 && after != "200"; ++i) {
+    after = RunCommand("curl -sk --max-time 5 " + url);
+    if (after != "200") absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(after, "200");
+}
+
 TEST(HttpsServerOptionsTest, RejectsBadOptions) {
   ServerOptions options;
   options.https_port = 0;
