@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,6 +35,9 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // Connections one client address may hold open on the HTTPS port (0: no
+  // cap; see http::ServerOptions::max_connections_per_address).
+  int connections_per_address = 16;
   // The field side (RS485 device, Modbus TCP port): see FieldBusOverrides.
   FieldBusOverrides field_bus;
   // On a first start (no configuration yet), scan our RS485 line over these
@@ -70,6 +75,10 @@ class EwsServer {
   int http_port() const { return https_->http_port(); }
   int modbus_port() const { return field_bus_->modbus_port(); }
   const config::v1::DeviceConfig& config() const { return config_; }
+  // Every API route the HTTPS server serves, as (method, path), sorted.
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const {
+    return https_->RegisteredRoutes();
+  }
 
   // Stops serving and removes the ready file. Idempotent.
   void Stop();

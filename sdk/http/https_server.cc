@@ -269,6 +269,17 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
   routes_[path][method] = std::move(handler);
 }
 
+std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
+    const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& method : methods) routes.emplace_back(method.first, path);
+  }
+  std::sort(routes.begin(), routes.end());
+  return routes;
+}
+
 void HttpsServer::Stop() {
   if (context_ != nullptr) {
     for (int port : {https_port_, http_port_}) {

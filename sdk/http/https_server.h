@@ -112,6 +112,9 @@ class HttpsServer {
   void Route(const std::string& method, const std::string& path,
              Handler handler);
 
+  // Every routed (method, path), sorted.
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const;
+
   int https_port() const { return https_port_; }
   int http_port() const {
     return http_port_;
