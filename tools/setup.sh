@@ -13,7 +13,7 @@ PACKAGES=(
   # ./test.sh itself: git (the tracked files to format-check), iproute2 (`ip`, the offline build)
   git iproute2
   # libraries (third_party/ wraps each one)
-  libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev
+  libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
   # independent peers used by tests and the demo; python3-pymodbus imports serial_asyncio at
   # load time, a package Debian only recommends
