@@ -70,7 +70,9 @@ def head(method, path, extra=(), length=None, body=b""):
 def malformed_requests(routes, cookie, csrf):
     """Yields (kind, request bytes, read the answer?) cycling through every kind."""
     auth = ["Cookie: " + cookie, "X-CSRF-Token: " + csrf, "Content-Type: application/json"]
-    body_routes = [(m, p) for m, p in routes if m in ("POST", "PUT")
+    # A pattern route's "*" segments get a made-up id (the handler's own lookup answers 404
+    # for it, after the body checks on routes that parse the body first).
+    body_routes = [(m, p.replace("*", "burst-test")) for m, p in routes if m in ("POST", "PUT")
                    and not p.endswith(BODYLESS_ACTIONS)]
     bad_bodies = [b"{", b"not json", b"[1,2,3]", b'{"role":', b'{"x":1}', b'{"unknown_field":true}',
                   b'{"role":7,"pin":[]}', b'{"new_pin":{"a":1}}', b"\xff\xfe\x00garbage",
