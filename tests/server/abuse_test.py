@@ -13,7 +13,6 @@ served again once its connections are gone, and the server still answers.
 (e.g. `--connections_per_address=0` shows the wait without the cap). Bounded: 250 connections,
 each step with a time limit; the server is stopped by its pid.
 """
-import json
 import os
 import socket
 import ssl
@@ -74,15 +73,17 @@ def open_at_once(server, count, half_request):
     return sockets, done[0]
 
 
-def main():
-    assert_figures = "--no-assert" not in sys.argv
-    flags = [arg for arg in sys.argv[1:] if arg.startswith("--connections_per_address")]
-    failures = []
+def close_all(sockets):
+    for conn in sockets:
+        try:
+            conn.close()
+        except OSError:
+            pass
 
-    def check(what, ok, detail=""):
-        print(("ok: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail else ""))
-        if not ok and assert_figures:
-            failures.append(what)
+
+def main():
+    check = ews_client.Checks(enforce="--no-assert" not in sys.argv)
+    flags = [arg for arg in sys.argv[1:] if arg.startswith("--connections_per_address")]
 
     work = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ews-abuse.")
     server = ews_client.Server(os.path.join(work, "data"), flags)
@@ -98,11 +99,7 @@ def main():
               "status %s in %.3f s" % (status, seconds))
         check("the abuser got at most 16 connections through", handshakes <= 16,
               "%d handshakes" % handshakes)
-        for s in sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_all(sockets)
 
         sockets, sent = open_at_once(server, 50, half_request=True)
         print("  50 half-sent requests from 127.0.0.1: %d got as far as sending" % sent)
@@ -110,18 +107,14 @@ def main():
         check("a login from 127.0.0.2 answers 200 within %.0f s while 50 half-sent requests are "
               "open" % LOGIN_LIMIT_S, status == 200 and seconds < LOGIN_LIMIT_S,
               "status %s in %.3f s" % (status, seconds))
-        for s in sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_all(sockets)
 
         # The abuser's address is served again once its connections are closed (the server
         # notices a closed connection when its worker reads end-of-file).
         deadline, status = time.monotonic() + 10, None
         while time.monotonic() < deadline:
             try:
-                status, _, body = server.request("GET", "/api/v1/health", timeout=3)
+                status, _, _ = server.request("GET", "/api/v1/health", timeout=3)
                 if status == 200:
                     break
             except (OSError, ConnectionError):
@@ -132,12 +125,7 @@ def main():
     finally:
         code = server.stop()
     check("the server stops cleanly", code == 0, "exit status %s" % code)
-    if failures:
-        print(server.log_tail())
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return check.finish(server.log_tail())
 
 
 if __name__ == "__main__":

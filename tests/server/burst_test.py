@@ -11,11 +11,8 @@ byte-identical to before the burst. Bounded: 1,000 requests, 10 s each at most.
 """
 import collections
 import concurrent.futures
-import json
 import os
-import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,17 +29,6 @@ BODYLESS_ACTIONS = ("/logout", "/restart", "/acknowledge", "/scan")
 # is sent).
 NORMALISED_ONTO_ROUTES = {"/api/v1//health", "/api/v1/./health", "/api/v1/health%00.html",
                           "/api/v1/users/../audit", "/%00"}
-
-
-def registered_routes(work):
-    """(method, path) of every route ews-server registers (its --list_routes)."""
-    data = os.path.join(work, "routes-data")
-    output = subprocess.run(
-        [ews_client.SERVER, "--data_dir=" + data, "--bind_address=127.0.0.1", "--https_port=0",
-         "--http_port=-1", "--modbus_port=-1", "--rtc_device=/nonexistent/rtc",
-         "--net_interface=lo", "--list_routes"],
-        capture_output=True, text=True, timeout=60, check=True).stdout
-    return [tuple(line.split(" ", 1)) for line in output.splitlines() if line]
 
 
 def send_raw(server, data, read=True):
@@ -120,16 +106,11 @@ def malformed_requests(routes, cookie, csrf):
 
 def main():
     work = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ews-burst.")
-    routes = registered_routes(work)
+    routes = ews_client.registered_routes(work)
     data = os.path.join(work, "data")
     server = ews_client.Server(data, ["--web_root=" + os.path.abspath("web")]
                                if os.path.isdir("web") else [])
-    failures = []
-
-    def check(what, ok, detail=""):
-        print(("ok: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail else ""))
-        if not ok:
-            failures.append(what)
+    check = ews_client.Checks()
 
     try:
         cookie, csrf = ews_client.logged_in_session(server)
@@ -202,12 +183,7 @@ def main():
     finally:
         code = server.stop()
     check("the server stops cleanly", code == 0, "exit status %s" % code)
-    if failures:
-        print(server.log_tail())
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return check.finish(server.log_tail())
 
 
 if __name__ == "__main__":

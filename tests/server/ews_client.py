@@ -17,6 +17,43 @@ import time
 SERVER = os.path.abspath("apps/server/ews-server")
 
 
+class Checks:
+    """Check bookkeeping: prints "ok: …" / "FAIL: …" lines, then the closing line."""
+
+    def __init__(self, enforce=True):
+        self.enforce = enforce  # false: report only (by-hand measurements)
+        self.failures = []
+
+    def __call__(self, what, ok, detail=""):
+        print(("ok: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail else ""))
+        if not ok and self.enforce:
+            self.failures.append(what)
+
+    def finish(self, log=""):
+        """The exit status: 1 (with `log` shown) when a check failed."""
+        if self.failures:
+            print(log)
+            print("%d check(s) failed" % len(self.failures))
+            return 1
+        print("all checks passed")
+        return 0
+
+
+def server_flags(data_dir):
+    return ["--data_dir=" + data_dir, "--bind_address=127.0.0.1", "--https_port=0",
+            "--http_port=-1", "--modbus_port=-1", "--rs485_device=" + data_dir + "-no-rs485",
+            "--rtc_device=/nonexistent/rtc", "--net_interface=lo"]
+
+
+def registered_routes(work):
+    """(METHOD, path) of every API route ews-server registers (`--list_routes`, which starts a
+    server on a fresh data directory under `work` and stops it)."""
+    output = subprocess.run([SERVER, *server_flags(os.path.join(work, "routes-data")),
+                             "--list_routes"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    return [tuple(line.split(" ", 1)) for line in output.splitlines() if line]
+
+
 def tls_context():
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -32,11 +69,8 @@ class Server:
         if os.path.exists(ready):
             os.unlink(ready)
         self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [SERVER, "--data_dir=" + data_dir, "--bind_address=127.0.0.1", "--https_port=0",
-             "--http_port=-1", "--modbus_port=-1", "--rs485_device=" + data_dir + "-no-rs485",
-             "--rtc_device=/nonexistent/rtc", "--net_interface=lo", *extra_flags],
-            stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen([SERVER, *server_flags(data_dir), *extra_flags],
+                                        stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 30
         self.port = None
         while time.monotonic() < deadline and self.process.poll() is None:

@@ -57,12 +57,7 @@ def refs(node):
 
 
 def main():
-    failures = []
-
-    def check(what, ok, detail=""):
-        print(("ok: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail and not ok else ""))
-        if not ok:
-            failures.append(what)
+    check = ews_client.Checks()
 
     with open("docs/openapi.yaml") as f:
         doc = yaml.safe_load(f)
@@ -134,12 +129,7 @@ def main():
 
     # --- what the server registers
     work = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ews-openapi.")
-    output = subprocess.run(
-        [ews_client.SERVER, "--data_dir=" + os.path.join(work, "data"), "--bind_address=127.0.0.1",
-         "--https_port=0", "--http_port=-1", "--modbus_port=-1", "--rtc_device=/nonexistent/rtc",
-         "--net_interface=lo", "--list_routes"],
-        capture_output=True, text=True, timeout=60, check=True).stdout
-    registered = [tuple(line.split(" ", 1)) for line in output.splitlines() if line]
+    registered = ews_client.registered_routes(work)
     check("the server registers routes", len(registered) > 0)
     undocumented = sorted("%s %s" % (m, p) for m, p in registered
                           if not any(m == dm and matches(dp, p) for dm, dp in documented))
@@ -154,11 +144,7 @@ def main():
     check("the server registers only routes of the table (each has an access rule)", not outside,
           ", ".join(outside))
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return check.finish()
 
 
 if __name__ == "__main__":
