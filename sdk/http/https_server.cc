@@ -91,8 +91,7 @@ Response Response::Error(int status, const std::string& message) {
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
       security_headers_(SecurityHeaderLines(options.hsts_max_age)),
-      fixed_headers_(
-          absl::StrCat(security_headers_, "\r\nCache-Control: no-store\r\n")) {}
+      fixed_headers_(absl::StrCat(security_headers_, "\r\n")) {}
 
 std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
   std::string lines = absl::StrCat(
@@ -114,9 +113,13 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
       "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
       "\r\nContent-Type: ", response.content_type,
       "\r\nContent-Length: ", response.body.size(), "\r\n", fixed_headers_);
+  bool own_cache_control = false;
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
+    own_cache_control |= absl::EqualsIgnoreCase(name, "Cache-Control");
   }
+  // API answers are not cached unless the answer says otherwise.
+  if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
@@ -347,7 +350,7 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   const std::string answer =
       absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
                    "\r\nContent-Length: 0\r\n", server->fixed_headers_,
-                   "Connection: close\r\n\r\n");
+                   "Cache-Control: no-store\r\n", "Connection: close\r\n\r\n");
   mg_write(connection, answer.data(), answer.size());
   return 308;
 }

@@ -142,7 +142,7 @@ class HttpsServer {
 
   const ServerOptions options_;
   const std::string security_headers_;  // SecurityHeaderLines()
-  // security_headers_ and Cache-Control: no-store, each line with its CRLF.
+  // security_headers_, each line with its CRLF.
   const std::string fixed_headers_;
   std::unique_ptr<ConnectionGuard> guard_;  // null: no per-address cap
   ::mg_context* context_ = nullptr;

@@ -206,6 +206,9 @@ TEST_F(HttpsServerTest, SecurityHeadersOnEveryKindOfAnswer) {
     EXPECT_THAT(output, HasSubstr("frame-ancestors 'none'"));
     EXPECT_THAT(output, Not(HasSubstr("unsafe-inline")));
   }
+  // API answers are not cached; a static file keeps civetweb's caching.
+  EXPECT_THAT(answers[0].second, HasSubstr("Cache-Control: no-store"));
+  EXPECT_THAT(answers[1].second, Not(HasSubstr("no-store")));
 }
 
 TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
