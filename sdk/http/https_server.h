@@ -3,9 +3,10 @@
 // What it guarantees, whatever the caller does: TLS 1.2 or 1.3 only,
 // AES-256-GCM suites with ECDHE for TLS 1.2, HSTS (two years by default) and
 // the usual browser hardening headers on every answer, a bounded number of
-// worker threads with request and keep-alive timeouts (so idle TLS connections
-// cannot lock everyone out), a cap on request size, and plain HTTP only as a
-// redirect to HTTPS.
+// worker threads with request and keep-alive timeouts, a cap on the connections
+// one client address may hold (so idle TLS connections from one client cannot
+// lock everyone out), a cap on request size, and plain HTTP only as a redirect
+// to HTTPS.
 //
 // Note on TLS 1.3: Debian's BoringSSL offers AES-128-GCM, AES-256-GCM and
 // ChaCha20-Poly1305 there and has no server-side way to restrict them; it
@@ -87,7 +88,8 @@ struct ServerOptions {
   // client that opens hundreds of idle connections takes at most this many
   // workers from everyone else. 0: no cap.
   int max_connections_per_address = 16;
-  size_t max_header_bytes = 16 * 1024;  // bigger request heads get 413
+  // Bigger request heads get civetweb's 400 ("Malformed message").
+  size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;  // bigger bodies get 413
   // Wall time for the Date header.
   const Clock* clock = &SystemClock::Get();
