@@ -67,6 +67,9 @@ ABSL_FLAG(int, connections_per_address, 16,
           "Connections one client address may hold open on the HTTPS port; "
           "more are closed as they are accepted (0: no cap). A benchmark "
           "with 100 connections from one address raises it");
+ABSL_FLAG(int, https_workers, 256,
+          "HTTPS worker threads (2..1024): connections served at once, each "
+          "holding one (docs/tls.md)");
 ABSL_FLAG(bool, list_routes, false,
           "Start, print every API route the server serves as \"METHOD "
           "PATH\" lines, stop and exit (the OpenAPI test compares them with "
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
   options.connections_per_address =
       absl::GetFlag(FLAGS_connections_per_address);
+  options.https_workers = absl::GetFlag(FLAGS_https_workers);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.rtc.device = absl::GetFlag(FLAGS_rtc_device);

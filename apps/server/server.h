@@ -38,6 +38,9 @@ struct ServerOptions {
   // Connections one client address may hold open on the HTTPS port (0: no
   // cap; see http::ServerOptions::max_connections_per_address).
   int connections_per_address = 16;
+  // HTTPS worker threads: connections served at once (see
+  // http::ServerOptions::worker_threads).
+  int https_workers = 256;
   // The field side (RS485 device, Modbus TCP port): see FieldBusOverrides.
   FieldBusOverrides field_bus;
   // On a first start (no configuration yet), scan our RS485 line over these

@@ -72,12 +72,12 @@ struct ServerOptions {
   std::string
       certificate_path;       // PEM with private key and certificate (required)
   std::string document_root;  // static files (the web UI); empty: none
-  // Connections served at once (one worker thread each, 2..1024). 128: the
-  // 100 kept-alive connections of the HTTPS benchmark (docs/performance.md)
-  // plus 28 for everyone else. Debian's civetweb gives a worker a 100 KB
-  // stack, about 32 KB of it resident once used; an open TLS connection adds
-  // about 40 KB (measured on ews-server, 100 connections: +4 MB).
-  int worker_threads = 128;
+  // Connections served at once (one worker thread each, 2..1024). 256: 200
+  // idle TLS connections from any number of addresses (or the HTTPS
+  // benchmark's 100 kept-alive ones) still leave workers for a login.
+  // Measured on ews-server: 128 more workers cost 2.5 MB resident when idle,
+  // an open idle TLS connection about 14 kB (docs/tls.md).
+  int worker_threads = 256;
   // Longest wait for a request's head and body once a connection is served.
   absl::Duration request_timeout = absl::Seconds(10);
   // Longest idle time between requests on a kept-alive connection, after

@@ -6,11 +6,13 @@ Against a real ews-server on loopback:
   2. separately, 50 connections from 127.0.0.1 that send half a request and stall;
 while each is open, a login from another address (127.0.0.2) must answer 200 within 2 s. The
 server's per-address cap (16 by default) closes the abuser's connections beyond it as they are
-accepted, so the abuser holds at most 16 of the 128 workers. Afterwards the abuser's address is
+accepted, so the abuser holds at most 16 of the 256 workers; the same 200 connections spread
+over 16 addresses fit in the workers with some to spare. Afterwards the abuser's address is
 served again once its connections are gone, and the server still answers.
 
 `--connections_per_address=N` / `--no-assert` run it by hand for the figures in docs/tls.md
-(e.g. `--connections_per_address=0` shows the wait without the cap). Bounded: 250 connections,
+(e.g. `--connections_per_address=0` shows the wait without the cap, `--https_workers=128` the
+spread case with fewer workers). Bounded: 250 connections,
 each step with a time limit; the server is stopped by its pid.
 """
 import os
@@ -37,7 +39,7 @@ def timed_login(server, role, pin):
     return status, time.monotonic() - started
 
 
-def open_at_once(server, count, half_request):
+def open_at_once(server, count, half_request, sources=("127.0.0.1",)):
     """`count` connections from 127.0.0.1, opened at the same time (one thread each), each doing
     the TLS handshake and then, with `half_request`, sending half a request head or half a body;
     then they stall. Returns (sockets, how many got that far within 3 s). A connection the
@@ -47,7 +49,7 @@ def open_at_once(server, count, half_request):
     def one(i):
         try:
             raw = socket.create_connection(("127.0.0.1", server.port), timeout=3,
-                                           source_address=("127.0.0.1", 0))
+                                           source_address=(sources[i % len(sources)], 0))
         except OSError:
             return
         with lock:
@@ -83,7 +85,8 @@ def close_all(sockets):
 
 def main():
     check = ews_client.Checks(enforce="--no-assert" not in sys.argv)
-    flags = [arg for arg in sys.argv[1:] if arg.startswith("--connections_per_address")]
+    flags = [arg for arg in sys.argv[1:]
+             if arg.startswith(("--connections_per_address", "--https_workers"))]
 
     work = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ews-abuse.")
     server = ews_client.Server(os.path.join(work, "data"), flags)
@@ -99,6 +102,18 @@ def main():
               "status %s in %.3f s" % (status, seconds))
         check("the abuser got at most 16 connections through", handshakes <= 16,
               "%d handshakes" % handshakes)
+        close_all(sockets)
+
+        # The same from 16 addresses (127.0.1.1-16, 12-13 each, all under the cap): the 256
+        # workers take them all and still have some for the login.
+        sources = ["127.0.1.%d" % (n + 1) for n in range(16)]
+        sockets, handshakes = open_at_once(server, 200, False, sources)
+        print("  200 idle connections from 16 addresses: %d completed the TLS handshake" %
+              handshakes)
+        status, seconds = timed_login(server, "administrator", "99999")
+        check("a login from 127.0.0.2 answers 200 within %.0f s while 16 addresses hold 200 idle "
+              "TLS connections" % LOGIN_LIMIT_S, status == 200 and seconds < LOGIN_LIMIT_S,
+              "status %s in %.3f s" % (status, seconds))
         close_all(sockets)
 
         sockets, sent = open_at_once(server, 50, half_request=True)
