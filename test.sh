@@ -46,4 +46,17 @@ else
   echo "offline build check skipped (needs the whole suite and unshare -n)"
 fi
 
+# 4. The lab: end-to-end scenarios with the device image in Docker containers (tests/lab/run.sh,
+#    lab/README.md). Results (JSON + summary per scenario) in $EWS_LAB_RESULTS if set.
+if ((${#@} == 0)); then
+  while read -r line; do
+    case "$line" in
+      *=SKIP) echo "lab scenarios SKIPPED: containers cannot run here (reason above)" ;;
+      *=*) results+=("$line") ;;
+    esac
+  done < <(tests/lab/run.sh "${EWS_LAB_RESULTS:-$state/lab}")
+else
+  echo "lab scenarios skipped (they run with the whole suite)"
+fi
+
 /usr/bin/python3 tools/test_summary.py "$state/targets" "$state/events.json" "$testlogs" "${results[@]}"
