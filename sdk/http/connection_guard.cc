@@ -56,7 +56,7 @@ bool AdmitAccepted(int listening_fd, int fd, const sockaddr* peer,
   absl::MutexLock lock(&registry.mutex);  // held: the guard stays registered
   auto it = registry.by_port.find(port);
   if (it == registry.by_port.end()) return true;
-  return it->second->Admit(fd, AddressText(peer, peer_length));
+  return it->second->Admit(fd, ClientKey(peer, peer_length));
 }
 
 }  // namespace
@@ -117,6 +117,19 @@ void UnguardPort(int port) {
   Registry& registry = GetRegistry();
   absl::MutexLock lock(&registry.mutex);
   registry.by_port.erase(port);
+}
+
+std::string ClientKey(const sockaddr* address, socklen_t length) {
+  if (address->sa_family != AF_INET6 || length < sizeof(sockaddr_in6)) {
+    return AddressText(address, length);
+  }
+  sockaddr_in6 network = *reinterpret_cast<const sockaddr_in6*>(address);
+  if (IN6_IS_ADDR_V4MAPPED(&network.sin6_addr)) {
+    return AddressText(address, length);
+  }
+  std::memset(&network.sin6_addr.s6_addr[8], 0, 8);
+  return AddressText(reinterpret_cast<sockaddr*>(&network), sizeof network) +
+         "/64";
 }
 
 std::string AddressText(const sockaddr* address, socklen_t length) {

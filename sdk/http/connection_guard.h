@@ -5,8 +5,9 @@
 // closed, and its own per-connection callback (init_connection) runs on that
 // worker, too late to refuse anything cheaply. So the process replaces libc's
 // accept() (civetweb calls it through the PLT; see connection_guard.cc): a
-// connection accepted on a guarded listening port from an address that already
-// holds `max_per_address` open connections is closed at once, before civetweb
+// connection accepted on a guarded listening port from a client (an IPv4
+// address, or an IPv6 /64: ClientKey()) that already holds `max_per_address`
+// open connections is closed at once, before civetweb
 // sees it. Other sockets' accept() calls (e.g. the Modbus TCP gateway's) pass
 // through unchanged.
 //
@@ -67,5 +68,10 @@ void UnguardPort(int port);
 // The client address of a socket address, as text ("127.0.0.1", "::1"); an
 // IPv4-mapped IPv6 address counts as its IPv4 address.
 std::string AddressText(const sockaddr* address, socklen_t length);
+
+// What the cap counts connections by: the IPv4 address, or an IPv6 address's
+// /64 network ("2001:db8:1:2::/64"; one host usually has a whole /64, as the
+// login rate limits assume too).
+std::string ClientKey(const sockaddr* address, socklen_t length);
 
 }  // namespace ews::http

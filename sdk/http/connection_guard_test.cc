@@ -68,5 +68,26 @@ TEST(ConnectionGuardTest, AddressText) {
             "::1");
 }
 
+TEST(ConnectionGuardTest, ClientKeyIsTheIpv4AddressOrTheIpv6Slash64) {
+  sockaddr_in ipv4{};
+  ipv4.sin_family = AF_INET;
+  ipv4.sin_addr.s_addr = htonl(0x0A000001);
+  EXPECT_EQ(ClientKey(reinterpret_cast<sockaddr*>(&ipv4), sizeof ipv4),
+            "10.0.0.1");
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr.s6_addr[0] = 0x20;
+  a.sin6_addr.s6_addr[1] = 0x01;
+  a.sin6_addr.s6_addr[2] = 0x0d;
+  a.sin6_addr.s6_addr[3] = 0xb8;
+  a.sin6_addr.s6_addr[15] = 1;
+  sockaddr_in6 b = a;
+  b.sin6_addr.s6_addr[9] = 0x42;  // another host of the same /64
+  EXPECT_EQ(ClientKey(reinterpret_cast<sockaddr*>(&a), sizeof a),
+            "2001:db8::/64");
+  EXPECT_EQ(ClientKey(reinterpret_cast<sockaddr*>(&b), sizeof b),
+            "2001:db8::/64");
+}
+
 }  // namespace
 }  // namespace ews::http
