@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
+#include "sdk/http/static_files.h"
 
 namespace ews::http {
 namespace {
@@ -23,6 +24,8 @@ constexpr char kCipherList[] =
 
 // civetweb's ssl_protocol_version 4 = TLS 1.2 and newer.
 constexpr char kTls12AndNewer[] = "4";
+
+constexpr char kCacheControl[] = "Cache-Control";
 
 constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
@@ -107,7 +110,7 @@ std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
 // TLS record and one TCP segment: civetweb's mg_response_header_*() write
 // every header line on its own (twelve records for a small JSON answer).
 void HttpsServer::Send(mg_connection* connection, const Response& response,
-                       bool keep_alive) const {
+                       bool keep_alive, bool head_only) const {
   const char* reason = mg_get_response_code_text(nullptr, response.status);
   std::string head = absl::StrCat(
       "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
@@ -116,7 +119,7 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
   bool own_cache_control = false;
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
-    own_cache_control |= absl::EqualsIgnoreCase(name, "Cache-Control");
+    own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
   // API answers are not cached unless the answer says otherwise.
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
@@ -124,8 +127,8 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
       &head, "Date: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
                        absl::UTCTimeZone()),
-      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n",
-      response.body);
+      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
+  if (!head_only) head += response.body;
   mg_write(connection, head.data(), head.size());
 }
 
@@ -213,10 +216,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "decode_url",
       "yes",
   };
-  if (!options.document_root.empty()) {
-    civet_options.push_back("document_root");
-    civet_options.push_back(options.document_root.c_str());
-  }
   civet_options.push_back(nullptr);
 
   mg_callbacks callbacks{};
@@ -255,7 +254,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       if (port > 0) GuardPort(port, server->guard_.get());
     }
   }
-  mg_set_request_handler(server->context_, "/api/", &HttpsServer::DispatchApi,
+  // One handler for every path (civetweb would otherwise pick between
+  // overlapping prefixes by registration order): /api/ goes to the routes, the
+  // rest to the web UI's files.
+  mg_set_request_handler(server->context_, "/", &HttpsServer::DispatchRequest,
                          server.get());
   EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
                 << server->https_port_
@@ -355,7 +357,7 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   return 308;
 }
 
-int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
+int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpsServer*>(self);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request;
@@ -373,7 +375,7 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
     server->Send(connection,
                  Response::Error(
                      413, absl::StrCat("request body over ", limit, " bytes")),
-                 /*keep_alive=*/false);
+                 /*keep_alive=*/false, /*head_only=*/false);
     return 413;
   };
   if (info->content_length > 0 &&
@@ -387,8 +389,16 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
-  Response response = server->Dispatch(request);
-  server->Send(connection, response, KeepsAlive(connection, *info));
+  Response response;
+  if (absl::StartsWith(request.path, "/api/")) {
+    response = server->Dispatch(request);
+  } else if (!server->options_.document_root.empty()) {
+    response = ServeStaticFile(server->options_.document_root, request);
+  } else {
+    response = Response::Error(404, "no web UI installed");
+  }
+  server->Send(connection, response, KeepsAlive(connection, *info),
+               /*head_only=*/request.method == "HEAD");
   return response.status;
 }
 

@@ -70,8 +70,11 @@ struct ServerOptions {
   int http_redirect_port =
       80;  // plain HTTP answering only with a redirect; -1: none
   std::string
-      certificate_path;       // PEM with private key and certificate (required)
-  std::string document_root;  // static files (the web UI); empty: none
+      certificate_path;  // PEM with private key and certificate (required)
+  // The web UI's files (web/build.mjs's output), served by static_files.h:
+  // long-lived hashed assets, revalidated HTML, pre-compressed variants.
+  // Empty: none.
+  std::string document_root;
   // Connections served at once (one worker thread each, 2..1024). 256: 200
   // idle TLS connections from any number of addresses (or the HTTPS
   // benchmark's 100 kept-alive ones) still leave workers for a login.
@@ -134,10 +137,13 @@ class HttpsServer {
  private:
   explicit HttpsServer(const ServerOptions& options);
   static int RedirectPlainHttp(::mg_connection* connection);
-  static int DispatchApi(::mg_connection* connection, void* self);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(::mg_connection* connection, void* self);
   Response Dispatch(const Request& request) const;
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
   void Send(::mg_connection* connection, const Response& response,
-            bool keep_alive) const;
+            bool keep_alive, bool head_only) const;
   // HSTS and the hardening headers as "Name: value" lines, without a final
   // CRLF.
   static std::string SecurityHeaderLines(absl::Duration hsts_max_age);
