@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, web_root, "",
 ABSL_FLAG(int, https_port, -2,
           "HTTPS port for this run (0 = any free port); default: from the "
           "configuration");
+ABSL_FLAG(int, ftp_port, -2,
+          "FTP for this run (not saved): -2 = as configured, -1 = off, 0 = "
+          "any free port, else that port; passive ports are then any free "
+          "port");
 ABSL_FLAG(int, http_port, -2,
           "Plain-HTTP redirect port for this run (-1 = none, 0 = any free "
           "port); default: "
@@ -71,8 +75,9 @@ ABSL_FLAG(int, https_workers, 256,
           "HTTPS worker threads (2..1024): connections served at once, each "
           "holding one (docs/tls.md)");
 ABSL_FLAG(bool, list_routes, false,
-          "Start, print every API route the server serves as \"METHOD "
-          "PATH\" lines, stop and exit (the OpenAPI test compares them with "
+          "Start, print every route the server serves as \"METHOD "
+          "PATH\" lines (\"PREFIX /path\" for a prefix route), stop and exit "
+          "(the OpenAPI test compares them with "
           "docs/openapi.yaml)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
   options.web_root = absl::GetFlag(FLAGS_web_root);
   options.https_port = absl::GetFlag(FLAGS_https_port);
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
+  options.ftp_port = absl::GetFlag(FLAGS_ftp_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
   options.connections_per_address =
       absl::GetFlag(FLAGS_connections_per_address);

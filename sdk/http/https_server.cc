@@ -68,6 +68,64 @@ bool KeepsAlive(const mg_connection* connection, const mg_request_info& info) {
          std::strcmp(info.http_version, "1.1") == 0;
 }
 
+// Writes one streamed answer on a civetweb connection.
+class CivetResponseWriter final : public ResponseWriter {
+ public:
+  CivetResponseWriter(mg_connection* connection, std::string fixed_headers,
+                      const Clock& clock, bool keep_alive)
+      : connection_(connection),
+        fixed_headers_(std::move(fixed_headers)),
+        clock_(clock),
+        keep_alive_(keep_alive) {}
+
+  absl::Status Head(int status, const std::string& content_type,
+                    int64_t content_length,
+                    const std::vector<std::pair<std::string, std::string>>&
+                        headers) override {
+    if (status_ != 0) return absl::FailedPreconditionError("head sent twice");
+    status_ = status;
+    const char* reason = mg_get_response_code_text(nullptr, status);
+    std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
+                                    reason != nullptr ? reason : "", "\r\n");
+    if (!content_type.empty()) {
+      absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
+    }
+    if (content_length >= 0) {
+      absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+    } else {
+      keep_alive_ = false;
+    }
+    absl::StrAppend(&head, fixed_headers_);
+    for (const auto& [name, value] : headers) {
+      absl::StrAppend(&head, name, ": ", value, "\r\n");
+    }
+    absl::StrAppend(&head, "Date: ",
+                    absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                     clock_.WallNow(), absl::UTCTimeZone()),
+                    "\r\nConnection: ", keep_alive_ ? "keep-alive" : "close",
+                    "\r\n\r\n");
+    return Body(head);
+  }
+
+  absl::Status Body(absl::string_view bytes) override {
+    if (bytes.empty()) return absl::OkStatus();
+    if (mg_write(connection_, bytes.data(), bytes.size()) <= 0) {
+      return absl::UnavailableError("client gone");
+    }
+    return absl::OkStatus();
+  }
+
+  int status() const { return status_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  mg_connection* const connection_;
+  const std::string fixed_headers_;
+  const Clock& clock_;
+  bool keep_alive_;
+  int status_ = 0;
+};
+
 }  // namespace
 
 Response Response::Json(int status, std::string body) {
@@ -89,6 +147,15 @@ Response Response::Error(int status, const std::string& message) {
       .EndObject()
       .EndObject();
   return Json(status, json.Take());
+}
+
+absl::Status ResponseWriter::Whole(
+    int status, const std::string& content_type, absl::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  absl::Status head =
+      Head(status, content_type, static_cast<int64_t>(body.size()), headers);
+  if (!head.ok()) return head;
+  return Body(body);
 }
 
 HttpsServer::HttpsServer(const ServerOptions& options)
@@ -281,8 +348,29 @@ std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
   for (const auto& [path, methods] : routes_) {
     for (const auto& method : methods) routes.emplace_back(method.first, path);
   }
+  for (const auto& entry : prefix_routes_) {
+    routes.emplace_back("PREFIX", entry.first);
+  }
   std::sort(routes.begin(), routes.end());
   return routes;
+}
+
+void HttpsServer::RoutePrefix(const std::string& prefix,
+                              StreamHandler handler) {
+  // Every path already reaches DispatchRequest (civetweb's handler on "/").
+  absl::MutexLock lock(&routes_mutex_);
+  prefix_routes_[prefix] = std::move(handler);
+}
+
+StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  // The longest prefix that matches: walk back from the first key above.
+  for (auto it = prefix_routes_.upper_bound(path);
+       it != prefix_routes_.begin();) {
+    --it;
+    if (absl::StartsWith(path, it->first)) return it->second;
+  }
+  return nullptr;
 }
 
 void HttpsServer::Stop() {
@@ -389,6 +477,18 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
+  if (StreamHandler stream = server->FindPrefixRoute(request.path)) {
+    CivetResponseWriter writer(connection, server->fixed_headers_,
+                               *server->options_.clock,
+                               KeepsAlive(connection, *info));
+    stream(request, writer);
+    if (writer.status() == 0) {
+      server->Send(connection, Response::Error(500, "no answer"), false,
+                   /*head_only=*/false);
+      return 500;
+    }
+    return writer.status();
+  }
   Response response;
   if (absl::StartsWith(request.path, "/api/")) {
     response = server->Dispatch(request);

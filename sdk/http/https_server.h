@@ -31,6 +31,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
@@ -63,6 +64,29 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// A streamed answer (files, WebDAV): the head once, then the body in chunks,
+// so a large download never sits in memory.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // Sends the status line, the fixed hardening headers and `headers`.
+  // `content_length` is the exact body size (-1: unknown; the connection is
+  // then closed after the body). Errors: FailedPrecondition when called
+  // twice; Unavailable when the client is gone.
+  virtual absl::Status Head(
+      int status, const std::string& content_type, int64_t content_length,
+      const std::vector<std::pair<std::string, std::string>>& headers) = 0;
+  // Unavailable when the client is gone.
+  virtual absl::Status Body(absl::string_view bytes) = 0;
+  // Head() and Body() for an answer held whole (errors, listings, XML).
+  absl::Status Whole(
+      int status, const std::string& content_type, absl::string_view body,
+      const std::vector<std::pair<std::string, std::string>>& headers = {});
+};
+
+// Must call writer.Head() (Body() is optional).
+using StreamHandler = std::function<void(const Request&, ResponseWriter&)>;
 
 struct ServerOptions {
   std::string bind_address = "127.0.0.1";
@@ -117,8 +141,14 @@ class HttpsServer {
   void Route(const std::string& method, const std::string& path,
              Handler handler);
 
-  // Every routed (method, path), sorted.
+  // Every routed (method, path), sorted; a RoutePrefix() route is listed as
+  // ("PREFIX", prefix).
   std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const;
+  // Routes every method on every path that starts with `prefix` (e.g.
+  // "/dav/", "/api/v1/files/") to a streaming handler; the request body is
+  // read and bounded as for Route(). Longer prefixes win; prefix routes are
+  // looked up before exact ones.
+  void RoutePrefix(const std::string& prefix, StreamHandler handler);
 
   int https_port() const { return https_port_; }
   int http_port() const {
@@ -157,7 +187,11 @@ class HttpsServer {
   int https_port_ = -1;
   int http_port_ = -1;
 
+  StreamHandler FindPrefixRoute(const std::string& path) const;
+
   mutable absl::Mutex routes_mutex_;
+  std::map<std::string, StreamHandler> prefix_routes_
+      ABSL_GUARDED_BY(routes_mutex_);
   std::map<std::string, std::map<std::string, Handler>> routes_
       ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };

@@ -86,6 +86,32 @@ class HttpsServerTest : public ::testing::Test {
       response.body = std::string(100000, 'b') + "end";
       return response;
     });
+    // Streamed prefix routes: a 1 MB body in 1000 chunks, any method; the
+    // longer prefix wins.
+    server_->RoutePrefix("/stream", [](const Request& request,
+                                       ResponseWriter& writer) {
+      const std::string chunk(1000, 's');
+      if (!writer
+               .Head(200, "text/plain", 1000 * 1000,
+                     {{"X-Method", request.method}, {"X-Path", request.path}})
+               .ok() ||
+          request.method == "HEAD") {
+        return;
+      }
+      for (int i = 0; i < 1000; ++i) {
+        if (!writer.Body(chunk).ok()) return;
+      }
+    });
+    server_->RoutePrefix("/stream/inner/",
+                         [](const Request&, ResponseWriter& writer) {
+                           (void)writer.Head(207, "application/xml", 4, {});
+                           (void)writer.Body("<x/>");
+                         });
+    server_->RoutePrefix(
+        "/api/v1/streamed/", [](const Request&, ResponseWriter& writer) {
+          (void)writer.Head(200, "text/plain", -1, {});  // unknown length
+          (void)writer.Body("until close");
+        });
     server_->Route("POST", "/api/v1/echo", [](const Request& request) {
       Response response;
       response.content_type = "text/plain";
@@ -303,6 +329,29 @@ TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   output = Curl("-X DELETE", "/api/v1/ping");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
   EXPECT_THAT(output, HasSubstr("Allow: GET"));
+}
+
+TEST_F(HttpsServerTest, PrefixRoutesStreamAnyMethodWithHardening) {
+  std::string output = Curl("-X PROPFIND", "/stream/a/b.csv");
+  EXPECT_THAT(output, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(output, HasSubstr("Content-Length: 1000000"));
+  EXPECT_THAT(output, HasSubstr("X-Method: PROPFIND"));
+  EXPECT_THAT(output, HasSubstr("X-Path: /stream/a/b.csv"));
+  EXPECT_THAT(output, HasSubstr("Strict-Transport-Security: max-age="));
+  EXPECT_THAT(output,
+              HasSubstr(std::string(1000, 's') + std::string(1000, 's')));
+  output =
+      RunCommand(absl::StrCat("curl -sk --max-time 10 -o /dev/null -w "
+                              "'%{size_download}' https://127.0.0.1:",
+                              server_->https_port(), "/stream/x"));
+  EXPECT_EQ(output, "1000000");
+  EXPECT_THAT(Curl("-X PROPFIND", "/stream/inner/x"),
+              HasSubstr("HTTP/1.1 207"));
+  output = Curl("", "/api/v1/streamed/file");
+  EXPECT_THAT(output, HasSubstr("Connection: close"));
+  EXPECT_THAT(output, HasSubstr("until close"));
+  // Exact API routes still work beside the prefix routes.
+  EXPECT_THAT(Curl("", "/api/v1/ping?x"), HasSubstr(R"({"pong":"x"})"));
 }
 
 TEST_F(HttpsServerTest, BodiesAreCappedAndEchoed) {
