@@ -2,6 +2,9 @@
 
 ftp_server.py MODE PORT CERT KEY ROOT USER PASSWORD
   MODE: ftp (plain) or ftps (explicit TLS, AUTH TLS and PROT P required).
+  Note: with Debian 12's pyftpdlib 1.5.7 + pyOpenSSL 23 the TLS data
+  connection is closed right after it is secured (curl, on OpenSSL or GnuTLS,
+  gets "Connection reset by peer" on STOR), so reporter_test uses "ftp".
   PORT 0 picks a free port. Prints the port on stdout and serves ROOT
   (read-write for USER) until killed.
 """

@@ -35,7 +35,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     ok = (isinstance(auth_data, LoginPassword)
           and auth_data.login == user.encode()
           and auth_data.password == password.encode())
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 async def main():
