@@ -106,6 +106,9 @@ std::vector<Route> BuildRoutes() {
       {"GET", "/api/v1/history/totals", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/tree", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/csv", Needs(P::kExportCsv)},
+      // automatic reports (docs/reports.md)
+      {"POST", "/api/v1/reports/test", Needs(P::kConfigureSite)},
+      {"GET", "/api/v1/reports/status", Needs(P::kConfigureSite)},
       // configuration as a whole
       {"GET", "/api/v1/config/backup", Needs(P::kBackupRestore)},
       {"POST", "/api/v1/config/restore", Needs(P::kBackupRestore)},
