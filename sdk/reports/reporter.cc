@@ -19,6 +19,7 @@
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/export/file_view.h"
 
 extern char** environ;
 
@@ -72,11 +73,6 @@ std::string Number(double value, Language language) {
 // The URL shown in results and the audit log: no credentials are in job
 // URLs (they travel in separate fields), so the URL itself.
 std::string TargetOf(const Job& job) { return job.url; }
-
-storage::Tier TierFor(ReportPeriod period) {
-  return period == ReportPeriod::kDaily ? storage::Tier::kMinute
-                                        : storage::Tier::kHour;
-}
 
 }  // namespace
 
@@ -168,6 +164,11 @@ absl::StatusOr<BuiltReport> Reporter::Build(const ReportSpec& spec,
     }
     std::sort(devices.begin(), devices.end());
   }
+  files::FileViewOptions view_options;
+  view_options.style = spec.style;
+  const files::FileView view(store_, *clock_, options_.time_zone, view_options);
+  files::FileAccess all;
+  all.device = [](absl::string_view) { return true; };
   const bool fr = spec.language == Language::kFrench;
   BuiltReport report;
   report.window = window;
@@ -182,18 +183,34 @@ absl::StatusOr<BuiltReport> Reporter::Build(const ReportSpec& spec,
       absl::FormatTime("%Y-%m-%d %H:%M", window.to, options_.time_zone), " (",
       options_.time_zone.name(), ").\n\n");
   for (const std::string& device : devices) {
-    storage::CsvRequest request;
-    request.device_id = device;
-    request.from = window.from;
-    request.to = window.to;
-    request.tier = TierFor(spec.period);
-    request.style = spec.style;
     Attachment attachment{CsvFileName(device, window), ""};
-    EWS_RETURN_IF_ERROR(
-        store_->ExportCsv(request, [&attachment](absl::string_view chunk) {
-          attachment.bytes.append(chunk.data(), chunk.size());
-          return absl::OkStatus();
-        }));
+    const storage::CsvSink sink = [&attachment](absl::string_view chunk) {
+      attachment.bytes.append(chunk.data(), chunk.size());
+      return absl::OkStatus();
+    };
+    // Daily and monthly: the file view's own day or month file, the same
+    // bytes FTP, WebDAV and the web download give. Weekly (no such file in
+    // the view), or a period the view has no file for (no data, or cut by
+    // retention): the store's exporter with the view's request for that
+    // tier.
+    absl::Status read =
+        spec.period == ReportPeriod::kWeekly
+            ? absl::NotFoundError("no weekly file")
+            : view.Read(absl::StrCat("/", device, "/", attachment.file_name),
+                        all, 0, files::kToEnd, sink);
+    if (absl::IsNotFound(read)) {
+      attachment.bytes.clear();
+      storage::CsvRequest request;
+      request.device_id = device;
+      request.from = window.from;
+      request.to = window.to;
+      request.tier = spec.period == ReportPeriod::kDaily
+                         ? storage::Tier::kMinute
+                         : storage::Tier::kHour;
+      request.style = spec.style;
+      read = store_->ExportCsv(request, sink);
+    }
+    EWS_RETURN_IF_ERROR(read);
     report.attachments.push_back(std::move(attachment));
     absl::StrAppend(&report.body, device, "\n");
     bool any_counter = false;

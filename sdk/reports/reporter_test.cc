@@ -21,6 +21,7 @@
 #include "sdk/base/files.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/export/file_view.h"
 #include "sdk/security/audit/audit_log.h"
 #include "sdk/storage/store.h"
 
@@ -192,6 +193,22 @@ class ReporterTest : public ::testing::Test {
     return csv;
   }
 
+  // What FTP, WebDAV and the web download serve for that day.
+  std::string FileViewDay() {
+    files::FileView view(store_.get(), *clock_, Paris());
+    files::FileAccess all;
+    all.device = [](absl::string_view) { return true; };
+    std::string csv;
+    EXPECT_THAT(
+        view.Read("/meter-1/meter-1_2026-03-29.csv", all, 0, files::kToEnd,
+                  [&csv](absl::string_view chunk) {
+                    csv.append(chunk.data(), chunk.size());
+                    return absl::OkStatus();
+                  }),
+        IsOk());
+    return csv;
+  }
+
   std::vector<std::string> AuditActions() {
     std::vector<std::string> out;
     auto entries = audit_->Read(1000);
@@ -282,6 +299,7 @@ TEST_F(ReporterTest, ScheduledReportArrivesAfterAnOutageOfEachServer) {
   // exporter's CSV as attachment.
   const std::string csv = ExportDay();
   ASSERT_GT(csv.size(), 1000u);
+  EXPECT_EQ(FileViewDay(), csv);
   const std::string eml = Read(mail_dir + "/1.eml");
   EXPECT_EQ(absl::StrReplaceAll(eml, {{"\r\n", "\n"}}),
             absl::StrReplaceAll(message, {{"\r\n", "\n"}}));
