@@ -1,8 +1,8 @@
 """A real SMTP server for reporter_test: Debian's aiosmtpd on loopback.
 
 smtp_server.py MODE PORT CERT KEY OUT_DIR USER PASSWORD
-  MODE: starttls (STARTTLS and AUTH required) or smtps (TLS from the first
-  byte, AUTH required). PORT 0 picks a free port. Prints the port on stdout,
+  MODE: starttls (STARTTLS and AUTH required), smtps (TLS from the first
+  byte, AUTH required) or plain (no TLS, AUTH required; CERT and KEY unused). PORT 0 picks a free port. Prints the port on stdout,
   then stores each message as OUT_DIR/<n>.eml (the bytes received) until
   killed.
 """
@@ -39,8 +39,10 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 
 async def main():
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context = None
+    if mode != "plain":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
     handler = Handler()
     loop = asyncio.get_running_loop()
     if mode == "starttls":
@@ -53,8 +55,9 @@ async def main():
         factory = lambda: SMTP(handler, hostname="localhost",
                                auth_required=True, auth_require_tls=False,
                                authenticator=authenticator)
-        server = await loop.create_server(factory, "127.0.0.1", int(port),
-                                          ssl=context)
+        server = await loop.create_server(
+            factory, "127.0.0.1", int(port),
+            ssl=context)
     print(server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 
