@@ -115,4 +115,4 @@ finally:
         smtp.terminate()
         smtp.wait(timeout=10)
     server.stop()
-checks.finish(server.log_tail())
+sys.exit(checks.finish(server.log_tail()))
