@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 
@@ -196,7 +197,7 @@ absl::StatusOr<std::string> DeliveryQueue::Enqueue(Job job) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "report queue full (", options_.max_jobs, " pending deliveries)"));
   }
-  static int sequence = 0;
+  static std::atomic<int> sequence{0};
   job.id = absl::StrCat(absl::ToUnixNanos(clock_->WallNow()), "-", getpid(),
                         "-", ++sequence, kSuffix);
   EWS_ASSIGN_OR_RETURN(std::string contents, SerializeJob(job));

@@ -398,6 +398,8 @@ absl::Status Reporter::RunSender(const Job& job) const {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  // None of the server's sockets or files reach the helper.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> argv = {const_cast<char*>(options_.sender_path.c_str()),
                              const_cast<char*>(path.c_str()),
                              const_cast<char*>(timeout.c_str()), nullptr};
