@@ -35,6 +35,10 @@ absl::Status ToStatus(CURLcode code, long response, const char* detail) {
       return absl::OkStatus();
     case CURLE_LOGIN_DENIED:
       return absl::PermissionDeniedError(message);
+    case CURLE_HTTP_RETURNED_ERROR:
+      return response == 401 || response == 403
+                 ? absl::PermissionDeniedError(message)
+                 : absl::UnavailableError(message);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(message);

@@ -5,7 +5,11 @@
 // with the store's exporter output.
 #include "sdk/reports/reporter.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -374,6 +378,130 @@ TEST_F(ReporterTest, SmtpsTestReportNowAndAuthenticationRefused) {
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "report.sent ok"), 1);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "report.failed failed"),
             1);
+}
+
+// Debian's nginx with its WebDAV module (PUT only, Basic authentication)
+// over HTTPS: the network-drive target. nginx cannot listen on port 0, so the
+// port is picked free just before it binds (another process may take it).
+class Nginx {
+ public:
+  Nginx(const std::string& dir, const std::string& cert, const std::string& key)
+      : dir_(dir) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    getsockname(s, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    close(s);
+    mkdir((dir + "/tmp").c_str(), 0700);
+    mkdir((dir + "/root").c_str(), 0700);
+    EXPECT_EQ(std::system(absl::StrCat("printf 'reporter:%s\\n' \"$(openssl "
+                                       "passwd -apr1 s3cret-pass)\" > ",
+                                       dir, "/htpasswd")
+                              .c_str()),
+              0);
+    const std::string conf = absl::StrCat(
+        getuid() == 0 ? "user root;\n" : "", "worker_processes 1;\n",
+        "daemon off;\npid ", dir, "/nginx.pid;\nerror_log ", dir,
+        "/error.log warn;\nevents { worker_connections 64; }\nhttp {\n",
+        "  access_log off;\n  client_body_temp_path ", dir, "/tmp/body;\n",
+        "  proxy_temp_path ", dir, "/tmp/proxy;\n  fastcgi_temp_path ", dir,
+        "/tmp/fastcgi;\n  uwsgi_temp_path ", dir,
+        "/tmp/uwsgi;\n  scgi_temp_path ", dir, "/tmp/scgi;\n",
+        "  server {\n    listen 127.0.0.1:", port_, " ssl;\n",
+        "    ssl_certificate ", cert, ";\n    ssl_certificate_key ", key,
+        ";\n    root ", dir, "/root;\n    location /dav/ {\n",
+        "      dav_methods PUT;\n      create_full_put_path on;\n",
+        "      auth_basic \"ews\";\n      auth_basic_user_file ", dir,
+        "/htpasswd;\n    }\n  }\n}\n");
+    EXPECT_THAT(WriteFileAtomically(dir + "/nginx.conf", conf), IsOk());
+  }
+  ~Nginx() { Stop(); }
+  void Start() {
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      execl("/usr/sbin/nginx", "nginx", "-p", dir_.c_str(), "-c",
+            (dir_ + "/nginx.conf").c_str(), "-e", (dir_ + "/error.log").c_str(),
+            nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {  // up to 10 s
+      int s = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(port_);
+      const bool up = connect(s, reinterpret_cast<sockaddr*>(&address),
+                              sizeof address) == 0;
+      close(s);
+      if (up) return;
+      usleep(100000);
+    }
+    FAIL() << "nginx did not start: " << Read(dir_ + "/error.log");
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  int port() const { return port_; }
+  std::string root() const { return dir_ + "/root"; }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(ReporterTest, WeeklyReportToWebdavAfterAnOutage) {
+  Nginx nginx(TempDir("nginx"), cert_, key_);
+  ReportSpec spec;
+  spec.name = "weekly-dav";
+  spec.period = ReportPeriod::kWeekly;
+  spec.send_at_minute = 6 * 60;
+  spec.uploads = {UploadTarget{
+      absl::StrCat("https://127.0.0.1:", nginx.port(), "/dav/ews/"), Tls::kNone,
+      "reporter", "s3cret-pass"}};
+  ReportSpec wrong = spec;
+  wrong.name = "weekly-dav-wrong";
+  wrong.uploads[0].password = "guess";
+  std::unique_ptr<Reporter> reporter = MakeReporter({spec, wrong});
+  ASSERT_NE(reporter, nullptr);
+  ASSERT_THAT(reporter->Tick(), IsOk());  // Monday 05:00: nothing due
+  // The share is down at 06:00.
+  clock_->Advance(absl::Minutes(61));
+  ASSERT_THAT(reporter->Tick(), IsOk());
+  ASSERT_EQ(reporter->Pending()->size(), 2u);
+  nginx.Start();
+  clock_->Advance(absl::Minutes(1));
+  ASSERT_THAT(reporter->Tick(), IsOk());
+  // Delivered; the wrong password stays queued (HTTP 401 → retried later).
+  auto pending = reporter->Pending();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].report, "weekly-dav-wrong");
+  EXPECT_TRUE(absl::StrContains((*pending)[0].last_error, "401"))
+      << (*pending)[0].last_error;
+
+  storage::CsvRequest request;
+  request.device_id = "meter-1";
+  request.from = Local(2026, 3, 23, 0, 0);
+  request.to = Local(2026, 3, 30, 0, 0);
+  request.tier = storage::Tier::kHour;
+  std::string csv;
+  ASSERT_THAT(store_->ExportCsv(request,
+                                [&csv](absl::string_view chunk) {
+                                  csv.append(chunk.data(), chunk.size());
+                                  return absl::OkStatus();
+                                }),
+              IsOk());
+  ASSERT_GT(csv.size(), 500u);
+  EXPECT_EQ(Read(nginx.root() + "/dav/ews/meter-1_2026-03-23_2026-03-29.csv"),
+            csv);
 }
 
 TEST_F(ReporterTest, BadSpecsAreRefused) {
