@@ -377,6 +377,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_writer_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  EWS_ASSIGN_OR_RETURN(server->reports_,
+                       ReportsService::Start(server->config_, options.data_dir,
+                                             server->history_.get(), device,
+                                             server->session_api_->audit()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   DataAccessOptions data_access;
@@ -415,6 +419,7 @@ void EwsServer::Stop() {
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
   history_writer_.reset();  // commits what the last polls buffered
+  reports_.reset();         // reads the history
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -429,6 +434,16 @@ void EwsServer::AddRoutes() {
   }
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });
+  https_->Route("POST", "/api/v1/reports/test",
+                session_api_->Guard([this](const http::Request& request) {
+                  return reports_ ? reports_->Test(request)
+                                  : NoReports(request);
+                }));
+  https_->Route("GET", "/api/v1/reports/status",
+                session_api_->Guard([this](const http::Request& request) {
+                  return reports_ ? reports_->Status(request)
+                                  : NoReports(request);
+                }));
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
         200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),

@@ -17,6 +17,7 @@
 #include "apps/server/history_health.h"
 #include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
+#include "apps/server/reports_service.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
@@ -119,6 +120,7 @@ class EwsServer {
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
+  std::unique_ptr<ReportsService> reports_;  // null: no report enabled
   std::unique_ptr<http::HttpsServer> https_;
   std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };
