@@ -390,6 +390,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   server->devices_api_ = std::make_unique<DevicesApi>(
       [field_bus] { return field_bus->Get(); }, server->profiles_,
       server->session_api_->audit(), device, server->history_.get());
+  EWS_ASSIGN_OR_RETURN(server->reports_,
+                       ReportsService::Start(server->config_, options.data_dir,
+                                             server->history_.get(), device,
+                                             server->session_api_->audit()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   DataAccessOptions data_access;
@@ -429,6 +433,7 @@ void EwsServer::Stop() {
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
   history_writer_.reset();  // commits what the last polls buffered
+  reports_.reset();         // reads the history
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -451,6 +456,16 @@ void EwsServer::AddRoutes() {
   }
   https_->Route("GET", "/api/v1/health",
                 [this](const http::Request&) { return Health(); });
+  https_->Route("POST", "/api/v1/reports/test",
+                session_api_->Guard([this](const http::Request& request) {
+                  return reports_ ? reports_->Test(request)
+                                  : NoReports(request);
+                }));
+  https_->Route("GET", "/api/v1/reports/status",
+                session_api_->Guard([this](const http::Request& request) {
+                  return reports_ ? reports_->Status(request)
+                                  : NoReports(request);
+                }));
   https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
         200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),

@@ -20,6 +20,7 @@
 #include "apps/server/history_health.h"
 #include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
+#include "apps/server/reports_service.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/config/config_store.h"
@@ -130,7 +131,8 @@ class EwsServer {
   std::unique_ptr<config::ConfigStore> config_store_;
   std::unique_ptr<ConfigApi> config_api_;
   std::unique_ptr<DevicesApi> devices_api_;
-  absl::Mutex apply_mutex_;  // one ApplyLive() at a time
+  absl::Mutex apply_mutex_;                  // one ApplyLive() at a time
+  std::unique_ptr<ReportsService> reports_;  // null: no report enabled
   std::unique_ptr<http::HttpsServer> https_;
   std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };
