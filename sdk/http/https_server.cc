@@ -130,10 +130,14 @@ std::string HttpsServer::HardeningHeaderLines() {
 void HttpsServer::Send(mg_connection* connection, const Response& response,
                        bool keep_alive) const {
   const char* reason = mg_get_response_code_text(nullptr, response.status);
+  const bool streamed = static_cast<bool>(response.stream);
+  if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
   std::string head = absl::StrCat(
       "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
-      "\r\nContent-Type: ", response.content_type,
-      "\r\nContent-Length: ", response.body.size(), "\r\n", fixed_headers_);
+      "\r\nContent-Type: ", response.content_type, "\r\n",
+      streamed ? std::string("Transfer-Encoding: chunked")
+               : absl::StrCat("Content-Length: ", response.body.size()),
+      "\r\n", fixed_headers_);
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
   }
@@ -142,8 +146,23 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
       absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
                        absl::UTCTimeZone()),
       "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n",
-      response.body);
-  mg_write(connection, head.data(), head.size());
+      streamed ? std::string() : response.body);
+  if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed) return;
+  const Response::BodyWriter writer =
+      [connection](absl::string_view piece) -> absl::Status {
+    if (piece.empty()) return absl::OkStatus();  // an empty chunk ends a body
+    if (mg_send_chunk(connection, piece.data(),
+                      static_cast<unsigned int>(piece.size())) <= 0) {
+      return absl::UnavailableError("the client closed the connection");
+    }
+    return absl::OkStatus();
+  };
+  const absl::Status streamed_status = response.stream(writer);
+  if (streamed_status.ok()) {
+    mg_send_chunk(connection, "", 0);
+  } else {
+    EWS_LOG(WARNING) << "streamed answer ended early: " << streamed_status;
+  }
 }
 
 HttpsServer::~HttpsServer() { Stop(); }

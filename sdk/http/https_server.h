@@ -29,7 +29,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
@@ -54,6 +56,15 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A body produced while it is sent, for downloads of any size in constant
+  // memory (CSV export): when set, `body` is ignored, the answer goes out with
+  // chunked transfer encoding and `Connection: close`, and `stream` is called
+  // once with a writer that sends each piece. The writer returns Unavailable
+  // once the client has gone; `stream` should then stop. A non-OK return from
+  // `stream` ends the answer without its final chunk, so the client sees a
+  // truncated transfer rather than a complete-looking file.
+  using BodyWriter = std::function<absl::Status(absl::string_view)>;
+  std::function<absl::Status(const BodyWriter&)> stream;
 
   static Response Json(int status, std::string body);
   // {"error":{"status":404,"message":"..."}} with the message JSON-escaped.

@@ -75,6 +75,22 @@ class HttpsServerTest : public ::testing::Test {
       response.body = std::string(100000, 'b') + "end";
       return response;
     });
+    // 2,000 pieces of 1 KB, produced while they are sent.
+    server_->Route("GET", "/api/v1/stream", [](const Request& request) {
+      Response response;
+      response.content_type = "text/csv";
+      const bool fail = request.query == "fail";
+      response.stream = [fail](const Response::BodyWriter& write) {
+        for (int i = 0; i < 2000; ++i) {
+          if (fail && i == 10) return absl::DataLossError("broken");
+          absl::Status sent = write(absl::StrCat(
+              std::string(1019, 'x'), absl::Dec(i, absl::kZeroPad4), "\n"));
+          if (!sent.ok()) return sent;
+        }
+        return absl::OkStatus();
+      };
+      return response;
+    });
     server_->Route("POST", "/api/v1/echo", [](const Request& request) {
       Response response;
       response.content_type = "text/plain";
@@ -187,6 +203,25 @@ TEST_F(HttpsServerTest, LargeAnswersArriveWholeOverTls12And13) {
     EXPECT_THAT(output, HasSubstr(std::string(1000, 'b') + "end")) << version;
     EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 100003u) << version;
   }
+}
+
+TEST_F(HttpsServerTest, StreamedAnswersArriveWholeAndChunked) {
+  std::string output = Curl("", "/api/v1/stream");
+  EXPECT_THAT(output, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(output, HasSubstr("Connection: close"));
+  EXPECT_THAT(output, Not(HasSubstr("Content-Length")));
+  EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 2000u * 1024u);
+  EXPECT_THAT(output, HasSubstr(std::string(1019, 'x') + "1999\n"));
+}
+
+TEST_F(HttpsServerTest, BrokenStreamIsATruncatedTransfer) {
+  // curl reports the missing final chunk (exit 18) rather than a whole file.
+  std::string output = RunCommand(absl::StrCat(
+      "curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "
+      "https://127.0.0.1:",
+      server_->https_port(), "/api/v1/stream?fail; echo \" exit=$?\""));
+  EXPECT_THAT(output, HasSubstr("exit=18"));
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
 }
 
 // Several TLS records per answer would each be a TCP segment of its own, and
