@@ -339,6 +339,8 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
+                                                      server->config_, device);
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
@@ -369,16 +371,25 @@ void EwsServer::AddRoutes() {
   for (SessionApi::Route& route : session_api_->Routes()) {
     https_->Route(route.method, route.path, std::move(route.handler));
   }
-  https_->Route("GET", "/api/v1/health",
-                [this](const http::Request&) { return Health(); });
-  https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
+  // Every route goes through its access rule (sdk/security/roles), health
+  // (public) included.
+  auto route = [this](const std::string& method, const std::string& path,
+                      http::Handler handler) {
+    https_->Route(method, path, session_api_->Guard(std::move(handler)));
+  };
+  route("GET", "/api/v1/health",
+        [this](const http::Request&) { return Health(); });
+  route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
         200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),
                                      pulse_inputs_->DevicesJson()));
   });
-  https_->Route("GET", "/api/v1/leds", [this](const http::Request&) {
+  route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());
   });
+  for (HistoryApi::Route& history : history_api_->Routes()) {
+    route(history.method, history.path, std::move(history.handler));
+  }
 }
 
 http::Response EwsServer::Health() const {

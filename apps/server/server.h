@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apps/server/api_history.h"
 #include "apps/server/api_session.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
@@ -92,6 +93,7 @@ class EwsServer {
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
+  std::unique_ptr<HistoryApi> history_api_;
   std::unique_ptr<http::HttpsServer> https_;
 };
 
