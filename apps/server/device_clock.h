@@ -57,6 +57,8 @@ class DeviceTime {
   }
   // Why the time is not valid (OK when it is).
   const absl::Status& problem() const { return problem_; }
+  // Sets the time (NTP, a user); null when there is no RTC at all.
+  hal::TimeKeeper* keeper() const { return keeper_.get(); }
   // "board" or "simulated".
   const std::string& rtc_kind() const { return rtc_kind_; }
 

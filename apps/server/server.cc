@@ -6,8 +6,11 @@
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "apps/server/version.h"
 #include "sdk/base/files.h"
@@ -17,6 +20,7 @@
 #include "sdk/config/defaults.h"
 #include "sdk/config/validate.h"
 #include "sdk/security/tls/certificate.h"
+#include "sdk/security/tls/device_ca.h"
 
 namespace ews::server {
 namespace {
@@ -46,9 +50,32 @@ absl::StatusOr<config::v1::DeviceConfig> LoadOrCreateConfig(
   return factory;
 }
 
-absl::StatusOr<std::string> CertificatePath(
+// The names the device's server certificate covers.
+security::DeviceIdentity IdentityOf(const config::v1::DeviceConfig& config) {
+  security::DeviceIdentity identity;
+  identity.host_name = config.network().hostname().empty()
+                           ? "ews.local"
+                           : config.network().hostname();
+  identity.alt_names = {"localhost", "127.0.0.1"};
+  if (config.network().has_static_ipv4() &&
+      !config.network().static_ipv4().address().empty()) {
+    identity.alt_names.push_back(config.network().static_ipv4().address());
+  }
+  return identity;
+}
+
+struct ServedCertificate {
+  std::string path;  // key + chain, for civetweb
+  security::CertificateInfo info;
+  bool site = false;  // the uploaded site certificate
+  std::optional<security::CertificateInfo> ca;
+};
+
+// The PEM (key + chain) the HTTPS listener serves: the configured pair, or
+// the device CA's server certificate (or the uploaded site certificate).
+absl::StatusOr<ServedCertificate> CertificatePath(
     const config::v1::DeviceConfig& config, const std::string& data_dir,
-    const Clock& clock) {
+    const security::DeviceIdentity& identity, const Clock& clock) {
   const auto& web = config.web();
   if (!web.tls_certificate_path().empty()) {
     // civetweb wants key and certificate in one file: join the configured pair
@@ -64,23 +91,48 @@ absl::StatusOr<std::string> CertificatePath(
     EWS_RETURN_IF_ERROR(WriteFileAtomically(joined, pem, 0600));
     EWS_LOG(INFO) << "TLS certificate " << info.subject << " SHA-256 "
                   << info.sha256_fingerprint;
-    return joined;
+    return ServedCertificate{joined, info, false, std::nullopt};
   }
-  security::CertificateRequest request;
-  request.common_name = config.network().hostname().empty()
-                            ? "ews.local"
-                            : config.network().hostname();
-  request.alt_names = {request.common_name, "localhost", "127.0.0.1"};
-  if (config.network().has_static_ipv4()) {
-    request.alt_names.push_back(config.network().static_ipv4().address());
-  }
-  const std::string path = data_dir + "/tls/server.pem";
   EWS_ASSIGN_OR_RETURN(
-      security::CertificateInfo info,
-      security::EnsureSelfSignedCertificate(path, request, clock));
-  EWS_LOG(INFO) << "TLS certificate " << path << " (" << info.key_type
-                << ") SHA-256 " << info.sha256_fingerprint;
-  return path;
+      security::TlsFiles files,
+      security::EnsureDeviceCertificates(data_dir + "/tls", identity, clock));
+  return ServedCertificate{files.server_pem_path, files.server,
+                           files.site_certificate, files.ca};
+}
+
+// The NTP servers of this run (see ServerOptions::ntp_servers); empty = off,
+// with the reason in `why`.
+std::vector<std::string> NtpServers(const ServerOptions& options,
+                                    const config::v1::DeviceConfig& config,
+                                    const std::string& bind_address,
+                                    std::string* why) {
+  if (options.ntp_servers == "off") {
+    *why = "turned off for this run (--ntp_servers=off)";
+    return {};
+  }
+  if (options.ntp_servers != "config") {
+    return absl::StrSplit(options.ntp_servers, ',', absl::SkipEmpty());
+  }
+  const bool loopback_only =
+      absl::StartsWith(bind_address, "127.") || bind_address == "::1";
+  std::vector<std::string> servers;
+  for (const std::string& server : config.network().ntp_servers()) {
+    const bool loopback_server = absl::StartsWith(server, "127.") ||
+                                 absl::StartsWith(server, "[::1]") ||
+                                 absl::StartsWith(server, "localhost");
+    if (loopback_only && !loopback_server) {
+      EWS_LOG(INFO) << "NTP server " << server
+                    << " not asked: serving on loopback only (demo or test)";
+      continue;
+    }
+    servers.push_back(server);
+  }
+  if (servers.empty()) {
+    *why = config.network().ntp_servers_size() == 0
+               ? "no NTP servers configured"
+               : "serving on loopback only: configured servers not asked";
+  }
+  return servers;
 }
 
 absl::Status WriteReadyFile(const std::string& path, int https_port,
@@ -278,8 +330,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_ASSIGN_OR_RETURN(
       config::v1::DeviceConfig config,
       LoadOrCreateConfig(store, options.model_size, &first_start));
-  EWS_ASSIGN_OR_RETURN(std::string certificate,
-                       CertificatePath(config, options.data_dir, device));
+  const security::DeviceIdentity identity = IdentityOf(config);
+  EWS_ASSIGN_OR_RETURN(
+      ServedCertificate certificate,
+      CertificatePath(config, options.data_dir, identity, device));
   EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
                        devices::ProfileRegistry::BuiltIn());
 
@@ -304,7 +358,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   }
 
   http::ServerOptions web;
-  web.certificate_path = certificate;
+  web.certificate_path = certificate.path;
   web.document_root = options.web_root;
   web.clock = &device;  // the Date header in device time
   web.bind_address = options.bind_address.empty() ? config.web().bind_address()
@@ -341,8 +395,44 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                        SessionApi::Create(options.data_dir, device));
   server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
                                                       server->config_, device);
+  server->identity_ = identity;
+  server->certificate_in_use_ = certificate.path;
+  std::string ntp_off_reason;
+  const std::vector<std::string> ntp_servers =
+      NtpServers(options, server->config_, web.bind_address, &ntp_off_reason);
+  if (!ntp_servers.empty() && server->device_time_->keeper() != nullptr) {
+    ntp::NtpOptions ntp;
+    ntp.servers = ntp_servers;
+    server->ntp_ = std::make_unique<ntp::NtpSynchronizer>(
+        ntp, server->device_time_->keeper(), device);
+    server->ntp_->Start();
+    EWS_LOG(INFO) << "NTP from " << absl::StrJoin(ntp_servers, ", ");
+  } else if (!ntp_servers.empty()) {
+    ntp_off_reason = "no RTC to set";
+  }
+  SystemApiOptions system;
+  system.version = kVersion;
+  system.model_size = ModelSizeName(server->config_.model_size());
+  system.time_zone = server->config_.network().time_zone();
+  system.keeper = server->device_time_->keeper();
+  system.rtc_kind = server->device_time_->rtc_kind();
+  system.rtc_problem = server->device_time_->problem();
+  system.ntp = server->ntp_.get();
+  system.ntp_disabled_reason = ntp_off_reason;
+  system.tls_directory = options.data_dir + "/tls";
+  system.identity = identity;
+  system.certificate_in_use = certificate.info;
+  system.site_certificate_in_use = certificate.site;
+  system.ca = certificate.ca;
+  system.logs = options.logs;
+  system.request_restart = options.request_restart;
+  server->system_api_ = std::make_unique<SystemApi>(std::move(system), device);
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
+  if (server->config_.web().tls_certificate_path().empty()) {
+    server->certificate_check_ =
+        std::thread([s = server.get()] { s->CheckCertificatesPeriodically(); });
+  }
   EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
                                      server->https_port(), server->http_port(),
                                      server->modbus_port()));
@@ -354,8 +444,13 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
 
 void EwsServer::Stop() {
   if (https_ == nullptr) return;
+  if (!stop_certificate_check_.HasBeenNotified()) {
+    stop_certificate_check_.Notify();
+  }
+  if (certificate_check_.joinable()) certificate_check_.join();
   https_->Stop();
   https_.reset();
+  if (ntp_ != nullptr) ntp_->Stop();
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
@@ -365,6 +460,29 @@ void EwsServer::Stop() {
     history_.reset();
   }
   unlink((options_.data_dir + "/run/ews-server.ready").c_str());
+}
+
+void EwsServer::CheckCertificatesPeriodically() {
+  while (!stop_certificate_check_.WaitForNotificationWithTimeout(
+      options_.certificate_check_period)) {
+    absl::StatusOr<security::TlsFiles> files =
+        security::EnsureDeviceCertificates(options_.data_dir + "/tls",
+                                           identity_, clock_);
+    if (!files.ok()) {
+      EWS_LOG(ERROR) << "certificate check: " << files.status();
+      continue;
+    }
+    if (files->server_issued || files->server_pem_path != certificate_in_use_) {
+      // civetweb 1.15 loads its certificate only when it starts.
+      if (options_.request_restart) {
+        options_.request_restart("TLS certificate renewed");
+        return;
+      }
+      EWS_LOG(WARNING) << "new TLS certificate " << files->server_pem_path
+                       << " is served after the next restart";
+      certificate_in_use_ = files->server_pem_path;
+    }
+  }
 }
 
 void EwsServer::AddRoutes() {
@@ -389,6 +507,9 @@ void EwsServer::AddRoutes() {
   });
   for (HistoryApi::Route& history : history_api_->Routes()) {
     route(history.method, history.path, std::move(history.handler));
+  }
+  for (SystemApi::Route& system : system_api_->Routes()) {
+    route(system.method, system.path, std::move(system.handler));
   }
 }
 
