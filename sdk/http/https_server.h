@@ -21,10 +21,14 @@
 // (40 ms a request).
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -73,6 +77,61 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// One open WebSocket, server side. Messages are queued and sent by a thread of
+// the connection's own, so a sender never waits on a slow client; a client
+// whose queue is full is dropped (closed with 1008), never buffered without
+// bound. Thread-safe.
+class WebSocket {
+ public:
+  ~WebSocket();
+  WebSocket(const WebSocket&) = delete;
+  WebSocket& operator=(const WebSocket&) = delete;
+
+  // Queues a text message. ResourceExhausted: the queue was full, the client
+  // is being dropped; Unavailable: closed.
+  absl::Status Send(std::string text);
+  // Sends a close frame (after nothing else) and ends the connection.
+  void Close(int code, const std::string& reason);
+  bool open() const;
+  // The upgrade request (path, headers, client address).
+  const Request& request() const { return request_; }
+  // Messages sent so far (for tests and stats).
+  uint64_t sent() const;
+
+ private:
+  friend class HttpsServer;
+  WebSocket(::mg_connection* connection, Request request, size_t max_queued);
+  void Start();
+  void SenderLoop();
+  void Closed();  // the connection is gone: stop and join the sender
+
+  ::mg_connection* const connection_;
+  const Request request_;
+  const size_t max_queued_;
+  mutable absl::Mutex mutex_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mutex_);
+  bool closing_ ABSL_GUARDED_BY(mutex_) = false;  // send the close frame
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;   // the connection is gone
+  int close_code_ ABSL_GUARDED_BY(mutex_) = 1000;
+  std::string close_reason_ ABSL_GUARDED_BY(mutex_);
+  uint64_t sent_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::thread sender_;
+};
+
+struct WebSocketHandler {
+  // On the upgrade request: nullopt accepts it; a Response refuses it (sent
+  // as is, e.g. 401 or 403, and the connection closed).
+  std::function<std::optional<Response>(const Request&)> accept;
+  // The handshake is done: messages may be sent.
+  std::function<void(std::shared_ptr<WebSocket>)> on_open;
+  // A text message from the client (optional).
+  std::function<void(WebSocket&, absl::string_view)> on_message;
+  // The connection is gone (after which Send() returns Unavailable).
+  std::function<void(WebSocket&)> on_close;
+  // Messages queued per client before it counts as too slow.
+  size_t max_queued = 256;
+};
+
 struct ServerOptions {
   std::string bind_address = "127.0.0.1";
   int https_port = 443;  // 0: any free port (read it back with https_port())
@@ -92,6 +151,10 @@ struct ServerOptions {
   // Longest idle time between requests on a kept-alive connection, after
   // which its worker is free for another client.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // A WebSocket that received nothing for this long is pinged (and closed
+  // when the ping cannot be sent), so live clients stay connected while dead
+  // ones free their worker.
+  absl::Duration websocket_ping_interval = absl::Seconds(30);
   size_t max_header_bytes = 16 * 1024;  // bigger request heads get 413
   size_t max_body_bytes = 1024 * 1024;  // bigger bodies get 413
   // Wall time for the Date header.
@@ -117,6 +180,10 @@ class HttpsServer {
   void Route(const std::string& method, const std::string& path,
              Handler handler);
 
+  // Serves WebSocket upgrades of `path` (an exact path). A plain request to
+  // it goes to the Route() of the same path, if any.
+  void WebSocketRoute(const std::string& path, WebSocketHandler handler);
+
   int https_port() const { return https_port_; }
   int http_port() const {
     return http_port_;
@@ -130,6 +197,15 @@ class HttpsServer {
   explicit HttpsServer(const ServerOptions& options);
   static int RedirectPlainHttp(::mg_connection* connection);
   static int DispatchApi(::mg_connection* connection, void* self);
+  struct WebSocketEndpoint {
+    HttpsServer* server;
+    WebSocketHandler handler;
+  };
+  static int WebSocketConnect(const ::mg_connection* connection, void* data);
+  static void WebSocketReady(::mg_connection* connection, void* data);
+  static int WebSocketData(::mg_connection* connection, int flags, char* bytes,
+                           size_t length, void* data);
+  static void WebSocketClose(const ::mg_connection* connection, void* data);
   Response Dispatch(const Request& request) const;
   void Send(::mg_connection* connection, const Response& response,
             bool keep_alive) const;
@@ -142,6 +218,7 @@ class HttpsServer {
   int https_port_ = -1;
   int http_port_ = -1;
 
+  std::vector<std::unique_ptr<WebSocketEndpoint>> websocket_endpoints_;
   mutable absl::Mutex routes_mutex_;
   std::map<std::string, std::map<std::string, Handler>> routes_
       ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
