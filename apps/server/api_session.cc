@@ -131,6 +131,21 @@ http::Handler SessionApi::Guard(http::Handler handler) {
       });
 }
 
+std::variant<SessionInfo, http::Response> SessionApi::Authorize(
+    const http::Request& request) {
+  std::optional<SessionInfo> allowed;
+  http::Response refusal = Guarded(
+      [&allowed](const http::Request&, const std::optional<SessionInfo>& s) {
+        allowed = s;
+        return http::Response::Json(200, "{}");
+      })(request);
+  if (allowed.has_value()) return *allowed;
+  if (refusal.status == 200) {  // a public route: no session to give
+    return http::Response::Error(401, "log in first");
+  }
+  return refusal;
+}
+
 http::Handler SessionApi::Guarded(SessionHandler handler) {
   return [this, handler = std::move(handler)](const http::Request& request) {
     absl::StatusOr<security::RouteAccess> access =

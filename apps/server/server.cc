@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "apps/server/version.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
@@ -393,6 +394,17 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  SessionApi* sessions = server->session_api_.get();
+  server->live_api_ =
+      std::make_unique<LiveApi>([sessions](const http::Request& request) {
+        return sessions->Authorize(request);
+      });
+  LiveApi* live = server->live_api_.get();
+  server->field_bus_->SetPollListener(
+      [live](const acquisition::PollResult& result,
+             const devices::v1::Profile& profile) {
+        live->OnPoll(result, profile);
+      });
   server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
                                                       server->config_, device);
   server->identity_ = identity;
@@ -448,6 +460,7 @@ void EwsServer::Stop() {
     stop_certificate_check_.Notify();
   }
   if (certificate_check_.joinable()) certificate_check_.join();
+  field_bus_->SetPollListener(nullptr);
   https_->Stop();
   https_.reset();
   if (ntp_ != nullptr) ntp_->Stop();
@@ -511,6 +524,14 @@ void EwsServer::AddRoutes() {
   for (SystemApi::Route& system : system_api_->Routes()) {
     route(system.method, system.path, std::move(system.handler));
   }
+  // Live values: a WebSocket upgrade; a plain GET is told to upgrade.
+  https_->WebSocketRoute("/api/v1/live", live_api_->Handler());
+  route("GET", "/api/v1/live", [](const http::Request&) {
+    http::Response response = ApiError(
+        426, "upgrade_required", "open /api/v1/live as a WebSocket (wss://)");
+    response.headers.emplace_back("Upgrade", "websocket");
+    return response;
+  });
 }
 
 http::Response EwsServer::Health() const {

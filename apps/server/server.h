@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "apps/server/api_history.h"
+#include "apps/server/api_live.h"
 #include "apps/server/api_session.h"
 #include "apps/server/api_system.h"
 #include "apps/server/device_clock.h"
@@ -116,6 +117,7 @@ class EwsServer {
   std::unique_ptr<HistoryApi> history_api_;
   std::unique_ptr<ntp::NtpSynchronizer> ntp_;
   std::unique_ptr<SystemApi> system_api_;
+  std::unique_ptr<LiveApi> live_api_;
   // Renews the device certificate a month before it expires; a new one is
   // served after a graceful restart (civetweb 1.15 cannot reload it).
   security::DeviceIdentity identity_;
