@@ -12,6 +12,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
   # independent peers used by tests and the demo
   openssl curl socat mbpoll python3-pymodbus sqlite3
+  # a real WebSocket client for the live-values tests (tests/lib/ws_client.py)
+  python3-websockets
   # the SNTP client tests run a real NTP server on loopback
   chrony
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor, ss for its sockets
