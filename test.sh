@@ -11,10 +11,14 @@ state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 
 # 1. Formatting: every tracked C++ file is clang-format clean (Google style, .clang-format).
-unformatted=$(git ls-files '*.cc' '*.h' | while read -r file; do
+sources=$(git ls-files '*.cc' '*.h') || sources=
+unformatted=$(while read -r file; do
   [[ -f "$file" ]] && ! clang-format --style=file --dry-run -Werror "$file" >/dev/null 2>&1 \
-    && echo "$file"; done)
-if [[ -z "$unformatted" ]]; then
+    && echo "$file"; done <<<"$sources")
+if [[ -z "$sources" ]]; then
+  echo "clang-format check: git ls-files lists no C++ file (git missing, or not a checkout)"
+  results+=("clang-format=FAIL")
+elif [[ -z "$unformatted" ]]; then
   results+=("clang-format=PASS")
 else
   echo "Not clang-formatted (run clang-format -i on them):"; echo "$unformatted"

@@ -55,14 +55,19 @@ async function refreshDevices() {
       title.title = device.id + ' · ' + device.profile + ' · line ' + device.line;
       title.append(element('span', 'badge ' + (device.online ? 'online' : 'offline'),
                            device.online ? 'online' : 'offline'));
-      if (!device.online) title.append(element('small', '', device.state));
+      if (!device.online) {
+        title.append(element('small', '', device.problem ? device.state + ': ' + device.problem
+                                                         : device.state));
+      }
       block.append(title);
       const values = element('div', 'values');
       for (const v of device.values) {
         const cell = element('div');
         cell.title = v.quantity;
         cell.append(element('span', 'q', v.name + ' '),
-                    element('span', '', formatValue(v.value) + (v.unit ? ' ' + v.unit : '')));
+                    // null: the device sent no number (NaN, infinity); its state says which.
+                    element('span', '', v.value === null ? '— (' + v.state + ')'
+                                        : formatValue(v.value) + (v.unit ? ' ' + v.unit : '')));
         values.append(cell);
       }
       block.append(values);

@@ -1,6 +1,5 @@
 #include "apps/server/api_common.h"
 
-#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -40,10 +39,9 @@ absl::StatusOr<std::string> Unescape(absl::string_view text) {
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message) {
   return http::Response::Json(
-      status,
-      absl::StrFormat(R"({"error":{"status":%d,"code":"%s","message":"%s"}})",
-                      status, http::JsonEscape(std::string(code)),
-                      http::JsonEscape(std::string(message))));
+      status, absl::StrFormat(
+                  R"({"error":{"status":%d,"code":"%s","message":"%s"}})",
+                  status, http::JsonEscape(code), http::JsonEscape(message)));
 }
 
 http::Response ApiError(const absl::Status& status) {
@@ -141,10 +139,10 @@ std::string IsoLocal(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", time, zone);
 }
 
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  if (value == 0) return "0";
-  return absl::StrFormat("%.15g", value);
+std::string JsonNumber(double value) { return http::JsonNumber(value, 15); }
+
+std::string JsonString(absl::string_view text) {
+  return absl::StrCat("\"", http::JsonEscape(text), "\"");
 }
 
 }  // namespace ews::server

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sdk/http/https_server.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
 
@@ -47,7 +48,10 @@ absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
 std::string IsoUtc(absl::Time time);
 // "2026-03-29T03:00:00+02:00": the site's local time with its offset.
 std::string IsoLocal(absl::Time time, absl::TimeZone zone);
-// A JSON number with up to 15 significant digits; "null" when not finite.
+// A JSON number with up to 15 significant digits (a counter's Wh in full);
+// "null" when not finite.
 std::string JsonNumber(double value);
+// A JSON string literal: the escaped text in quotes.
+std::string JsonString(absl::string_view text);
 
 }  // namespace ews::server

@@ -79,10 +79,6 @@ const char* KindName(SeriesKind kind) {
   }
 }
 
-std::string Quoted(absl::string_view text) {
-  return absl::StrCat("\"", http::JsonEscape(std::string(text)), "\"");
-}
-
 // Parses the query and refuses unknown parameters.
 absl::StatusOr<Params> Query(const http::Request& request,
                              std::initializer_list<absl::string_view> known) {
@@ -150,10 +146,10 @@ absl::StatusOr<FoundSeries> FindSeries(const storage::Store& store,
 }
 
 std::string SeriesHead(const FoundSeries& series) {
-  return absl::StrCat(R"("device":)", Quoted(series.spec.device_id),
-                      R"(,"quantity":)", Quoted(series.spec.quantity_id),
+  return absl::StrCat(R"("device":)", JsonString(series.spec.device_id),
+                      R"(,"quantity":)", JsonString(series.spec.quantity_id),
                       R"(,"kind":")", KindName(series.spec.kind),
-                      R"(","unit":)", Quoted(series.spec.unit));
+                      R"(","unit":)", JsonString(series.spec.unit));
 }
 
 // One chart point; `gap` points carry nulls so that a chart never joins the
@@ -440,15 +436,16 @@ http::Response HistoryApi::Series(const http::Request& request) const {
     for (int k = 0; k < storage::kTierCount; ++k) {
       const absl::Duration kept = horizon.retention[k];
       const absl::Time oldest = horizon.oldest[k];
-      absl::StrAppend(
-          &out, k == 0 ? "" : ",", "\"", storage::TierName(Tier(k)),
-          R"(":{"kept_s":)",
-          kept == absl::InfiniteDuration()
-              ? "null"
-              : absl::StrCat(absl::ToInt64Seconds(kept)),
-          R"(,"oldest":)",
-          oldest == absl::InfiniteFuture() ? "null" : Quoted(IsoUtc(oldest)),
-          "}");
+      absl::StrAppend(&out, k == 0 ? "" : ",", "\"", storage::TierName(Tier(k)),
+                      R"(":{"kept_s":)",
+                      kept == absl::InfiniteDuration()
+                          ? "null"
+                          : absl::StrCat(absl::ToInt64Seconds(kept)),
+                      R"(,"oldest":)",
+                      oldest == absl::InfiniteFuture()
+                          ? "null"
+                          : JsonString(IsoUtc(oldest)),
+                      "}");
     }
     const absl::Duration longest = horizon.Longest();
     absl::StrAppend(&out, R"(},"longest_s":)",
@@ -553,7 +550,7 @@ http::Response HistoryApi::Totals(const http::Request& request) const {
   if (!previous.ok()) return ApiError(previous.status());
   return http::Response::Json(
       200, absl::StrCat("{", SeriesHead(*series), R"(,"time_zone":)",
-                        Quoted(zone_.name()), R"(,"resolution":")",
+                        JsonString(zone_.name()), R"(,"resolution":")",
                         storage::TierName(*tier), R"(","current":)", *current,
                         R"(,"previous":)", *previous, "}"));
 }
@@ -585,11 +582,11 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
         }
       }
     }
-    std::string out = absl::StrCat(R"({"device":)", Quoted(device),
-                                   R"(,"quantity":)", Quoted(quantity));
+    std::string out = absl::StrCat(R"({"device":)", JsonString(device),
+                                   R"(,"quantity":)", JsonString(quantity));
     auto problem = [&out](absl::string_view why) {
-      return absl::StrCat(out, R"(,"consumption":null,"problem":)", Quoted(why),
-                          "}");
+      return absl::StrCat(out, R"(,"consumption":null,"problem":)",
+                          JsonString(why), "}");
     };
     absl::StatusOr<storage::SeriesId> id = store_->FindSeries(device, quantity);
     if (!id.ok()) return problem("no history recorded");
@@ -639,10 +636,11 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       auto it = sums.costs.find(tariff.id());
       if (it == sums.costs.end()) continue;
       absl::StrAppend(&out, first ? "" : ",", R"({"tariff":)",
-                      Quoted(tariff.id()), R"(,"name":)", Quoted(tariff.name()),
-                      R"(,"currency":)", Quoted(tariff.currency()),
-                      R"(,"amount":)", JsonNumber(it->second.first),
-                      R"(,"unpriced":)", JsonNumber(it->second.second), "}");
+                      JsonString(tariff.id()), R"(,"name":)",
+                      JsonString(tariff.name()), R"(,"currency":)",
+                      JsonString(tariff.currency()), R"(,"amount":)",
+                      JsonNumber(it->second.first), R"(,"unpriced":)",
+                      JsonNumber(it->second.second), "}");
       first = false;
     }
     out += "]";
@@ -662,22 +660,22 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       }
       board_sums.Add(group_sums);
       absl::StrAppend(&groups, groups.empty() ? "" : ",", R"({"id":)",
-                      Quoted(group.id()), R"(,"name":)", Quoted(group.name()),
-                      ",", sums_json(group_sums), R"(,"members":[)", members,
-                      "]}");
+                      JsonString(group.id()), R"(,"name":)",
+                      JsonString(group.name()), ",", sums_json(group_sums),
+                      R"(,"members":[)", members, "]}");
     }
     absl::StrAppend(
-        &boards, boards.empty() ? "" : ",", R"({"id":)", Quoted(board.id()),
-        R"(,"name":)", Quoted(board.name()), R"(,"parent_board_id":)",
+        &boards, boards.empty() ? "" : ",", R"({"id":)", JsonString(board.id()),
+        R"(,"name":)", JsonString(board.name()), R"(,"parent_board_id":)",
         board.parent_board_id().empty() ? "null"
-                                        : Quoted(board.parent_board_id()),
+                                        : JsonString(board.parent_board_id()),
         ",", sums_json(board_sums), R"(,"groups":[)", groups, "]}");
   }
   return http::Response::Json(
       200,
       absl::StrCat(R"({"from":")", IsoLocal(period->from, zone_), R"(","to":")",
                    IsoLocal(period->to, zone_), R"(","time_zone":)",
-                   Quoted(zone_.name()), R"(,"boards":[)", boards, "]}"));
+                   JsonString(zone_.name()), R"(,"boards":[)", boards, "]}"));
 }
 
 http::Response HistoryApi::Csv(const http::Request& request) const {

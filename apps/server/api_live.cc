@@ -12,10 +12,6 @@
 namespace ews::server {
 namespace {
 
-std::string Quoted(absl::string_view text) {
-  return absl::StrCat("\"", http::JsonEscape(std::string(text)), "\"");
-}
-
 // Whether `role` may see live data of a device of `family`: everything with
 // view_live; EV charging stations also with view_ev_chargers (greenUp).
 bool MaySee(security::Role role, devices::v1::Family family) {
@@ -134,16 +130,16 @@ void LiveApi::OnPoll(const acquisition::PollResult& result,
   const std::string time = IsoUtc(result.time);
   const char* state = StateOf(result.status);
   std::string state_message = absl::StrCat(
-      R"({"type":"state","device":)", Quoted(result.device), R"(,"state":")",
-      state, R"(","time":")", time, R"(","problem":)",
-      result.status.ok() ? "null" : Quoted(result.status.message()), "}");
+      R"({"type":"state","device":)", JsonString(result.device),
+      R"(,"state":")", state, R"(","time":")", time, R"(","problem":)",
+      result.status.ok() ? "null" : JsonString(result.status.message()), "}");
   std::string values;
   if (result.status.ok()) {
     for (const acquisition::Sample& sample : result.samples) {
       absl::StrAppend(&values, values.empty() ? "" : ",", R"({"quantity":)",
-                      Quoted(sample.quantity_id), R"(,"value":)",
+                      JsonString(sample.quantity_id), R"(,"value":)",
                       JsonNumber(sample.value), R"(,"unit":)",
-                      Quoted(sample.unit), "}");
+                      JsonString(sample.unit), "}");
     }
   }
   absl::MutexLock lock(&mutex_);
@@ -157,7 +153,7 @@ void LiveApi::OnPoll(const acquisition::PollResult& result,
   if (result.status.ok()) {
     Broadcast(
         profile.family(),
-        absl::StrCat(R"({"type":"values","device":)", Quoted(result.device),
+        absl::StrCat(R"({"type":"values","device":)", JsonString(result.device),
                      R"(,"time":")", time, R"(","values":[)", values, "]}"));
   }
 }

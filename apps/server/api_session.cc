@@ -11,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/http/json.h"
 #include "sdk/security/audit/auth_audit.h"
 #include "sdk/security/roles/permissions.h"
 

@@ -23,10 +23,6 @@ namespace {
 
 constexpr size_t kMaxPemBytes = 64 * 1024;
 
-std::string Quoted(absl::string_view text) {
-  return absl::StrCat("\"", http::JsonEscape(std::string(text)), "\"");
-}
-
 std::string Bool(bool value) { return value ? "true" : "false"; }
 
 std::string Iso(absl::Time time) {
@@ -59,15 +55,15 @@ const char* SourceName(hal::TimeKeeper::Source source) {
 }
 
 std::string StatusJson(const absl::Status& status) {
-  return status.ok() ? "null" : Quoted(status.ToString());
+  return status.ok() ? "null" : JsonString(status.ToString());
 }
 
 std::string CertificateJson(const security::CertificateInfo& info) {
   return absl::StrCat(
-      R"({"subject":)", Quoted(info.subject), R"(,"sha256_fingerprint":)",
-      Quoted(info.sha256_fingerprint), R"(,"not_before":")",
+      R"({"subject":)", JsonString(info.subject), R"(,"sha256_fingerprint":)",
+      JsonString(info.sha256_fingerprint), R"(,"not_before":")",
       IsoUtc(info.not_before), R"(","not_after":")", IsoUtc(info.not_after),
-      R"(","key_type":)", Quoted(info.key_type), "}");
+      R"(","key_type":)", JsonString(info.key_type), "}");
 }
 
 // A sysfs attribute of a network interface, trimmed ("" when unreadable).
@@ -126,7 +122,7 @@ std::vector<SystemApi::Route> SystemApi::Routes() const {
 
 http::Response SystemApi::Version(const http::Request&) const {
   return http::Response::Json(
-      200, absl::StrCat(R"({"version":)", Quoted(options_.version),
+      200, absl::StrCat(R"({"version":)", JsonString(options_.version),
                         R"(,"model_size":)", options_.model_size,
                         R"(,"api":"v1"})"));
 }
@@ -143,16 +139,17 @@ http::Response SystemApi::GetTime(const http::Request&) const {
   // the time has been set since: the next power cut loses it again.
   const bool battery_warning = !options_.rtc_problem.ok();
   return http::Response::Json(
-      200, absl::StrCat(
-               R"({"time":")", IsoUtc(now), R"(","local":")",
-               IsoLocal(now, zone), R"(","time_zone":)", Quoted(zone.name()),
-               R"(,"valid":)", Bool(valid), R"(,"source":")",
-               options_.keeper != nullptr
-                   ? SourceName(options_.keeper->last_source())
-                   : "none",
-               R"(","rtc":{"kind":)", Quoted(options_.rtc_kind),
-               R"(,"battery_warning":)", Bool(battery_warning),
-               R"(,"problem":)", StatusJson(options_.rtc_problem), "}}"));
+      200,
+      absl::StrCat(R"({"time":")", IsoUtc(now), R"(","local":")",
+                   IsoLocal(now, zone), R"(","time_zone":)",
+                   JsonString(zone.name()), R"(,"valid":)", Bool(valid),
+                   R"(,"source":")",
+                   options_.keeper != nullptr
+                       ? SourceName(options_.keeper->last_source())
+                       : "none",
+                   R"(","rtc":{"kind":)", JsonString(options_.rtc_kind),
+                   R"(,"battery_warning":)", Bool(battery_warning),
+                   R"(,"problem":)", StatusJson(options_.rtc_problem), "}}"));
 }
 
 http::Response SystemApi::SetTime(const http::Request& request) const {
@@ -186,7 +183,7 @@ http::Response SystemApi::Ntp(const http::Request&) const {
   if (options_.ntp == nullptr) {
     return http::Response::Json(
         200, absl::StrCat(R"({"enabled":false,"reason":)",
-                          Quoted(options_.ntp_disabled_reason),
+                          JsonString(options_.ntp_disabled_reason),
                           R"(,"servers":[]})"));
   }
   const ntp::NtpStatus status = options_.ntp->Status();
@@ -194,8 +191,8 @@ http::Response SystemApi::Ntp(const http::Request&) const {
   for (const ntp::NtpServerStatus& server : status.servers) {
     absl::StrAppend(
         &servers, servers.empty() ? "" : ",", R"({"server":)",
-        Quoted(server.server), R"(,"reach":)", server.reach, R"(,"dropped":)",
-        Bool(server.dropped), R"(,"last_result":)",
+        JsonString(server.server), R"(,"reach":)", server.reach,
+        R"(,"dropped":)", Bool(server.dropped), R"(,"last_result":)",
         StatusJson(server.last_result), R"(,"offset_ms":)",
         server.last_sample.has_value()
             ? JsonNumber(absl::ToDoubleMilliseconds(server.last_sample->offset))
@@ -212,7 +209,7 @@ http::Response SystemApi::Ntp(const http::Request&) const {
           R"({"enabled":true,"servers":[)", servers, R"(],"last_round":)",
           status.last_round.ok() ? R"("ok")" : StatusJson(status.last_round),
           R"(,"last_sync":)",
-          status.last_sync.has_value() ? Quoted(IsoUtc(*status.last_sync))
+          status.last_sync.has_value() ? JsonString(IsoUtc(*status.last_sync))
                                        : "null",
           R"(,"last_offset_ms":)",
           JsonNumber(absl::ToDoubleMilliseconds(status.last_offset)),
@@ -269,25 +266,26 @@ http::Response SystemApi::Network(const http::Request&) const {
   for (const auto& [name, interface] : interfaces) {
     std::string list;
     for (const std::string& address : interface.addresses) {
-      absl::StrAppend(&list, list.empty() ? "" : ",", Quoted(address));
+      absl::StrAppend(&list, list.empty() ? "" : ",", JsonString(address));
     }
     const std::string mac = NetAttribute(name, "address");
     const std::string speed = NetAttribute(name, "speed");
     int64_t mbps = 0;
-    absl::StrAppend(
-        &out, out.empty() ? "" : ",", R"({"name":)", Quoted(name), R"(,"up":)",
-        Bool(interface.up), R"(,"running":)", Bool(interface.running),
-        R"(,"loopback":)", Bool(interface.loopback), R"(,"mac":)",
-        mac.empty() ? "null" : Quoted(mac), R"(,"speed_mbps":)",
-        absl::SimpleAtoi(speed, &mbps) && mbps > 0 ? absl::StrCat(mbps)
-                                                   : "null",
-        R"(,"addresses":[)", list, "]}");
+    absl::StrAppend(&out, out.empty() ? "" : ",", R"({"name":)",
+                    JsonString(name), R"(,"up":)", Bool(interface.up),
+                    R"(,"running":)", Bool(interface.running),
+                    R"(,"loopback":)", Bool(interface.loopback), R"(,"mac":)",
+                    mac.empty() ? "null" : JsonString(mac), R"(,"speed_mbps":)",
+                    absl::SimpleAtoi(speed, &mbps) && mbps > 0
+                        ? absl::StrCat(mbps)
+                        : "null",
+                    R"(,"addresses":[)", list, "]}");
   }
   char hostname[256] = "";
   gethostname(hostname, sizeof hostname - 1);
-  return http::Response::Json(200,
-                              absl::StrCat(R"({"hostname":)", Quoted(hostname),
-                                           R"(,"interfaces":[)", out, "]}"));
+  return http::Response::Json(
+      200, absl::StrCat(R"({"hostname":)", JsonString(hostname),
+                        R"(,"interfaces":[)", out, "]}"));
 }
 
 http::Response SystemApi::Logs(const http::Request& request) const {
@@ -323,8 +321,8 @@ http::Response SystemApi::Logs(const http::Request& request) const {
          options_.logs->Recent(static_cast<size_t>(limit), level)) {
       absl::StrAppend(&lines, lines.empty() ? "" : ",", R"({"time":")",
                       line.time, R"(","level":")", log::LevelName(line.level),
-                      R"(","where":)", Quoted(line.where), R"(,"message":)",
-                      Quoted(line.message), "}");
+                      R"(","where":)", JsonString(line.where), R"(,"message":)",
+                      JsonString(line.message), "}");
     }
   }
   return http::Response::Json(200, absl::StrCat(R"({"lines":[)", lines, "]}"));
@@ -371,11 +369,12 @@ http::Response SystemApi::UploadCertificate(
   const bool restarting = static_cast<bool>(options_.request_restart);
   if (restarting) options_.request_restart("new site certificate");
   return http::Response::Json(
-      200, absl::StrCat(R"({"status":"installed","subject":)",
-                        Quoted(installed->subject), R"(,"sha256_fingerprint":)",
-                        Quoted(installed->sha256_fingerprint),
-                        R"(,"not_after":")", IsoUtc(installed->not_after),
-                        R"(","restarting":)", Bool(restarting), "}"));
+      200,
+      absl::StrCat(R"({"status":"installed","subject":)",
+                   JsonString(installed->subject), R"(,"sha256_fingerprint":)",
+                   JsonString(installed->sha256_fingerprint),
+                   R"(,"not_after":")", IsoUtc(installed->not_after),
+                   R"(","restarting":)", Bool(restarting), "}"));
 }
 
 http::Response SystemApi::CaCertificate(const http::Request&) const {

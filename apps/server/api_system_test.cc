@@ -11,6 +11,7 @@
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/hal/rtc/fake_rtc.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
 namespace {

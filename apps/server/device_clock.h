@@ -36,10 +36,14 @@ class DeviceClock final : public Clock, public hal::WallClockSetter {
 };
 
 struct RtcOptions {
-  // The board's RTC; when it cannot be opened a simulated battery-backed RTC
-  // keeps its state in `simulated_state_path` (it runs on while the process is
-  // stopped, as a real one would).
+  // The board's RTC. When it cannot be opened the device runs on the host's
+  // system clock and reports the RTC as unavailable (the time is then not
+  // trustworthy): never a silent stand-in.
   std::string device = "/dev/rtc0";
+  // Demo and lab only: a simulated battery-backed RTC instead of `device`,
+  // keeping its state in `simulated_state_path` (it runs on while the process
+  // is stopped, as a real one would).
+  bool simulate = false;
   std::string simulated_state_path;
   // Lab fault: the simulated RTC's battery is dead (its time is lost).
   bool simulated_battery_dead = false;
@@ -48,18 +52,24 @@ struct RtcOptions {
 // Owns the RTC and the TimeKeeper that sets `clock` from it.
 class DeviceTime {
  public:
-  // Opens the RTC and takes the time from it. Never fails: a missing or invalid
-  // RTC is logged and reported by time_valid() ("time invalid until set").
+  // Opens the RTC and takes the time from it. Never fails: a missing or
+  // invalid RTC is logged and reported by time_valid() ("time invalid until
+  // set") and problem().
   DeviceTime(DeviceClock& clock, Clock& system, const RtcOptions& options);
 
+  // Whether the time comes from an RTC that kept it (the board's, or the
+  // simulated one the demo asked for). False without an RTC: the host's clock
+  // is then used but nothing vouches for it. This is what health calls
+  // "time_trustworthy".
   bool time_valid() const {
     return keeper_ != nullptr && keeper_->time_valid();
   }
-  // Why the time is not valid (OK when it is).
+  // Why the time is not valid (OK when it is): the RTC that cannot be opened,
+  // or its lost time.
   const absl::Status& problem() const { return problem_; }
   // Sets the time (NTP, a user); null when there is no RTC at all.
   hal::TimeKeeper* keeper() const { return keeper_.get(); }
-  // "board" or "simulated".
+  // "board", "simulated" or "unavailable".
   const std::string& rtc_kind() const { return rtc_kind_; }
 
  private:

@@ -21,7 +21,7 @@ check() { # check "description" command...
 start_server() {
   rm -f "$data/run/ews-server.ready"
   "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=0 --modbus_port=0 --rtc_device=/nonexistent/rtc \
+    --https_port=0 --http_port=0 --modbus_port=0 --simulate_rtc \
     "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
   for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s

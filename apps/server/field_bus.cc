@@ -1,5 +1,6 @@
 #include "apps/server/field_bus.h"
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +11,7 @@
 #include "sdk/base/status_macros.h"
 #include "sdk/devices/codec.h"
 #include "sdk/hal/serial/termios_serial_port.h"
-#include "sdk/http/https_server.h"
+#include "sdk/http/json.h"
 #include "sdk/modbus/rtu_transport.h"
 #include "sdk/modbus/tcp_transport.h"
 
@@ -208,11 +209,25 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
 absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
   std::map<std::string, std::vector<acquisition::PolledDevice>> by_line;
   for (const config::v1::ModbusDevice& device : config.modbus_devices()) {
+    const std::string line =
+        device.has_ip_gateway() ? device.ip_gateway().gateway_id() : kRs485;
     const devices::v1::Profile* profile = registry_.Find(device.profile());
+    {
+      absl::MutexLock lock(&mutex_);
+      device_line_[device.id()] = line;
+      device_profile_[device.id()] = profile;
+      device_name_[device.id()] = device.name();
+    }
     if (profile == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("modbus device ", device.id(), ": unknown profile \"",
-                       device.profile(), "\""));
+      // The rest of the box runs; the pages show the device as misconfigured
+      // and are how the configuration gets fixed.
+      const std::string problem =
+          absl::StrCat("unknown profile '", device.profile(), "'");
+      EWS_LOG(ERROR) << "modbus device " << device.id() << ": " << problem
+                     << ": not polled";
+      absl::MutexLock lock(&mutex_);
+      misconfigured_[device.id()] = {device.profile(), problem};
+      continue;
     }
     acquisition::PolledDevice polled;
     polled.name = device.id();
@@ -221,13 +236,7 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
     if (device.poll_interval_s() > 0) {
       polled.history_period = absl::Seconds(device.poll_interval_s());
     }
-    const std::string line =
-        device.has_ip_gateway() ? device.ip_gateway().gateway_id() : kRs485;
     by_line[line].push_back(polled);
-    absl::MutexLock lock(&mutex_);
-    device_line_[device.id()] = line;
-    device_profile_[device.id()] = profile;
-    device_name_[device.id()] = device.name();
   }
   for (auto& [line_name, devices] : by_line) {
     Line& line = lines_[line_name];
@@ -286,7 +295,9 @@ void FieldBus::Record(const acquisition::PollResult& result) {
 
   for (const acquisition::Sample& sample : result.samples) {
     std::optional<storage::SeriesKind> kind = SeriesKindOf(sample.kind);
-    if (!kind) continue;
+    // A float register holding NaN or infinity is no measurement: the pages
+    // show why, the history has a gap.
+    if (!kind || !std::isfinite(sample.value)) continue;
     storage::SeriesSpec spec;
     spec.device_id = result.device;
     spec.quantity_id = sample.quantity_id;
@@ -342,83 +353,108 @@ void FieldBus::Stop() {
   }
 }
 
+std::map<std::string, std::string> FieldBus::Misconfigured() const {
+  absl::MutexLock lock(&mutex_);
+  std::map<std::string, std::string> problems;
+  for (const auto& [id, misconfiguration] : misconfigured_) {
+    problems[id] = misconfiguration.problem;
+  }
+  return problems;
+}
+
 std::string FieldBus::DevicesJson(absl::string_view more_lines,
                                   absl::string_view more_devices) const {
-  std::string json = R"({"lines":[)";
-  bool first = true;
+  http::JsonWriter json;
+  json.BeginObject().Key("lines").BeginArray();
   for (const auto& [name, line] : lines_) {
-    absl::StrAppend(&json, first ? "" : ",", R"({"name":")",
-                    http::JsonEscape(name), R"(","available":)",
-                    line.scheduler != nullptr ? "true" : "false");
-    if (!line.problem.ok()) {
-      absl::StrAppend(&json, R"(,"problem":")",
-                      http::JsonEscape(std::string(line.problem.message())),
-                      "\"");
-    }
-    json += "}";
-    first = false;
+    json.BeginObject()
+        .Key("name")
+        .String(name)
+        .Key("available")
+        .Bool(line.scheduler != nullptr);
+    if (!line.problem.ok()) json.Key("problem").String(line.problem.message());
+    json.EndObject();
   }
-  if (!more_lines.empty()) absl::StrAppend(&json, first ? "" : ",", more_lines);
-  json += R"(],"gateway":)";
+  json.Raw(more_lines).EndArray().Key("gateway").BeginObject();
   if (gateway_ != nullptr) {
-    absl::StrAppend(&json, R"({"port":)", gateway_->port(), "}");
+    json.Key("port").Int(gateway_->port());
   } else if (!gateway_problem_.ok()) {
-    absl::StrAppend(&json, R"({"problem":")",
-                    http::JsonEscape(std::string(gateway_problem_.message())),
-                    "\"}");
+    json.Key("problem").String(gateway_problem_.message());
   } else {
-    json += R"({"disabled":true})";
+    json.Key("disabled").Bool(true);
   }
-  json += R"(,"devices":[)";
+  json.EndObject().Key("devices").BeginArray();
   absl::MutexLock lock(&mutex_);
-  first = true;
   for (const auto& [device, line_name] : device_line_) {
     const devices::v1::Profile* profile = device_profile_.at(device);
-    absl::StrAppend(&json, first ? "" : ",", R"({"id":")",
-                    http::JsonEscape(device), R"(","name":")",
-                    http::JsonEscape(device_name_.at(device)),
-                    R"(","profile":")", http::JsonEscape(profile->id()),
-                    R"(","line":")", http::JsonEscape(line_name), "\"");
-    first = false;
+    json.BeginObject().Key("id").String(device).Key("name").String(
+        device_name_.at(device));
+    auto misconfigured = misconfigured_.find(device);
+    if (misconfigured != misconfigured_.end()) {
+      json.Key("profile")
+          .String(misconfigured->second.profile)
+          .Key("line")
+          .String(line_name)
+          .Key("online")
+          .Bool(false)
+          .Key("state")
+          .String("misconfigured")
+          .Key("problem")
+          .String(misconfigured->second.problem)
+          .Key("values")
+          .BeginArray()
+          .EndArray()
+          .EndObject();
+      continue;
+    }
+    json.Key("profile").String(profile->id()).Key("line").String(line_name);
     auto latest = latest_.find(device);
     if (latest == latest_.end()) {
-      json += R"(,"online":false,"state":"not polled yet","values":[]})";
+      json.Key("online")
+          .Bool(false)
+          .Key("state")
+          .String("not polled yet")
+          .Key("values")
+          .BeginArray()
+          .EndArray()
+          .EndObject();
       continue;
     }
     const acquisition::PollResult& result = latest->second;
-    absl::StrAppend(
-        &json, R"(,"online":)", result.status.ok() ? "true" : "false",
-        R"(,"state":")",
-        http::JsonEscape(
-            result.status.ok() ? "ok" : std::string(result.status.message())),
-        R"(","time":")",
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", result.time,
-                         absl::UTCTimeZone()),
-        R"(","values":[)");
-    bool first_value = true;
+    json.Key("online")
+        .Bool(result.status.ok())
+        .Key("state")
+        .String(result.status.ok() ? "ok" : result.status.message())
+        .Key("time")
+        .Time(result.time)
+        .Key("values")
+        .BeginArray();
     for (const acquisition::Sample& sample : result.samples) {
       const devices::v1::Quantity* quantity =
           devices::FindQuantity(*profile, sample.quantity_id);
-      absl::StrAppend(
-          &json, first_value ? "" : ",", R"({"quantity":")",
-          http::JsonEscape(sample.quantity_id), R"(","name":")",
-          http::JsonEscape(quantity != nullptr ? quantity->name()
-                                               : sample.quantity_id),
-          R"(","value":)", absl::StrFormat("%.10g", sample.value),
-          R"(,"unit":")", http::JsonEscape(sample.unit), "\"",
-          // No published table confirms the register (docs/devices/).
-          quantity != nullptr && quantity->unconfirmed()
-              ? R"(,"unconfirmed":true})"
-              : "}");
-      first_value = false;
+      json.BeginObject()
+          .Key("quantity")
+          .String(sample.quantity_id)
+          .Key("name")
+          .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
+          .Key("value")
+          .Number(sample.value);
+      // A float register may hold NaN or infinity: the value is null and
+      // its state says why.
+      if (const char* why = http::NonFiniteState(sample.value)) {
+        json.Key("state").String(why);
+      }
+      json.Key("unit").String(sample.unit);
+      // No published table confirms the register (docs/devices/).
+      if (quantity != nullptr && quantity->unconfirmed()) {
+        json.Key("unconfirmed").Bool(true);
+      }
+      json.EndObject();
     }
-    json += "]}";
+    json.EndArray().EndObject();
   }
-  if (!more_devices.empty()) {
-    absl::StrAppend(&json, first ? "" : ",", more_devices);
-  }
-  json += "]}";
-  return json;
+  json.Raw(more_devices).EndArray().EndObject();
+  return json.Take();
 }
 
 }  // namespace ews::server

@@ -39,13 +39,12 @@ struct FieldBusOverrides {
 class FieldBus {
  public:
   // Opens the lines and starts the gateway server and the pollers. A line that
-  // cannot be opened (no RS485 adapter, a gateway that is down) is logged and
-  // reported by DevicesJson(); the rest runs. Errors: InvalidArgument (a device
-  // with an unknown profile, a bad route), Unavailable (the gateway port cannot
-  // be bound). `registry` and `store` (may be null: no history) must outlive
-  // the FieldBus.
-  // `rs485_traffic` (may be empty) hears the RS485 port's bytes (the RX/TX
-  // LEDs).
+  // cannot be opened (no RS485 adapter, a gateway that is down), the gateway
+  // port that cannot be bound and a device with an unknown profile (not
+  // polled: Misconfigured()) are logged and reported by DevicesJson(); the
+  // rest runs. Errors: InvalidArgument (a bad route). `registry` and `store`
+  // (may be null: no history) must outlive the FieldBus. `rs485_traffic` (may
+  // be empty) hears the RS485 port's bytes (the RX/TX LEDs).
   static absl::StatusOr<std::unique_ptr<FieldBus>> Start(
       const config::v1::DeviceConfig& config,
       const FieldBusOverrides& overrides, Clock& clock,
@@ -63,8 +62,14 @@ class FieldBus {
   // The bound Modbus TCP port, or -1 when the gateway is off.
   int modbus_port() const;
 
+  // Devices that are configured but cannot be polled, with the reason: id ->
+  // "unknown profile 'x'".
+  std::map<std::string, std::string> Misconfigured() const;
+
   // {"lines":[...],"devices":[{"id":..,"online":..,"values":[...]}]} for the
-  // UI. `more_lines` and `more_devices` (comma-separated JSON objects, may be
+  // UI. A value that is not a finite number is null with a "state" saying
+  // why; a misconfigured device has "state":"misconfigured" and a "problem".
+  // `more_lines` and `more_devices` (comma-separated JSON objects, may be
   // empty) are appended to the two lists: the pulse inputs' line and devices.
   std::string DevicesJson(absl::string_view more_lines = "",
                           absl::string_view more_devices = "") const;
@@ -109,6 +114,13 @@ class FieldBus {
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
   PollListener poll_listener_ ABSL_GUARDED_BY(mutex_);
+  struct Misconfiguration {
+    std::string profile;  // as configured
+    std::string problem;  // why the device is not polled
+  };
+  // Devices whose profile is null in device_profile_.
+  std::map<std::string, Misconfiguration> misconfigured_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server

@@ -1,8 +1,8 @@
 #include "apps/server/front_panel.h"
 
-#include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
 #include "sdk/hal/led/sysfs_leds.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
 namespace {
@@ -60,20 +60,25 @@ void FrontPanel::Run() {
 }
 
 std::string FrontPanel::Json() {
-  std::string json = absl::StrCat(
-      R"({"hardware":")", simulated_ ? "simulated" : "sysfs", R"(","leds":[)");
-  bool first = true;
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("hardware")
+      .String(simulated_ ? "simulated" : "sysfs")
+      .Key("leds")
+      .BeginArray();
   for (hal::Led led : hal::kAllLeds) {
     absl::StatusOr<bool> on = leds_->Get(led);
-    absl::StrAppend(&json, first ? "" : ",", R"({"name":")", hal::LedName(led),
-                    R"(","on":)", on.ok() && *on ? "true" : "false");
+    json.BeginObject()
+        .Key("name")
+        .String(hal::LedName(led))
+        .Key("on")
+        .Bool(on.ok() && *on);
     if (simulated_ != nullptr) {
-      absl::StrAppend(&json, R"(,"blinks":)", simulated_->TurnOns(led));
+      json.Key("blinks").Int(simulated_->TurnOns(led));
     }
-    json += "}";
-    first = false;
+    json.EndObject();
   }
-  return json + "]}";
+  return json.EndArray().EndObject().Take();
 }
 
 }  // namespace ews::server

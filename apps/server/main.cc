@@ -52,10 +52,14 @@ ABSL_FLAG(std::string, scan_on_first_start, "",
 ABSL_FLAG(std::string, net_interface, "eth0",
           "Ethernet interface behind the Link/Act LEDs");
 ABSL_FLAG(std::string, rtc_device, "/dev/rtc0",
-          "The board's RTC; without it a simulated battery-backed RTC is used");
-ABSL_FLAG(
-    bool, simulate_rtc_battery_dead, false,
-    "Lab fault: the simulated RTC's battery is dead (time invalid until set)");
+          "The board's RTC; when it cannot be opened the system clock is used "
+          "and health reports the time as not trustworthy");
+ABSL_FLAG(bool, simulate_rtc, false,
+          "Demo/lab: a simulated battery-backed RTC (state in the data "
+          "directory) instead of --rtc_device");
+ABSL_FLAG(bool, simulate_rtc_battery_dead, false,
+          "Lab fault: the simulated RTC's battery is dead (time invalid until "
+          "set); with --simulate_rtc");
 ABSL_FLAG(std::string, pulse_gpiochip, "/dev/gpiochip0",
           "GPIO chip of the board's pulse inputs (input N = line N-1)");
 ABSL_FLAG(bool, simulate_pulse_inputs, false,
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
+  options.rtc.simulate = absl::GetFlag(FLAGS_simulate_rtc);
   options.rtc.simulated_battery_dead =
       absl::GetFlag(FLAGS_simulate_rtc_battery_dead);
   options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
@@ -128,6 +133,12 @@ int main(int argc, char** argv) {
                    "ews-server: --scan_on_first_start wants FIRST-LAST\n");
       return 2;
     }
+  }
+  if (options.rtc.simulated_battery_dead && !options.rtc.simulate) {
+    std::fprintf(
+        stderr,
+        "ews-server: --simulate_rtc_battery_dead needs --simulate_rtc\n");
+    return 2;
   }
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "ews-server: --data_dir is required\n");

@@ -15,7 +15,7 @@
 #include "sdk/base/status_macros.h"
 #include "sdk/hal/pulse/gpiod_pulse_counter.h"
 #include "sdk/hal/pulse/simulated_pulse_counter.h"
-#include "sdk/http/https_server.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
 namespace {
@@ -332,15 +332,16 @@ void PulseInputs::Stop() {
 
 std::string PulseInputs::LineJson() const {
   if (counters_.empty()) return "";
-  std::string json =
-      absl::StrCat(R"({"name":")", kPulseLine, R"(","available":)",
-                   meters_ != nullptr ? "true" : "false", R"(,"backend":")",
-                   http::JsonEscape(backend_), "\"");
-  if (!problem_.ok()) {
-    absl::StrAppend(&json, R"(,"problem":")",
-                    http::JsonEscape(std::string(problem_.message())), "\"");
-  }
-  return json + "}";
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("name")
+      .String(kPulseLine)
+      .Key("available")
+      .Bool(meters_ != nullptr)
+      .Key("backend")
+      .String(backend_);
+  if (!problem_.ok()) json.Key("problem").String(problem_.message());
+  return json.EndObject().Take();
 }
 
 std::string PulseInputs::DevicesJson() const {
@@ -352,32 +353,69 @@ std::string PulseInputs::DevicesJson() const {
   std::vector<std::string> devices;
   for (size_t i = 0; i < counters_.size(); ++i) {
     const PulseCounter& counter = counters_[i];
-    std::string json = absl::StrCat(
-        R"({"id":")", http::JsonEscape(counter.id()), R"(","name":")",
-        http::JsonEscape(counter.name()), R"(","profile":"pulse_counter",)",
-        R"("line":")", kPulseLine, R"(","input":)", counter.input(),
-        R"(,"kind":")", KindName(counter.kind()), "\"");
+    http::JsonWriter json;
+    json.BeginObject()
+        .Key("id")
+        .String(counter.id())
+        .Key("name")
+        .String(counter.name())
+        .Key("profile")
+        .String("pulse_counter")
+        .Key("line")
+        .String(kPulseLine)
+        .Key("input")
+        .Int(counter.input())
+        .Key("kind")
+        .String(KindName(counter.kind()));
     if (!samples.ok()) {
-      absl::StrAppend(&json, R"(,"online":false,"state":")",
-                      http::JsonEscape(std::string(samples.status().message())),
-                      R"(","values":[]})");
-      devices.push_back(std::move(json));
-      continue;
+      json.Key("online")
+          .Bool(false)
+          .Key("state")
+          .String(samples.status().message())
+          .Key("values")
+          .BeginArray()
+          .EndArray();
+    } else {
+      const acquisition::PulseSample& sample = (*samples)[i];
+      json.Key("online")
+          .Bool(true)
+          .Key("state")
+          .String("ok")
+          .Key("time")
+          .Time(sample.time)
+          .Key("pulses")
+          .Int(sample.pulses)
+          .Key("index")
+          .Number(sample.index)
+          .Key("unit")
+          .String(sample.unit)
+          .Key("rate_per_hour")
+          .Number(sample.rate_per_hour, 6)
+          .Key("values")
+          .BeginArray()
+          .BeginObject()
+          .Key("quantity")
+          .String("index")
+          .Key("name")
+          .String("Index")
+          .Key("value")
+          .Number(sample.index)
+          .Key("unit")
+          .String(sample.unit)
+          .EndObject()
+          .BeginObject()
+          .Key("quantity")
+          .String("rate")
+          .Key("name")
+          .String("Rate")
+          .Key("value")
+          .Number(sample.rate_per_hour, 6)
+          .Key("unit")
+          .String(RateUnit(sample.unit))
+          .EndObject()
+          .EndArray();
     }
-    const acquisition::PulseSample& sample = (*samples)[i];
-    const std::string index = absl::StrFormat("%.10g", sample.index);
-    const std::string rate = absl::StrFormat("%.6g", sample.rate_per_hour);
-    absl::StrAppend(
-        &json, R"(,"online":true,"state":"ok","time":")",
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", sample.time,
-                         absl::UTCTimeZone()),
-        R"(","pulses":)", sample.pulses, R"(,"index":)", index, R"(,"unit":")",
-        http::JsonEscape(sample.unit), R"(","rate_per_hour":)", rate,
-        R"(,"values":[{"quantity":"index","name":"Index","value":)", index,
-        R"(,"unit":")", http::JsonEscape(sample.unit),
-        R"("},{"quantity":"rate","name":"Rate","value":)", rate, R"(,"unit":")",
-        http::JsonEscape(RateUnit(sample.unit)), R"("}]})");
-    devices.push_back(std::move(json));
+    devices.push_back(json.EndObject().Take());
   }
   return absl::StrJoin(devices, ",");
 }

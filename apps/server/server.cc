@@ -20,6 +20,7 @@
 #include "sdk/config/config_store.h"
 #include "sdk/config/defaults.h"
 #include "sdk/config/validate.h"
+#include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
 #include "sdk/security/tls/device_ca.h"
 
@@ -147,11 +148,12 @@ absl::Status WriteReadyFile(const std::string& path, int https_port,
 
 // The history store, with the site's time zone and the configured retention. A
 // store that cannot be opened leaves the box running without history (logged,
-// shown in health) rather than not serving at all; a corrupt file has been
-// moved aside by Open().
+// shown in health) rather than not serving at all. A corrupt file has been
+// moved aside by Open(): that is recorded in `incidents` (health reports it
+// until acknowledged) and only the newest moved-aside copies are kept.
 std::unique_ptr<storage::Store> OpenHistory(
     const config::v1::DeviceConfig& config, const std::string& data_dir,
-    Clock& clock) {
+    Clock& clock, HistoryIncidents& incidents, absl::Status* open_error) {
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!absl::LoadTimeZone(config.network().time_zone(), &zone)) {
     EWS_LOG(ERROR) << "unknown time zone \"" << config.network().time_zone()
@@ -167,12 +169,22 @@ std::unique_ptr<storage::Store> OpenHistory(
       static_cast<int64_t>(config.storage().non_counter_budget_bytes());
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
       storage::Store::Open(options, &clock, zone);
+  absl::Status pruned =
+      PruneMovedAsideHistory(options.path, kMovedAsideHistoryKept);
+  if (!pruned.ok()) EWS_LOG(WARNING) << "history: " << pruned;
   if (!store.ok()) {
     EWS_LOG(ERROR) << "history unavailable: " << store.status();
+    *open_error = store.status();
     return nullptr;
   }
   if (!(*store)->startup_problem().ok()) {
     EWS_LOG(ERROR) << "history: " << (*store)->startup_problem();
+    absl::Status recorded = incidents.RecordCorruption(
+        {clock.WallNow(), (*store)->moved_aside_path(),
+         std::string((*store)->startup_problem().message())});
+    if (!recorded.ok()) {
+      EWS_LOG(ERROR) << "history corruption report not saved: " << recorded;
+    }
   }
   (*store)->StartBackgroundWork(absl::Minutes(1));
   return *std::move(store);
@@ -379,7 +391,11 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   std::unique_ptr<EwsServer> server(
       new EwsServer(options, std::move(device_clock), std::move(device_time),
                     std::move(config), std::move(profiles)));
-  server->history_ = OpenHistory(server->config_, options.data_dir, device);
+  server->history_incidents_ =
+      std::make_unique<HistoryIncidents>(options.data_dir);
+  server->history_ =
+      OpenHistory(server->config_, options.data_dir, device,
+                  *server->history_incidents_, &server->history_open_error_);
   server->front_panel_ =
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
@@ -532,23 +548,67 @@ void EwsServer::AddRoutes() {
     response.headers.emplace_back("Upgrade", "websocket");
     return response;
   });
+  route("POST", "/api/v1/history/acknowledge", [this](const http::Request&) {
+    absl::Status acknowledged = history_incidents_->Acknowledge();
+    if (!acknowledged.ok()) {
+      return http::Response::Error(500, std::string(acknowledged.message()));
+    }
+    http::JsonWriter json;
+    json.BeginObject();
+    GetHistoryHealth().WriteJson(json);
+    json.EndObject();
+    return http::Response::Json(200, json.Take());
+  });
+}
+
+HistoryHealth EwsServer::GetHistoryHealth() const {
+  HistoryHealth health;
+  health.available = history_ != nullptr;
+  health.open_error = history_open_error_;
+  health.corruption = history_incidents_->Unacknowledged();
+  return health;
 }
 
 http::Response EwsServer::Health() const {
   const int64_t uptime_s =
       absl::ToInt64Seconds(clock_.MonotonicNow() - started_at_);
-  return http::Response::Json(
-      200, absl::StrFormat(
-               R"({"status":"ok","version":"%s","uptime_s":%d,"model_size":%s,)"
-               R"("site":"%s","time":"%s","time_valid":%s,"rtc":"%s",)"
-               R"("modbus_port":%d,"history":%s})",
-               kVersion, uptime_s, ModelSizeName(config_.model_size()),
-               http::JsonEscape(config_.site().name()),
-               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock_.WallNow(),
-                                absl::UTCTimeZone()),
-               device_time_->time_valid() ? "true" : "false",
-               device_time_->rtc_kind(), modbus_port(),
-               history_ != nullptr ? "true" : "false"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("status")
+      .String("ok")
+      .Key("version")
+      .String(kVersion)
+      .Key("uptime_s")
+      .Int(uptime_s)
+      .Key("model_size")
+      .Raw(ModelSizeName(config_.model_size()))  // 10, 32 or null
+      .Key("site")
+      .String(config_.site().name())
+      .Key("time")
+      .Time(clock_.WallNow())
+      .Key("time_valid")
+      .Bool(device_time_->time_valid())
+      .Key("rtc")
+      .String(device_time_->rtc_kind());
+  if (!device_time_->problem().ok()) {
+    json.Key("rtc_problem").String(device_time_->problem().message());
+  }
+  json.Key("time_trustworthy")
+      .Bool(device_time_->time_valid())
+      .Key("modbus_port")
+      .Int(modbus_port());
+  GetHistoryHealth().WriteJson(json);
+  json.Key("misconfigured_devices").BeginArray();
+  for (const auto& [id, problem] : field_bus_->Misconfigured()) {
+    json.BeginObject()
+        .Key("id")
+        .String(id)
+        .Key("problem")
+        .String(problem)
+        .EndObject();
+  }
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 }  // namespace ews::server

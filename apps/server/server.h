@@ -17,6 +17,7 @@
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
+#include "apps/server/history_health.h"
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
@@ -101,6 +102,7 @@ class EwsServer {
   void AddRoutes();
   void CheckCertificatesPeriodically();
   http::Response Health() const;
+  HistoryHealth GetHistoryHealth() const;
 
   const ServerOptions options_;
   const std::unique_ptr<DeviceClock> device_clock_;
@@ -109,7 +111,9 @@ class EwsServer {
   const config::v1::DeviceConfig config_;
   const absl::Duration started_at_;
   devices::ProfileRegistry profiles_;
-  std::unique_ptr<storage::Store> history_;
+  std::unique_ptr<HistoryIncidents> history_incidents_;
+  std::unique_ptr<storage::Store> history_;  // null: history_open_error_
+  absl::Status history_open_error_;
   std::unique_ptr<FrontPanel> front_panel_;
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;

@@ -45,7 +45,7 @@ chrony_pid=$!
 start_server() {
   rm -f "$data/run/ews-server.ready"
   "$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-    --modbus_port=-1 --rtc_device=/nonexistent/rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
+    --modbus_port=-1 --simulate_rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
   for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
     [[ -s "$data/run/ews-server.ready" ]] && break

@@ -11,6 +11,10 @@
 // (answer "ok" or "error: ..."):
 //   fault ADDRESS silent|crc|exception [CODE] [COUNT]   clear ADDRESS
 //   delay ADDRESS MS     trip ADDRESS CAUSE     stats     list     quit
+//   hold ADDRESS / run ADDRESS: the device's model stands still (its registers
+//   keep their values) / runs on, catching up with the clock
+//   value ADDRESS QUANTITY: prints "value ADDRESS QUANTITY RAW", the raw
+//   register value the device serves now (what a poller records)
 // With --commands=FIFO the same commands are also read from a named pipe,
 // reopened after each writer closes it (echo "fault 5 silent" > FIFO), so a
 // simulator started in the background stays controllable. SIGINT / SIGTERM
@@ -97,6 +101,16 @@ std::string Command(
   if (verb == "clear") {
     device->ClearFault();
     return "ok";
+  }
+  if (verb == "hold" || verb == "run") {
+    device->SetHeld(verb == "hold");
+    return "ok";
+  }
+  if (verb == "value" && words.size() == 3) {
+    absl::StatusOr<ews::devices::RawValue> value = device->RawValueOf(words[2]);
+    if (!value.ok()) return "error: " + std::string(value.status().message());
+    return absl::StrCat("value ", words[1], " ", words[2], " ",
+                        value->ToString());
   }
   if (verb == "delay" && words.size() == 3) {
     int ms = 0;

@@ -258,6 +258,7 @@ void SimulatedDevice::StepLocked() {
 }
 
 void SimulatedDevice::UpdateLocked() {
+  if (held_) return;
   const int64_t target = absl::ToInt64Seconds(clock_->MonotonicNow() - start_);
   while (step_ < target) StepLocked();
 }
@@ -265,6 +266,11 @@ void SimulatedDevice::UpdateLocked() {
 void SimulatedDevice::Update() {
   absl::MutexLock lock(&mutex_);
   UpdateLocked();
+}
+
+void SimulatedDevice::SetHeld(bool held) {
+  absl::MutexLock lock(&mutex_);
+  held_ = held;
 }
 
 absl::StatusOr<RawValue> SimulatedDevice::ValueLocked(const v1::Quantity& q) {

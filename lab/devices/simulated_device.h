@@ -126,6 +126,10 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
 
   // Brings the model to the clock's time.
   void Update();
+  // Holds the model still (the registers keep their values, e.g. while a test
+  // compares what a poller recorded with RawValueOf()); when released it
+  // catches up with the clock.
+  void SetHeld(bool held);
   // The raw value the device serves for a quantity now (after Update()).
   // NotFound: no such quantity.
   absl::StatusOr<devices::RawValue> RawValueOf(absl::string_view quantity_id);
@@ -167,6 +171,7 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
   // Model state, at register resolution.
   absl::Duration start_;
   int64_t step_ ABSL_GUARDED_BY(mutex_) = 0;  // completed one-second steps
+  bool held_ ABSL_GUARDED_BY(mutex_) = false;
   int64_t v_mv_[3] ABSL_GUARDED_BY(mutex_) = {};
   int64_t i_ma_[3] ABSL_GUARDED_BY(mutex_) = {};
   int64_t pf_hundredths_ ABSL_GUARDED_BY(mutex_) = 100;

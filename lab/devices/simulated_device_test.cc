@@ -155,6 +155,18 @@ TEST_F(SimulatedDeviceTest, EnergyIntegratesPowerAndNeverGoesBackwards) {
   EXPECT_EQ(*meter->RawValueOf("ea_export"), RawValue::Unsigned(0));
 }
 
+TEST_F(SimulatedDeviceTest, AHeldModelKeepsItsRegistersThenCatchesUp) {
+  auto meter = Make("emdx3_4_120_45");
+  clock_.Advance(absl::Minutes(10));
+  const RawValue before = *meter->RawValueOf("ea_import");
+  meter->SetHeld(true);
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(*meter->RawValueOf("ea_import"), before);
+  EXPECT_EQ(Poll(*meter)["ea_import"].raw, before);  // what a poller reads
+  meter->SetHeld(false);
+  EXPECT_GT(meter->RawValueOf("ea_import")->u, before.u);
+}
+
 TEST_F(SimulatedDeviceTest, StartsFromTheGivenIndex) {
   SimulatedDeviceOptions options;
   options.ct_ratio = 200;  // 100 Wh per count

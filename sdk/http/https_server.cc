@@ -10,8 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
+#include "sdk/http/json.h"
 
 namespace ews::http {
 namespace {
@@ -86,40 +86,17 @@ Response Response::Json(int status, std::string body) {
 }
 
 Response Response::Error(int status, const std::string& message) {
-  return Json(status,
-              absl::StrFormat(R"({"error":{"status":%d,"message":"%s"}})",
-                              status, JsonEscape(message)));
-}
-
-std::string JsonEscape(const std::string& text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        escaped += "\\\"";
-        break;
-      case '\\':
-        escaped += "\\\\";
-        break;
-      case '\n':
-        escaped += "\\n";
-        break;
-      case '\r':
-        escaped += "\\r";
-        break;
-      case '\t':
-        escaped += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          escaped += absl::StrFormat("\\u%04x", c);
-        } else {
-          escaped += static_cast<char>(c);
-        }
-    }
-  }
-  return escaped;
+  JsonWriter json;
+  json.BeginObject()
+      .Key("error")
+      .BeginObject()
+      .Key("status")
+      .Int(status)
+      .Key("message")
+      .String(message)
+      .EndObject()
+      .EndObject();
+  return Json(status, json.Take());
 }
 
 HttpsServer::HttpsServer(const ServerOptions& options)

@@ -224,7 +224,4 @@ class HttpsServer {
       ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
 
-// Escapes `text` for use inside a JSON string literal (without the quotes).
-std::string JsonEscape(const std::string& text);
-
 }  // namespace ews::http

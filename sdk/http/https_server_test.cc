@@ -21,6 +21,7 @@
 #include "sdk/base/clock.h"
 #include "sdk/base/loopback.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
 
 namespace ews::http {
@@ -392,10 +393,6 @@ TEST(HttpsServerOptionsTest, RejectsBadOptions) {
   ASSERT_FALSE(started.ok());  // certificate file missing
   EXPECT_THAT(std::string(started.status().message()),
               HasSubstr("cannot start"));
-}
-
-TEST(JsonEscapeTest, EscapesControlAndQuoteCharacters) {
-  EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 
 namespace ews::storage {
 
+using SeriesId = int64_t;
+
 // How a series' values are aggregated.
 enum class SeriesKind {
   kUnspecified = 0,

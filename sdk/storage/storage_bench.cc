@@ -1,8 +1,10 @@
-// Storage benchmark: prints ingest rate, bytes per stored point per tier,
-// query latencies while ingesting, the size of 10 years of counter history and
-// the default budget's horizons. `--quick` runs a small version (for CI).
+// Storage benchmark: prints bytes per value per kind of quantity on a month of
+// realistic meter data (part d, bench_fleet.h), ingest rate, bytes per stored
+// point per tier, query latencies while ingesting, the size of 10 years of
+// counter history and the default budget's horizons. `--quick` runs a small
+// version (for CI); `--only=a|b|c|d` one part.
 //
-//   bazel run -c opt //sdk/storage:storage_bench            (full, ~1-2 min)
+//   bazel run -c opt //sdk/storage:storage_bench            (full, ~10 min)
 //   bazel run -c opt //sdk/storage:storage_bench -- --quick
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -13,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,6 +26,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "sdk/base/simulated_clock.h"
+#include "sdk/storage/bench_fleet.h"
+#include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/store.h"
 
@@ -195,10 +200,200 @@ std::string Duration(absl::Duration d) {
   return absl::StrFormat("%.0f days", days);
 }
 
+// ---- D: density on realistic meter data (sdk/storage/bench_fleet.h).
+
+struct KindTotals {
+  int64_t values = 0;
+  int64_t payload = 0;
+  int64_t rows = 0;
+};
+
+// Minute tier rows, payload and records per kind of quantity.
+std::vector<KindTotals> MinuteTierByKind(const std::string& path,
+                                         const bench::Fleet& fleet,
+                                         int64_t from_s) {
+  std::map<std::pair<std::string, std::string>, bench::Kind> kinds;
+  for (const bench::FleetSeries& s : fleet.series()) {
+    kinds[{s.spec.device_id, s.spec.quantity_id}] = s.kind;
+  }
+  auto db =
+      Check(internal::Db::Open(path, internal::Db::Mode::kReadOnly), "open db");
+  // Both the hour blocks (the open day) and the sealed days.
+  auto stmt =
+      Check(db->Prepare(absl::StrCat(
+                "SELECT s.device, s.quantity, SUM(length(t.data)), SUM(t.n), "
+                "COUNT(*) FROM (",
+                internal::TierBlocksSql(Tier::kMinute),
+                ") t JOIN series s ON s.id = t.series_id GROUP BY s.id")),
+            "by kind");
+  internal::BindBlocksSince(*stmt, from_s);
+  std::vector<KindTotals> out(bench::kKindCount);
+  while (Check(stmt->Step(), "step")) {
+    auto it = kinds.find(
+        {std::string(stmt->ColumnText(0)), std::string(stmt->ColumnText(1))});
+    if (it == kinds.end()) continue;
+    KindTotals& k = out[static_cast<int>(it->second)];
+    k.payload += stmt->ColumnInt(2);
+    k.values += stmt->ColumnInt(3);
+    k.rows += stmt->ColumnInt(4);
+  }
+  return out;
+}
+
+void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
+  // 2025-03-15 00:00 UTC: the month holds Europe/Paris' spring DST change.
+  const absl::Time start = absl::FromUnixSeconds(1741996800);
+  const int devices = 32;
+  const int days = quick ? 2 : 30;
+  bench::Fleet fleet(devices, start, /*seed=*/42);
+  SimulatedClock clock(start);
+  StoreOptions options;
+  options.path = FreshPath(dir, "density.db");
+  auto store = Check(Store::Open(options, &clock, tz), "open");
+  std::vector<SeriesId> ids;
+  for (const bench::FleetSeries& s : fleet.series()) {
+    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
+  }
+  std::printf(
+      "density: %d devices, %zu series, %d days of 1-minute polls from "
+      "2025-03-15 (Europe/Paris DST change on 03-30), seed 42\n",
+      devices, ids.size(), days);
+  std::vector<double> values;
+  std::vector<bool> present;
+  int64_t appended = 0;
+  const absl::Time t0 = absl::Now();
+  double live_payload = 0, live_rows = 0, live_values = 0;
+  std::vector<double> hour_ms, seal_ms;  // Consolidate() calls
+  for (int64_t m = 0; m < int64_t{days} * 1440; ++m) {
+    fleet.Poll(m, &values, &present);
+    clock.SetWallTime(start + absl::Minutes(m) + absl::Seconds(2));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!present[i]) continue;
+      Check(store->Append(ids[i], fleet.PollTime(m, i), values[i]), "append");
+      ++appended;
+    }
+    Check(store->Flush(), "flush");
+    if (m % 60 == 59) {
+      clock.SetWallTime(start + absl::Minutes(m + 1) + absl::Minutes(3));
+      const absl::Time c0 = absl::Now();
+      Check(store->Consolidate(), "consolidate");
+      // The consolidation that reaches a UTC day's end seals that day.
+      (m % 1440 == 1439 ? seal_ms : hour_ms)
+          .push_back(absl::ToDoubleMilliseconds(absl::Now() - c0));
+    }
+    // The open (unsealed) day's minute blocks, measured at its 23rd hour.
+    if (m == int64_t{days} * 1440 - 61) {
+      const int64_t day_s = absl::ToUnixSeconds(start) + (days - 1) * 86400;
+      for (const KindTotals& k : MinuteTierByKind(options.path, fleet, day_s)) {
+        live_payload += k.payload;
+        live_rows += k.rows;
+        live_values += k.values;
+      }
+    }
+  }
+  const double ingest_s = absl::ToDoubleSeconds(absl::Now() - t0);
+  // Past the last day's end: every day is sealed.
+  clock.SetWallTime(start + absl::Hours(24 * days) + absl::Minutes(3));
+  Check(store->Consolidate(/*force_prune=*/true), "consolidate");
+  StoreStats stats = Check(store->Stats(), "stats");
+  std::vector<KindTotals> kinds = MinuteTierByKind(options.path, fleet, 0);
+  KindTotals all;
+  for (const KindTotals& k : kinds) {
+    all.values += k.values;
+    all.payload += k.payload;
+    all.rows += k.rows;
+  }
+  std::printf(
+      "  ingest: %lld values in %.1f s = %.0f values/s (Append, Flush every "
+      "round, Consolidate every hour)\n",
+      static_cast<long long>(appended), ingest_s, appended / ingest_s);
+  std::printf(
+      "  Consolidate(): p50 %.1f ms an hour; %.0f ms (max %.0f ms) at the "
+      "start of a UTC day, sealing the %zu series' day before\n",
+      Percentile(hour_ms, 0.5), Percentile(seal_ms, 0.5),
+      Percentile(seal_ms, 1.0), ids.size());
+  // The table's pages beyond the payload, spread over its rows.
+  const double per_row =
+      all.rows > 0
+          ? static_cast<double>(stats.table_bytes[0] - all.payload) / all.rows
+          : 0;
+  std::printf(
+      "  bytes per value, minute tier (table pages incl. SQLite overhead; "
+      "payload alone in brackets):\n");
+  for (int k = 0; k < bench::kKindCount; ++k) {
+    if (kinds[k].values == 0) continue;
+    std::printf("    %-18s %9lld values  %5.2f B  (%5.2f B)\n",
+                bench::KindName(static_cast<bench::Kind>(k)),
+                static_cast<long long>(kinds[k].values),
+                (kinds[k].payload + per_row * kinds[k].rows) / kinds[k].values,
+                static_cast<double>(kinds[k].payload) / kinds[k].values);
+  }
+  std::printf(
+      "    %-18s %9lld values  %5.2f B  (%5.2f B)   whole file %.2f B/value "
+      "(%.1f MB)\n",
+      "overall", static_cast<long long>(all.values),
+      static_cast<double>(stats.table_bytes[0]) / all.values,
+      static_cast<double>(all.payload) / all.values,
+      static_cast<double>(stats.file_bytes) / appended, stats.file_bytes / 1e6);
+  if (live_values > 0) {
+    std::printf(
+        "  open day (unsealed minute blocks, 23 h into the day): payload "
+        "%.2f B/value, %.2f B/value with an estimated 14 B per row\n",
+        live_payload / live_values,
+        (live_payload + 14 * live_rows) / live_values);
+  }
+
+  // Reads of the sealed data: 24-hour minute charts and a week's chart of
+  // random series and days, and one device's month as minute CSV.
+  std::mt19937 rng(11);
+  std::vector<double> day_ms, week_ms;
+  const int queries = quick ? 50 : 500;
+  size_t day_points = 0, week_points = 0;
+  for (int q = 0; q < queries; ++q) {
+    const SeriesId id = ids[rng() % ids.size()];
+    const absl::Time from = start +
+                            absl::Hours(24 * static_cast<int>(rng() % days)) +
+                            absl::Minutes(rng() % 1440);
+    absl::Time q0 = absl::Now();
+    auto points = Check(
+        store->Read(id, Tier::kMinute, from, from + absl::Hours(24)), "read");
+    day_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - q0));
+    day_points = std::max(day_points, points.size());
+    q0 = absl::Now();
+    auto chart = Check(store->QueryChart(id, from - absl::Hours(24 * 6),
+                                         from + absl::Hours(24)),
+                       "chart");
+    week_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - q0));
+    week_points = std::max(week_points, chart.points.size());
+  }
+  std::printf(
+      "  sealed reads: 24-hour minute read (<= %zu points) p50 %.2f ms p99 "
+      "%.2f ms; 7-day chart (<= %zu points) p50 %.2f ms p99 %.2f ms\n",
+      day_points, Percentile(day_ms, 0.5), Percentile(day_ms, 0.99),
+      week_points, Percentile(week_ms, 0.5), Percentile(week_ms, 0.99));
+  size_t bytes = 0;
+  CsvRequest request;
+  request.device_id = "meter-0";
+  request.from = start;
+  request.to = clock.WallNow();
+  request.tier = Tier::kMinute;
+  const absl::Time e0 = absl::Now();
+  Check(store->ExportCsv(request,
+                         [&](absl::string_view data) {
+                           bytes += data.size();
+                           return absl::OkStatus();
+                         }),
+        "export");
+  std::printf(
+      "  CSV export, meter-0 (17 series), %d days at minute resolution: %.1f "
+      "MB in %.2f s\n",
+      days, bytes / 1e6, absl::ToDoubleSeconds(absl::Now() - e0));
+}
+
 int Main(int argc, char** argv) {
   bool quick = false;
   std::string dir;
-  std::string only;  // "a", "b" or "c": run one part
+  std::string only;  // "a", "b", "c" or "d": run one part
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strncmp(argv[i], "--dir=", 6) == 0) dir = argv[i] + 6;
@@ -215,6 +410,8 @@ int Main(int argc, char** argv) {
   std::printf(
       "EWS storage benchmark (%s), %d devices x %d quantities, dir %s\n",
       quick ? "quick" : "full", devices, kMeterQuantityCount, dir.c_str());
+
+  if (only.empty() || only == "d") RunDensity(dir, tz, quick);
 
   // ---- A: batched ingest at 1-minute polling, consolidation included.
   if (only.empty() || only == "a") {
@@ -278,25 +475,6 @@ int Main(int argc, char** argv) {
           static_cast<double>(stats.table_bytes[k]) / stats.records[k],
           static_cast<double>(stats.payload_bytes[k]) / stats.records[k]);
     }
-    // Minute tier payload per quantity (one value per minute at register
-    // resolution; for counters the record holds counter and delta).
-    auto db =
-        Check(internal::Db::Open(options.path, internal::Db::Mode::kReadOnly),
-              "open db");
-    auto per_q =
-        Check(db->Prepare(
-                  "SELECT s.quantity, SUM(length(t.data)), SUM(t.n), COUNT(*) "
-                  "FROM tier_minute t JOIN series s ON s.id = t.series_id "
-                  "GROUP BY s.quantity ORDER BY s.quantity"),
-              "per quantity");
-    std::printf("  minute tier by quantity (payload + 14 B/row estimate):");
-    for (;;) {
-      if (!Check(per_q->Step(), "step")) break;
-      const double records = static_cast<double>(per_q->ColumnInt(2));
-      std::printf(" %s %.2f", std::string(per_q->ColumnText(0)).c_str(),
-                  (per_q->ColumnInt(1) + 14.0 * per_q->ColumnInt(3)) / records);
-    }
-    std::printf(" B/value\n");
     auto horizons = Check(store->Horizons(), "horizons");
     for (const SeriesHorizon& h : horizons) {
       if (h.quantity_id != "thd_u1" || h.device_id != "meter-0") continue;

@@ -30,8 +30,6 @@
 
 namespace ews::storage {
 
-using SeriesId = int64_t;
-
 // How long each tier is kept. absl::InfiniteDuration() = forever.
 struct TierRetention {
   absl::Duration minute;

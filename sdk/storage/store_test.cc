@@ -551,6 +551,105 @@ TEST_F(StoreTest, CorruptBlockIsADataLossForReadsAndIsRebuiltByConsolidation) {
   EXPECT_FALSE(hours->empty());
 }
 
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  auto db = internal::Db::Open(path, internal::Db::Mode::kReadOnly);
+  EXPECT_THAT(db, IsOk());
+  if (!db.ok()) return -1;
+  auto value = (*db)->QueryInt(sql);
+  EXPECT_THAT(value, IsOk());
+  return value.ok() ? *value : -1;
+}
+
+TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto volts = store->RegisterSeries(Voltage());
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(volts, IsOk());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
+  // 2.5 days of minutes, with an hour of silence on the first day.
+  const int minutes = 60 * 60;
+  for (int i = 0; i < minutes; ++i) {
+    if (i >= 600 && i < 660) {
+      clock_.Advance(absl::Minutes(1));
+      continue;
+    }
+    ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+                IsOk());
+    Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+  }
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  // Days 15 and 16 sealed (one row per series and day); day 17 in hours.
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM minute_sealed"), 4);
+  EXPECT_EQ(
+      QueryInt(path_, absl::StrCat("SELECT COUNT(*) FROM tier_minute "
+                                   "WHERE start < ",
+                                   absl::ToUnixSeconds(start) + 2 * 86400)),
+      0);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto points = store->Read(*volts, Tier::kMinute, start,
+                              start + absl::Minutes(minutes));
+    ASSERT_THAT(points, IsOk());
+    ASSERT_THAT(*points, SizeIs(minutes - 60));
+    for (const Point& p : *points) {
+      const int i = static_cast<int>((p.start - start) / absl::Minutes(1));
+      EXPECT_NEAR(p.avg, 230 + 0.1 * (i % 7), 1e-9) << i;
+      EXPECT_EQ(p.samples, 1);
+    }
+    auto counter = store->Read(*energy, Tier::kMinute, start + absl::Hours(11),
+                               start + absl::Hours(11) + absl::Minutes(2));
+    ASSERT_THAT(counter, IsOk());
+    ASSERT_THAT(*counter, SizeIs(2));
+    EXPECT_EQ((*counter)[0].flags, static_cast<uint32_t>(kFlagGap));
+    EXPECT_NEAR((*counter)[0].delta, 0.017 * 61, 1e-9);
+    auto days = store->Totals(*energy, Tier::kDay, start, clock_.WallNow());
+    ASSERT_THAT(days, IsOk());
+    double total = 0;
+    for (const Point& p : *days) total += p.delta;
+    EXPECT_NEAR(total, 0.017 * (minutes - 1), 1e-6);
+    auto stats = store->Stats();
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_GE(stats->records[0], 2 * (minutes - 60) - 120);
+    // The same after a restart.
+    store.reset();
+    store = OpenStore();
+    ASSERT_NE(store, nullptr);
+  }
+}
+
+TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
+  const absl::Time start = clock_.WallNow();
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Voltage());
+    ASSERT_THAT(id, IsOk());
+    for (int i = 0; i < 150; ++i) Feed(*store, *id, 231, absl::Minutes(1));
+  }
+  // Version 1 wrote the same plain blocks and staging rows.
+  Scribble(path_, "UPDATE meta SET value = '1' WHERE key = 'schema'");
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->startup_problem(), IsOk());
+    auto id = store->FindSeries("meter-1", "u1");
+    ASSERT_THAT(id, IsOk());
+    auto points = store->Read(*id, Tier::kMinute, start, clock_.WallNow());
+    ASSERT_THAT(points, IsOk());
+    EXPECT_THAT(*points, SizeIs(150));
+  }
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 2);
+  // A file from a newer version is refused, and left alone.
+  Scribble(path_, "UPDATE meta SET value = '3' WHERE key = 'schema'");
+  StoreOptions options = options_;
+  options.path = path_;
+  EXPECT_THAT(Store::Open(options, &clock_, tz_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 3 is not supported")));
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
+}
+
 TEST_F(StoreTest, ChartPicksTheResolutionThatFits) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

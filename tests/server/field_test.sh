@@ -5,52 +5,22 @@
 set -uo pipefail
 
 root="$PWD"
-# The bus's control socket needs a short path (a unix socket path has at most 107 bytes; the
-# sandbox's TEST_TMPDIR is longer).
-run=$(mktemp -d /tmp/ews-field.XXXXXX)
 data="$TEST_TMPDIR/data"
-failures=0
 server_pid=""
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; fi; }
-
-cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
-  [[ -f "$run/simulator.pid" ]] && kill "$(cat "$run/simulator.pid")" 2>/dev/null
-  [[ -f "$run/bus.pid" ]] && kill "$(cat "$run/bus.pid")" 2>/dev/null
-  rm -rf "$run"
-  true
-}
-trap cleanup EXIT
-
-BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" || exit 1
+source tests/server/test_lib.sh
+start_lab_bus
 
 # As demo.sh runs it: a model 32 (ten Modbus devices + three pulse counters do not fit a model 10),
 # simulated meters on the pulse inputs (there is no GPIO chip here).
 start_server() {
   "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
     --https_port=0 --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" \
-    --scan_on_first_start=1-30 --simulate_pulse_inputs --model_size=32 2>>"$TEST_TMPDIR/server.log" &
+    --scan_on_first_start=1-30 --simulate_pulse_inputs --simulate_rtc --model_size=32 2>>"$TEST_TMPDIR/server.log" &
   server_pid=$!
-  for _ in $(seq 1 300); do  # the scan of 30 addresses takes ~7 s of wire time
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  modbus_port=$(sed -n 's/^modbus_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  if [[ -z "$https_port" || -z "$modbus_port" ]]; then
+  # The scan of 30 addresses takes ~7 s of wire time.
+  if ! wait_ready "$data" "$server_pid" || [[ -z "$modbus_port" ]]; then
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$server_pid"
-  local status=$?
-  server_pid=""
-  return $status
 }
 start_server
 
@@ -233,6 +203,5 @@ check "the restart did not scan again" \
 stop_server
 check "SIGTERM stops the restarted server with status 0" test $? = 0
 
-echo "--- server log"; cat "$TEST_TMPDIR/server.log" | cut -c1-240
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+echo "--- server log"; cut -c1-240 "$TEST_TMPDIR/server.log"
+finish

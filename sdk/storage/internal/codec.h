@@ -34,6 +34,7 @@ class Reader {
   // The next `n` bytes, as a view into the input.
   bool ReadBytes(size_t n, absl::string_view* bytes);
   bool done() const { return pos_ == data_.size(); }
+  size_t remaining() const { return data_.size() - pos_; }
 
  private:
   absl::string_view data_;

@@ -1,5 +1,7 @@
 #include "sdk/storage/internal/record.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -8,7 +10,14 @@
 namespace ews::storage::internal {
 namespace {
 
-constexpr uint64_t kBlockVersion = 1;
+// Block formats: the columns as they are, or compressed with zstd (a sealed
+// block: a whole UTC day of minute records).
+constexpr uint64_t kPlainBlock = 1;
+constexpr uint64_t kSealedBlock = 2;
+constexpr int kZstdLevel = 19;
+// Decoded blocks are bounded: a day of minutes is 1440 records of at most
+// 8 columns of 10-byte varints.
+constexpr size_t kMaxBodyBytes = 1 << 20;
 
 int64_t RoundDiv(int64_t a, int64_t b) {
   if (b <= 0) return 0;
@@ -26,10 +35,12 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 
 bool IsCounter(SeriesKind kind) { return kind == SeriesKind::kCounter; }
 
-std::string EncodeBlock(SeriesKind kind, const std::vector<Record>& records) {
-  std::string out;
+namespace {
+
+void EncodeBody(SeriesKind kind, const std::vector<Record>& records,
+                std::string* body) {
+  std::string& out = *body;
   const size_t n = records.size();
-  PutVarint(&out, kBlockVersion);
   PutVarint(&out, n);
   std::vector<int64_t> col(n);
   auto put = [&](auto field) {
@@ -64,15 +75,13 @@ std::string EncodeBlock(SeriesKind kind, const std::vector<Record>& records) {
                ? records[i].start - records[i].gap_start
                : 0;
   });
-  return out;
 }
 
-absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
-                                                absl::string_view data) {
+absl::StatusOr<std::vector<Record>> DecodeBody(SeriesKind kind,
+                                               absl::string_view data) {
   Reader reader(data);
-  uint64_t version, n;
-  if (!reader.ReadVarint(&version) || version != kBlockVersion ||
-      !reader.ReadVarint(&n) || n > 4096) {  // a block holds <= 60
+  uint64_t n;
+  if (!reader.ReadVarint(&n) || n > 4096) {  // a block holds <= 1440
     return absl::DataLossError("history block: bad header");
   }
   std::vector<Record> records(n);
@@ -119,6 +128,64 @@ absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
     return absl::DataLossError("history block: malformed column");
   }
   return records;
+}
+
+}  // namespace
+
+std::string EncodeBlock(SeriesKind kind, const std::vector<Record>& records) {
+  std::string out;
+  PutVarint(&out, kPlainBlock);
+  EncodeBody(kind, records, &out);
+  return out;
+}
+
+std::string EncodeSealedBlock(SeriesKind kind,
+                              const std::vector<Record>& records) {
+  std::string body;
+  EncodeBody(kind, records, &body);
+  std::string out;
+  PutVarint(&out, kSealedBlock);
+  PutVarint(&out, body.size());
+  const size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(body.size()));
+  // With zstd's checksum of the content: damage is a DataLoss, never values
+  // silently misread.
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  if (cctx == nullptr) return EncodeBlock(kind, records);  // out of memory
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  const size_t packed = ZSTD_compress2(
+      cctx, out.data() + header, out.size() - header, body.data(), body.size());
+  ZSTD_freeCCtx(cctx);
+  if (ZSTD_isError(packed)) {  // cannot happen with a bound-sized buffer
+    return EncodeBlock(kind, records);  // a plain block reads back as well
+  }
+  out.resize(header + packed);
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
+                                                absl::string_view data) {
+  Reader reader(data);
+  uint64_t version;
+  if (!reader.ReadVarint(&version)) {
+    return absl::DataLossError("history block: empty");
+  }
+  absl::string_view rest = data.substr(data.size() - reader.remaining());
+  if (version == kPlainBlock) return DecodeBody(kind, rest);
+  uint64_t body_size;
+  if (version != kSealedBlock || !reader.ReadVarint(&body_size) ||
+      body_size > kMaxBodyBytes) {
+    return absl::DataLossError("history block: bad header");
+  }
+  rest = data.substr(data.size() - reader.remaining());
+  std::string body(body_size, '\0');
+  const size_t got =
+      ZSTD_decompress(body.data(), body.size(), rest.data(), rest.size());
+  if (ZSTD_isError(got) || got != body_size) {
+    return absl::DataLossError("history block: bad compressed data");
+  }
+  return DecodeBody(kind, body);
 }
 
 Record Aggregate(SeriesKind kind, int64_t start,

@@ -32,7 +32,11 @@ bool IsCounter(SeriesKind kind);
 
 // Packs records (sorted by start) of one series into a block.
 std::string EncodeBlock(SeriesKind kind, const std::vector<Record>& records);
-// Returns DataLoss on a malformed block.
+// The same, compressed with zstd: for sealed blocks (a whole UTC day of one
+// series' minute records) that are written once and never updated.
+std::string EncodeSealedBlock(SeriesKind kind,
+                              const std::vector<Record>& records);
+// Decodes either kind of block. Returns DataLoss on a malformed block.
 absl::StatusOr<std::vector<Record>> DecodeBlock(SeriesKind kind,
                                                 absl::string_view data);
 

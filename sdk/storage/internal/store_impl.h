@@ -1,4 +1,4 @@
-// Internals of Store shared by store.cc and csv_export.cc.
+// Internals of Store shared by its parts (store*.cc, csv_export.cc).
 #pragma once
 
 #include <atomic>
@@ -16,25 +16,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
+#include "sdk/storage/internal/live.h"
 #include "sdk/storage/internal/record.h"
 #include "sdk/storage/store.h"
 
 namespace ews::storage {
 
-// A copy of what a reader needs to know about a series.
-struct SeriesInfo {
-  SeriesId id = 0;
-  SeriesSpec spec;
-  internal::CounterRules rules;
-};
-
-// Live data of one series captured with a read transaction.
-struct LiveState {
-  bool has_prev = false;
-  internal::Sample prev{0, 0};
-  std::vector<std::string> chunks;
-};
+using internal::LiveState;
+using internal::SeriesInfo;
 
 struct SeriesState {
   SeriesInfo info;
@@ -101,70 +92,12 @@ class Store::Impl {
       const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const;
   // Requires `mu` or `registry_mu`.
   TierRetention BudgetRetentionLocked() const;
+  // Commits the pending samples as one staging batch (store_ingest.cc).
+  absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
 
-namespace internal {
+// Bytes a WITHOUT ROWID row costs besides its BLOB (key, header, cell pointer,
+// page slack), for estimates when dbstat is unavailable.
+inline constexpr double kRowOverheadBytes = 14;
 
-extern const char* const kTierTable[kTierCount];
-
-std::string EncodeChunk(const std::vector<Sample>& samples);
-absl::StatusOr<std::vector<Sample>> DecodeChunk(absl::string_view data);
-
-// Minute records from raw samples (in time order), continuing a counter from
-// `prev` when `has_prev`.
-std::vector<Record> BuildMinutes(const SeriesInfo& info, bool has_prev,
-                                 const Sample& prev,
-                                 const std::vector<Sample>& samples);
-
-// Records of `tier` in [from_s, to_s) built from the acknowledged but not yet
-// consolidated samples of a series.
-absl::StatusOr<std::vector<Record>> LiveRecords(const SeriesInfo& info,
-                                                const LiveState& live,
-                                                Tier tier, int64_t from_s,
-                                                int64_t to_s,
-                                                const absl::TimeZone& tz);
-
-// A staging batch: the chunks of every series written by one Flush().
-std::string EncodeBatch(
-    const std::vector<std::pair<SeriesId, std::string>>& chunks);
-absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> DecodeBatch(
-    absl::string_view data);
-
-// Merges live records into stored ones (both sorted by start).
-std::vector<Record> MergeRecords(SeriesKind kind, std::vector<Record> stored,
-                                 const std::vector<Record>& live);
-
-Point ToPoint(const SeriesSpec& spec, Tier tier, const Record& r,
-              const absl::TimeZone& tz);
-
-// Clamps a period in unix seconds to 1970..9999 (InfinitePast/Future become
-// the bounds).
-void ClampPeriod(int64_t* from_s, int64_t* to_s);
-
-// Walks the stored blocks of one series and tier that may hold records in
-// [from_s, to_s), in time order. Tier tables are keyed (start, series_id) so
-// that one consolidation writes neighbouring rows; the walker looks blocks up
-// by key, or scans the period when it spans very many blocks.
-class BlockWalker {
- public:
-  static absl::StatusOr<std::unique_ptr<BlockWalker>> Create(
-      Db& db, const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s,
-      const absl::TimeZone& tz);
-  // The next block's records within [from_s, to_s); false when done.
-  absl::StatusOr<bool> Next(std::vector<Record>* records);
-
- private:
-  BlockWalker() = default;
-  SeriesKind kind_ = SeriesKind::kUnspecified;
-  Tier block_tier_ = Tier::kHour;
-  const absl::TimeZone* tz_ = nullptr;
-  int64_t first_slot_ = 0;
-  int64_t to_s_ = 0;
-  bool scan_ = false;
-  int64_t next_block_ = 0;
-  SeriesId id_ = 0;
-  std::unique_ptr<Statement> stmt_;
-};
-
-}  // namespace internal
 }  // namespace ews::storage

@@ -23,6 +23,15 @@ inline int64_t BlockStart(Tier tier, int64_t t, const absl::TimeZone& tz) {
   return SlotStart(BlockTier(tier), t, tz);
 }
 
+// The minute records of one series and UTC day, once the day is over, are
+// sealed into one compressed block keyed by the day's start (until then one
+// block per hour).
+inline constexpr int64_t kSealedBlockSeconds = 86400;
+inline int64_t SealedBlockStart(int64_t t) {
+  return t - ((t % kSealedBlockSeconds) + kSealedBlockSeconds) %
+                 kSealedBlockSeconds;
+}
+
 // Nominal slot length, for choosing a chart resolution and for estimates.
 int64_t NominalSeconds(Tier tier);
 

@@ -1,0 +1,80 @@
+#include "sdk/http/json.h"
+
+#include <cmath>
+#include <limits>
+
+#include "gtest/gtest.h"
+
+namespace ews::http {
+namespace {
+
+TEST(JsonNumberTest, FiniteNumbersKeepTheirDigits) {
+  EXPECT_EQ(JsonNumber(231.4), "231.4");
+  EXPECT_EQ(JsonNumber(-0.5), "-0.5");
+  EXPECT_EQ(JsonNumber(1234567.891, 6), "1.23457e+06");
+  EXPECT_EQ(NonFiniteState(231.4), nullptr);
+}
+
+TEST(JsonNumberTest, NonFiniteNumbersAreNullWithAReason) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(JsonNumber(nan), "null");
+  EXPECT_EQ(JsonNumber(inf), "null");
+  EXPECT_EQ(JsonNumber(-inf), "null");
+  EXPECT_STREQ(NonFiniteState(nan), "not a number");
+  EXPECT_STREQ(NonFiniteState(inf), "infinite (+inf)");
+  EXPECT_STREQ(NonFiniteState(-inf), "infinite (-inf)");
+}
+
+TEST(JsonWriterTest, WritesNestedObjectsAndArraysWithCommas) {
+  JsonWriter json;
+  json.BeginObject()
+      .Key("name")
+      .String("a \"b\"\n")
+      .Key("n")
+      .Int(-3)
+      .Key("ok")
+      .Bool(true)
+      .Key("none")
+      .Null()
+      .Key("list")
+      .BeginArray()
+      .Int(1)
+      .BeginObject()
+      .Key("x")
+      .Number(0.25)
+      .EndObject()
+      .BeginArray()
+      .EndArray()
+      .EndArray()
+      .Key("t")
+      .Time(absl::FromUnixSeconds(0))
+      .EndObject();
+  EXPECT_EQ(json.Take(),
+            R"({"name":"a \"b\"\n","n":-3,"ok":true,"none":null,)"
+            R"("list":[1,{"x":0.25},[]],"t":"1970-01-01T00:00:00Z"})");
+}
+
+TEST(JsonWriterTest, NaNIsWrittenAsNull) {
+  JsonWriter json;
+  json.BeginArray()
+      .Number(std::nan(""))
+      .Number(std::numeric_limits<double>::infinity())
+      .EndArray();
+  EXPECT_EQ(json.Take(), "[null,null]");
+}
+
+TEST(JsonWriterTest, RawElementsJoinTheList) {
+  JsonWriter json;
+  json.BeginArray().Int(1).Raw("").Raw(R"({"a":1},{"b":2})").EndArray();
+  EXPECT_EQ(json.Take(), R"([1,{"a":1},{"b":2}])");
+  json.BeginArray().Raw("").Int(2).EndArray();
+  EXPECT_EQ(json.Take(), "[2]");
+}
+
+TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+}
+
+}  // namespace
+}  // namespace ews::http
