@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace ews::server {
 namespace {
@@ -35,6 +36,19 @@ absl::StatusOr<std::string> Unescape(absl::string_view text) {
 }
 
 }  // namespace
+
+absl::Status ParseJsonBody(const std::string& body,
+                           google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(body, message, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad request body: ", status.message().ToString()));
+  }
+  return absl::OkStatus();
+}
 
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message) {

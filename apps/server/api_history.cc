@@ -401,12 +401,8 @@ HistoryApi::HistoryApi(storage::Store* store,
   }
 }
 
-std::vector<HistoryApi::Route> HistoryApi::Routes() const {
-  auto bind = [this](http::Response (HistoryApi::*method)(const http::Request&)
-                         const) {
-    return
-        [this, method](const http::Request& r) { return (this->*method)(r); };
-  };
+std::vector<ApiRoute> HistoryApi::Routes() const {
+  auto bind = [this](auto method) { return BindRoute(this, method); };
   return {
       {"GET", "/api/v1/history/series", bind(&HistoryApi::Series)},
       {"GET", "/api/v1/history/chart", bind(&HistoryApi::Chart)},

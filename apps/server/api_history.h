@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/http/https_server.h"
@@ -24,12 +25,7 @@ class HistoryApi {
   HistoryApi(storage::Store* store, const config::v1::DeviceConfig& config,
              const Clock& clock);
 
-  struct Route {
-    std::string method;
-    std::string path;
-    http::Handler handler;  // not guarded: wrap it with SessionApi::Guard()
-  };
-  std::vector<Route> Routes() const;
+  std::vector<ApiRoute> Routes() const;
 
   // GET /api/v1/history/series[?device=]
   http::Response Series(const http::Request& request) const;

@@ -334,7 +334,7 @@ TEST_F(HistoryApiTest, CsvRefusesBeforeAnythingIsSent) {
 TEST(HistoryApiWithoutStoreTest, EveryRouteAnswers503) {
   SimulatedClock clock;
   HistoryApi api(nullptr, config::v1::DeviceConfig(), clock);
-  for (const HistoryApi::Route& route : api.Routes()) {
+  for (const ApiRoute& route : api.Routes()) {
     http::Request request;
     request.method = route.method;
     request.path = route.path;

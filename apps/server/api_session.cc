@@ -7,8 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "apps/server/api_session.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
@@ -25,21 +25,6 @@ using security::SessionInfo;
 http::Response ErrorFor(const absl::Status& status) {
   return http::Response::Error(HttpStatusFor(status),
                                std::string(status.message()));
-}
-
-// Parses a JSON body into `message`; unknown fields and malformed JSON are
-// InvalidArgument.
-absl::Status ParseBody(const std::string& body,
-                       google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad request body: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<Role> RoleFromName(const std::string& name) {
@@ -225,7 +210,7 @@ std::vector<SessionApi::Route> SessionApi::Routes() {
 
 http::Response SessionApi::Login(const http::Request& request) {
   v1::LoginRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ErrorFor(role.status());
@@ -247,7 +232,7 @@ http::Response SessionApi::Login(const http::Request& request) {
 
 http::Response SessionApi::Unblock(const http::Request& request) {
   v1::UnblockRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ErrorFor(role.status());
@@ -284,7 +269,7 @@ http::Response SessionApi::Logout(const http::Request& request,
 http::Response SessionApi::ChangeCodes(const http::Request& request,
                                        const SessionInfo& session) {
   v1::ChangeCodesRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::Status changed =
       auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
@@ -316,7 +301,7 @@ http::Response SessionApi::Users() {
 http::Response SessionApi::ResetCodes(const http::Request& request,
                                       const SessionInfo& session, Role target) {
   v1::ResetCodesRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::Status reset =
       auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),

@@ -14,7 +14,6 @@
 #include "absl/strings/strip.h"
 #include "apps/server/api_common.h"
 #include "apps/server/api_system.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "sdk/base/files.h"
 #include "sdk/security/tls/certificate.h"
 
@@ -27,19 +26,6 @@ std::string Bool(bool value) { return value ? "true" : "false"; }
 
 std::string Iso(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
-}
-
-absl::Status ParseBody(const std::string& body,
-                       google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad request body: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
 }
 
 const char* SourceName(hal::TimeKeeper::Source source) {
@@ -99,12 +85,8 @@ std::vector<RecentLogSink::Line> RecentLogSink::Recent(
 SystemApi::SystemApi(SystemApiOptions options, Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
-std::vector<SystemApi::Route> SystemApi::Routes() const {
-  auto bind = [this](http::Response (SystemApi::*method)(const http::Request&)
-                         const) {
-    return
-        [this, method](const http::Request& r) { return (this->*method)(r); };
-  };
+std::vector<ApiRoute> SystemApi::Routes() const {
+  auto bind = [this](auto method) { return BindRoute(this, method); };
   return {
       {"GET", "/api/v1/system/version", bind(&SystemApi::Version)},
       {"GET", "/api/v1/system/time", bind(&SystemApi::GetTime)},
@@ -154,7 +136,7 @@ http::Response SystemApi::GetTime(const http::Request&) const {
 
 http::Response SystemApi::SetTime(const http::Request& request) const {
   v1::SetTimeRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ApiError(parsed);
   absl::Time time;
   std::string error;
@@ -354,7 +336,7 @@ http::Response SystemApi::Certificate(const http::Request&) const {
 http::Response SystemApi::UploadCertificate(
     const http::Request& request) const {
   v1::CertificateUpload body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ApiError(parsed);
   absl::StatusOr<security::CertificateInfo> installed =
       security::InstallSiteCertificate(options_.tls_directory,

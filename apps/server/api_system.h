@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
 #include "sdk/base/log.h"
 #include "sdk/hal/rtc/time_keeper.h"
@@ -81,12 +82,7 @@ class SystemApi {
  public:
   SystemApi(SystemApiOptions options, Clock& clock);
 
-  struct Route {
-    std::string method;
-    std::string path;
-    http::Handler handler;  // not guarded: wrap it with SessionApi::Guard()
-  };
-  std::vector<Route> Routes() const;
+  std::vector<ApiRoute> Routes() const;
 
   http::Response Version(const http::Request& request) const;
   http::Response GetTime(const http::Request& request) const;

@@ -534,10 +534,10 @@ void EwsServer::AddRoutes() {
   route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());
   });
-  for (HistoryApi::Route& history : history_api_->Routes()) {
+  for (ApiRoute& history : history_api_->Routes()) {
     route(history.method, history.path, std::move(history.handler));
   }
-  for (SystemApi::Route& system : system_api_->Routes()) {
+  for (ApiRoute& system : system_api_->Routes()) {
     route(system.method, system.path, std::move(system.handler));
   }
   // Live values: a WebSocket upgrade; a plain GET is told to upgrade.

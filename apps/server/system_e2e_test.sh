@@ -5,20 +5,15 @@
 # server with it and no -k), a bad certificate upload refused with nothing changed, the time
 # set by hand, and a graceful restart (exit status 75 for the service manager).
 set -uo pipefail
+source tests/server/test_lib.sh
 source tests/lib/ews_session.sh
 
 server_bin="$PWD/apps/server/ews-server"
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
-failures=0
 pid=""
 chrony_pid=""
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
 cleanup() {
   [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
   [[ -n "$chrony_pid" ]] && kill -TERM "$chrony_pid" 2>/dev/null
@@ -47,12 +42,8 @@ start_server() {
   "$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
     --modbus_port=-1 --simulate_rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
   pid=$!
-  for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready")
+  wait_ready "$data" "$pid"
+  port=$https_port
   base="https://127.0.0.1:$port"
 }
 call() { # call METHOD PATH [BODY]: prints "BODY STATUS"
@@ -142,6 +133,4 @@ start_server --ntp_servers=off
 check "and starts again on the same data" test -n "${port:-}"
 kill -TERM "$pid"; wait "$pid"; pid=""
 
-echo "--- server log"; cut -c1-240 "$TEST_TMPDIR/server.log"
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish "$TEST_TMPDIR/server.log"
