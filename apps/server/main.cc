@@ -71,6 +71,9 @@ ABSL_FLAG(int, model_size, 10,
 ABSL_FLAG(std::string, ntp_servers, "config",
           "NTP servers for this run: \"config\" (the configured ones; not "
           "asked when bound to loopback), \"off\", or host[:port],...");
+ABSL_FLAG(int, certificate_check_s, 6 * 3600,
+          "Seconds between checks of the TLS certificates for renewal (a "
+          "renewed one is served after a restart, exit status 75)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 namespace {
@@ -146,6 +149,12 @@ int main(int argc, char** argv) {
   }
 
   options.ntp_servers = absl::GetFlag(FLAGS_ntp_servers);
+  if (absl::GetFlag(FLAGS_certificate_check_s) < 1) {
+    std::fprintf(stderr, "ews-server: --certificate_check_s must be >= 1\n");
+    return 2;
+  }
+  options.certificate_check_period =
+      absl::Seconds(absl::GetFlag(FLAGS_certificate_check_s));
   // Log lines go to stderr and the last 1000 to GET /api/v1/system/logs.
   static ews::log::StderrLogSink stderr_sink;
   static ews::server::RecentLogSink recent(ews::SystemClock::Get(), 1000,

@@ -3,7 +3,8 @@
 # chronyd on loopback, started here) through the SNTP synchronizer after the RTC lost its time,
 # version, network state, logs, the device CA (downloaded without a login; curl then trusts the
 # server with it and no -k), a bad certificate upload refused with nothing changed, the time
-# set by hand, and a graceful restart (exit status 75 for the service manager).
+# set by hand, a graceful restart (exit status 75 for the service manager), and a server
+# certificate renewed by the periodic check, served after such a restart under the same CA.
 set -uo pipefail
 source tests/server/test_lib.sh
 source tests/lib/ews_session.sh
@@ -129,8 +130,24 @@ pid=""
 check "the server exits with status 75 for its service manager" test "$code" = 75
 check "the ready file is removed" test ! -e "$data/run/ews-server.ready"
 check "the log says why" grep -q 'restart requested: asked for through the API' "$TEST_TMPDIR/server.log"
-start_server --ntp_servers=off
+# --- certificate renewal: the periodic check issues a new server certificate, the server restarts
+start_server --ntp_servers=off --certificate_check_s=1
 check "and starts again on the same data" test -n "${port:-}"
+old_fingerprint=$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)
+rm "$data/tls/server.pem"  # as good as expiring: the next check must issue a new one
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid"
+code=$?
+pid=""
+check "a renewed certificate restarts the server (exit 75)" test "$code" = 75
+check "the log says why" grep -q 'restart requested: TLS certificate renewed' "$TEST_TMPDIR/server.log"
+check "the new certificate is a new one" \
+  test "$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)" != "$old_fingerprint"
+start_server --ntp_servers=off
+check "the server starts with the renewed certificate" test -n "${port:-}"
+check "which the same downloaded CA still vouches for" \
+  curl -s --max-time 10 --cacert "$TEST_TMPDIR/ca.pem" -o /dev/null \
+  --resolve "localhost:$port:127.0.0.1" "https://localhost:$port/api/v1/health"
 kill -TERM "$pid"; wait "$pid"; pid=""
 
 finish "$TEST_TMPDIR/server.log"
