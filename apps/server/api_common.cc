@@ -52,10 +52,7 @@ absl::Status ParseJsonBody(const std::string& body,
 
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message) {
-  return http::Response::Json(
-      status, absl::StrFormat(
-                  R"({"error":{"status":%d,"code":"%s","message":"%s"}})",
-                  status, http::JsonEscape(code), http::JsonEscape(message)));
+  return http::Response::Error(status, code, message);
 }
 
 http::Response ApiError(const absl::Status& status) {

@@ -85,13 +85,47 @@ Response Response::Json(int status, std::string body) {
   return response;
 }
 
+const char* ErrorCode(int status) {
+  switch (status) {
+    case 400:
+      return "invalid_argument";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 409:
+      return "failed_precondition";
+    case 413:
+      return "too_large";
+    case 426:
+      return "upgrade_required";
+    case 429:
+      return "resource_exhausted";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "error";
+  }
+}
+
 Response Response::Error(int status, const std::string& message) {
+  return Error(status, ErrorCode(status), message);
+}
+
+Response Response::Error(int status, absl::string_view code,
+                         absl::string_view message) {
   JsonWriter json;
   json.BeginObject()
       .Key("error")
       .BeginObject()
       .Key("status")
       .Int(status)
+      .Key("code")
+      .String(code)
       .Key("message")
       .String(message)
       .EndObject()

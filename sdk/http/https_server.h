@@ -71,11 +71,22 @@ struct Response {
   std::function<absl::Status(const BodyWriter&)> stream;
 
   static Response Json(int status, std::string body);
-  // {"error":{"status":404,"message":"..."}} with the message JSON-escaped.
+  // {"error":{"status":404,"code":"not_found","message":"..."}}: `code` is
+  // stable (clients switch on it; ErrorCode(status) unless given), the
+  // message is for people.
   static Response Error(int status, const std::string& message);
+  static Response Error(int status, absl::string_view code,
+                        absl::string_view message);
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// The stable error code of an HTTP status: 400 "invalid_argument", 401
+// "unauthenticated", 403 "permission_denied", 404 "not_found", 405
+// "method_not_allowed", 409 "failed_precondition", 413 "too_large", 426
+// "upgrade_required", 429 "resource_exhausted", 503 "unavailable", other 5xx
+// "internal".
+const char* ErrorCode(int status);
 
 // One open WebSocket, server side. Messages are queued and sent by a thread of
 // the connection's own, so a sender never waits on a slow client; a client

@@ -350,9 +350,11 @@ TEST_F(HttpsServerTest, AcceptedSocketsHaveNoDelay) {
 TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   std::string output = Curl("", "/api/v1/nothing");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 404"));
-  EXPECT_THAT(output, HasSubstr(R"("status":404)"));
+  EXPECT_THAT(output, HasSubstr(R"({"error":{"status":404,"code":"not_found",)"
+                                "\"message\":"));
   output = Curl("-X DELETE", "/api/v1/ping");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(output, HasSubstr(R"("code":"method_not_allowed")"));
   EXPECT_THAT(output, HasSubstr("Allow: GET"));
 }
 
