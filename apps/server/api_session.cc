@@ -41,18 +41,20 @@ std::string Header(const http::Request& request, const std::string& name) {
   return it == request.headers.end() ? "" : it->second;
 }
 
-std::string Bool(bool value) { return value ? "true" : "false"; }
-
-std::string Iso(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
-
-std::string SessionJson(const SessionInfo& session) {
-  return absl::StrCat(R"({"role":")", security::RoleName(session.role),
-                      R"(","must_change_codes":)",
-                      Bool(session.must_change_codes), R"(,"csrf_token":")",
-                      session.csrf_token, R"(","session_id":")", session.id,
-                      R"(","created_at":")", Iso(session.created_at), R"("})");
+// The session object of login and who-am-I answers, written into `json`.
+void WriteSession(const SessionInfo& session, http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("role")
+      .String(security::RoleName(session.role))
+      .Key("must_change_codes")
+      .Bool(session.must_change_codes)
+      .Key("csrf_token")
+      .String(session.csrf_token)
+      .Key("session_id")
+      .String(session.id)
+      .Key("created_at")
+      .Time(session.created_at)
+      .EndObject();
 }
 
 }  // namespace
@@ -220,11 +222,15 @@ http::Response SessionApi::Login(const http::Request& request) {
   absl::StatusOr<security::NewSession> session = sessions_.Create(
       *role, login->must_change_codes(), request.remote_address);
   if (!session.ok()) return ErrorFor(session.status());
-  http::Response response = http::Response::Json(
-      200, absl::StrCat(R"({"session":)", SessionJson(session->info),
-                        R"(,"must_change_pin":)", Bool(login->must_change_pin),
-                        R"(,"must_change_puk":)", Bool(login->must_change_puk),
-                        "}"));
+  http::JsonWriter json;
+  json.BeginObject().Key("session");
+  WriteSession(session->info, json);
+  json.Key("must_change_pin")
+      .Bool(login->must_change_pin)
+      .Key("must_change_puk")
+      .Bool(login->must_change_puk)
+      .EndObject();
+  http::Response response = http::Response::Json(200, json.Take());
   response.headers.emplace_back("Set-Cookie",
                                 sessions_.SetCookie(session->token));
   return response;
@@ -244,7 +250,9 @@ http::Response SessionApi::Unblock(const http::Request& request) {
 }
 
 http::Response SessionApi::WhoAmI(const SessionInfo& session) {
-  return http::Response::Json(200, SessionJson(session));
+  http::JsonWriter json;
+  WriteSession(session, json);
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SessionApi::Logout(const http::Request& request,
@@ -284,18 +292,26 @@ http::Response SessionApi::ChangeCodes(const http::Request& request,
 }
 
 http::Response SessionApi::Users() {
-  std::vector<std::string> users;
+  http::JsonWriter json;
+  json.BeginObject().Key("users").BeginArray();
   for (const security::UserStatus& user : auth_->Users()) {
-    users.push_back(absl::StrCat(
-        R"({"role":")", security::RoleName(user.role), R"(","blocked":)",
-        Bool(user.lock.blocked), R"(,"puk_blocked":)",
-        Bool(user.lock.puk_blocked), R"(,"pin_failures":)",
-        user.lock.pin_failures, R"(,"puk_failures":)", user.lock.puk_failures,
-        R"(,"must_change_codes":)",
-        Bool(user.lock.pin_reset || user.lock.puk_reset), "}"));
+    json.BeginObject()
+        .Key("role")
+        .String(security::RoleName(user.role))
+        .Key("blocked")
+        .Bool(user.lock.blocked)
+        .Key("puk_blocked")
+        .Bool(user.lock.puk_blocked)
+        .Key("pin_failures")
+        .Int(user.lock.pin_failures)
+        .Key("puk_failures")
+        .Int(user.lock.puk_failures)
+        .Key("must_change_codes")
+        .Bool(user.lock.pin_reset || user.lock.puk_reset)
+        .EndObject();
   }
-  return http::Response::Json(
-      200, absl::StrCat(R"({"users":[)", absl::StrJoin(users, ","), "]}"));
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SessionApi::ResetCodes(const http::Request& request,
@@ -326,33 +342,46 @@ http::Response SessionApi::Audit(const http::Request& request) {
       }
     } else if (!pair.empty()) {
       return http::Response::Error(
-          400, absl::StrCat("unknown parameter \"",
-                            http::JsonEscape(std::string(pair)), "\""));
+          400, absl::StrCat("unknown parameter \"", pair, "\""));
     }
   }
   absl::StatusOr<std::vector<security::AuditEntry>> entries =
       audit_->Read(limit, before);
   if (!entries.ok()) return ErrorFor(entries.status());
-  std::vector<std::string> out;
+  http::JsonWriter json;
+  json.BeginObject().Key("entries").BeginArray();
   for (const security::AuditEntry& entry : *entries) {
-    std::vector<std::string> changes;
+    json.BeginObject()
+        .Key("sequence")
+        .Int(static_cast<int64_t>(entry.sequence))
+        .Key("time")
+        .Time(entry.time)
+        .Key("actor")
+        .String(entry.actor)
+        .Key("address")
+        .String(entry.client_address)
+        .Key("action")
+        .String(entry.action)
+        .Key("outcome")
+        .String(entry.outcome)
+        .Key("detail")
+        .String(entry.detail)
+        .Key("changes")
+        .BeginArray();
     for (const security::AuditChange& change : entry.changes) {
-      changes.push_back(
-          absl::StrCat(R"({"field":")", http::JsonEscape(change.field),
-                       R"(","from":")", http::JsonEscape(change.from),
-                       R"(","to":")", http::JsonEscape(change.to), R"("})"));
+      json.BeginObject()
+          .Key("field")
+          .String(change.field)
+          .Key("from")
+          .String(change.from)
+          .Key("to")
+          .String(change.to)
+          .EndObject();
     }
-    out.push_back(absl::StrCat(
-        R"({"sequence":)", entry.sequence, R"(,"time":")", Iso(entry.time),
-        R"(","actor":")", http::JsonEscape(entry.actor), R"(","address":")",
-        http::JsonEscape(entry.client_address), R"(","action":")",
-        http::JsonEscape(entry.action), R"(","outcome":")",
-        http::JsonEscape(entry.outcome), R"(","detail":")",
-        http::JsonEscape(entry.detail), R"(","changes":[)",
-        absl::StrJoin(changes, ","), "]}"));
+    json.EndArray().EndObject();
   }
-  return http::Response::Json(
-      200, absl::StrCat(R"({"entries":[)", absl::StrJoin(out, ","), "]}"));
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 }  // namespace ews::server

@@ -64,6 +64,51 @@ int CounterBits(const devices::v1::Quantity* quantity) {
   }
 }
 
+// The line's view of one unit, for /api/v1/devices: its state (online,
+// missing, absent) and counters.
+// The line's view of one unit (answers, misses, absent state), for the UI.
+void WriteLinkHealth(const modbus::DeviceHealth& health,
+                     http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("state")
+      .String(modbus::UnitStateName(health.state))
+      .Key("requests")
+      .Int(static_cast<int64_t>(health.requests))
+      .Key("answers")
+      .Int(static_cast<int64_t>(health.answers))
+      .Key("exceptions")
+      .Int(static_cast<int64_t>(health.exceptions))
+      .Key("timeouts")
+      .Int(static_cast<int64_t>(health.timeouts))
+      .Key("crc_errors")
+      .Int(static_cast<int64_t>(health.crc_errors))
+      .Key("consecutive_misses")
+      .Int(health.consecutive_misses)
+      .Key("absences")
+      .Int(static_cast<int64_t>(health.absences))
+      .Key("probes")
+      .Int(static_cast<int64_t>(health.probes))
+      .Key("fast_failed")
+      .Int(static_cast<int64_t>(health.fast_failed));
+  if (health.state == modbus::UnitState::kAbsent) {
+    json.Key("absent_since").Time(health.absent_since);
+  }
+  json.EndObject();
+}
+
+// 0 in the configuration means the default.
+modbus::LineOptions AbsentOptions(modbus::LineOptions options,
+                                  uint32_t absent_after_misses,
+                                  uint32_t absent_probe_interval_s) {
+  if (absent_after_misses != 0) {
+    options.absent_after_misses = static_cast<int>(absent_after_misses);
+  }
+  if (absent_probe_interval_s != 0) {
+    options.absent_probe_interval = absl::Seconds(absent_probe_interval_s);
+  }
+  return options;
+}
+
 }  // namespace
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
@@ -120,6 +165,8 @@ absl::Status FieldBus::OpenLines(
     // Best effort (needs the privilege): the line's timing must not suffer from
     // a busy CPU.
     line.realtime_priority = 8;
+    line = AbsentOptions(line, config.rs485().absent_after_misses(),
+                         config.rs485().absent_probe_interval_s());
     rs485.scheduler =
         std::make_unique<modbus::LineScheduler>(std::move(transport), line);
     EWS_LOG(INFO) << "RS485 line on " << device << " at "
@@ -142,6 +189,8 @@ absl::Status FieldBus::OpenLines(
     options.name = gateway.id();
     options.response_timeout =
         absl::Milliseconds(gateway.response_timeout_ms());
+    options = AbsentOptions(options, gateway.absent_after_misses(),
+                            gateway.absent_probe_interval_s());
     line.scheduler = std::make_unique<modbus::LineScheduler>(
         std::make_unique<modbus::TcpTransport>(tcp), options);
     EWS_LOG(INFO) << "IP gateway " << gateway.id() << " at " << gateway.host()
@@ -159,9 +208,14 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
   if (port < 0) return absl::OkStatus();
 
   modbus::GatewayOptions options;
-  options.bind_address = overrides.modbus_bind_address.empty()
-                             ? "0.0.0.0"
-                             : overrides.modbus_bind_address;
+  options.bind_address =
+      !overrides.modbus_bind_address.empty() ? overrides.modbus_bind_address
+      : !server.bind_address().empty()       ? server.bind_address()
+                                             : "0.0.0.0";
+  if (server.request_timeout_ms() != 0) {
+    options.request_timeout = absl::Milliseconds(server.request_timeout_ms());
+  }
+  options.broadcast_reply = server.broadcast_reply();
   options.port = static_cast<uint16_t>(port);
   options.max_connections = static_cast<int>(server.max_connections());
   options.idle_timeout = absl::Seconds(server.idle_timeout_s());
@@ -174,7 +228,7 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
       {2, kVersion}};
 
   auto add_route = [&](uint32_t first, uint32_t last, int shift,
-                       const std::string& line_name) {
+                       const std::string& line_name, bool read_only) {
     auto line = lines_.find(line_name);
     if (line == lines_.end() || line->second.scheduler == nullptr) {
       // The units stay unrouted: clients get exception 0x0A (path unavailable).
@@ -188,16 +242,18 @@ absl::Status FieldBus::StartGateway(const DeviceConfig& config,
     route.unit_shift = shift;
     route.target = line->second.scheduler.get();
     route.accepts_broadcast = line_name == kRs485;
+    route.read_only = read_only;
     route.name = line_name;
     options.routes.push_back(route);
   };
   if (server.routes().empty()) {
-    add_route(1, 247, 0, kRs485);
+    add_route(1, 247, 0, kRs485, /*read_only=*/false);
   }
   for (const config::v1::GatewayRoute& route : server.routes()) {
     add_route(route.first_unit(), route.last_unit(), route.unit_shift(),
               route.has_ip_gateway() ? route.ip_gateway().gateway_id()
-                                     : std::string(kRs485));
+                                     : std::string(kRs485),
+              route.read_only());
   }
   EWS_ASSIGN_OR_RETURN(gateway_, modbus::GatewayServer::Start(options));
   EWS_LOG(INFO) << "Modbus TCP gateway on " << options.bind_address << ":"
@@ -217,6 +273,7 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
       device_line_[device.id()] = line;
       device_profile_[device.id()] = profile;
       device_name_[device.id()] = device.name();
+      device_unit_[device.id()] = static_cast<uint8_t>(device.address());
     }
     if (profile == nullptr) {
       // The rest of the box runs; the pages show the device as misconfigured
@@ -408,6 +465,15 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
       continue;
     }
     json.Key("profile").String(profile->id()).Key("line").String(line_name);
+    // Last in the object, so that the fields above keep their order for
+    // readers that grep.
+    auto write_link = [&] {
+      auto line = lines_.find(line_name);
+      if (line == lines_.end() || line->second.scheduler == nullptr) return;
+      json.Key("link");
+      WriteLinkHealth(line->second.scheduler->HealthOf(device_unit_.at(device)),
+                      json);
+    };
     auto latest = latest_.find(device);
     if (latest == latest_.end()) {
       json.Key("online")
@@ -416,8 +482,9 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
           .String("not polled yet")
           .Key("values")
           .BeginArray()
-          .EndArray()
-          .EndObject();
+          .EndArray();
+      write_link();
+      json.EndObject();
       continue;
     }
     const acquisition::PollResult& result = latest->second;
@@ -451,7 +518,9 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
       }
       json.EndObject();
     }
-    json.EndArray().EndObject();
+    json.EndArray();
+    write_link();
+    json.EndObject();
   }
   json.Raw(more_devices).EndArray().EndObject();
   return json.Take();

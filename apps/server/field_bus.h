@@ -121,6 +121,8 @@ class FieldBus {
   // Devices whose profile is null in device_profile_.
   std::map<std::string, Misconfiguration> misconfigured_
       ABSL_GUARDED_BY(mutex_);
+  // The unit id on its line (for the line's per-unit health).
+  std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server

@@ -16,6 +16,35 @@
 //   * the latency the gateway adds over the wire time, one client at a time
 //     (p50/p99): client round trip minus (first request character on the
 //     line .. last response character), from the bus capture.
+//
+// Then the dead-unit phase (--dead_phase, at --dead_baud, 19200 8E1 by
+// default): 8 clients (--live_clients) read the live unit 1 while 2 clients
+// (--dead_clients) poll unit 2, where no device answers. Each client sends
+// its next request as soon as it has its answer; after an exception answer
+// it first waits --error_pause_ms (10 ms), as a polling client does. Run
+// twice, each time on a fresh line: with absent detection off
+// (LineOptions::absent_after_misses = 0: every request to unit 2 holds the
+// line for the full response timeout) and on (after 3 misses unit 2 is
+// answered 0x0B at once, but for a probe 1 s later, then at intervals
+// doubling up to --probe_interval_ms, 10 s as in the product; the
+// measurement starts once the probes are at that interval, a dead device's
+// steady state, and spans whole probe intervals). Each run prints
+//   * baseline: the 8 live clients alone, the silent unit's clients paused
+//     (transactions/s, p99 latency); with detection on, measured before and
+//     after the dead-unit measurement and averaged, so that a drift of the
+//     host's load cancels out;
+//   * with the dead-unit clients: the live clients' transactions/s and p99,
+//     and the dead-unit ratio, their throughput over the baseline (the
+//     target: >= 0.95 with detection on);
+// and the run with detection on then switches unit 2 on again and prints
+//   * how long until its clients get answers again (at most one probe
+//     interval: the first answer, a probe's, restores the unit);
+//   * the line's throughput (all 10 clients) in the second after that first
+//     answer over the baseline (the restore ratio: 1.00 = the line is back
+//     to full use at once), and, to judge it, the range of the baseline's
+//     own 1 s windows over its mean;
+//   * unit 2's health as the line keeps it (state, absences, probes,
+//     fast-failed requests).
 // Figures are read from this output; nothing here asserts a target.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +57,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -62,7 +92,24 @@ ABSL_FLAG(
     int, realtime_priority, 10,
     "SCHED_FIFO priority of the line worker (0: normal), as in the product");
 ABSL_FLAG(bool, quick, false,
-          "a short run for tests: 16 clients, 1 s, 30 latency samples");
+          "a short run for tests: 16 clients, 1 s, 30 latency samples, "
+          "a 1 s dead-unit phase with a 1 s probe interval");
+ABSL_FLAG(bool, dead_phase, true,
+          "run the dead-unit phase (live clients + clients of a silent unit)");
+ABSL_FLAG(int, dead_baud, 19200, "line speed of the dead-unit phase");
+ABSL_FLAG(int, live_clients, 8, "dead-unit phase: clients of the live unit");
+ABSL_FLAG(int, dead_clients, 2, "dead-unit phase: clients of the silent unit");
+ABSL_FLAG(int, response_timeout_ms, 300, "the line's response timeout");
+ABSL_FLAG(int, error_pause_ms, 10,
+          "dead-unit phase: after an exception answer a client waits this "
+          "long before its next request, as a polling client does (0: at "
+          "once; the bench's own threads then spin on the CPU the live "
+          "clients need)");
+ABSL_FLAG(int, absent_after_misses, 3,
+          "dead-unit phase: misses before a unit is absent");
+ABSL_FLAG(int, probe_interval_ms, 10000,
+          "dead-unit phase: longest probe interval of an absent unit (the "
+          "default of LineOptions and of the configuration)");
 
 namespace {
 
@@ -88,25 +135,33 @@ class BenchClient {
   }
   ~BenchClient() { close(fd_); }
   bool ok() const { return ok_; }
-  // One read; true on a normal answer of the right size.
-  bool Read(uint16_t registers) {
+  enum class Result { kAnswer, kException, kError };
+  // One read of `unit`: a normal answer of the right size, an exception
+  // answer, or a broken connection / mismatched answer.
+  Result Read(uint8_t unit, uint16_t registers) {
     const uint16_t tid = ++tid_;
     uint8_t request[12] = {
-        uint8_t(tid >> 8),       uint8_t(tid),      0, 0, 0, 6, 1, 3, 0, 0,
+        uint8_t(tid >> 8),       uint8_t(tid),      0, 0, 0, 6, unit, 3, 0, 0,
         uint8_t(registers >> 8), uint8_t(registers)};
     if (send(fd_, request, sizeof request, MSG_NOSIGNAL) != sizeof request) {
-      return false;
+      return Result::kError;
     }
     const size_t expected = 9 + 2 * registers;
     uint8_t answer[300];
     size_t got = 0;
     while (got < expected) {
       ssize_t n = recv(fd_, answer + got, expected - got, 0);
-      if (n <= 0) return false;
+      if (n <= 0) return Result::kError;
       got += n;
-      if (got >= 9 && (answer[7] & 0x80)) return false;
+      if (got >= 9 && (answer[7] & 0x80)) break;
     }
-    return answer[0] == request[0] && answer[1] == request[1];
+    if (answer[0] != request[0] || answer[1] != request[1]) {
+      return Result::kError;
+    }
+    return (answer[7] & 0x80) != 0 ? Result::kException : Result::kAnswer;
+  }
+  bool Read(uint16_t registers) {
+    return Read(1, registers) == Result::kAnswer;
   }
 
  private:
@@ -125,7 +180,7 @@ struct LineUnderTest {
 };
 
 bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
-           LineUnderTest& t) {
+           int absent_after_misses, LineUnderTest& t) {
   ews::lab::BusOptions bus;
   bus.endpoints = 2;
   bus.line = settings;
@@ -145,6 +200,11 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   ews::modbus::LineOptions line;
   line.name = "rs485";
   line.realtime_priority = absl::GetFlag(FLAGS_realtime_priority);
+  line.response_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_response_timeout_ms));
+  line.absent_after_misses = absent_after_misses;
+  line.absent_probe_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
   t.line =
       std::make_unique<ews::modbus::LineScheduler>(*std::move(transport), line);
   t.bank = std::make_unique<ews::modbus::RegisterBank>(/*open=*/true);
@@ -172,12 +232,275 @@ bool Setup(const ews::hal::SerialSettings& settings, absl::Duration reply_delay,
   return true;
 }
 
+// Clients reading one unit each in a loop, every answer recorded with its
+// completion time.
+class Load {
+ public:
+  struct Event {
+    absl::Time end;
+    absl::Duration latency;
+    uint8_t unit;
+    BenchClient::Result result;
+  };
+  // The clients of `pausable` (if not 0) start paused.
+  Load(uint16_t port, const std::vector<uint8_t>& units, int registers,
+       uint8_t pausable = 0, absl::Duration error_pause = absl::ZeroDuration())
+      : pausable_(pausable), paused_(pausable != 0) {
+    events_.resize(units.size());
+    for (size_t c = 0; c < units.size(); ++c) {
+      threads_.emplace_back(
+          [this, port, c, unit = units[c], registers, error_pause] {
+            BenchClient client(port);
+            while (client.ok() && !stop_) {
+              if (unit == pausable_ && paused_) {
+                absl::SleepFor(absl::Milliseconds(1));
+                continue;
+              }
+              const absl::Time begin = absl::Now();
+              const BenchClient::Result result = client.Read(unit, registers);
+              const absl::Time end = absl::Now();
+              events_[c].push_back({end, end - begin, unit, result});
+              if (result == BenchClient::Result::kError) break;
+              if (result == BenchClient::Result::kException) {
+                absl::SleepFor(error_pause);
+              }
+            }
+          });
+    }
+  }
+  ~Load() { Stop(); }
+  // Holds or releases the clients of `pausable` (each finishes the request
+  // it has in flight).
+  void Pause(bool paused) { paused_ = paused; }
+  void Stop() {
+    stop_ = true;
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+  // After Stop(): every event, in no particular order.
+  std::vector<Event> events() const {
+    std::vector<Event> all;
+    for (const auto& client : events_) {
+      all.insert(all.end(), client.begin(), client.end());
+    }
+    return all;
+  }
+
+ private:
+  const uint8_t pausable_;
+  std::atomic<bool> paused_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::vector<Event>> events_;  // per client thread
+  std::vector<std::thread> threads_;
+};
+
+struct Window {
+  double tps = 0;           // answers per second
+  absl::Duration p99;       // of those answers
+  uint64_t exceptions = 0;  // exception answers
+  uint64_t errors = 0;
+};
+
+// Normal answers of `unit` (0: every unit) completed in [from, to).
+Window Measure(const std::vector<Load::Event>& events, uint8_t unit,
+               absl::Time from, absl::Time to) {
+  Window window;
+  std::vector<absl::Duration> latencies;
+  for (const Load::Event& e : events) {
+    if (e.end < from || e.end >= to || (unit != 0 && e.unit != unit)) {
+      continue;
+    }
+    if (e.result == BenchClient::Result::kAnswer) {
+      latencies.push_back(e.latency);
+    } else if (e.result == BenchClient::Result::kException) {
+      ++window.exceptions;
+    } else {
+      ++window.errors;
+    }
+  }
+  window.tps = latencies.size() / absl::ToDoubleSeconds(to - from);
+  window.p99 = Percentile(latencies, 0.99);
+  return window;
+}
+
+// One run of the dead-unit phase on a fresh line; false if it could not be
+// set up. The baseline is measured with the same connections, the silent
+// unit's clients paused: before, and (with `revive`) after the measurement
+// with them, averaged, so a drift of the host's load cancels out.
+bool DeadUnitRun(const ews::hal::SerialSettings& settings,
+                 absl::Duration reply_delay, int absent_after_misses,
+                 absl::Duration window, bool revive) {
+  const int live = absl::GetFlag(FLAGS_live_clients);
+  const int dead = absl::GetFlag(FLAGS_dead_clients);
+  const int registers = absl::GetFlag(FLAGS_registers);
+  const absl::Duration probe_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
+  constexpr uint8_t kLive = 1, kDead = 2;
+  LineUnderTest t;
+  if (!Setup(settings, reply_delay, absent_after_misses, t)) return false;
+  std::printf(
+      "  absent detection %s, %.1f s per measurement:\n",
+      absent_after_misses > 0
+          ? absl::StrCat("on (absent after ", absent_after_misses,
+                         " misses, probes after 1s doubling up to every ",
+                         absl::FormatDuration(probe_interval), ")")
+                .c_str()
+          : "off",
+      absl::ToDoubleSeconds(window));
+
+  std::vector<uint8_t> units(live, kLive);
+  units.insert(units.end(), dead, kDead);
+  Load load(t.server->port(), units, registers, /*pausable=*/kDead,
+            absl::Milliseconds(absl::GetFlag(FLAGS_error_pause_ms)));
+  struct Span {
+    absl::Time from, to;
+  };
+  auto measure_for = [&](absl::Duration length) {
+    Span span{absl::Now(), absl::Time()};
+    absl::SleepFor(length);
+    span.to = absl::Now();
+    return span;
+  };
+  const absl::Duration settle =
+      absl::Milliseconds(300) +
+      absl::Milliseconds(absl::GetFlag(FLAGS_response_timeout_ms));
+  absl::SleepFor(settle);
+  const Span before = measure_for(window);
+  load.Pause(false);
+  // With detection on: until the silent unit is absent and its probes have
+  // reached their steady interval (the first comes after 1 s, then the
+  // interval doubles up to probe_interval: 1, 2, 4, 8, then 10 s).
+  uint64_t ramp_probes = 0;
+  for (absl::Duration d = absl::Seconds(1); d < probe_interval; d *= 2) {
+    ++ramp_probes;
+  }
+  const absl::Time settle_until =
+      absl::Now() + absl::Seconds(5) + probe_interval * double(ramp_probes);
+  while (absent_after_misses > 0 && absl::Now() < settle_until) {
+    const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
+    if (health.state == ews::modbus::UnitState::kAbsent &&
+        health.probes >= ramp_probes) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  // With detection on, the window holds whole probe intervals: exactly one
+  // probe per interval, as in the long run.
+  const Span with = measure_for(window);
+  Span after{};
+  absl::Time revived_at, answered_at = absl::InfiniteFuture();
+  if (revive) {
+    load.Pause(true);
+    absl::SleepFor(settle);
+    after = measure_for(window);
+    // The device at unit 2 is switched on again; its clients poll again.
+    revived_at = absl::Now();
+    t.slave->AddUnit(kDead, t.bank.get());
+    load.Pause(false);
+    const absl::Time give_up = revived_at + probe_interval + absl::Seconds(2);
+    while (t.line->HealthOf(kDead).answers == 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    absl::SleepFor(absl::Seconds(1) + absl::Milliseconds(100));
+  }
+  load.Stop();
+  const std::vector<Load::Event> events = load.events();
+  Window baseline = Measure(events, kLive, before.from, before.to);
+  if (revive) {
+    const Window second = Measure(events, kLive, after.from, after.to);
+    baseline.tps = (baseline.tps + second.tps) / 2;
+    baseline.p99 = std::max(baseline.p99, second.p99);
+  }
+  std::printf(
+      "    baseline, %d live clients alone: %.1f transactions/s, p99 %.1f "
+      "ms\n",
+      live, baseline.tps, Ms(baseline.p99));
+  const Window with_dead = Measure(events, kLive, with.from, with.to);
+  const Window dead_window = Measure(events, kDead, with.from, with.to);
+  std::vector<absl::Duration> dead_latencies;
+  for (const Load::Event& e : events) {
+    if (e.unit == kDead && e.end >= with.from && e.end < with.to) {
+      dead_latencies.push_back(e.latency);
+    }
+  }
+  std::printf(
+      "    with %d clients of silent unit %d: live %.1f transactions/s, p99 "
+      "%.1f ms; the silent unit's clients got %lu exception answers (p50 "
+      "%.3f ms), %lu errors\n",
+      dead, kDead, with_dead.tps, Ms(with_dead.p99),
+      static_cast<unsigned long>(dead_window.exceptions),
+      Ms(Percentile(dead_latencies, 0.5)),
+      static_cast<unsigned long>(with_dead.errors + dead_window.errors));
+  std::printf(
+      "    dead-unit ratio %.3f (live throughput with / without), p99 "
+      "%.1f -> %.1f ms\n",
+      baseline.tps > 0 ? with_dead.tps / baseline.tps : 0.0, Ms(baseline.p99),
+      Ms(with_dead.p99));
+  if (revive) {
+    for (const Load::Event& e : events) {
+      if (e.unit == kDead && e.result == BenchClient::Result::kAnswer &&
+          e.end >= revived_at) {
+        answered_at = std::min(answered_at, e.end);
+      }
+    }
+    if (answered_at == absl::InfiniteFuture()) {
+      std::printf("    unit %d answers again: its clients got no answer\n",
+                  kDead);
+    } else {
+      const Window next =
+          Measure(events, 0, answered_at, answered_at + absl::Seconds(1));
+      std::printf(
+          "    unit %d answers again: its clients answered after %.3f s "
+          "(the next probe); line throughput (all %d clients) in the second "
+          "after %.1f transactions/s, restore ratio %.3f\n",
+          kDead, absl::ToDoubleSeconds(answered_at - revived_at), live + dead,
+          next.tps, baseline.tps > 0 ? next.tps / baseline.tps : 0.0);
+      // How much 1 s windows of the baseline itself vary on this host: a
+      // restore ratio within that range is the line back to full use.
+      std::vector<double> seconds;
+      for (const Span& span : {before, after}) {
+        for (absl::Time from = span.from; from + absl::Seconds(1) <= span.to;
+             from += absl::Seconds(1)) {
+          seconds.push_back(
+              Measure(events, kLive, from, from + absl::Seconds(1)).tps /
+              baseline.tps);
+        }
+      }
+      std::sort(seconds.begin(), seconds.end());
+      if (!seconds.empty() && baseline.tps > 0) {
+        std::printf(
+            "    the baseline's own 1 s windows: %.3f..%.3f of its mean "
+            "(median %.3f, %zu windows)\n",
+            seconds.front(), seconds.back(), seconds[seconds.size() / 2],
+            seconds.size());
+      }
+    }
+    const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
+    std::printf(
+        "    unit %d health: state %s, %lu absences, %lu probes, %lu "
+        "fast-failed, %lu timeouts, %lu answers\n",
+        kDead, ews::modbus::UnitStateName(health.state),
+        static_cast<unsigned long>(health.absences),
+        static_cast<unsigned long>(health.probes),
+        static_cast<unsigned long>(health.fast_failed),
+        static_cast<unsigned long>(health.timeouts),
+        static_cast<unsigned long>(health.answers));
+  }
+  std::fflush(stdout);
+  t.server->Stop();
+  t.line->Stop();
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   ews::log::SetMinLevel(ews::log::Level::kWarning);
   const bool quick = absl::GetFlag(FLAGS_quick);
+  if (quick) absl::SetFlag(&FLAGS_probe_interval_ms, 1000);
   const int clients = quick ? 16 : absl::GetFlag(FLAGS_clients);
   const absl::Duration window =
       absl::Seconds(quick ? 1.0 : absl::GetFlag(FLAGS_seconds));
@@ -195,7 +518,7 @@ int main(int argc, char** argv) {
       clients, registers, request_bytes, response_bytes, Ms(reply_delay),
       absl::ToDoubleSeconds(window), quick ? " (quick mode)" : "");
   for (absl::string_view baud_text :
-       absl::StrSplit(absl::GetFlag(FLAGS_bauds), ',')) {
+       absl::StrSplit(absl::GetFlag(FLAGS_bauds), ',', absl::SkipEmpty())) {
     auto settings = ews::hal::ParseSerialSettings(
         absl::StrCat(baud_text, " ", absl::GetFlag(FLAGS_framing)));
     if (!settings.ok()) {
@@ -203,7 +526,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     LineUnderTest t;
-    if (!Setup(*settings, reply_delay, t)) return 1;
+    if (!Setup(*settings, reply_delay, absl::GetFlag(FLAGS_absent_after_misses),
+               t)) {
+      return 1;
+    }
     const absl::Duration chr = settings->CharacterTime();
     const absl::Duration t35 = std::max(chr * 3.5, absl::Microseconds(1750));
     // The device cannot answer before it has seen t3.5 of silence.
@@ -382,6 +708,35 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     t.server->Stop();
     t.line->Stop();
+  }
+
+  if (absl::GetFlag(FLAGS_dead_phase)) {
+    auto settings = ews::hal::ParseSerialSettings(absl::StrCat(
+        absl::GetFlag(FLAGS_dead_baud), " ", absl::GetFlag(FLAGS_framing)));
+    if (!settings.ok()) {
+      std::fprintf(stderr, "%s\n", settings.status().ToString().c_str());
+      return 2;
+    }
+    const absl::Duration dead_window =
+        absl::Seconds(quick ? 1.0 : absl::GetFlag(FLAGS_seconds));
+    // Whole probe intervals with detection on (one probe per interval).
+    const absl::Duration probe_interval =
+        absl::Milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
+    const absl::Duration on_window =
+        probe_interval * std::max(1.0, std::ceil(dead_window / probe_interval));
+    std::printf(
+        "dead unit %s: %d clients read unit 1, %d clients poll unit 2 where "
+        "no device answers (response timeout %d ms)\n",
+        settings->ToString().c_str(), absl::GetFlag(FLAGS_live_clients),
+        absl::GetFlag(FLAGS_dead_clients),
+        absl::GetFlag(FLAGS_response_timeout_ms));
+    if (!DeadUnitRun(*settings, reply_delay, 0, dead_window,
+                     /*revive=*/false) ||
+        !DeadUnitRun(*settings, reply_delay,
+                     std::max(1, absl::GetFlag(FLAGS_absent_after_misses)),
+                     on_window, /*revive=*/true)) {
+      return 1;
+    }
   }
   return 0;
 }

@@ -10,3 +10,10 @@ done
 [ "$(grep -c 'latency added by the gateway.*p99 [0-9.-]* ms' <<<"$out")" = 2 ]
 # Every transaction answered.
 ! grep -q ' [1-9][0-9]* errors)' <<<"$out"
+# The dead-unit phase: both runs, the revival, no broken connection.
+[ "$(grep -c '^    dead-unit ratio [0-9.]* ' <<<"$out")" = 2 ] || {
+  echo "no dead-unit ratio"; exit 1; }
+[ "$(grep -c 'silent unit 2: .*, 0 errors$' <<<"$out")" = 2 ] || {
+  echo "dead-unit phase errors"; exit 1; }
+grep -q 'unit 2 answers again: its clients answered after [0-9.]* s' <<<"$out"
+grep -q 'unit 2 health: state online, 1 absences' <<<"$out"

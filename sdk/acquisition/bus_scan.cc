@@ -11,9 +11,12 @@ namespace v1 = ::ews::devices::v1;
 
 namespace {
 
+// Silence, or a unit the line knows to be absent (it missed its last
+// requests; LineScheduler answers at once until its next probe).
 bool NoAnswer(const absl::Status& status) {
-  return absl::IsDeadlineExceeded(status) &&
-         !modbus::ModbusExceptionCode(status).has_value();
+  return (absl::IsDeadlineExceeded(status) &&
+          !modbus::ModbusExceptionCode(status).has_value()) ||
+         modbus::IsUnitAbsent(status);
 }
 
 // Someone answered (an exception, or a corrupt frame from a device).

@@ -75,6 +75,22 @@ TEST_F(BusScanTest, FindsAndIdentifiesDevicesWithOneProbePerSilentAddress) {
   EXPECT_EQ(progress[11].found, 2);
 }
 
+TEST_F(BusScanTest, AbsentUnitsAreSilentAddressesNotLineErrors) {
+  // A line answers at once for a unit that missed its last requests: that is
+  // an empty address, not a reason to stop the scan.
+  client_.AddUnit(1).SetHolding(0x0300, {4512});
+  client_.InjectError(3,
+                      modbus::UnitAbsentStatus(
+                          "rs485: unit 3 absent since 2026-01-01T00:00:00Z"));
+  ScanOptions options;
+  options.first_address = 1;
+  options.last_address = 5;
+  auto found = ScanBus(client_, registry_, options);
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].address, 1);
+}
+
 TEST_F(BusScanTest, RejectsBadRangesAndCancels) {
   ScanOptions options;
   options.first_address = 0;

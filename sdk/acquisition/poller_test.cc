@@ -185,6 +185,24 @@ TEST_F(PollerTest, OfflineDeviceBacksOffWhileOthersGoOn) {
   EXPECT_EQ(poller->States()[1].consecutive_failures, 0);
 }
 
+TEST_F(PollerTest, AnAbsentUnitIsOfflineWithTheLinesReason) {
+  // The line answers at once for a unit that missed its last requests
+  // (LineScheduler): the device is offline, and says why.
+  Populate(1, "mccb_measurement_unit");
+  auto poller = MakePoller({{"a", 1, registry_.Find("mccb_measurement_unit")}});
+  ASSERT_NE(poller, nullptr);
+  client_.InjectError(1,
+                      modbus::UnitAbsentStatus(
+                          "rs485: unit 1 absent since 2026-01-01T00:00:00Z"));
+  poller->PollDue();
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_TRUE(modbus::IsUnitAbsent(results_[0].status));
+  EXPECT_TRUE(results_[0].samples.empty());
+  EXPECT_FALSE(poller->States()[0].online);
+  EXPECT_THAT(std::string(poller->States()[0].last_error.message()),
+              ::testing::HasSubstr("unit 1 absent since"));
+}
+
 TEST_F(PollerTest, AnExceptionLosesOnlyThatRead) {
   Populate(1, "emdx3_4_120_45");
   auto poller = MakePoller({{"meter", 1, registry_.Find("emdx3_4_120_45")}});

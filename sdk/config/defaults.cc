@@ -38,12 +38,17 @@ const char kFactoryConfigText[] = R"pb(
     response_timeout_ms: 300
     inter_frame_delay_ms: 0
     retries: 1
+    absent_after_misses: 3
+    absent_probe_interval_s: 10
   }
   modbus_tcp_server {
     enabled: true
     port: 502
     max_connections: 64
     idle_timeout_s: 60
+    bind_address: "0.0.0.0"
+    request_timeout_ms: 1000
+    broadcast_reply: false
   }
   storage {
     minute_tier_days: 60

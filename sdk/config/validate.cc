@@ -424,19 +424,7 @@ class Validator {
       Error("web.http_redirect_port", web.http_redirect_port(),
             " is also web.https_port");
     }
-    uint32_t bind = 0;
-    if (!IsIpLiteral(web.bind_address())) {
-      Error("web.bind_address", Quote(web.bind_address()),
-            " is not an IP address (\"0.0.0.0\" = all interfaces)");
-    } else if (config_.network().has_static_ipv4() &&
-               ParseIpv4(web.bind_address(), &bind) && bind != 0 &&
-               !IsLoopback(web.bind_address()) &&
-               web.bind_address() !=
-                   config_.network().static_ipv4().address()) {
-      Error("web.bind_address", web.bind_address(),
-            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
-            config_.network().static_ipv4().address(), ")");
-    }
+    BindAddress("web.bind_address", web.bind_address());
     bool has_cert = !web.tls_certificate_path().empty();
     bool has_key = !web.tls_private_key_path().empty();
     if (has_cert != has_key) {
@@ -454,6 +442,22 @@ class Validator {
             " is not an absolute path");
     }
     Range("web.session_timeout_s", web.session_timeout_s(), 60, 86400, " s");
+  }
+
+  // An IP literal; with a static address an IPv4 one must be 0.0.0.0,
+  // loopback or the box's own address.
+  void BindAddress(const std::string& field, const std::string& address) {
+    uint32_t bind = 0;
+    if (!IsIpLiteral(address)) {
+      Error(field, Quote(address),
+            " is not an IP address (\"0.0.0.0\" = all interfaces)");
+    } else if (config_.network().has_static_ipv4() &&
+               ParseIpv4(address, &bind) && bind != 0 && !IsLoopback(address) &&
+               address != config_.network().static_ipv4().address()) {
+      Error(field, address,
+            " is not an address of this box (0.0.0.0, 127.0.0.1 or ",
+            config_.network().static_ipv4().address(), ")");
+    }
   }
 
   void CheckRs485() {
@@ -479,6 +483,17 @@ class Validator {
     Range("rs485.inter_frame_delay_ms", port.inter_frame_delay_ms(), 0, 1000,
           " ms");
     Range("rs485.retries", port.retries(), 0, 5);
+    AbsentUnits("rs485", port.absent_after_misses(),
+                port.absent_probe_interval_s());
+  }
+
+  // 0 = the default, else in range (rs485 and ip_gateways[]).
+  void AbsentUnits(const std::string& at, uint32_t misses,
+                   uint32_t probe_interval_s) {
+    if (misses != 0) Range(at + ".absent_after_misses", misses, 1, 100);
+    if (probe_interval_s != 0) {
+      Range(at + ".absent_probe_interval_s", probe_interval_s, 1, 3600, " s");
+    }
   }
 
   void CheckModbusTcpServer() {
@@ -497,6 +512,13 @@ class Validator {
           128);
     Range("modbus_tcp_server.idle_timeout_s", server.idle_timeout_s(), 1, 3600,
           " s");
+    if (server.request_timeout_ms() != 0) {
+      Range("modbus_tcp_server.request_timeout_ms", server.request_timeout_ms(),
+            100, 60000, " ms");
+    }
+    if (!server.bind_address().empty()) {
+      BindAddress("modbus_tcp_server.bind_address", server.bind_address());
+    }
     for (int i = 0; i < server.allowed_clients_size(); ++i) {
       if (!IsCidr(server.allowed_clients(i))) {
         Error(absl::StrCat("modbus_tcp_server.allowed_clients[", i, "]"),
@@ -575,6 +597,7 @@ class Validator {
            [](int v) { return v1::GatewayProtocol_Name(v); });
       Range(at + ".response_timeout_ms", gw.response_timeout_ms(), 20, 10000,
             " ms");
+      AbsentUnits(at, gw.absent_after_misses(), gw.absent_probe_interval_s());
       bool own_host = IsLoopback(gw.host()) ||
                       (config_.network().has_static_ipv4() &&
                        gw.host() == config_.network().static_ipv4().address());

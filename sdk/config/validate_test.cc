@@ -216,6 +216,12 @@ std::vector<BadCase> BadCases() {
        "rs485.inter_frame_delay_ms", "outside 0..1000"},
       {"TooManyRetries", [](C& c) { c.mutable_rs485()->set_retries(9); },
        "rs485.retries", "9 is outside 0..5"},
+      {"AbsentAfterTooManyMisses",
+       [](C& c) { c.mutable_rs485()->set_absent_after_misses(101); },
+       "rs485.absent_after_misses", "101 is outside 1..100"},
+      {"AbsentProbeIntervalTooLong",
+       [](C& c) { c.mutable_rs485()->set_absent_probe_interval_s(3601); },
+       "rs485.absent_probe_interval_s", "3601 s is outside 1..3600 s"},
       // --------------------------------------------- modbus tcp server
       {"ModbusServerPortIsHttps",
        [](C& c) { c.mutable_modbus_tcp_server()->set_port(443); },
@@ -274,6 +280,23 @@ std::vector<BadCase> BadCases() {
       {"ModbusServerIdleTimeoutZero",
        [](C& c) { c.mutable_modbus_tcp_server()->set_idle_timeout_s(0); },
        "modbus_tcp_server.idle_timeout_s", "outside 1..3600"},
+      {"GatewayRequestTimeoutTooShort",
+       [](C& c) { c.mutable_modbus_tcp_server()->set_request_timeout_ms(50); },
+       "modbus_tcp_server.request_timeout_ms", "50 ms is outside 100..60000"},
+      {"GatewayRequestTimeoutTooLong",
+       [](C& c) {
+         c.mutable_modbus_tcp_server()->set_request_timeout_ms(60001);
+       },
+       "modbus_tcp_server.request_timeout_ms", "outside 100..60000"},
+      {"GatewayBindAddressNotAnAddress",
+       [](C& c) { c.mutable_modbus_tcp_server()->set_bind_address("eth0"); },
+       "modbus_tcp_server.bind_address", "\"eth0\" is not an IP address"},
+      {"GatewayBindAddressNotOfThisBox",
+       [](C& c) {
+         c.mutable_modbus_tcp_server()->set_bind_address("192.168.1.7");
+       },
+       "modbus_tcp_server.bind_address",
+       "192.168.1.7 is not an address of this box"},
       {"AllowedClientBadPrefix",
        [](C& c) {
          c.mutable_modbus_tcp_server()->add_allowed_clients("10.0.0.0/8");
@@ -307,6 +330,14 @@ std::vector<BadCase> BadCases() {
          gw->set_id("gw2");
        },
        "ip_gateways[1].host", "192.168.1.20:502 is also ip_gateways[0]"},
+      {"GatewayAbsentAfterTooManyMisses",
+       [](C& c) { c.mutable_ip_gateways(0)->set_absent_after_misses(1000); },
+       "ip_gateways[0].absent_after_misses", "1000 is outside 1..100"},
+      {"GatewayAbsentProbeIntervalTooLong",
+       [](C& c) {
+         c.mutable_ip_gateways(0)->set_absent_probe_interval_s(86400);
+       },
+       "ip_gateways[0].absent_probe_interval_s", "outside 1..3600 s"},
       {"GatewayLoopsToOwnServer",
        [](C& c) { c.mutable_ip_gateways(0)->set_host("192.168.1.100"); },
        "ip_gateways[0].host",
@@ -797,6 +828,34 @@ TEST(ValidateTest, AcceptsValidVariants) {
       // Bound to loopback only (behind a reverse proxy) or to the own address.
       [](v1::DeviceConfig& c) {
         c.mutable_web()->set_bind_address("127.0.0.1");
+      },
+      // The Modbus gateway: bound to one address (or all, IPv6 and IPv4),
+      // zero meaning the defaults (files written before these fields
+      // existed), a read-only route, broadcasts answered.
+      [](v1::DeviceConfig& c) {
+        auto* server = c.mutable_modbus_tcp_server();
+        server->set_bind_address("192.168.1.100");
+        server->set_request_timeout_ms(60000);
+        server->set_broadcast_reply(true);
+        auto* route = server->add_routes();
+        route->set_first_unit(1);
+        route->set_last_unit(247);
+        route->mutable_rs485();
+        route->set_read_only(true);
+      },
+      [](v1::DeviceConfig& c) {
+        auto* server = c.mutable_modbus_tcp_server();
+        server->set_bind_address("::");
+        server->clear_request_timeout_ms();
+        c.mutable_rs485()->clear_absent_after_misses();
+        c.mutable_rs485()->clear_absent_probe_interval_s();
+      },
+      [](v1::DeviceConfig& c) {
+        c.mutable_modbus_tcp_server()->clear_bind_address();
+        c.mutable_rs485()->set_absent_after_misses(100);
+        c.mutable_rs485()->set_absent_probe_interval_s(3600);
+        c.mutable_ip_gateways(0)->set_absent_after_misses(1);
+        c.mutable_ip_gateways(0)->set_absent_probe_interval_s(1);
       },
       [](v1::DeviceConfig& c) {
         c.mutable_web()->set_bind_address("192.168.1.100");

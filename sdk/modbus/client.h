@@ -17,8 +17,12 @@
 //   DeadlineExceeded    no answer within CallOptions::timeout (also exception
 //                       0x0B from a remote gateway)
 //   DataLoss            the answer was corrupt (CRC) or did not fit the request
-//   Unavailable         the line is busy/closed or the gateway unreachable
-//                       (retry later); also exceptions 05/06/0A
+//   Unavailable         the line is busy/closed (also: the deadline passed
+//                       while the request was still queued) or the gateway
+//                       unreachable (retry later); also exceptions 05/06/0A;
+//                       the unit is absent (LineScheduler: it missed its
+//                       last requests and is not asked again before its next
+//                       probe; IsUnitAbsent() tells)
 //   FailedPrecondition  the device answered another exception (e.g. 04)
 // ModbusExceptionCode(status) (exception.h) gives the exception code, if any.
 //

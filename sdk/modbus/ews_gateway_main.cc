@@ -6,6 +6,9 @@
 //               [--remote=100-120:-90=10.0.0.7:502[/rtu] ...]
 //               [--response_timeout_ms=300] [--max_connections=128]
 //               [--idle_timeout_s=60] [--allow=10.0.0.0/8,...]
+//               [--request_timeout_ms=1000] [--broadcast_reply]
+//               [--read_only] [--absent_after_misses=3]
+//               [--absent_probe_interval_ms=10000]
 //
 // Without --tty there is no local line (all devices behind IP gateways).
 // Prints "listening on <port>" once it serves (the readiness handshake) and
@@ -42,6 +45,19 @@ ABSL_FLAG(int, max_connections, 128, "concurrent TCP clients");
 ABSL_FLAG(int, idle_timeout_s, 60, "idle connections are closed after this");
 ABSL_FLAG(std::vector<std::string>, allow, {},
           "allowed client addresses/networks (empty: any)");
+ABSL_FLAG(int, request_timeout_ms, 1000,
+          "deadline of one request through a line (queue + wire); queued "
+          "longer: exception 0x0A");
+ABSL_FLAG(bool, broadcast_reply, false,
+          "answer broadcasts (unit 0) with an echo (default: no reply)");
+ABSL_FLAG(bool, read_only, false,
+          "every route read-only: writes get exception 0x01");
+ABSL_FLAG(int, absent_after_misses, 3,
+          "a unit missing this many requests in a row is absent: answered "
+          "0x0B at once but for a probe (0: never)");
+ABSL_FLAG(int, absent_probe_interval_ms, 10000,
+          "how often an absent unit is asked again (after 1 s, doubling up "
+          "to this)");
 
 namespace {
 
@@ -81,11 +97,17 @@ int main(int argc, char** argv) {
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_idle_timeout_s));
   options.allow_list = absl::GetFlag(FLAGS_allow);
+  options.request_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_request_timeout_ms));
+  options.broadcast_reply = absl::GetFlag(FLAGS_broadcast_reply);
   options.identity.conformity_level = 0x01;
   options.identity.objects = {{0, "EWS"}, {1, "ews-gateway"}, {2, "0.1"}};
   ews::modbus::LineOptions line_options;
   line_options.response_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_response_timeout_ms));
+  line_options.absent_after_misses = absl::GetFlag(FLAGS_absent_after_misses);
+  line_options.absent_probe_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_absent_probe_interval_ms));
 
   if (!absl::GetFlag(FLAGS_tty).empty()) {
     auto settings = ews::hal::ParseSerialSettings(absl::GetFlag(FLAGS_serial));
@@ -151,6 +173,9 @@ int main(int argc, char** argv) {
     route.target = lines.back().get();
     route.name = parts[1];
     options.routes.push_back(route);
+  }
+  for (auto& route : options.routes) {
+    route.read_only = absl::GetFlag(FLAGS_read_only);
   }
   auto server = ews::modbus::GatewayServer::Start(options);
   if (!server.ok()) {

@@ -10,6 +10,7 @@ namespace ews::modbus {
 namespace {
 
 constexpr absl::string_view kPayloadUrl = "type.ews/modbus.exception";
+constexpr absl::string_view kAbsentUrl = "type.ews/modbus.absent";
 
 absl::StatusCode CodeFor(uint8_t exception) {
   switch (exception) {
@@ -80,8 +81,20 @@ std::optional<uint8_t> ModbusExceptionCode(const absl::Status& status) {
   return static_cast<uint8_t>(std::string(*payload)[0]);
 }
 
+absl::Status UnitAbsentStatus(absl::string_view message) {
+  absl::Status status(absl::StatusCode::kUnavailable, message);
+  status.SetPayload(kAbsentUrl, absl::Cord());
+  return status;
+}
+
+bool IsUnitAbsent(const absl::Status& status) {
+  return absl::IsUnavailable(status) &&
+         status.GetPayload(kAbsentUrl).has_value();
+}
+
 uint8_t GatewayExceptionFor(const absl::Status& status) {
   if (std::optional<uint8_t> code = ModbusExceptionCode(status)) return *code;
+  if (IsUnitAbsent(status)) return 0x0B;
   switch (status.code()) {
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kDataLoss:

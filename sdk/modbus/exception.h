@@ -56,10 +56,18 @@ absl::Status MalformedRequestStatus(uint8_t code, absl::string_view what);
 // exception response (OK, timeout, CRC error, ...).
 std::optional<uint8_t> ModbusExceptionCode(const absl::Status& status);
 
+// Unavailable, marked as "the unit is absent": the line answered at once
+// because the unit missed its last requests (LineScheduler); `message` says
+// since when and when it is probed next.
+absl::Status UnitAbsentStatus(absl::string_view message);
+// True for a UnitAbsentStatus().
+bool IsUnitAbsent(const absl::Status& status);
+
 // The exception code a gateway should answer for a Status that is not an
-// exception: DeadlineExceeded / DataLoss -> 0x0B (target failed to respond),
-// Unavailable / anything else -> 0x0A (path unavailable). For an exception
-// Status, its own code.
+// exception: DeadlineExceeded / DataLoss / an absent unit -> 0x0B (target
+// failed to respond), Unavailable (e.g. expired while queued on a busy line)
+// / anything else -> 0x0A (path unavailable). For an exception Status, its
+// own code.
 uint8_t GatewayExceptionFor(const absl::Status& status);
 
 }  // namespace ews::modbus

@@ -149,14 +149,18 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     absl::StrAppend(
         &routes, " ", route.first_unit, "-", route.last_unit,
         route.unit_shift != 0 ? absl::StrCat("(", route.unit_shift, ")") : "",
-        "->", route.name);
+        "->", route.name, route.read_only ? " (read-only)" : "");
   }
   EWS_LOG(INFO) << "modbus gateway on " << options.bind_address << ":"
                 << server->port_ << ", max " << options.max_connections
                 << " connections, idle "
                 << absl::FormatDuration(options.idle_timeout)
                 << ", routes:" << (routes.empty() ? " none" : routes)
-                << (options.allow_list.empty() ? "" : ", allow-list on");
+                << (options.allow_list.empty() ? "" : ", allow-list on")
+                << ", request timeout "
+                << absl::FormatDuration(options.request_timeout)
+                << (options.broadcast_reply ? ", broadcasts answered"
+                                            : ", broadcasts unanswered");
   return server;
 }
 
@@ -357,12 +361,13 @@ void GatewayServer::Serve(Connection* connection) {
       absl::MutexLock lock(&mutex_);
       ++stats_.requests;
     }
-    const Pdu response = Handle(header[6], request);
-    CountException(response);
+    const std::optional<Pdu> response = Handle(header[6], request);
+    if (!response.has_value()) continue;  // a broadcast: no reply
+    CountException(*response);
     out.assign(header, header + kMbapHeaderSize);
-    out[4] = static_cast<uint8_t>((response.size() + 1) >> 8);
-    out[5] = static_cast<uint8_t>(response.size() + 1);
-    out.insert(out.end(), response.begin(), response.end());
+    out[4] = static_cast<uint8_t>((response->size() + 1) >> 8);
+    out[5] = static_cast<uint8_t>(response->size() + 1);
+    out.insert(out.end(), response->begin(), response->end());
     if (!internal::WriteFull(fd, out.data(), out.size(), options_.frame_timeout)
              .ok()) {
       break;
@@ -384,7 +389,13 @@ void GatewayServer::CountException(const Pdu& response) {
   }
 }
 
-Pdu GatewayServer::Handle(uint8_t unit, const Pdu& request) {
+std::optional<Pdu> GatewayServer::Handle(uint8_t unit, const Pdu& request) {
+  Pdu answer = Answer(unit, request);
+  if (unit == kBroadcastUnit && !options_.broadcast_reply) return std::nullopt;
+  return answer;
+}
+
+Pdu GatewayServer::Answer(uint8_t unit, const Pdu& request) {
   const uint8_t function = request[0];
   absl::Status valid = ValidateRequest(request);
   if (!valid.ok()) {
@@ -402,30 +413,38 @@ Pdu GatewayServer::Handle(uint8_t unit, const Pdu& request) {
   call.priority = Priority::kGateway;
   call.timeout = options_.request_timeout;
   call.max_attempts = options_.max_attempts;
-  if (unit == kBroadcastUnit) {
-    if (!IsBroadcastableFunction(function)) {
-      return ExceptionResponse(function, 0x01);
-    }
-    bool sent = false;
-    for (const GatewayRoute& route : options_.routes) {
-      if (!route.accepts_broadcast) continue;
-      sent |= route.target->Transact(kBroadcastUnit, request, call).ok();
-    }
-    if (!sent) return ExceptionResponse(function, 0x0A);
-    absl::MutexLock lock(&mutex_);
-    ++stats_.broadcasts;
-    // The normal answer a unicast write gets: an echo of the request (its
-    // first 5 bytes for functions 15 and 16).
-    return Pdu(request.begin(), request.begin() + 5);
-  }
+  if (unit == kBroadcastUnit) return Broadcast(request, call);
   for (const GatewayRoute& route : options_.routes) {
     if (unit < route.first_unit || unit > route.last_unit) continue;
+    if (route.read_only && !IsReadFunction(function)) {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.writes_refused;
+      return ExceptionResponse(function, 0x01);
+    }
     absl::StatusOr<Pdu> response = route.target->Transact(
         static_cast<uint8_t>(unit + route.unit_shift), request, call);
     if (response.ok()) return *std::move(response);
     return ExceptionResponse(function, GatewayExceptionFor(response.status()));
   }
   return ExceptionResponse(function, 0x0A);
+}
+
+Pdu GatewayServer::Broadcast(const Pdu& request, const CallOptions& call) {
+  const uint8_t function = request[0];
+  if (!IsBroadcastableFunction(function)) {
+    return ExceptionResponse(function, 0x01);
+  }
+  bool sent = false;
+  for (const GatewayRoute& route : options_.routes) {
+    if (!route.accepts_broadcast || route.read_only) continue;
+    sent |= route.target->Transact(kBroadcastUnit, request, call).ok();
+  }
+  if (!sent) return ExceptionResponse(function, 0x0A);
+  absl::MutexLock lock(&mutex_);
+  ++stats_.broadcasts;
+  // The normal answer a unicast write gets: an echo of the request (its
+  // first 5 bytes for functions 15 and 16).
+  return Pdu(request.begin(), request.begin() + 5);
 }
 
 }  // namespace ews::modbus

@@ -12,12 +12,25 @@
 //                         GatewayOptions::identity; other functions -> 01
 //   unit with no route    exception 0x0A (gateway path unavailable)
 //   device silent/corrupt exception 0x0B (target device failed to respond)
-//   line busy/unreachable exception 0x0A
+//   device absent         exception 0x0B at once (the line stopped asking a
+//                         unit that missed its last requests, see
+//                         LineScheduler), but for a probe now and then
+//   line busy/unreachable exception 0x0A (also: the request's deadline,
+//                         request_timeout, passed while it was queued behind
+//                         others)
+//   write to a read-only  exception 0x01 (illegal function): on a route with
+//   route                 read_only, only functions 1, 2, 3, 4 and 43/14 pass
 //   malformed PDU         exception 01/02/03, nothing reaches the line
 //   unit 0 (broadcast)    writes (5, 6, 15, 16) go to every route with
-//                         accepts_broadcast, without waiting for a reply; the
-//                         client gets the normal (echo) answer once the
-//                         request is on the wire; other functions -> 01
+//                         accepts_broadcast (and not read_only), without
+//                         waiting for a reply. By default the TCP client gets
+//                         no answer at all, as the Modbus spec has it for a
+//                         broadcast and as clients expect (pymodbus with
+//                         broadcast_enable reads none; an answer would be
+//                         taken for the one to its next request). With
+//                         broadcast_reply: the normal (echo) answer once the
+//                         request is on the wire, 0x0A if no route took it,
+//                         01 for other functions.
 // A malformed MBAP header (protocol id != 0, length < 2 or beyond
 // max_request_size) or a frame truncated for longer than frame_timeout
 // closes the connection: the stream cannot be resynchronised.
@@ -34,6 +47,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,6 +73,9 @@ struct GatewayRoute {
   // Broadcasts (unit 0) are sent to this target too.
   bool accepts_broadcast = false;
   std::string name;  // for logs: "rs485", "gw-10.0.0.7"
+  // Monitoring only: functions other than reads (1, 2, 3, 4, 43/14) are
+  // answered with exception 0x01 and never reach the target; no broadcasts.
+  bool read_only = false;
 };
 
 struct GatewayOptions {
@@ -78,8 +95,11 @@ struct GatewayOptions {
   // What the box answers on unit 255 (43/14).
   DeviceIdentification identity;
   // Deadline of one request through a line (queue + wire); a TCP client
-  // usually waits 1..3 s.
+  // usually waits 1..3 s. A request still queued when it passes gets 0x0A.
   absl::Duration request_timeout = absl::Seconds(1);
+  // Answer broadcasts (unit 0) as a unicast write is answered (see above);
+  // false: send no reply, as the Modbus spec and mbusd (without -b) do.
+  bool broadcast_reply = false;
   // Attempts on the line: 1 by default (the TCP client decides to retry).
   int max_attempts = 1;
   // Run connection threads under SCHED_FIFO at this priority (best effort;
@@ -101,7 +121,8 @@ struct GatewayStats {
   uint64_t exceptions = 0;  // exception answers of any origin
   uint64_t malformed = 0;   // connections closed for a bad frame
   uint64_t idle_closed = 0;
-  uint64_t broadcasts = 0;
+  uint64_t broadcasts = 0;      // broadcast writes sent to a line
+  uint64_t writes_refused = 0;  // on read-only routes (exception 0x01)
   std::map<uint8_t, uint64_t> exceptions_by_code;
 };
 
@@ -137,8 +158,11 @@ class GatewayServer {
   absl::Status Listen();
   void AcceptLoop();
   void Serve(Connection* connection);
-  // The response PDU for one request.
-  Pdu Handle(uint8_t unit, const Pdu& request);
+  // The response PDU for one request; nullopt: send no reply (broadcasts,
+  // unless broadcast_reply).
+  std::optional<Pdu> Handle(uint8_t unit, const Pdu& request);
+  Pdu Answer(uint8_t unit, const Pdu& request);
+  Pdu Broadcast(const Pdu& request, const CallOptions& call);
   bool Allowed(const std::array<uint8_t, 16>& address) const;
   void CountException(const Pdu& response);
   void ReapFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

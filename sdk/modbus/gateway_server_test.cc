@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/loopback.h"
@@ -184,15 +185,133 @@ TEST_F(GatewayServerTest, AnswersForItselfOnUnit255) {
 TEST_F(GatewayServerTest, BroadcastWritesGoWithoutAReply) {
   line_.AddUnit(1, true);
   line_.AddUnit(2, true);
+  line_.AddUnit(17).SetHolding(0, {7});
   StartServer();
+  RawClient raw(server_->port());
+  raw.Send(Mbap(9, 0, WriteSingleRegisterRequest(3, 77)));
+  // No reply to the broadcast: the next answer is the one to the next
+  // request (an echo here would be taken for it).
+  raw.Send(Mbap(10, 17, ReadRequest(3, 0, 1)));
+  EXPECT_THAT(raw.Receive(), ElementsAre(0, 10, 0, 0, 0, 5, 17, 3, 2, 0, 7));
+  EXPECT_EQ(line_.unit(1)->holding(3), 77);
+  EXPECT_EQ(line_.unit(2)->holding(3), 77);
+  EXPECT_TRUE(remote_.calls().empty());
+  EXPECT_EQ(server_->stats().broadcasts, 1u);
+  // A broadcast read is dropped too (the spec: no answer to unit 0).
+  raw.Send(Mbap(11, 0, ReadRequest(3, 0, 1)));
+  raw.Send(Mbap(12, 17, ReadRequest(3, 0, 1)));
+  EXPECT_THAT(raw.Receive(), ElementsAre(0, 12, 0, 0, 0, 5, 17, 3, 2, 0, 7));
+}
+
+TEST_F(GatewayServerTest, BroadcastReplyOption) {
+  line_.AddUnit(1, true);
+  GatewayOptions options;
+  options.broadcast_reply = true;
+  StartServer(options);
   RawClient raw(server_->port());
   raw.Send(Mbap(9, 0, WriteSingleRegisterRequest(3, 77)));
   EXPECT_THAT(raw.Receive(), ElementsAre(0, 9, 0, 0, 0, 6, 0, 6, 0, 3, 0, 77));
   EXPECT_EQ(line_.unit(1)->holding(3), 77);
-  EXPECT_EQ(line_.unit(2)->holding(3), 77);
-  EXPECT_TRUE(remote_.calls().empty());
   raw.Send(Mbap(10, 0, ReadRequest(3, 0, 1)));
   EXPECT_THAT(raw.Receive(), ElementsAre(0, 10, 0, 0, 0, 3, 0, 0x83, 0x01));
+}
+
+TEST_F(GatewayServerTest, ReadOnlyRoutesRefuseWrites) {
+  line_.AddUnit(17, true).SetHolding(0, {7});
+  remote_.AddUnit(15, true).SetHolding(0, {42});
+  GatewayOptions options;
+  options.routes.push_back({1, 99, 0, &line_, true, "rs485", true});
+  options.routes.push_back({100, 120, -90, &remote_, false, "gw"});
+  StartServer(options);
+  auto client = ClientLine();
+  // Reads pass; writes of every kind get 0x01 and never reach the line.
+  EXPECT_THAT(client->ReadHoldingRegisters(17, 0, 1).status(), IsOk());
+  EXPECT_THAT(client->ReadCoils(17, 0, 1).status(), IsOk());
+  line_.ClearCalls();
+  EXPECT_THAT(ModbusExceptionCode(client->WriteSingleRegister(17, 0, 1)),
+              Optional(0x01));
+  EXPECT_THAT(ModbusExceptionCode(client->WriteSingleCoil(17, 0, true)),
+              Optional(0x01));
+  EXPECT_THAT(ModbusExceptionCode(client->WriteMultipleRegisters(17, 0, {1})),
+              Optional(0x01));
+  EXPECT_THAT(
+      ModbusExceptionCode(
+          client->ReadWriteMultipleRegisters(17, 0, 1, 0, {1}).status()),
+      Optional(0x01));
+  EXPECT_EQ(line_.call_count(), 0u);
+  EXPECT_EQ(line_.unit(17)->holding(0), 7);
+  EXPECT_EQ(server_->stats().writes_refused, 4u);
+  // Broadcasts skip a read-only route: nothing reaches it.
+  RawClient raw(server_->port());
+  raw.Send(Mbap(9, 0, WriteSingleRegisterRequest(0, 99)));
+  raw.Send(Mbap(10, 17, ReadRequest(3, 0, 1)));
+  EXPECT_THAT(raw.Receive(), ElementsAre(0, 10, 0, 0, 0, 5, 17, 3, 2, 0, 7));
+  // The other route stays read-write.
+  EXPECT_THAT(client->WriteSingleRegister(105, 0, 5), IsOk());
+  EXPECT_EQ(remote_.unit(15)->holding(0), 5);
+}
+
+// A line whose unit 1 holds the line until released and whose other units
+// never answer (switched off); counts what reaches the wire.
+class HeldLineTransport final : public Transport {
+ public:
+  absl::StatusOr<Pdu> Exchange(uint8_t unit, const Pdu& request,
+                               absl::Duration) override {
+    ++exchanges;
+    if (unit == 1) {
+      release.WaitForNotification();
+      return bank_.Handle(request);
+    }
+    return absl::DeadlineExceededError("no answer");
+  }
+  std::string Describe() const override { return "held"; }
+  absl::Notification release;
+  std::atomic<int> exchanges{0};
+
+ private:
+  RegisterBank bank_{true};
+};
+
+TEST(GatewayLineTest, QueuedTooLongIs0x0AAndAbsentUnitsAre0x0BAtOnce) {
+  auto transport = std::make_unique<HeldLineTransport>();
+  HeldLineTransport* held = transport.get();
+  LineOptions line_options;
+  line_options.absent_after_misses = 2;
+  line_options.absent_probe_interval = absl::Seconds(60);
+  LineScheduler line(std::move(transport), line_options);
+  GatewayOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  options.request_timeout = absl::Milliseconds(200);
+  options.routes = {{1, 247, 0, &line, false, "held"}};
+  auto server = GatewayServer::Start(options);
+  ASSERT_THAT(server.status(), IsOk());
+  const uint16_t port = (*server)->port();
+
+  // Unit 9 misses twice (0x0B after the line's timeout), then is absent:
+  // 0x0B at once, nothing on the wire.
+  RawClient client(port);
+  for (uint16_t tid = 1; tid <= 3; ++tid) {
+    client.Send(Mbap(tid, 9, ReadRequest(3, 0, 1)));
+    EXPECT_THAT(client.Receive(),
+                ElementsAre(0, tid, 0, 0, 0, 3, 9, 0x83, 0x0B));
+  }
+  EXPECT_EQ(held->exchanges, 2);
+  EXPECT_EQ(line.HealthOf(9).state, UnitState::kAbsent);
+  EXPECT_EQ(line.HealthOf(9).fast_failed, 1u);
+
+  // Unit 1 holds the line; a request queued behind it expires: 0x0A.
+  RawClient holder(port);
+  holder.Send(Mbap(1, 1, ReadRequest(3, 0, 1)));
+  while (!line.stats().busy) absl::SleepFor(absl::Milliseconds(1));
+  RawClient queued(port);
+  queued.Send(Mbap(7, 2, ReadRequest(3, 0, 1)));
+  EXPECT_THAT(queued.Receive(), ElementsAre(0, 7, 0, 0, 0, 3, 2, 0x83, 0x0A));
+  held->release.Notify();
+  // The holder outlived its own deadline on the wire: 0x0B.
+  EXPECT_THAT(holder.Receive(), ElementsAre(0, 1, 0, 0, 0, 3, 1, 0x83, 0x0B));
+  EXPECT_EQ(held->exchanges, 3);  // unit 2 never reached the wire
+  EXPECT_EQ((*server)->stats().exceptions_by_code[0x0A], 1u);
 }
 
 TEST_F(GatewayServerTest, MalformedHeadersCloseTheConnection) {

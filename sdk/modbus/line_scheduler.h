@@ -17,7 +17,23 @@
 // corrupt answer; writes go out exactly once (a write that timed out may or
 // may not have been applied).
 // Health: per unit, what the UI shows (answers, timeouts, CRC errors, last
-// error).
+// error, state).
+// Absent units: a unit that missed `absent_after_misses` transactions in a
+// row (no answer at all: a timeout, or exception 0x0B from a remote gateway)
+// is absent. Its requests fail at once with Unavailable (see IsUnitAbsent(),
+// exception.h) without touching the wire, except for probes: once a probe is
+// due, the first request to the unit (queued or new) goes out, once, without
+// retry. The first probe is due 1 s after the unit became absent, and the
+// interval doubles after each failed probe up to `absent_probe_interval`: a
+// unit that was absent for a moment is back within a second, a switched-off
+// one costs the line one response timeout per interval instead of one per
+// request. Any answer (a normal or an exception answer) restores the unit at
+// once. A corrupt answer (CRC) and an unavailable path (a TCP connection that
+// fails, a remote gateway's 0x0A) neither count as a miss nor restore;
+// broadcasts (unit 0) never change a unit's state.
+// Queued too long: a request still queued at its deadline fails with
+// Unavailable (the line was busy), never DeadlineExceeded (which means the
+// device did not answer in time).
 #pragma once
 
 #include <cstdint>
@@ -57,7 +73,25 @@ struct LineOptions {
   // 1 ns timer slack, best effort (ignored without the privilege): the line
   // is a real-time resource and t3.5 is 1.75 ms at 115200. 0: normal.
   int realtime_priority = 0;
+  // Transactions without an answer in a row after which a unit is absent;
+  // 0: never (every request to a silent unit holds the line for the
+  // response timeout).
+  int absent_after_misses = 3;
+  // An absent unit is asked again (one real request) 1 s after it became
+  // absent, then at doubling intervals up to this one; each probe costs the
+  // line one response timeout.
+  absl::Duration absent_probe_interval = absl::Seconds(10);
 };
+
+// What the line knows of a unit.
+enum class UnitState {
+  kUnknown,  // no transaction finished yet
+  kOnline,   // answered its last transaction
+  kMissing,  // did not answer its last transaction(s), not yet absent
+  kAbsent,   // missed absent_after_misses in a row: fast-failed, probed
+};
+// "unknown", "online", "missing", "absent".
+const char* UnitStateName(UnitState state);
 
 struct DeviceHealth {
   uint8_t unit = 0;
@@ -73,6 +107,15 @@ struct DeviceHealth {
   absl::Duration last_error_at = absl::ZeroDuration();
   // Answered its last transaction (false before the first).
   bool online = false;
+  UnitState state = UnitState::kUnknown;
+  int consecutive_misses = 0;  // transactions in a row without any answer
+  // While absent (state kAbsent): since when (wall), the next probe
+  // (monotonic).
+  absl::Time absent_since = absl::InfinitePast();
+  absl::Duration next_probe_at = absl::ZeroDuration();
+  uint64_t absences = 0;     // times the unit became absent
+  uint64_t probes = 0;       // probe requests sent while absent
+  uint64_t fast_failed = 0;  // requests answered at once while absent
 };
 
 struct LineStats {
@@ -81,6 +124,8 @@ struct LineStats {
   uint64_t expired_in_queue = 0;
   uint64_t rejected_queue_full = 0;
   uint64_t served[kPriorityCount] = {0, 0, 0};
+  uint64_t fast_failed = 0;  // requests to absent units, answered at once
+  uint64_t probes = 0;       // requests sent to absent units
   size_t queued = 0;
   bool busy = false;  // a transaction is on the line
 };
@@ -102,14 +147,26 @@ class LineScheduler final : public Client {
 
  private:
   struct Job;
+  // Per-unit health plus what the absent logic needs.
+  struct Unit {
+    DeviceHealth health;
+    bool probe_pending = false;     // a probe is queued or on the wire
+    absl::Duration probe_interval;  // the current one, while absent
+  };
 
   absl::StatusOr<Pdu> DoTransact(uint8_t unit, const Pdu& request,
                                  const CallOptions& options) override;
   void Run();
   std::shared_ptr<Job> Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Whether `job` may go on the wire; false: its unit is absent and no probe
+  // is due (the job is to fail at once with the returned status).
+  absl::Status Admit(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Completes `job` with `result` and wakes its caller.
+  void Finish(Job& job, absl::StatusOr<Pdu> result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<Pdu> Execute(Job& job);
-  void Record(uint8_t unit, const absl::Status& attempt, bool final,
-              bool exception) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void Record(uint8_t unit, const absl::StatusOr<Pdu>& attempt, bool final)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::unique_ptr<Transport> transport_;
   const LineOptions options_;
@@ -122,7 +179,7 @@ class LineScheduler final : public Client {
   std::deque<std::shared_ptr<Job>> queues_[kPriorityCount] ABSL_GUARDED_BY(
       mutex_);
   int passed_over_[kPriorityCount] ABSL_GUARDED_BY(mutex_) = {0, 0, 0};
-  std::map<uint8_t, DeviceHealth> health_ ABSL_GUARDED_BY(mutex_);
+  std::map<uint8_t, Unit> units_ ABSL_GUARDED_BY(mutex_);
   LineStats stats_ ABSL_GUARDED_BY(mutex_);
   std::thread worker_;
 };

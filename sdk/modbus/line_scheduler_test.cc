@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/modbus/register_bank.h"
 
@@ -35,6 +38,12 @@ class ScriptedTransport final : public Transport {
     absl::MutexLock lock(&mutex_);
     order_.push_back(unit);
     timeouts_seen_.push_back(response_timeout);
+    if (silent_.count(unit) != 0) {
+      return absl::DeadlineExceededError("no answer");
+    }
+    if (auto it = exception_.find(unit); it != exception_.end()) {
+      return ExceptionResponse(request[0], it->second);
+    }
     if (!failures_.empty()) {
       absl::Status failure = failures_.front();
       failures_.pop_front();
@@ -45,6 +54,21 @@ class ScriptedTransport final : public Transport {
   }
   std::string Describe() const override { return "scripted"; }
 
+  // Every exchange with `unit` times out (a switched-off device).
+  void SetSilent(uint8_t unit, bool silent) {
+    absl::MutexLock lock(&mutex_);
+    if (silent) {
+      silent_.insert(unit);
+    } else {
+      silent_.erase(unit);
+    }
+  }
+  // Every exchange with `unit` gets exception `code` (as a remote gateway
+  // answers 0x0B for a device that is not there).
+  void SetException(uint8_t unit, uint8_t code) {
+    absl::MutexLock lock(&mutex_);
+    exception_[unit] = code;
+  }
   void Fail(absl::Status status) {
     absl::MutexLock lock(&mutex_);
     failures_.push_back(status);
@@ -63,6 +87,8 @@ class ScriptedTransport final : public Transport {
   RegisterBank* bank_;
   absl::Mutex mutex_;
   std::deque<absl::Status> failures_ ABSL_GUARDED_BY(mutex_);
+  std::set<uint8_t> silent_ ABSL_GUARDED_BY(mutex_);
+  std::map<uint8_t, uint8_t> exception_ ABSL_GUARDED_BY(mutex_);
   std::vector<uint8_t> order_ ABSL_GUARDED_BY(mutex_);
   std::vector<absl::Duration> timeouts_seen_ ABSL_GUARDED_BY(mutex_);
 };
@@ -181,8 +207,13 @@ TEST_F(LineSchedulerTest, RequestsExpiredInTheQueueNeverReachTheWire) {
   while (!line_->stats().busy) absl::SleepFor(absl::Milliseconds(1));
   CallOptions short_deadline;
   short_deadline.timeout = absl::Milliseconds(30);
-  EXPECT_THAT(line_->ReadHoldingRegisters(2, 0, 1, short_deadline).status(),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // Unavailable (the line was busy), not DeadlineExceeded (the device did
+  // not answer): a gateway answers 0x0A, not 0x0B.
+  absl::Status expired =
+      line_->ReadHoldingRegisters(2, 0, 1, short_deadline).status();
+  EXPECT_THAT(expired, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_FALSE(IsUnitAbsent(expired));
+  EXPECT_EQ(GatewayExceptionFor(expired), 0x0A);
   Open();
   holder.join();
   EXPECT_THAT(line_->ReadHoldingRegisters(3, 0, 1).status(), IsOk());
@@ -205,6 +236,183 @@ TEST_F(LineSchedulerTest, StopFailsQueuedRequests) {
   waiter.join();
   EXPECT_THAT(line_->ReadHoldingRegisters(3, 0, 1).status(),
               StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// The absent logic on a simulated clock (deadlines never pass by themselves:
+// the clock only moves when the test advances it).
+class AbsentUnitTest : public ::testing::Test {
+ protected:
+  AbsentUnitTest() : bank_(/*open=*/true) {
+    auto transport = std::make_unique<ScriptedTransport>(&bank_);
+    transport_ = transport.get();
+    options_.name = "test-line";
+    options_.clock = &clock_;
+    options_.absent_after_misses = 3;
+    options_.absent_probe_interval = absl::Seconds(10);
+    line_ = std::make_unique<LineScheduler>(std::move(transport), options_);
+  }
+  absl::Status Read(uint8_t unit) {
+    return line_->ReadHoldingRegisters(unit, 0, 1).status();
+  }
+  // Unit 7 misses three reads (two attempts each) and becomes absent.
+  void MakeAbsent() {
+    transport_->SetSilent(7, true);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+    }
+    ASSERT_EQ(line_->HealthOf(7).state, UnitState::kAbsent);
+  }
+  size_t Exchanges() { return transport_->order().size(); }
+
+  SimulatedClock clock_;
+  RegisterBank bank_;
+  LineOptions options_;
+  ScriptedTransport* transport_;
+  std::unique_ptr<LineScheduler> line_;
+};
+
+TEST_F(AbsentUnitTest, AbsentAfterMissesThenFastFailed) {
+  transport_->SetSilent(7, true);
+  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(line_->HealthOf(7).state, UnitState::kMissing);
+  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  DeviceHealth health = line_->HealthOf(7);
+  EXPECT_EQ(health.state, UnitState::kAbsent);
+  EXPECT_EQ(health.consecutive_misses, 3);
+  EXPECT_EQ(health.absences, 1u);
+  EXPECT_EQ(health.absent_since, clock_.WallNow());
+  EXPECT_EQ(Exchanges(), 6u);  // 3 reads, 2 attempts each
+
+  // Now answered at once, without touching the wire; other units go on.
+  absl::Status fast = Read(7);
+  EXPECT_THAT(fast, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(IsUnitAbsent(fast));
+  EXPECT_EQ(GatewayExceptionFor(fast), 0x0B);
+  EXPECT_THAT(std::string(fast.message()),
+              ::testing::HasSubstr("absent since 2026-01-01T00:00:00Z"));
+  EXPECT_THAT(std::string(fast.message()),
+              ::testing::HasSubstr("next probe in 1s"));
+  EXPECT_THAT(line_->WriteSingleRegister(7, 0, 1),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Exchanges(), 6u);
+  EXPECT_THAT(Read(8), IsOk());
+  EXPECT_EQ(line_->HealthOf(7).fast_failed, 2u);
+  EXPECT_EQ(line_->stats().fast_failed, 2u);
+  EXPECT_EQ(line_->HealthOf(8).state, UnitState::kOnline);
+}
+
+TEST_F(AbsentUnitTest, ProbesWithOneAttemptAtDoublingIntervals) {
+  MakeAbsent();
+  size_t exchanges = Exchanges();
+  // Probes due 1 s after the unit became absent, then 2, 4, 8 s after each
+  // failed probe, then every absent_probe_interval (10 s).
+  const int kIntervals[] = {1, 2, 4, 8, 10, 10};
+  uint64_t probes = 0;
+  for (int interval : kIntervals) {
+    clock_.Advance(absl::Seconds(interval) - absl::Milliseconds(1));
+    EXPECT_TRUE(IsUnitAbsent(Read(7)))
+        << "before the probe after " << interval << " s";
+    EXPECT_EQ(Exchanges(), exchanges);
+    clock_.Advance(absl::Milliseconds(1));
+    // The probe: a real request, one attempt only; then fast-failed again.
+    EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+    EXPECT_EQ(Exchanges(), ++exchanges);
+    EXPECT_TRUE(IsUnitAbsent(Read(7)));
+    EXPECT_EQ(Exchanges(), exchanges);
+    EXPECT_EQ(line_->HealthOf(7).probes, ++probes);
+  }
+  DeviceHealth health = line_->HealthOf(7);
+  EXPECT_EQ(health.consecutive_misses, 3 + 6);
+  EXPECT_EQ(health.next_probe_at, clock_.MonotonicNow() + absl::Seconds(10));
+  EXPECT_EQ(health.absences, 1u);
+}
+
+TEST_F(AbsentUnitTest, FirstAnswerRestores) {
+  MakeAbsent();
+  transport_->SetSilent(7, false);
+  EXPECT_TRUE(IsUnitAbsent(Read(7)));  // not asked before the probe is due
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(Read(7), IsOk());  // the probe
+  DeviceHealth health = line_->HealthOf(7);
+  EXPECT_EQ(health.state, UnitState::kOnline);
+  EXPECT_TRUE(health.online);
+  EXPECT_EQ(health.consecutive_misses, 0);
+  EXPECT_EQ(health.absent_since, absl::InfinitePast());
+  const size_t before = Exchanges();
+  EXPECT_THAT(Read(7), IsOk());
+  EXPECT_EQ(Exchanges(), before + 1);
+  // Absent again only after a full count of new misses.
+  transport_->SetSilent(7, true);
+  EXPECT_THAT(Read(7), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(line_->HealthOf(7).state, UnitState::kMissing);
+}
+
+TEST_F(AbsentUnitTest,
+       ExceptionAnswersArePresenceRemoteMissesAreNotPathsSayNothing) {
+  // The device's own exception: it is there.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(line_->Transact(9, Pdu{0x08, 0, 0, 0, 0}).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  EXPECT_EQ(line_->HealthOf(9).state, UnitState::kOnline);
+  transport_->SetException(12, 0x02);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(ModbusExceptionCode(Read(12)), Optional(0x02));
+  }
+  EXPECT_EQ(line_->HealthOf(12).state, UnitState::kOnline);
+  // A remote gateway saying the device behind did not answer: a miss.
+  transport_->SetException(10, 0x0B);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(ModbusExceptionCode(Read(10)), Optional(0x0B));
+  }
+  EXPECT_EQ(line_->HealthOf(10).state, UnitState::kAbsent);
+  EXPECT_TRUE(IsUnitAbsent(Read(10)));
+  // The path, not the unit: a remote gateway's 0x0A, an unreachable gateway.
+  transport_->SetException(13, 0x0A);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(ModbusExceptionCode(Read(13)), Optional(0x0A));
+    transport_->Fail(absl::UnavailableError("connection refused"));
+    EXPECT_THAT(Read(14), StatusIs(absl::StatusCode::kUnavailable));
+  }
+  EXPECT_EQ(line_->HealthOf(13).state, UnitState::kUnknown);
+  EXPECT_EQ(line_->HealthOf(14).state, UnitState::kUnknown);
+  EXPECT_FALSE(IsUnitAbsent(Read(14)));
+  // CRC errors prove nothing either way.
+  transport_->SetSilent(11, true);
+  (void)Read(11);
+  (void)Read(11);
+  transport_->SetSilent(11, false);
+  transport_->Fail(absl::DataLossError("crc"));
+  transport_->Fail(absl::DataLossError("crc"));
+  EXPECT_THAT(Read(11), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(line_->HealthOf(11).state, UnitState::kMissing);
+  EXPECT_EQ(line_->HealthOf(11).consecutive_misses, 2);
+}
+
+TEST_F(AbsentUnitTest, BroadcastsNeverMakeAUnitAbsent) {
+  for (int i = 0; i < 5; ++i) {
+    transport_->Fail(absl::DeadlineExceededError("?"));
+    (void)line_->WriteSingleRegister(kBroadcastUnit, 0, 1);
+  }
+  EXPECT_TRUE(line_->Health().empty());
+  EXPECT_EQ(Exchanges(), 5u);
+}
+
+TEST(AbsentUnitOffTest, ZeroMissesKeepsAskingASilentUnit) {
+  RegisterBank bank(/*open=*/true);
+  auto transport = std::make_unique<ScriptedTransport>(&bank);
+  ScriptedTransport* raw = transport.get();
+  raw->SetSilent(7, true);
+  LineOptions options;
+  options.absent_after_misses = 0;
+  LineScheduler line(std::move(transport), options);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(line.ReadHoldingRegisters(7, 0, 1).status(),
+                StatusIs(absl::StatusCode::kDeadlineExceeded));
+  }
+  EXPECT_EQ(raw->order().size(), 10u);
+  EXPECT_EQ(line.HealthOf(7).state, UnitState::kMissing);
 }
 
 }  // namespace

@@ -83,6 +83,10 @@ TEST(PduTest, GatewayExceptionForStatus) {
   EXPECT_EQ(GatewayExceptionFor(absl::DeadlineExceededError("")), 0x0B);
   EXPECT_EQ(GatewayExceptionFor(absl::DataLossError("")), 0x0B);
   EXPECT_EQ(GatewayExceptionFor(absl::UnavailableError("")), 0x0A);
+  EXPECT_EQ(GatewayExceptionFor(UnitAbsentStatus("unit 7 absent")), 0x0B);
+  EXPECT_TRUE(IsUnitAbsent(UnitAbsentStatus("unit 7 absent")));
+  EXPECT_FALSE(IsUnitAbsent(absl::UnavailableError("unit 7 absent")));
+  EXPECT_EQ(ModbusExceptionCode(UnitAbsentStatus("x")), std::nullopt);
   EXPECT_EQ(GatewayExceptionFor(ExceptionStatus(0x04)), 0x04);
 }
 

@@ -4,6 +4,10 @@
     -> virtual RS485 bus (lab/bus, 19200 8E1, real character timing)
     -> pymodbus RTU slaves (units 17 and 18)
 
+A second ews-gateway, with --broadcast_reply --read_only, on the bus's third
+endpoint is started by the one test that uses it (never both at once on the
+line).
+
 Run by /usr/bin/python3 (Debian's pymodbus). Every child is stopped by pid.
 """
 import os
@@ -39,7 +43,7 @@ class PeersTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.children = []
-        bus = subprocess.Popen([VIRTUAL_BUS, "--endpoints=2", "--line=19200 8E1"],
+        bus = subprocess.Popen([VIRTUAL_BUS, "--endpoints=3", "--line=19200 8E1"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                text=True)
         cls.children.append(bus)
@@ -56,13 +60,20 @@ class PeersTest(unittest.TestCase):
                                  text=True)
         cls.children.append(slave)
         read_line_with(slave, "ready")
-        gateway = subprocess.Popen([GATEWAY, "--tty=" + endpoints[0],
+        cls.endpoints = endpoints
+        # 64 clients at once on a 19200 line: the last request waits about
+        # 1.3 s in the queue, beyond the default deadline (1 s, then 0x0A).
+        cls.port = cls.start_gateway(endpoints[0], "--request_timeout_ms=4000")
+
+    @classmethod
+    def start_gateway(cls, endpoint, *flags):
+        gateway = subprocess.Popen([GATEWAY, "--tty=" + endpoint,
                                     "--serial=19200 8E1", "--bind=127.0.0.1",
-                                    "--port=0"], stdout=subprocess.PIPE,
-                                   text=True)
+                                    "--port=0"] + list(flags),
+                                   stdout=subprocess.PIPE, text=True)
         cls.children.append(gateway)
         line, _ = read_line_with(gateway, "listening on")
-        cls.port = int(line.split()[2])
+        return int(line.split()[2])
 
     @classmethod
     def tearDownClass(cls):
@@ -144,6 +155,50 @@ class PeersTest(unittest.TestCase):
             self.assertEqual(ident.information[0], b"pymodbus")
         finally:
             client.close()
+
+    def test_pymodbus_broadcast_then_read(self):
+        # pymodbus with broadcast_enable reads no answer to a unit-0 write;
+        # an answer from the gateway would be taken for the next request's.
+        client = ModbusTcpClient("127.0.0.1", port=self.port, timeout=2,
+                                 broadcast_enable=True)
+        self.assertTrue(client.connect())
+        try:
+            client.write_register(70, 4711, slave=0)
+            rr = client.read_holding_registers(70, 2, slave=17)
+            self.assertFalse(rr.isError(), rr)
+            self.assertEqual(rr.registers, [4711, 1071])
+            client.write_registers(71, [5, 6], slave=0)
+            rr = client.read_holding_registers(70, 3, slave=18)
+            self.assertFalse(rr.isError(), rr)
+            self.assertEqual(rr.registers, [4711, 5, 6])
+        finally:
+            client.close()
+
+    def test_broadcast_reply_and_read_only_options(self):
+        gateway = len(self.children)
+        port = self.start_gateway(self.endpoints[2], "--broadcast_reply",
+                                  "--read_only")
+        client = ModbusTcpClient("127.0.0.1", port=port, timeout=2)
+        try:
+            self.assertTrue(client.connect())
+            # Without broadcast_enable pymodbus waits for the echo, which
+            # --broadcast_reply sends; on a read-only route nothing is
+            # broadcast, so the gateway says the path is unavailable.
+            wr = client.write_register(80, 1, slave=0)
+            self.assertTrue(wr.isError(), wr)
+            self.assertEqual(wr.exception_code, 0x0A)
+            # Writes refused with "illegal function", reads pass.
+            wr = client.write_register(80, 1, slave=17)
+            self.assertTrue(wr.isError(), wr)
+            self.assertEqual(wr.exception_code, 0x01)
+            rr = client.read_holding_registers(80, 1, slave=17)
+            self.assertFalse(rr.isError(), rr)
+            self.assertEqual(rr.registers, [1080])
+        finally:
+            client.close()
+            child = self.children.pop(gateway)
+            child.terminate()
+            child.wait(timeout=5)
 
     def test_64_concurrent_pymodbus_clients(self):
         errors = []

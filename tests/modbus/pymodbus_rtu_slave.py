@@ -4,7 +4,8 @@ usage: /usr/bin/python3 pymodbus_rtu_slave.py DEVICE BAUD UNIT[,UNIT...]
 
 Each unit serves holding registers 0..99 = 1000 + address, input registers
 0..99 = 2000 + address, coils 0..99 = address % 2. Prints "ready" on stdout
-once the port is open.
+once the port is open. Broadcasts (unit 0) are applied to every unit,
+without an answer.
 """
 import logging
 import sys
@@ -36,7 +37,7 @@ def main():
     # 8N1 on the pty: Linux ptys cannot hold parity (the bus times the line).
     StartSerialServer(context=context, identity=identity, framer=ModbusRtuFramer,
                       port=device, baudrate=baud, bytesize=8, parity="N",
-                      stopbits=1, timeout=0.005)
+                      stopbits=1, timeout=0.005, broadcast_enable=True)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,19 @@ check "the live WebSocket carried the change to absent" grep -qE \
   '^\{"type":"state","device":"din_measurement_module-4","state":"absent","time":"[^"]+","problem":"' \
   "$TEST_TMPDIR/live-fault.txt"
 
+# Three requests without answer make the unit absent on the line: answered 0x0B at once (but for a
+# probe every 10 s), shown in the device's link health.
+timeout 20 mbpoll -m tcp -p "$modbus_port" -a 4 -r 769 -c 1 -1 127.0.0.1 >/dev/null 2>&1
+link=""
+for _ in $(seq 1 40); do
+  link=$(api /api/v1/devices | sed 's/},{"id"/}\n{"id"/g' | grep '"id":"din_measurement_module-4"' |
+    grep -o '"link":{[^}]*}')
+  grep -q '"state":"absent"' <<<"$link" && break
+  sleep 0.25
+done
+echo "link: $link"
+check "the silent unit is absent in its link health"   grep -qE '"state":"absent".*"absences":1,.*"absent_since":"20' <<<"$link"
+
 # The pulse counters commissioned for the demo, counting simulated meters.
 pulse_ids="water-main gas-boiler submeter-lighting"
 check "the first start made a model 32" grep -q 'model_size: MODEL_32' "$data/config.textproto"
