@@ -66,6 +66,18 @@ check "the simulated RTC keeps its state in the data directory" test -s "$data/r
 jar="$TEST_TMPDIR/cookies"
 r=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
 check "the LEDs need a login (401)" test "$r" = 401
+# Every route but health, login, unblock and the CA download needs a session.
+for route in "GET /api/v1/devices" "GET /api/v1/live" "GET /api/v1/history/series" \
+  "GET /api/v1/history/chart" "GET /api/v1/history/totals" "GET /api/v1/history/tree" \
+  "GET /api/v1/history/csv" "POST /api/v1/history/acknowledge" "GET /api/v1/system/version" \
+  "GET /api/v1/system/time" "PUT /api/v1/system/time" "GET /api/v1/system/ntp" \
+  "GET /api/v1/system/network" "GET /api/v1/system/logs" "POST /api/v1/system/restart" \
+  "GET /api/v1/system/certificate" "PUT /api/v1/system/certificate"; do
+  r=$(curl -sk -X "${route% *}" --max-time 10 -w ' %{http_code}' "https://127.0.0.1:$https_port${route#* }")
+  check "$route needs a login (401 unauthenticated)" grep -q '"code":"unauthenticated".* 401$' <<<"$r"
+done
+r=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://127.0.0.1:$https_port/api/v1/system/ca-certificate")
+check "the CA certificate downloads without a login" test "$r" = 200
 check "the installer logs in (changing its factory codes)" \
   ews_login "https://127.0.0.1:$https_port" "$jar" installer 55555
 leds=$(curl -sk -b "$jar" --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
