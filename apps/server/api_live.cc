@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apps/server/api_common.h"
+#include "apps/server/pulse_inputs.h"
 #include "sdk/base/log.h"
 #include "sdk/security/roles/permissions.h"
 
@@ -127,6 +128,28 @@ size_t LiveApi::clients() const {
 
 void LiveApi::OnPoll(const acquisition::PollResult& result,
                      const devices::v1::Profile& profile) {
+  Publish(result, profile.family());
+}
+
+void LiveApi::OnPulse(const std::string& counter_id,
+                      const acquisition::PulseSample& sample) {
+  acquisition::PollResult result;
+  result.device = counter_id;
+  result.time = sample.time;
+  acquisition::Sample index;
+  index.quantity_id = "index";
+  index.value = sample.index;
+  index.unit = sample.unit;
+  acquisition::Sample rate;
+  rate.quantity_id = "rate";
+  rate.value = sample.rate_per_hour;
+  rate.unit = PulseRateUnit(sample.unit);
+  result.samples = {index, rate};
+  Publish(result, devices::v1::FAMILY_UNSPECIFIED);  // view_live only
+}
+
+void LiveApi::Publish(const acquisition::PollResult& result,
+                      devices::v1::Family family) {
   const std::string time = IsoUtc(result.time);
   const char* state = StateOf(result.status);
   std::string state_message = absl::StrCat(
@@ -144,17 +167,16 @@ void LiveApi::OnPoll(const acquisition::PollResult& result,
   }
   absl::MutexLock lock(&mutex_);
   DeviceState& known = states_[result.device];
-  known.family = profile.family();
+  known.family = family;
   if (known.state != state) {
     known.state = state;
     known.message = state_message;
-    Broadcast(profile.family(), state_message);
+    Broadcast(family, state_message);
   }
   if (result.status.ok()) {
-    Broadcast(
-        profile.family(),
-        absl::StrCat(R"({"type":"values","device":)", JsonString(result.device),
-                     R"(,"time":")", time, R"(","values":[)", values, "]}"));
+    Broadcast(family, absl::StrCat(R"({"type":"values","device":)",
+                                   JsonString(result.device), R"(,"time":")",
+                                   time, R"(","values":[)", values, "]}"));
   }
 }
 

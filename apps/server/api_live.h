@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sdk/acquisition/poller.h"
+#include "sdk/acquisition/pulse_meters.h"
 #include "sdk/devices/profile.pb.h"
 #include "sdk/http/https_server.h"
 #include "sdk/security/session/session_manager.h"
@@ -40,6 +41,10 @@ class LiveApi {
   // client.
   void OnPoll(const acquisition::PollResult& result,
               const devices::v1::Profile& profile);
+  // One minute's sample of a pulse counter (PulseInputs::SetSampleListener):
+  // its index and rate as values, the counter online.
+  void OnPulse(const std::string& counter_id,
+               const acquisition::PulseSample& sample);
 
   size_t clients() const;
 
@@ -58,6 +63,8 @@ class LiveApi {
     std::string message;  // the state's JSON message
   };
 
+  void Publish(const acquisition::PollResult& result,
+               devices::v1::Family family);
   std::optional<http::Response> Accept(const http::Request& request);
   void Open(std::shared_ptr<http::WebSocket> socket);
   void Closed(http::WebSocket& socket);

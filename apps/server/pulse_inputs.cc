@@ -55,13 +55,6 @@ const char* KindName(config::v1::PulseKind kind) {
   }
 }
 
-// The rate's unit: energy per hour is a power.
-std::string RateUnit(const std::string& unit) {
-  if (unit == "Wh") return "W";
-  if (unit == "kWh") return "kW";
-  return unit + "/h";
-}
-
 hal::PulseChannelConfig ChannelOf(const PulseCounter& counter) {
   hal::PulseChannelConfig channel;
   channel.line = static_cast<int>(counter.input()) - 1;
@@ -272,6 +265,11 @@ void PulseInputs::Run(absl::Time next) {
   }
 }
 
+void PulseInputs::SetSampleListener(SampleListener listener) {
+  absl::MutexLock lock(&record_mutex_);
+  sample_listener_ = std::move(listener);
+}
+
 absl::Status PulseInputs::RecordNow() {
   if (meters_ == nullptr) {
     return absl::UnavailableError(
@@ -283,6 +281,11 @@ absl::Status PulseInputs::RecordNow() {
   if (persistence_ != nullptr) {
     // Saved counts >= sampled ones: a restart never goes below the history.
     EWS_RETURN_IF_ERROR(persistence_->SaveNow());
+  }
+  if (sample_listener_) {
+    for (size_t i = 0; i < samples.size(); ++i) {
+      sample_listener_(counters_[i].id(), samples[i]);
+    }
   }
   if (store_ == nullptr) return absl::OkStatus();
   absl::Status result;
@@ -411,13 +414,19 @@ std::string PulseInputs::DevicesJson() const {
           .Key("value")
           .Number(sample.rate_per_hour, 6)
           .Key("unit")
-          .String(RateUnit(sample.unit))
+          .String(PulseRateUnit(sample.unit))
           .EndObject()
           .EndArray();
     }
     devices.push_back(json.EndObject().Take());
   }
   return absl::StrJoin(devices, ",");
+}
+
+std::string PulseRateUnit(const std::string& unit) {
+  if (unit == "Wh") return "W";
+  if (unit == "kWh") return "kW";
+  return unit + "/h";
 }
 
 }  // namespace ews::server

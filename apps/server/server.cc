@@ -421,6 +421,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
              const devices::v1::Profile& profile) {
         live->OnPoll(result, profile);
       });
+  server->pulse_inputs_->SetSampleListener(
+      [live](const std::string& id, const acquisition::PulseSample& sample) {
+        live->OnPulse(id, sample);
+      });
   server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
                                                       server->config_, device);
   server->identity_ = identity;
@@ -477,6 +481,7 @@ void EwsServer::Stop() {
   }
   if (certificate_check_.joinable()) certificate_check_.join();
   field_bus_->SetPollListener(nullptr);
+  pulse_inputs_->SetSampleListener(nullptr);
   https_->Stop();
   https_.reset();
   if (ntp_ != nullptr) ntp_->Stop();

@@ -188,12 +188,23 @@ for id in $pulse_ids; do
     test "${after:-0}" -ge "${before[$id]}"
 done
 # The history API over HTTPS. Devices go into the history on each wall-clock minute: wait for
-# the first one (at most 75 s).
+# the first one (at most 75 s). The pulse counters are sampled on the minute too: a live client
+# hears them.
+ws --header "Cookie: $(cookie_of "$jar")" --timeout 90 >"$TEST_TMPDIR/live-pulse.txt" &
+live_pid=$!
 for _ in $(seq 1 75); do
   series=$(api /api/v1/history/series)
   grep -q '"kind":"counter"' <<<"$series" && break
   sleep 1
 done
+for _ in $(seq 1 650); do  # the next minute's sample: at most 65 s
+  grep -q '"type":"values","device":"water-main"' "$TEST_TMPDIR/live-pulse.txt" && break
+  sleep 0.1
+done
+kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null
+check "the live WebSocket carries the pulse counters' minute samples" grep -qE \
+  '^\{"type":"values","device":"water-main","time":"[^"]+","values":\[\{"quantity":"index","value":[0-9.e+]+,"unit":"L"\},\{"quantity":"rate","value":[0-9.e+]+,"unit":"L/h"\}\]\}$' \
+  "$TEST_TMPDIR/live-pulse.txt"
 check "the history lists the polled devices' series with their horizons" \
   grep -qE '"device":"[^"]+","quantity":"[^"]+","kind":"counter","unit":"[^"]*","horizons":\{"minute":' \
   <<<"$series"
