@@ -16,6 +16,7 @@ modbus_port=${EWS_DEMO_MODBUS_PORT:-5020}
 data=${EWS_DEMO_DATA:-$PWD/demo-data}
 
 bazel build //apps/server:ews-server //lab/bus:virtual_bus //lab/devices:device_simulator
+web/build.sh >/dev/null  # the web UI into web/dist (offline once the npm cache is filled)
 bin=$(bazel info bazel-bin 2>/dev/null)
 server="$bin/apps/server/ews-server"
 
@@ -33,7 +34,7 @@ BIN_DIR="$bin" lab/devices/start_demo_bus.sh "$bus" "19200 8E1" >/dev/null
 
 mkdir -p "$data"
 rm -f "$data/run/ews-server.ready"
-"$server" --data_dir="$data" --web_root="$PWD/web" --bind_address=127.0.0.1 --ntp_servers=off \
+"$server" --data_dir="$data" --web_root="$PWD/web/dist" --bind_address=127.0.0.1 --ntp_servers=off \
   --https_port="$https_port" --http_port="$http_port" --modbus_port="$modbus_port" \
   --rs485_device="$bus/ep0" --scan_on_first_start=1-30 --net_interface=lo --simulate_rtc \
   --simulate_pulse_inputs --model_size=32 &

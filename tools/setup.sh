@@ -24,6 +24,10 @@ PACKAGES=(
   chrony
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor
   wrk nginx
+  # the lab: a private Docker daemon (no system service) and busybox for the lab image
+  docker.io busybox-static
+  # the web UI's browser tests (tests/web): driven by npm's playwright-core, never downloaded
+  chromium
 )
 
 missing=()
@@ -31,6 +35,13 @@ for package in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
+
+# The web UI is built with node and npm (web/build.sh). Debian 12's own (node 18, npm 9) do; a
+# machine with another node (e.g. NodeSource's, which bundles npm) keeps it: installing Debian's
+# npm beside it would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 ((${#missing[@]} > 0)) || exit 0
 
 echo "setup: installing ${missing[*]}" >&2

@@ -317,8 +317,12 @@ http::Response SystemApi::Restart(const http::Request& request) const {
   if (!options_.request_restart) {
     return ApiError(409, "failed_precondition", "restart is not available");
   }
-  options_.request_restart("asked for through the API");
-  return http::Response::Json(202, R"({"status":"restarting"})");
+  http::Response response =
+      http::Response::Json(202, R"({"status":"restarting"})");
+  response.after_sent = [restart = options_.request_restart] {
+    restart("asked for through the API");
+  };
+  return response;
 }
 
 http::Response SystemApi::Certificate(const http::Request&) const {
@@ -349,14 +353,19 @@ http::Response SystemApi::UploadCertificate(
                    << " installed, SHA-256 " << installed->sha256_fingerprint
                    << ": restarting to serve it";
   const bool restarting = static_cast<bool>(options_.request_restart);
-  if (restarting) options_.request_restart("new site certificate");
-  return http::Response::Json(
+  http::Response response = http::Response::Json(
       200,
       absl::StrCat(R"({"status":"installed","subject":)",
                    JsonString(installed->subject), R"(,"sha256_fingerprint":)",
                    JsonString(installed->sha256_fingerprint),
                    R"(,"not_after":")", IsoUtc(installed->not_after),
                    R"(","restarting":)", Bool(restarting), "}"));
+  if (restarting) {
+    response.after_sent = [restart = options_.request_restart] {
+      restart("new site certificate");
+    };
+  }
+  return response;
 }
 
 http::Response SystemApi::CaCertificate(const http::Request&) const {

@@ -74,7 +74,8 @@ struct SystemApiOptions {
   // Null: no log lines (tests).
   const RecentLogSink* logs = nullptr;
   // Asks the application to stop and exit for its service manager to start
-  // it again (called after the answer has been sent). `why` is logged.
+  // it again (called once the answer has been sent: Response::after_sent).
+  // `why` is logged.
   std::function<void(const std::string& why)> request_restart;
 };
 

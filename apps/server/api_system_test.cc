@@ -176,6 +176,9 @@ TEST_F(SystemApiTest, RestartIsAskedForAfterTheAnswer) {
   EXPECT_TRUE(restarts_.empty());
   http::Response response = api.Restart(Call("POST"));
   EXPECT_EQ(response.status, 202);
+  EXPECT_TRUE(restarts_.empty());  // not before the answer has left
+  ASSERT_TRUE(static_cast<bool>(response.after_sent));
+  response.after_sent();
   EXPECT_EQ(restarts_.size(), 1u);
 }
 

@@ -112,16 +112,16 @@ modbus::LineOptions AbsentOptions(modbus::LineOptions options,
 }  // namespace
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
-                   storage::Store* store)
-    : clock_(clock), registry_(registry), store_(store) {}
+                   HistoryWriter* history)
+    : clock_(clock), registry_(registry), history_(history) {}
 
 FieldBus::~FieldBus() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    storage::Store* store, hal::SerialPort::TrafficListener rs485_traffic) {
-  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, store));
+    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
+  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, history));
   EWS_RETURN_IF_ERROR(
       bus->OpenLines(config, overrides, std::move(rs485_traffic)));
   absl::Status gateway = bus->StartGateway(config, overrides);
@@ -348,7 +348,9 @@ void FieldBus::Record(const acquisition::PollResult& result) {
   } else {
     latest_[result.device] = result;
   }
-  if (store_ == nullptr || !result.history || !result.status.ok()) return;
+  if (history_ == nullptr || !result.history || !result.status.ok()) return;
+
+  // Buffered: the history writer commits the whole poll round at once.
 
   for (const acquisition::Sample& sample : result.samples) {
     std::optional<storage::SeriesKind> kind = SeriesKindOf(sample.kind);
@@ -366,21 +368,16 @@ void FieldBus::Record(const acquisition::PollResult& result) {
           *device_profile_.at(result.device), sample.quantity_id));
     }
     const int64_t sign = sample.negative ? -1 : 1;
-    absl::Status appended =
-        sample.raw.kind == devices::RawValue::Kind::kFloat
-            ? AppendValueToHistory(*store_, spec, result.time, sample.value)
-            : AppendRawToHistory(
-                  *store_, spec, result.time,
-                  sign * (sample.raw.kind == devices::RawValue::Kind::kSigned
-                              ? sample.raw.s
-                              : static_cast<int64_t>(sample.raw.u)));
-    if (!appended.ok()) {
-      EWS_LOG(WARNING) << "history for " << result.device << "/"
-                       << sample.quantity_id << ": " << appended;
+    if (sample.raw.kind == devices::RawValue::Kind::kFloat) {
+      history_->AppendValue(spec, result.time, sample.value);
+    } else {
+      history_->AppendRaw(
+          spec, result.time,
+          sign * (sample.raw.kind == devices::RawValue::Kind::kSigned
+                      ? sample.raw.s
+                      : static_cast<int64_t>(sample.raw.u)));
     }
   }
-  absl::Status flushed = store_->Flush();
-  if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
 }
 
 absl::StatusOr<std::vector<acquisition::FoundDevice>> FieldBus::ScanRs485(

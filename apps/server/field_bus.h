@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/history_writer.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/poller.h"
 #include "sdk/base/clock.h"
@@ -21,7 +22,6 @@
 #include "sdk/hal/serial/serial_port.h"
 #include "sdk/modbus/gateway_server.h"
 #include "sdk/modbus/line_scheduler.h"
-#include "sdk/storage/store.h"
 
 namespace ews::server {
 
@@ -42,13 +42,13 @@ class FieldBus {
   // cannot be opened (no RS485 adapter, a gateway that is down), the gateway
   // port that cannot be bound and a device with an unknown profile (not
   // polled: Misconfigured()) are logged and reported by DevicesJson(); the
-  // rest runs. Errors: InvalidArgument (a bad route). `registry` and `store`
+  // rest runs. Errors: InvalidArgument (a bad route). `registry` and `history`
   // (may be null: no history) must outlive the FieldBus. `rs485_traffic` (may
   // be empty) hears the RS485 port's bytes (the RX/TX LEDs).
   static absl::StatusOr<std::unique_ptr<FieldBus>> Start(
       const config::v1::DeviceConfig& config,
       const FieldBusOverrides& overrides, Clock& clock,
-      const devices::ProfileRegistry& registry, storage::Store* store,
+      const devices::ProfileRegistry& registry, HistoryWriter* history,
       hal::SerialPort::TrafficListener rs485_traffic = nullptr);
 
   ~FieldBus();
@@ -90,7 +90,7 @@ class FieldBus {
   };
 
   FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
-           storage::Store* store);
+           HistoryWriter* history);
   absl::Status OpenLines(const config::v1::DeviceConfig& config,
                          const FieldBusOverrides& overrides,
                          hal::SerialPort::TrafficListener rs485_traffic);
@@ -101,7 +101,7 @@ class FieldBus {
 
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
-  storage::Store* const store_;
+  HistoryWriter* const history_;
   std::map<std::string, Line> lines_;
   std::unique_ptr<modbus::GatewayServer> gateway_;
   absl::Status gateway_problem_;  // why the gateway is not running

@@ -100,20 +100,20 @@ absl::Time NextMinute(absl::Time wall) {
 
 PulseInputs::PulseInputs(const config::v1::DeviceConfig& config,
                          const PulseInputsOptions& options, Clock& clock,
-                         storage::Store* store)
+                         HistoryWriter* history)
     : counters_(config.pulse_counters().begin(), config.pulse_counters().end()),
       options_(options),
       clock_(clock),
-      store_(store) {}
+      history_(history) {}
 
 PulseInputs::~PulseInputs() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::Start(
     const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-    Clock& clock, storage::Store* store) {
+    Clock& clock, HistoryWriter* history) {
   if (config.pulse_counters().empty()) {
     return std::unique_ptr<PulseInputs>(
-        new PulseInputs(config, options, clock, store));
+        new PulseInputs(config, options, clock, history));
   }
   if (options.simulate) {
     auto simulated = std::make_unique<hal::SimulatedPulseCounter>(&clock);
@@ -121,13 +121,13 @@ absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::Start(
       EWS_RETURN_IF_ERROR(simulated->SetMeter(ChannelOf(counter).line,
                                               SimulatedMeterFor(counter)));
     }
-    return StartOn(std::move(simulated), config, options, clock, store);
+    return StartOn(std::move(simulated), config, options, clock, history);
   }
   if (access(options.gpiochip.c_str(), F_OK) != 0) {
     // No fallback to simulated meters here: invented consumption must never
     // reach a real site's history.
     std::unique_ptr<PulseInputs> inputs(
-        new PulseInputs(config, options, clock, store));
+        new PulseInputs(config, options, clock, history));
     inputs->backend_ = "gpio";
     inputs->problem_ = absl::UnavailableError(absl::StrCat(
         "no GPIO chip at ", options.gpiochip,
@@ -139,15 +139,15 @@ absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::Start(
   hal::GpiodPulseCounter::Options gpio;
   gpio.chip_path = options.gpiochip;
   return StartOn(std::make_unique<hal::GpiodPulseCounter>(gpio), config,
-                 options, clock, store);
+                 options, clock, history);
 }
 
 absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::StartOn(
     std::unique_ptr<hal::PulseCounter> counter,
     const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-    Clock& clock, storage::Store* store) {
+    Clock& clock, HistoryWriter* history) {
   std::unique_ptr<PulseInputs> inputs(
-      new PulseInputs(config, options, clock, store));
+      new PulseInputs(config, options, clock, history));
   std::string backend = options.simulate ? "simulated" : "gpio";
   EWS_RETURN_IF_ERROR(inputs->Open(std::move(counter), std::move(backend)));
   if (inputs->meters_ != nullptr && options.sample_every_minute) {
@@ -197,6 +197,20 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
       // Counting goes on from 0; the next save replaces the bad file.
       EWS_LOG(ERROR) << "pulse counts not restored: " << restored;
     }
+  }
+  if (!options_.counts_path.empty() && history_ != nullptr) {
+    // Not under record_mutex_: the hook takes it under the writer's lock.
+    history_->SetBeforeCommit([this] {
+      absl::MutexLock lock(&record_mutex_);
+      absl::Status saved = persistence_->SaveNow();
+      // Logged when it starts failing (a full disk) and when it works again.
+      if (!saved.ok() && save_problem_.ok()) {
+        EWS_LOG(WARNING) << "pulse counts not saved: " << saved;
+      } else if (saved.ok() && !save_problem_.ok()) {
+        EWS_LOG(INFO) << "pulse counts saved again";
+      }
+      save_problem_ = saved;
+    });
   }
   meters_ = std::move(pulse_meters);
   std::vector<std::string> names;
@@ -278,16 +292,17 @@ absl::Status PulseInputs::RecordNow() {
   absl::MutexLock lock(&record_mutex_);
   EWS_ASSIGN_OR_RETURN(std::vector<acquisition::PulseSample> samples,
                        meters_->Sample());
-  if (persistence_ != nullptr) {
-    // Saved counts >= sampled ones: a restart never goes below the history.
-    EWS_RETURN_IF_ERROR(persistence_->SaveNow());
-  }
   if (sample_listener_) {
     for (size_t i = 0; i < samples.size(); ++i) {
       sample_listener_(counters_[i].id(), samples[i]);
     }
   }
-  if (store_ == nullptr) return absl::OkStatus();
+  if (history_ == nullptr) {
+    // No history: the counts are saved every minute. With history they are
+    // saved right before each history commit (see Open()): saved counts >=
+    // committed ones, so a restart never goes below the history.
+    return persistence_ != nullptr ? persistence_->SaveNow() : absl::OkStatus();
+  }
   absl::Status result;
   for (size_t i = 0; i < samples.size(); ++i) {
     const acquisition::PulseSample& sample = samples[i];
@@ -297,20 +312,13 @@ absl::Status PulseInputs::RecordNow() {
     spec.kind = storage::SeriesKind::kCounter;
     spec.unit = sample.unit;
     spec.scale = counters_[i].quantity_per_pulse();
-    const absl::Status appended =
-        sample.pulses < kMaxRawCount
-            ? AppendRawToHistory(*store_, spec, sample.time,
-                                 static_cast<int64_t>(sample.pulses))
-            : absl::OutOfRangeError("count beyond 2^52 pulses");
-    if (!appended.ok()) {
-      EWS_LOG(WARNING) << "history for " << spec.device_id << "/"
-                       << spec.quantity_id << ": " << appended;
-      result.Update(appended);
+    if (sample.pulses >= kMaxRawCount) {
+      result.Update(absl::OutOfRangeError(absl::StrCat(
+          "history for ", spec.device_id, ": count beyond 2^52 pulses")));
+      continue;
     }
+    history_->AppendRaw(spec, sample.time, static_cast<int64_t>(sample.pulses));
   }
-  absl::Status flushed = store_->Flush();
-  if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
-  result.Update(flushed);
   return result;
 }
 
@@ -322,6 +330,8 @@ void PulseInputs::Stop() {
     stop_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  // Before taking record_mutex_, which the hook takes on the writer's thread.
+  if (history_ != nullptr) history_->SetBeforeCommit(nullptr);
   absl::MutexLock lock(&record_mutex_);
   if (persistence_ != nullptr) {
     absl::Status saved = persistence_->Shutdown();

@@ -14,12 +14,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/history_writer.h"
 #include "sdk/acquisition/pulse_meters.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/hal/pulse/pulse_count_store.h"
 #include "sdk/hal/pulse/pulse_counter.h"
-#include "sdk/storage/store.h"
 
 namespace ews::server {
 
@@ -54,28 +54,31 @@ class PulseInputs {
   // counts and starts sampling. Inputs that cannot be opened (no GPIO chip,
   // no permission, a busy line) or a corrupt counts file are logged and
   // reported by the JSON; the rest of the box runs. Errors: InvalidArgument
-  // (a counter the validator refuses). `store` (null: no history) and `clock`
-  // must outlive the object.
+  // (a counter the validator refuses). `history` (null: no history) and
+  // `clock` must outlive the object.
   static absl::StatusOr<std::unique_ptr<PulseInputs>> Start(
       const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-      Clock& clock, storage::Store* store);
+      Clock& clock, HistoryWriter* history);
 
   // The same on `counter` (not started yet; channel i counts the
   // configuration's i-th pulse counter), e.g. a hal::FakePulseCounter.
   static absl::StatusOr<std::unique_ptr<PulseInputs>> StartOn(
       std::unique_ptr<hal::PulseCounter> counter,
       const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-      Clock& clock, storage::Store* store);
+      Clock& clock, HistoryWriter* history);
 
   ~PulseInputs();
   // Stops sampling, saves the counts and stops counting. Idempotent.
   void Stop();
 
-  // Reads every counter, saves the counts (before the history gets them, so
-  // that the history is never ahead of what a restart restores) and appends
-  // each count to its series with Store::AppendRaw(). What the minute thread
-  // does. Errors: Unavailable (the inputs are not open), the counter's read
-  // errors, the store's first append or flush error.
+  // Reads every counter and hands each count to the history writer, which
+  // commits it with the poll round. The counts are saved right before each
+  // history commit (so that the history is never ahead of what a restart
+  // restores: a power cut loses at most the pulses of one commit interval,
+  // one minute by default), or here every minute when there is no history.
+  // What the minute thread does. Errors: Unavailable (the inputs are not
+  // open), the counter's read errors, OutOfRange (a count beyond 2^52), the
+  // save's errors (without history).
   absl::Status RecordNow();
 
   // {"name":"pulse","available":..,"backend":..} for /api/v1/devices' lines;
@@ -96,7 +99,7 @@ class PulseInputs {
  private:
   PulseInputs(const config::v1::DeviceConfig& config,
               const PulseInputsOptions& options, Clock& clock,
-              storage::Store* store);
+              HistoryWriter* history);
   absl::Status Open(std::unique_ptr<hal::PulseCounter> counter,
                     std::string backend);
   absl::Status RestoreCounts();
@@ -106,7 +109,7 @@ class PulseInputs {
   const std::vector<config::v1::PulseCounter> counters_;
   const PulseInputsOptions options_;
   Clock& clock_;
-  storage::Store* const store_;
+  HistoryWriter* const history_;
 
   std::string backend_;   // "gpio", "simulated", ...
   absl::Status problem_;  // why the inputs are not counting
@@ -117,6 +120,7 @@ class PulseInputs {
   SampleListener sample_listener_ ABSL_GUARDED_BY(record_mutex_);
   std::unique_ptr<hal::PulseCountPersistence> persistence_
       ABSL_GUARDED_BY(record_mutex_);
+  absl::Status save_problem_ ABSL_GUARDED_BY(record_mutex_);
 
   mutable absl::Mutex mutex_;
   bool stop_ ABSL_GUARDED_BY(mutex_) = false;

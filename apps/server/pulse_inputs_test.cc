@@ -62,6 +62,9 @@ class PulseInputsTest : public ::testing::Test {
     auto store = storage::Store::Open(options, &clock_, absl::UTCTimeZone());
     ASSERT_THAT(store.status(), IsOk());
     store_ = *std::move(store);
+    HistoryWriterOptions history;
+    history.commit_on_schedule = false;  // committed by StoredCount()
+    history_ = std::make_unique<HistoryWriter>(*store_, clock_, history);
   }
 
   // PulseInputs on a fresh FakePulseCounter (fake_ points to it).
@@ -75,13 +78,15 @@ class PulseInputsTest : public ::testing::Test {
     auto fake = std::make_unique<hal::FakePulseCounter>();
     fake_ = fake.get();
     auto inputs = PulseInputs::StartOn(std::move(fake), config, options, clock_,
-                                       store_.get());
+                                       history_.get());
     EXPECT_THAT(inputs.status(), IsOk());
     return inputs.ok() ? *std::move(inputs) : nullptr;
   }
 
-  // The stored raw count (value / scale) of the newest minute record.
+  // The stored raw count (value / scale) of the newest minute record, after
+  // the history writer's commit.
   int64_t StoredCount(const std::string& id, double scale) {
+    EXPECT_THAT(history_->Commit(), IsOk());
     auto series = store_->FindSeries(id, kPulseQuantity);
     EXPECT_THAT(series.status(), IsOk());
     if (!series.ok()) return -1;
@@ -101,6 +106,7 @@ class PulseInputsTest : public ::testing::Test {
   SimulatedClock clock_;
   std::string dir_;
   std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<HistoryWriter> history_;
   hal::FakePulseCounter* fake_ = nullptr;
 };
 
@@ -139,6 +145,7 @@ TEST_F(PulseInputsTest, StoresTheExactPulseCountsAsCounterSeries) {
   clock_.Advance(absl::Minutes(1));
   ASSERT_THAT(inputs->RecordNow(), IsOk());
   EXPECT_EQ(StoredCount("water", 10), 123456790);
+  EXPECT_EQ(history_->Health().committed_samples, 4);
   auto points = store_->Read(*series, storage::Tier::kMinute,
                              absl::InfinitePast(), absl::InfiniteFuture());
   ASSERT_THAT(points.status(), IsOk());
@@ -146,6 +153,26 @@ TEST_F(PulseInputsTest, StoresTheExactPulseCountsAsCounterSeries) {
   // The counter is the raw count times the scale, as the store computes it.
   EXPECT_EQ(points->back().counter, static_cast<double>(big) * 0.01);
   EXPECT_EQ(points->back().delta, 5 * 0.01);
+}
+
+TEST_F(PulseInputsTest, TheCountsAreSavedRightBeforeEachHistoryCommit) {
+  auto inputs = StartInputs({Water()});
+  ASSERT_NE(inputs, nullptr);
+  const std::string counts = dir_ + "/pulse-counts";
+  auto saved = [&] {
+    return hal::LoadPulseCounts(counts).value_or(std::vector<uint64_t>{});
+  };
+  fake_->AddPulses(0, 5);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_THAT(inputs->RecordNow(), IsOk());
+  // Sampled, not committed: nothing written yet (a flash-saving interval
+  // saves the counts once per commit, not every minute).
+  EXPECT_EQ(saved(), std::vector<uint64_t>{});
+  fake_->AddPulses(0, 3);
+  ASSERT_THAT(history_->Commit(), IsOk());
+  // Saved at the commit: never below what the history holds.
+  EXPECT_EQ(saved(), std::vector<uint64_t>{8});
+  EXPECT_EQ(StoredCount("water", 10), 5);
 }
 
 TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {
@@ -157,7 +184,7 @@ TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {
   auto fake = std::make_unique<hal::FakePulseCounter>();
   hal::FakePulseCounter* counter = fake.get();
   auto inputs = PulseInputs::StartOn(std::move(fake), config, options, clock_,
-                                     store_.get());
+                                     history_.get());
   ASSERT_THAT(inputs.status(), IsOk());
   counter->AddPulses(0, 5);
   // The thread's record of a minute, waited for in real time.
@@ -165,6 +192,7 @@ TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {
     absl::Time last = absl::InfinitePast();
     for (int i = 0; i < 500 && last != expected; ++i) {
       absl::SleepFor(absl::Milliseconds(10));
+      EXPECT_THAT(history_->Commit(), IsOk());
       auto series = store_->FindSeries("water", kPulseQuantity);
       if (series.ok()) last = store_->LastSampleTime(*series).value_or(last);
     }
@@ -251,7 +279,7 @@ TEST_F(PulseInputsTest, InputsThatCannotBeOpenedAreReportedOffline) {
   PulseInputsOptions options;
   options.gpiochip = dir_ + "/no-such-gpiochip";
   options.sample_every_minute = false;
-  auto inputs = PulseInputs::Start(config, options, clock_, store_.get());
+  auto inputs = PulseInputs::Start(config, options, clock_, history_.get());
   ASSERT_THAT(inputs.status(), IsOk());
   EXPECT_THAT((*inputs)->LineJson(), HasSubstr(R"("available":false)"));
   EXPECT_THAT((*inputs)->LineJson(), HasSubstr("no GPIO chip"));
@@ -262,7 +290,7 @@ TEST_F(PulseInputsTest, InputsThatCannotBeOpenedAreReportedOffline) {
   auto fake = std::make_unique<hal::FakePulseCounter>();
   fake->InjectStartError(absl::PermissionDeniedError("gpiochip0: denied"));
   inputs = PulseInputs::StartOn(std::move(fake), config, options, clock_,
-                                store_.get());
+                                history_.get());
   ASSERT_THAT(inputs.status(), IsOk());
   EXPECT_THAT((*inputs)->DevicesJson(), HasSubstr("denied"));
 }

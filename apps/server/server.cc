@@ -396,18 +396,29 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   server->history_ =
       OpenHistory(server->config_, options.data_dir, device,
                   *server->history_incidents_, &server->history_open_error_);
+  if (server->history_ != nullptr) {
+    HistoryWriterOptions writer;
+    if (server->config_.storage().commit_interval_s() != 0) {
+      writer.commit_interval =
+          absl::Seconds(server->config_.storage().commit_interval_s());
+    }
+    EWS_LOG(INFO) << "history commits every "
+                  << absl::FormatDuration(writer.commit_interval);
+    server->history_writer_ =
+        std::make_unique<HistoryWriter>(*server->history_, device, writer);
+  }
   server->front_panel_ =
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
       FieldBus::Start(server->config_, options.field_bus, device,
-                      server->profiles_, server->history_.get(),
+                      server->profiles_, server->history_writer_.get(),
                       server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
   EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
                        PulseInputs::Start(server->config_, pulse, device,
-                                          server->history_.get()));
+                                          server->history_writer_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
   SessionApi* sessions = server->session_api_.get();
@@ -488,6 +499,7 @@ void EwsServer::Stop() {
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
+  history_writer_.reset();  // commits what the last polls buffered
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -577,10 +589,19 @@ HistoryHealth EwsServer::GetHistoryHealth() const {
 http::Response EwsServer::Health() const {
   const int64_t uptime_s =
       absl::ToInt64Seconds(clock_.MonotonicNow() - started_at_);
+  // Whether the history is being written ("history_writes"): a full disk
+  // makes the box "degraded" while it keeps polling and serving.
+  bool writing = true;
+  std::string writes = "null";
+  if (history_writer_ != nullptr) {
+    const HistoryWrites health = history_writer_->Health();
+    writing = health.state == HistoryWrites::State::kOk;
+    writes = HistoryWritesJson(health);
+  }
   http::JsonWriter json;
   json.BeginObject()
       .Key("status")
-      .String("ok")
+      .String(writing ? "ok" : "degraded")
       .Key("version")
       .String(kVersion)
       .Key("uptime_s")
@@ -603,6 +624,7 @@ http::Response EwsServer::Health() const {
       .Key("modbus_port")
       .Int(modbus_port());
   GetHistoryHealth().WriteJson(json);
+  json.Key("history_writes").Raw(writes);
   json.Key("misconfigured_devices").BeginArray();
   for (const auto& [id, problem] : field_bus_->Misconfigured()) {
     json.BeginObject()

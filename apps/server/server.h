@@ -18,6 +18,7 @@
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
 #include "apps/server/history_health.h"
+#include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
@@ -114,6 +115,8 @@ class EwsServer {
   std::unique_ptr<HistoryIncidents> history_incidents_;
   std::unique_ptr<storage::Store> history_;  // null: history_open_error_
   absl::Status history_open_error_;
+  // Commits the polls' samples to history_ (null when history_ is).
+  std::unique_ptr<HistoryWriter> history_writer_;
   std::unique_ptr<FrontPanel> front_panel_;
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;

@@ -1040,6 +1040,9 @@ class Validator {
     }
     Range("storage.non_counter_budget_bytes", s.non_counter_budget_bytes(),
           uint64_t{1} << 20, uint64_t{1} << 40, " bytes");
+    if (s.commit_interval_s() != 0) {
+      Range("storage.commit_interval_s", s.commit_interval_s(), 10, 3600, " s");
+    }
   }
 
   void CheckCredentials(const std::string& at, absl::string_view username,

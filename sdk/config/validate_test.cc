@@ -682,6 +682,12 @@ std::vector<BadCase> BadCases() {
       {"BudgetTooSmall",
        [](C& c) { c.mutable_storage()->set_non_counter_budget_bytes(1000); },
        "storage.non_counter_budget_bytes", "1000 bytes is outside"},
+      {"CommitIntervalTooShort",
+       [](C& c) { c.mutable_storage()->set_commit_interval_s(5); },
+       "storage.commit_interval_s", "5 s is outside 10..3600 s"},
+      {"CommitIntervalTooLong",
+       [](C& c) { c.mutable_storage()->set_commit_interval_s(7200); },
+       "storage.commit_interval_s", "7200 s is outside 10..3600 s"},
       // ------------------------------------------------------- reports
       {"EmailWithoutRecipients",
        [](C& c) { c.mutable_reports()->mutable_email()->clear_recipients(); },

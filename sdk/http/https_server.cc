@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
+#include "sdk/http/static_files.h"
 
 namespace ews::http {
 namespace {
@@ -24,13 +25,15 @@ constexpr char kCipherList[] =
 // civetweb's ssl_protocol_version 4 = TLS 1.2 and newer.
 constexpr char kTls12AndNewer[] = "4";
 
+constexpr char kCacheControl[] = "Cache-Control";
+
 constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
     {"Content-Security-Policy",
      "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {"Cache-Control", "no-store"},
+    {kCacheControl, "no-store"},  // unless the answer sets its own
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -135,14 +138,15 @@ Response Response::Error(int status, absl::string_view code,
 
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat("Strict-Transport-Security: max-age=",
-                                  absl::ToInt64Seconds(options.hsts_max_age),
-                                  "; includeSubDomains\r\n",
-                                  HardeningHeaderLines(), "\r\n")) {}
+      fixed_headers_(absl::StrCat(
+          "Strict-Transport-Security: max-age=",
+          absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
+          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")) {}
 
-std::string HttpsServer::HardeningHeaderLines() {
+std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
   std::string lines;
   for (const auto& header : kHardeningHeaders) {
+    if (!with_cache_control && header[0] == kCacheControl) continue;
     absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
                     header[1]);
   }
@@ -153,7 +157,7 @@ std::string HttpsServer::HardeningHeaderLines() {
 // TLS record and one TCP segment: civetweb's mg_response_header_*() write
 // every header line on its own (twelve records for a small JSON answer).
 void HttpsServer::Send(mg_connection* connection, const Response& response,
-                       bool keep_alive) const {
+                       bool keep_alive, bool head_only) const {
   const char* reason = mg_get_response_code_text(nullptr, response.status);
   const bool streamed = static_cast<bool>(response.stream);
   if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
@@ -163,16 +167,22 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
       streamed ? std::string("Transfer-Encoding: chunked")
                : absl::StrCat("Content-Length: ", response.body.size()),
       "\r\n", fixed_headers_);
+  bool own_cache_control = false;
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
+    own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
+  if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
                        absl::UTCTimeZone()),
-      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n",
-      streamed ? std::string() : response.body);
-  if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed) return;
+      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
+  if (!head_only && !streamed) head += response.body;
+  if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
+      head_only) {
+    return;
+  }
   const Response::BodyWriter writer =
       [connection](absl::string_view piece) -> absl::Status {
     if (piece.empty()) return absl::OkStatus();  // an empty chunk ends a body
@@ -231,8 +241,9 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (static files, its error pages) carry them too.
-  const std::string additional_headers = HardeningHeaderLines();
+  // civetweb's own answers (its error pages) carry them too.
+  const std::string additional_headers =
+      HardeningHeaderLines(/*with_cache_control=*/true);
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -279,10 +290,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "enable_websocket_ping_pong",
       "yes",
   };
-  if (!options.document_root.empty()) {
-    civet_options.push_back("document_root");
-    civet_options.push_back(options.document_root.c_str());
-  }
   civet_options.push_back(nullptr);
 
   mg_callbacks callbacks{};
@@ -314,7 +321,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       server->http_port_ = listening[i].port;
     }
   }
-  mg_set_request_handler(server->context_, "/api/", &HttpsServer::DispatchApi,
+  // One handler for every path (civetweb would otherwise pick between
+  // overlapping prefixes by registration order): /api/ goes to the routes, the
+  // rest to the web UI's files.
+  mg_set_request_handler(server->context_, "/", &HttpsServer::DispatchRequest,
                          server.get());
   EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
                 << server->https_port_
@@ -394,7 +404,7 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   return 308;
 }
 
-int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
+int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpsServer*>(self);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request = RequestHead(*info);
@@ -404,7 +414,7 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
     server->Send(connection,
                  Response::Error(
                      413, absl::StrCat("request body over ", limit, " bytes")),
-                 /*keep_alive=*/false);
+                 /*keep_alive=*/false, /*head_only=*/false);
     return 413;
   };
   if (info->content_length > 0 &&
@@ -418,8 +428,17 @@ int HttpsServer::DispatchApi(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
-  Response response = server->Dispatch(request);
-  server->Send(connection, response, KeepsAlive(connection, *info));
+  Response response;
+  if (absl::StartsWith(request.path, "/api/")) {
+    response = server->Dispatch(request);
+  } else if (!server->options_.document_root.empty()) {
+    response = ServeStaticFile(server->options_.document_root, request);
+  } else {
+    response = Response::Error(404, "no web UI installed");
+  }
+  server->Send(connection, response, KeepsAlive(connection, *info),
+               /*head_only=*/request.method == "HEAD");
+  if (response.after_sent) response.after_sent();
   return response.status;
 }
 
@@ -553,7 +572,7 @@ int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
     std::optional<Response> refusal = endpoint->handler.accept(request);
     if (refusal.has_value()) {
       endpoint->server->Send(mutable_connection, *refusal,
-                             /*keep_alive=*/false);
+                             /*keep_alive=*/false, /*head_only=*/false);
       return 1;  // no handshake; civetweb closes the connection
     }
   }

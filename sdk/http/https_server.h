@@ -69,6 +69,8 @@ struct Response {
   // truncated transfer rather than a complete-looking file.
   using BodyWriter = std::function<absl::Status(absl::string_view)>;
   std::function<absl::Status(const BodyWriter&)> stream;
+  // Runs once the answer has been written (e.g. a restart it announces).
+  std::function<void()> after_sent;
 
   static Response Json(int status, std::string body);
   // {"error":{"status":404,"code":"not_found","message":"..."}}: `code` is
@@ -149,8 +151,11 @@ struct ServerOptions {
   int http_redirect_port =
       80;  // plain HTTP answering only with a redirect; -1: none
   std::string
-      certificate_path;       // PEM with private key and certificate (required)
-  std::string document_root;  // static files (the web UI); empty: none
+      certificate_path;  // PEM with private key and certificate (required)
+  // The web UI's files (web/build.mjs's output), served by static_files.h:
+  // long-lived hashed assets, revalidated HTML, pre-compressed variants.
+  // Empty: none.
+  std::string document_root;
   // Connections served at once (one worker thread each, 2..1024). 128: the
   // 100 kept-alive connections of the HTTPS benchmark (docs/performance.md)
   // plus 28 for everyone else. Debian's civetweb gives a worker a 100 KB
@@ -207,7 +212,8 @@ class HttpsServer {
  private:
   explicit HttpsServer(const ServerOptions& options);
   static int RedirectPlainHttp(::mg_connection* connection);
-  static int DispatchApi(::mg_connection* connection, void* self);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(::mg_connection* connection, void* self);
   struct WebSocketEndpoint {
     HttpsServer* server;
     WebSocketHandler handler;
@@ -218,10 +224,12 @@ class HttpsServer {
                            size_t length, void* data);
   static void WebSocketClose(const ::mg_connection* connection, void* data);
   Response Dispatch(const Request& request) const;
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
   void Send(::mg_connection* connection, const Response& response,
-            bool keep_alive) const;
+            bool keep_alive, bool head_only) const;
   // The hardening headers as "Name: value" lines, without a final CRLF.
-  static std::string HardeningHeaderLines();
+  static std::string HardeningHeaderLines(bool with_cache_control);
 
   const ServerOptions options_;
   const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -64,6 +65,14 @@ class HttpsServerTest : public ::testing::Test {
     options.certificate_path = *certificate_path_;
     options.worker_threads = 4;
     options.max_body_bytes = 1024;
+    // The web UI's files: an HTML page and a hashed asset with its gzip form.
+    const std::string root = std::string(std::getenv("TEST_TMPDIR")) + "/web";
+    mkdir(root.c_str(), 0755);
+    mkdir((root + "/assets").c_str(), 0755);
+    std::ofstream(root + "/index.html") << "<!doctype html>page";
+    std::ofstream(root + "/assets/app-0123abcd.js") << "console.log(1)";
+    RunCommand("gzip -k " + root + "/assets/app-0123abcd.js");
+    options.document_root = root;
     auto server = HttpsServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = server->release();
@@ -381,6 +390,39 @@ TEST_F(HttpsServerTest, PlainHttpRedirectsToHttps) {
   EXPECT_THAT(output, HasSubstr(absl::StrCat(
                           "Location: https://127.0.0.1:", server_->https_port(),
                           "/api/v1/ping")));
+}
+
+TEST_F(HttpsServerTest, ServesTheWebUiWithCacheLifetimesAndCompression) {
+  std::string html = Curl("", "/");
+  EXPECT_THAT(html, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(html, HasSubstr("Content-Type: text/html; charset=utf-8"));
+  EXPECT_THAT(html, HasSubstr("Cache-Control: no-cache\r\n"));
+  EXPECT_THAT(html, Not(HasSubstr("no-store")));
+  EXPECT_THAT(html, HasSubstr("Strict-Transport-Security: max-age="));
+  EXPECT_THAT(html, HasSubstr("Content-Security-Policy: default-src 'self'"));
+  EXPECT_THAT(html, HasSubstr("\r\n\r\n<!doctype html>page"));
+
+  // curl --compressed asks for gzip (and br), unpacks, and prints the plain
+  // text only if the answer really was gzip.
+  std::string asset = Curl("--compressed", "/assets/app-0123abcd.js");
+  EXPECT_THAT(asset, HasSubstr("Content-Encoding: gzip"));
+  EXPECT_THAT(asset, HasSubstr("Cache-Control: public, max-age=31536000, "
+                               "immutable"));
+  EXPECT_THAT(asset, HasSubstr("\r\n\r\nconsole.log(1)"));
+  EXPECT_THAT(Curl("", "/assets/app-0123abcd.js"),
+              Not(HasSubstr("Content-Encoding")));
+
+  std::string head = Curl("-I", "/assets/app-0123abcd.js");
+  EXPECT_THAT(head, HasSubstr("Content-Length: 14"));
+  EXPECT_THAT(head, Not(HasSubstr("console.log")));
+
+  EXPECT_THAT(Curl("", "/nothing.html"), HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(Curl("--path-as-is", "/../etc/passwd"),
+              Not(HasSubstr("HTTP/1.1 200")));
+  // The API keeps its own rules beside the files.
+  std::string api = Curl("", "/api/v1/ping");
+  EXPECT_THAT(api, HasSubstr("Cache-Control: no-store"));
+  EXPECT_THAT(Curl("", "/api/v1/nothing"), HasSubstr(R"("status":404)"));
 }
 
 TEST(HttpsServerOptionsTest, RejectsBadOptions) {

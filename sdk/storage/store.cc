@@ -8,12 +8,14 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/storage/disk_space.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
 
@@ -42,6 +44,11 @@ absl::Duration SeriesHorizon::Longest() const {
   absl::Duration longest = absl::ZeroDuration();
   for (const absl::Duration& d : retention) longest = std::max(longest, d);
   return longest;
+}
+
+int64_t internal::FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
 }
 
 namespace {
@@ -193,6 +200,38 @@ absl::StatusOr<std::vector<SeriesInfo>> Store::Impl::DeviceSeries(
   return out;
 }
 
+void Store::Impl::UpdateBudgetLocked() {
+  StatvfsDiskSpace statvfs;
+  DiskSpace& disk = options.disk_space != nullptr
+                        ? *options.disk_space
+                        : static_cast<DiskSpace&>(statvfs);
+  const std::string& path = options.path;
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  absl::StatusOr<FileSystemSpace> space = disk.Query(dir);
+  if (!space.ok()) {
+    EWS_LOG(WARNING) << "history store: free space unknown, keeping the "
+                     << "budget: " << space.status();
+    return;
+  }
+  const int64_t budget = FreeSpaceBudget(
+      options.budget_bytes,
+      internal::FileSize(path) + internal::FileSize(path + "-wal"), *space);
+  absl::WriterMutexLock registry_lock(&registry_mu);
+  // Logged when it first drops below the configured one and then on changes
+  // of more than 10 %.
+  if (budget < options.budget_bytes &&
+      std::llabs(budget - budget_bytes) * 10 > budget_bytes) {
+    EWS_LOG(WARNING) << "history store: " << space->free_bytes
+                     << " bytes free on its file system: budget of the "
+                     << "non-counter quantities " << budget << " bytes instead "
+                     << "of " << options.budget_bytes;
+  }
+  budget_bytes = budget;
+}
+
 TierRetention Store::Impl::BudgetRetentionLocked() const {
   int64_t budget_series = 0;
   for (const auto& [id, state] : series) {
@@ -208,7 +247,7 @@ TierRetention Store::Impl::BudgetRetentionLocked() const {
                                   ? measured_bytes_per_record[k]
                                   : kDefaultBytesPerRecord[k];
     const double bytes =
-        options.budget_share[k] * static_cast<double>(options.budget_bytes);
+        options.budget_share[k] * static_cast<double>(budget_bytes);
     const double records = bytes / (per_record * budget_series);
     const double seconds =
         records * internal::NominalSeconds(static_cast<Tier>(k));
@@ -379,6 +418,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     EWS_ASSIGN_OR_RETURN(impl->write_db, OpenChecked(options.path, time_zone));
     return absl::OkStatus();
   };
+  impl->budget_bytes = options.budget_bytes;
   absl::Status db = attempt();
   if (db.ok()) db = LoadState(impl.get(), options);
   if (!db.ok() && existed && absl::IsDataLoss(db)) {
@@ -412,6 +452,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   }
   if (!db.ok()) return db;
   {
+    absl::MutexLock lock(&impl->mu);
+    impl->UpdateBudgetLocked();
+  }
+  {
     absl::MutexLock lock(&impl->read_mu);
     EWS_ASSIGN_OR_RETURN(impl->read_db,
                          Db::Open(options.path, Db::Mode::kReadOnly));
@@ -426,6 +470,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
 void Store::StartBackgroundWork(absl::Duration period) {
   if (impl_->bg_thread.joinable()) return;
   impl_->bg_thread = std::thread([this, period] {
+    // A lasting failure (a full disk) is logged when it starts, when it
+    // changes, every 10 minutes (of clock time) and when it ends; not at every
+    // period.
+    absl::Status last;
+    absl::Time next_log = absl::InfinitePast();
     for (;;) {
       {
         absl::MutexLock lock(&impl_->bg_mu);
@@ -433,9 +482,14 @@ void Store::StartBackgroundWork(absl::Duration period) {
         if (impl_->bg_stop) return;
       }
       absl::Status status = Consolidate();
-      if (!status.ok()) {
+      const absl::Time now = impl_->clock->WallNow();
+      if (!status.ok() && (status != last || now >= next_log)) {
         EWS_LOG(ERROR) << "history store: background work: " << status;
+        next_log = now + absl::Minutes(10);
+      } else if (status.ok() && !last.ok()) {
+        EWS_LOG(INFO) << "history store: background work runs again";
       }
+      last = status;
     }
   });
 }

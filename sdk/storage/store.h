@@ -30,6 +30,8 @@
 
 namespace ews::storage {
 
+class DiskSpace;  // disk_space.h
+
 // How long each tier is kept. absl::InfiniteDuration() = forever.
 struct TierRetention {
   absl::Duration minute;
@@ -50,6 +52,11 @@ struct StoreOptions {
   // Bytes shared by every non-counter series (instantaneous and status). The
   // store derives each tier's horizon from it and the registered series.
   int64_t budget_bytes = int64_t{96} << 20;  // 96 MiB: fits a 256 MiB flash
+  // The file system the store lives on. The budget in force is
+  // FreeSpaceBudget(budget_bytes, the store's files, its space): never more
+  // than the disk has room for (disk_space.h). Evaluated at open and at each
+  // prune. Null: statvfs(2); must outlive the store otherwise.
+  DiskSpace* disk_space = nullptr;
   // Share of the budget given to each tier (minute, hour, day, month, year).
   double budget_share[kTierCount] = {0.50, 0.38, 0.10, 0.015, 0.005};
   // A counter silent for longer than this is recorded as a gap.
@@ -115,6 +122,9 @@ struct StoreStats {
   int64_t file_bytes = 0;  // database + WAL on disk
   int64_t page_bytes = 0;  // pages in use (excluding free pages)
   int64_t staged_samples = 0;
+  // The non-counter budget in force (budget_bytes, or less when the file
+  // system has less room).
+  int64_t budget_bytes = 0;
   // Per tier: stored records, encoded payload bytes and the pages the tier's
   // table occupies (from SQLite's dbstat, when available; else payload + an
   // estimated row overhead).

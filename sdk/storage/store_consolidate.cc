@@ -161,6 +161,7 @@ absl::Status MeasureBudgetRecords(Store::Impl& impl, int64_t now_s)
 
 absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
+  impl.UpdateBudgetLocked();
   EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl, now_s));
   const TierRetention budget = impl.BudgetRetentionLocked();
   for (int k = 0; k < kTierCount; ++k) {

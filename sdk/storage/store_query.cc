@@ -14,13 +14,6 @@ namespace ews::storage {
 using internal::Db;
 using internal::Record;
 
-namespace {
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
-}
-}  // namespace
-
 // -------------------------------------------------------------------- queries
 
 absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
@@ -205,8 +198,8 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
 
 absl::StatusOr<StoreStats> Store::Stats() const {
   StoreStats stats;
-  stats.file_bytes =
-      FileSize(impl_->options.path) + FileSize(impl_->options.path + "-wal");
+  stats.file_bytes = internal::FileSize(impl_->options.path) +
+                     internal::FileSize(impl_->options.path + "-wal");
   absl::MutexLock lock(&impl_->read_mu);
   Db& db = *impl_->read_db;
   EWS_ASSIGN_OR_RETURN(int64_t pages, db.QueryInt("PRAGMA page_count"));
@@ -220,6 +213,7 @@ absl::StatusOr<StoreStats> Store::Stats() const {
     for (const auto& [id, state] : impl_->series) {
       stats.staged_samples += state->staged_count;
     }
+    stats.budget_bytes = impl_->budget_bytes;
   }
   bool have_dbstat = db.Exec("SELECT 1 FROM dbstat LIMIT 1").ok();
   for (int k = 0; k < kTierCount; ++k) {

@@ -70,6 +70,9 @@ class Store::Impl {
   // Measured bytes per stored record (with row overhead) of non-counter
   // series per tier; 0 = not measured yet.
   double measured_bytes_per_record[kTierCount] = {};
+  // The non-counter budget in force: options.budget_bytes, or less when the
+  // file system has less room (disk_space.h). Changed like the sizes above.
+  int64_t budget_bytes = 0;
 
   mutable absl::Mutex read_mu;
   std::unique_ptr<internal::Db> read_db ABSL_GUARDED_BY(read_mu);
@@ -94,7 +97,15 @@ class Store::Impl {
   TierRetention BudgetRetentionLocked() const;
   // Commits the pending samples as one staging batch (store_ingest.cc).
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Sets budget_bytes from the room on the store's file system (kept as it
+  // was when the file system cannot be asked): at open and at each prune.
+  void UpdateBudgetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
+
+namespace internal {
+// The size of the file at `path`, 0 when it does not exist.
+int64_t FileSize(const std::string& path);
+}  // namespace internal
 
 // Bytes a WITHOUT ROWID row costs besides its BLOB (key, header, cell pointer,
 // page slack), for estimates when dbstat is unavailable.

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Flash wear of ews-server itself: bytes written per stored history sample.
+#
+# Runs ews-server as demo.sh does (the demo's simulated devices on a virtual RS485 bus, found by
+# a bus scan on the first start, and three simulated pulse counters: 13 devices), then reads
+# write_bytes (bytes the process made the kernel write to storage, page-granular) and wchar
+# (bytes passed to write(), sockets and pipes included) from /proc/PID/io between two commits of
+# the history writer, N commits apart, and divides by the samples committed in between (health's
+# history_writes). The log goes to a pipe (as to journald on the device), and no request is made
+# inside the window.
+#
+#   bazel run //apps/server:history_flash_bench -- [--commits=3] [--warmup=2] [--poll_s=0]
+#                                                  [--commit_s=0] [--data_dir=DIR]
+#     --warmup     commits to let pass first (the first registers the series, a transaction each)
+#     --poll_s     history poll period of the Modbus devices (0: the profiles' one minute)
+#     --commit_s   storage.commit_interval_s (0: the default, once a minute); 300 = flash-saving
+#     --data_dir   where the data directory lives (default: a temporary one under /tmp); put it
+#                  on the file system whose wear you measure
+#     --quick      10 s polls and commits, 2 commits: checks that the bench runs (bazel test)
+#
+# Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)" and a per-day figure.
+set -uo pipefail
+
+commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --commits=*) commits=${arg#*=} ;;
+    --warmup=*) warmup=${arg#*=} ;;
+    --poll_s=*) poll_s=${arg#*=} ;;
+    --commit_s=*) commit_s=${arg#*=} ;;
+    --data_dir=*) data_parent=${arg#*=} ;;
+    --quick) quick=1 commits=2 poll_s=10 commit_s=10 ;;
+    *) echo "unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+# Binaries: from the runfiles (bazel run / bazel test) or bazel-bin.
+here=${RUNFILES_DIR:-$0.runfiles}/ews
+[[ -d "$here" ]] || here=${TEST_SRCDIR:-}/ews
+server="$here/apps/server/ews-server"
+[[ -x "$server" ]] || { echo "ews-server not found under $here" >&2; exit 1; }
+
+# The bus's control socket needs a short path.
+run=$(mktemp -d /tmp/ews-flash.XXXXXX)
+data=${data_parent:-$run}/ews-flash-data
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  for p in "$run/simulator.pid" "$run/bus.pid"; do
+    [[ -f "$p" ]] && kill "$(cat "$p")" 2>/dev/null
+  done
+  rm -rf "$run" "$data"
+}
+trap cleanup EXIT
+rm -rf "$data"
+
+BIN_DIR="$here" "$here/lab/devices/start_demo_bus.sh" "$run" "19200 8E1" >/dev/null || exit 1
+
+start() {
+  rm -f "$data/run/ews-server.ready"
+  "$server" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
+    --modbus_port=-1 --rs485_device="$run/ep0" --scan_on_first_start=1-30 \
+    --simulate_pulse_inputs --model_size=32 2> >(cat >>"$run/server.log") &
+  pid=$!
+  for _ in $(seq 1 300); do
+    [[ -s "$data/run/ews-server.ready" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
+  [[ -n "$port" ]] || { cat "$run/server.log"; echo "ews-server did not start" >&2; exit 1; }
+}
+stop() { kill -TERM "$pid"; wait "$pid"; pid=""; }
+
+# First start: the bus scan configures the demo's devices. Then the poll and commit periods.
+start
+stop
+config="$data/config.textproto"
+if [[ "$poll_s" != 0 ]]; then
+  sed -i "s/^\(\s*\)modbus_devices {/&\n\1  poll_interval_s: $poll_s/" "$config"
+fi
+if [[ "$commit_s" != 0 ]]; then
+  sed -i "s/^\(\s*\)storage {/&\n\1  commit_interval_s: $commit_s/" "$config"
+fi
+devices=$(grep -c 'modbus_devices {' "$config")
+pulses=$(grep -c 'pulse_counters {' "$config")
+start
+
+committed() {
+  curl -sk --max-time 5 "https://127.0.0.1:$port/api/v1/health" |
+    grep -o '"committed_samples":[0-9]*' | cut -d: -f2
+}
+# Commits run at k x interval + min(interval / 2, 30 s) of the wall clock: sleeps until 3 s after
+# the next one (it is done by then).
+interval=$((commit_s == 0 ? 60 : commit_s))
+offset=$((interval / 2 < 30 ? interval / 2 : 30))
+after_next_commit() {
+  local now into
+  now=$(date +%s.%N)
+  into=$(awk -v t="$now" -v i="$interval" -v o="$offset" 'BEGIN {
+    x = (t - o) - int((t - o) / i) * i; print i - x + 3 }')
+  sleep "$into"
+}
+io() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$pid/io"; }
+
+for _ in $(seq 1 "$warmup"); do after_next_commit; done  # the first registers the series
+s0=$(committed) w0=$(io write_bytes) c0=$(io wchar) t0=$(date +%s)
+for _ in $(seq 1 "$commits"); do after_next_commit; done
+w1=$(io write_bytes) c1=$(io wchar) t1=$(date +%s) s1=$(committed)
+stop
+
+samples=$((s1 - s0))
+(( samples > 0 )) || { echo "no samples committed" >&2; exit 1; }
+wb=$((w1 - w0)) wc=$((c1 - c0)) secs=$((t1 - t0))
+echo "ews-server: $devices Modbus devices + $pulses pulse counters," \
+  "poll ${poll_s/#0/60 (profiles)} s, commit interval ${commit_s/#0/60 (default)} s"
+echo "window $secs s, $commits commits after $warmup"
+echo "samples $samples ($((samples * 60 / secs)) a minute)"
+awk -v wb="$wb" -v wc="$wc" -v n="$samples" -v s="$secs" 'BEGIN {
+  printf "write_bytes %d (%.1f B/sample, %.1f MB a day)\n", wb, wb / n, wb / s * 86400 / 1e6
+  printf "wchar %d (%.1f B/sample, %.1f MB a day)\n", wc, wc / n, wc / s * 86400 / 1e6
+}'

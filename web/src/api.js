@@ -1,0 +1,89 @@
+// The only way the pages reach the box: its HTTPS API. Tracks whether the device answers
+// (the connection-lost banner) and the session (cookie + CSRF token, docs/api.md).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { signal } from './signal.js';
+
+export const connection = signal('ok'); // 'ok' | 'lost'
+// state: 'unknown' (not asked yet), 'unavailable' (the device has no session API yet),
+// 'none' (not logged in), 'active' (logged in; role, must_change_codes, csrf_token).
+export const session = signal({ state: 'unknown' });
+
+const TIMEOUT_MS = 8000;
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function request(method, path, body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const csrf = session.value.csrf_token;
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    connection.set('lost');
+    throw new ApiError(0, e.name === 'AbortError' ? 'timeout' : e.message);
+  } finally {
+    clearTimeout(timer);
+  }
+  connection.set('ok');
+  let data = null;
+  try { data = await response.json(); } catch (e) { /* not JSON */ }
+  if (!response.ok) {
+    if (response.status === 401 && session.value.state === 'active') session.set({ state: 'none' });
+    throw new ApiError(response.status, data?.error?.message || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+export const apiGet = (path) => request('GET', path);
+export const apiPost = (path, body) => request('POST', path, body);
+
+// Polls `path` every `intervalMs` (until the live WebSocket exists); a failed poll keeps the last
+// data and retries on the same rhythm, so the page recovers by itself.
+export function usePoll(path, intervalMs) {
+  const [state, setState] = useState({ data: null, error: null, updatedAt: null });
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    let timer;
+    const tick = async () => {
+      try {
+        const data = await apiGet(path);
+        if (alive.current) setState({ data, error: null, updatedAt: new Date() });
+      } catch (error) {
+        if (alive.current) setState((s) => ({ ...s, error }));
+      }
+      if (alive.current) timer = setTimeout(tick, intervalMs);
+    };
+    tick();
+    return () => { alive.current = false; clearTimeout(timer); };
+  }, [path, intervalMs]);
+  return state;
+}
+
+// Asks the device who is logged in. A 404 means this device does not serve the session API yet.
+export async function refreshSession() {
+  try {
+    const data = await apiGet('/api/v1/session');
+    // The security branch answers the session object itself; accept {"session":{…}} as well.
+    session.set({ state: 'active', ...(data.session ?? data) });
+  } catch (e) {
+    if (e.status === 404) session.set({ state: 'unavailable' });
+    else if (e.status === 401 || e.status === 403) session.set({ state: 'none' });
+    else if (session.value.state === 'unknown') {
+      // Device unreachable: ask again shortly (the banner says so meanwhile).
+      setTimeout(refreshSession, 3000);
+    }
+  }
+}
