@@ -31,9 +31,12 @@ constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
+    // No inline script or style, nothing from other origins; the WebSocket
+    // is same-origin ('self' covers wss: to this host in CSP level 3).
     {"Content-Security-Policy",
-     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {kCacheControl, "no-store"},  // unless the answer sets its own
+     "default-src 'self'; script-src 'self'; style-src 'self'; "
+     "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -78,6 +81,64 @@ Request RequestHead(const mg_request_info& info) {
   }
   return request;
 }
+
+// Writes one streamed answer on a civetweb connection.
+class CivetResponseWriter final : public ResponseWriter {
+ public:
+  CivetResponseWriter(mg_connection* connection, std::string fixed_headers,
+                      const Clock& clock, bool keep_alive)
+      : connection_(connection),
+        fixed_headers_(std::move(fixed_headers)),
+        clock_(clock),
+        keep_alive_(keep_alive) {}
+
+  absl::Status Head(int status, const std::string& content_type,
+                    int64_t content_length,
+                    const std::vector<std::pair<std::string, std::string>>&
+                        headers) override {
+    if (status_ != 0) return absl::FailedPreconditionError("head sent twice");
+    status_ = status;
+    const char* reason = mg_get_response_code_text(nullptr, status);
+    std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
+                                    reason != nullptr ? reason : "", "\r\n");
+    if (!content_type.empty()) {
+      absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
+    }
+    if (content_length >= 0) {
+      absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+    } else {
+      keep_alive_ = false;
+    }
+    absl::StrAppend(&head, fixed_headers_);
+    for (const auto& [name, value] : headers) {
+      absl::StrAppend(&head, name, ": ", value, "\r\n");
+    }
+    absl::StrAppend(&head, "Date: ",
+                    absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                     clock_.WallNow(), absl::UTCTimeZone()),
+                    "\r\nConnection: ", keep_alive_ ? "keep-alive" : "close",
+                    "\r\n\r\n");
+    return Body(head);
+  }
+
+  absl::Status Body(absl::string_view bytes) override {
+    if (bytes.empty()) return absl::OkStatus();
+    if (mg_write(connection_, bytes.data(), bytes.size()) <= 0) {
+      return absl::UnavailableError("client gone");
+    }
+    return absl::OkStatus();
+  }
+
+  int status() const { return status_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  mg_connection* const connection_;
+  const std::string fixed_headers_;
+  const Clock& clock_;
+  bool keep_alive_;
+  int status_ = 0;
+};
 
 }  // namespace
 
@@ -136,19 +197,26 @@ Response Response::Error(int status, absl::string_view code,
   return Json(status, json.Take());
 }
 
+absl::Status ResponseWriter::Whole(
+    int status, const std::string& content_type, absl::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  absl::Status head =
+      Head(status, content_type, static_cast<int64_t>(body.size()), headers);
+  if (!head.ok()) return head;
+  return Body(body);
+}
+
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat(
-          "Strict-Transport-Security: max-age=",
-          absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
-          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")) {}
+      security_headers_(SecurityHeaderLines(options.hsts_max_age)),
+      fixed_headers_(absl::StrCat(security_headers_, "\r\n")) {}
 
-std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
-  std::string lines;
+std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
+  std::string lines = absl::StrCat(
+      "Strict-Transport-Security: max-age=", absl::ToInt64Seconds(hsts_max_age),
+      "; includeSubDomains");
   for (const auto& header : kHardeningHeaders) {
-    if (!with_cache_control && header[0] == kCacheControl) continue;
-    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
-                    header[1]);
+    absl::StrAppend(&lines, "\r\n", header[0], ": ", header[1]);
   }
   return lines;
 }
@@ -172,6 +240,7 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
     absl::StrAppend(&head, name, ": ", value, "\r\n");
     own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
+  // API answers are not cached unless the answer says otherwise.
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
@@ -219,6 +288,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   if (options.worker_threads < 2 || options.worker_threads > 1024) {
     return absl::InvalidArgumentError("worker_threads must be 2..1024");
   }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("HTTPS needs a clock");
   }
@@ -241,9 +314,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (its error pages) carry them too.
-  const std::string additional_headers =
-      HardeningHeaderLines(/*with_cache_control=*/true);
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -253,8 +323,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   const std::string max_request = std::to_string(options.max_header_bytes);
   const std::string websocket_timeout = std::to_string(
       absl::ToInt64Milliseconds(options.websocket_ping_interval));
-  const std::string hsts =
-      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
 
   std::vector<const char*> civet_options = {
       "listening_ports",
@@ -265,8 +333,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       kTls12AndNewer,
       "ssl_cipher_list",
       kCipherList,
-      "strict_transport_security_max_age",
-      hsts.c_str(),
       "num_threads",
       threads.c_str(),
       "request_timeout_ms",
@@ -279,8 +345,11 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
+      // civetweb's own answers (static files, its error pages) carry HSTS
+      // and the hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains). Static files keep civetweb's Cache-Control.
       "additional_header",
-      additional_headers.c_str(),
+      server->security_headers_.c_str(),
       "enable_directory_listing",
       "no",
       "decode_url",
@@ -321,6 +390,13 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       server->http_port_ = listening[i].port;
     }
   }
+  if (options.max_connections_per_address > 0) {
+    server->guard_ =
+        std::make_unique<ConnectionGuard>(options.max_connections_per_address);
+    for (int port : {server->https_port_, server->http_port_}) {
+      if (port > 0) GuardPort(port, server->guard_.get());
+    }
+  }
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
@@ -341,8 +417,43 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
   routes_[path][method] = std::move(handler);
 }
 
+std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
+    const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& method : methods) routes.emplace_back(method.first, path);
+  }
+  for (const auto& entry : prefix_routes_) {
+    routes.emplace_back("PREFIX", entry.first);
+  }
+  std::sort(routes.begin(), routes.end());
+  return routes;
+}
+
+void HttpsServer::RoutePrefix(const std::string& prefix,
+                              StreamHandler handler) {
+  // Every path already reaches DispatchRequest (civetweb's handler on "/").
+  absl::MutexLock lock(&routes_mutex_);
+  prefix_routes_[prefix] = std::move(handler);
+}
+
+StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  // The longest prefix that matches: walk back from the first key above.
+  for (auto it = prefix_routes_.upper_bound(path);
+       it != prefix_routes_.begin();) {
+    --it;
+    if (absl::StartsWith(path, it->first)) return it->second;
+  }
+  return nullptr;
+}
+
 void HttpsServer::Stop() {
   if (context_ != nullptr) {
+    for (int port : {https_port_, http_port_}) {
+      if (guard_ != nullptr && port > 0) UnguardPort(port);
+    }
     mg_stop(context_);
     context_ = nullptr;
   }
@@ -400,7 +511,13 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   if (info->query_string != nullptr) {
     absl::StrAppend(&location, "?", info->query_string);
   }
-  mg_send_http_redirect(connection, location.c_str(), 308);
+  // Written here rather than with mg_send_http_redirect(), which sends no
+  // additional headers.
+  const std::string answer =
+      absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
+                   "\r\nContent-Length: 0\r\n", server->fixed_headers_,
+                   "Cache-Control: no-store\r\n", "Connection: close\r\n\r\n");
+  mg_write(connection, answer.data(), answer.size());
   return 308;
 }
 
@@ -428,6 +545,18 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
+  if (StreamHandler stream = server->FindPrefixRoute(request.path)) {
+    CivetResponseWriter writer(connection, server->fixed_headers_,
+                               *server->options_.clock,
+                               KeepsAlive(connection, *info));
+    stream(request, writer);
+    if (writer.status() == 0) {
+      server->Send(connection, Response::Error(500, "no answer"), false,
+                   /*head_only=*/false);
+      return 500;
+    }
+    return writer.status();
+  }
   Response response;
   if (absl::StartsWith(request.path, "/api/")) {
     response = server->Dispatch(request);
