@@ -481,6 +481,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   system.logs = options.logs;
   system.request_restart = options.request_restart;
   server->system_api_ = std::make_unique<SystemApi>(std::move(system), device);
+  EWS_ASSIGN_OR_RETURN(server->reports_,
+                       ReportsService::Start(server->config_, options.data_dir,
+                                             server->history_.get(), device,
+                                             server->session_api_->audit()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   DataAccessOptions data_access;
@@ -530,6 +534,7 @@ void EwsServer::Stop() {
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
   history_writer_.reset();  // commits what the last polls buffered
+  reports_.reset();         // reads the history
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -573,6 +578,12 @@ void EwsServer::AddRoutes() {
   };
   route("GET", "/api/v1/health",
         [this](const http::Request&) { return Health(); });
+  route("POST", "/api/v1/reports/test", [this](const http::Request& request) {
+    return reports_ ? reports_->Test(request) : NoReports(request);
+  });
+  route("GET", "/api/v1/reports/status", [this](const http::Request& request) {
+    return reports_ ? reports_->Status(request) : NoReports(request);
+  });
   route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
         200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),

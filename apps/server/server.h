@@ -23,6 +23,7 @@
 #include "apps/server/history_health.h"
 #include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
+#include "apps/server/reports_service.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
@@ -151,6 +152,7 @@ class EwsServer {
   std::string certificate_in_use_;
   absl::Notification stop_certificate_check_;
   std::thread certificate_check_;
+  std::unique_ptr<ReportsService> reports_;  // null: no report enabled
   std::unique_ptr<http::HttpsServer> https_;
   std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };

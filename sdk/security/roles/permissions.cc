@@ -113,6 +113,9 @@ std::vector<Route> BuildRoutes() {
       {"GET", "/api/v1/files", AnySession()},
       {"GET", "/api/v1/files/*", AnySession()},
       {"GET", "/api/v1/files/*/*", AnySession()},
+      // automatic reports (docs/reports.md)
+      {"POST", "/api/v1/reports/test", Needs(P::kConfigureSite)},
+      {"GET", "/api/v1/reports/status", Needs(P::kConfigureSite)},
       // configuration as a whole
       {"GET", "/api/v1/config/backup", Needs(P::kBackupRestore)},
       {"POST", "/api/v1/config/restore", Needs(P::kBackupRestore)},

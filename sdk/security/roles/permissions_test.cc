@@ -58,6 +58,8 @@ const std::map<std::string, std::string>& Expected() {
       {"GET /api/v1/files", "AIGU"},
       {"GET /api/v1/files/*", "AIGU"},
       {"GET /api/v1/files/*/*", "AIGU"},
+      {"POST /api/v1/reports/test", "A..."},
+      {"GET /api/v1/reports/status", "A..."},
       {"GET /api/v1/config/backup", "A..."},
       {"POST /api/v1/config/restore", "A..."},
       {"GET /api/v1/system/version", "AIGU"},
