@@ -19,6 +19,8 @@ PACKAGES=(
   # independent peers used by tests and the demo; python3-pymodbus imports serial_asyncio at
   # load time, a package Debian only recommends
   openssl curl socat mbpoll python3-pymodbus python3-serial-asyncio sqlite3
+  # a real WebSocket client for the live-values tests (tests/lib/ws_client.py)
+  python3-websockets
   # the SNTP client tests run a real NTP server on loopback
   chrony
   # the reports tests deliver to a real SMTP server and a real FTP(S) server on loopback

@@ -1,6 +1,5 @@
 #include "apps/server/api_common.h"
 
-#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -8,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "sdk/http/json.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace ews::server {
 namespace {
@@ -38,13 +37,22 @@ absl::StatusOr<std::string> Unescape(absl::string_view text) {
 
 }  // namespace
 
+absl::Status ParseJsonBody(const std::string& body,
+                           google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(body, message, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad request body: ", status.message().ToString()));
+  }
+  return absl::OkStatus();
+}
+
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message) {
-  return http::Response::Json(
-      status,
-      absl::StrFormat(R"({"error":{"status":%d,"code":"%s","message":"%s"}})",
-                      status, http::JsonEscape(std::string(code)),
-                      http::JsonEscape(std::string(message))));
+  return http::Response::Error(status, code, message);
 }
 
 http::Response ApiError(const absl::Status& status) {
@@ -142,10 +150,10 @@ std::string IsoLocal(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", time, zone);
 }
 
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  if (value == 0) return "0";
-  return absl::StrFormat("%.15g", value);
+std::string JsonNumber(double value) { return http::JsonNumber(value, 15); }
+
+std::string JsonString(absl::string_view text) {
+  return absl::StrCat("\"", http::JsonEscape(text), "\"");
 }
 
 }  // namespace ews::server

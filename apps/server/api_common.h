@@ -10,9 +10,34 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "sdk/http/https_server.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
+
+// A route an API class serves, not yet guarded: server.cc wraps `handler`
+// with SessionApi::Guard().
+struct ApiRoute {
+  std::string method;
+  std::string path;
+  http::Handler handler;
+};
+
+// A handler calling `api`'s const member `method`.
+template <typename Api>
+http::Handler BindRoute(const Api* api,
+                        http::Response (Api::*method)(const http::Request&)
+                            const) {
+  return [api, method](const http::Request& request) {
+    return (api->*method)(request);
+  };
+}
+
+// Parses a JSON request body into `message` (protobuf's JSON mapping);
+// malformed JSON, a wrong type or an unknown field is InvalidArgument.
+absl::Status ParseJsonBody(const std::string& body,
+                           google::protobuf::Message* message);
 
 // {"error":{"status":400,"code":"invalid_argument","message":"..."}}: `code`
 // is stable (clients switch on it), the message is for people.
@@ -47,7 +72,10 @@ absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
 std::string IsoUtc(absl::Time time);
 // "2026-03-29T03:00:00+02:00": the site's local time with its offset.
 std::string IsoLocal(absl::Time time, absl::TimeZone zone);
-// A JSON number with up to 15 significant digits; "null" when not finite.
+// A JSON number with up to 15 significant digits (a counter's Wh in full);
+// "null" when not finite.
 std::string JsonNumber(double value);
+// A JSON string literal: the escaped text in quotes.
+std::string JsonString(absl::string_view text);
 
 }  // namespace ews::server

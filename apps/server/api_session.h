@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,11 @@ class SessionApi {
       const http::Request&, const std::optional<security::SessionInfo>&)>;
   // Guard() for a SessionHandler.
   http::Handler Guarded(SessionHandler handler);
+  // For routes served outside Guard() (the WebSocket upgrade of
+  // /api/v1/live): the request's session when its route's rule allows it,
+  // else the error answer Guard() would have sent.
+  std::variant<security::SessionInfo, http::Response> Authorize(
+      const http::Request& request);
 
   security::AuditLog& audit() { return *audit_; }
   // For the other ways in (FTP, WebDAV): the same users and lockout.

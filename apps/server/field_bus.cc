@@ -328,7 +328,21 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
   return absl::OkStatus();
 }
 
+void FieldBus::SetPollListener(PollListener listener) {
+  absl::MutexLock lock(&mutex_);
+  poll_listener_ = std::move(listener);
+}
+
 void FieldBus::Record(const acquisition::PollResult& result) {
+  PollListener listener;
+  const devices::v1::Profile* profile = nullptr;
+  {
+    absl::MutexLock lock(&mutex_);
+    listener = poll_listener_;
+    auto it = device_profile_.find(result.device);
+    if (it != device_profile_.end()) profile = it->second;
+  }
+  if (listener && profile != nullptr) listener(result, *profile);
   absl::MutexLock lock(&mutex_);
   if (!result.status.ok() && latest_.count(result.device) != 0) {
     // Keep the last good values; only the state changes.
@@ -600,6 +614,12 @@ std::shared_ptr<FieldBus> LiveFieldBus::Get() const {
   return bus_;
 }
 
+void LiveFieldBus::SetPollListener(FieldBus::PollListener listener) {
+  absl::MutexLock reconfigure(&reconfigure_mutex_);
+  poll_listener_ = listener;
+  Get()->SetPollListener(std::move(listener));
+}
+
 bool LiveFieldBus::Handles(absl::string_view field) {
   return field == "rs485" || field == "modbus_devices" ||
          field == "ip_gateways" || field == "modbus_tcp_server";
@@ -630,6 +650,7 @@ absl::Status LiveFieldBus::Reconfigure(const DeviceConfig& config) {
     }
   }
   std::shared_ptr<FieldBus> fresh_bus(*std::move(fresh));
+  if (poll_listener_) fresh_bus->SetPollListener(poll_listener_);
   absl::MutexLock lock(&mutex_);
   bus_ = std::move(fresh_bus);
   return result;

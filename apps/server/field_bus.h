@@ -3,6 +3,7 @@
 // poller per line for the configured devices, and the history those polls feed.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,6 +101,12 @@ class FieldBus {
   std::string DevicesJson(absl::string_view more_lines = "",
                           absl::string_view more_devices = "") const;
 
+  // Hears every poll's result with the device's profile (live values over
+  // the WebSocket). Called on the pollers' threads; must not block.
+  using PollListener = std::function<void(const acquisition::PollResult&,
+                                          const devices::v1::Profile&)>;
+  void SetPollListener(PollListener listener);
+
  private:
   struct Line {
     std::string name;                       // "rs485" or the IP gateway's id
@@ -137,6 +144,7 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
+  PollListener poll_listener_ ABSL_GUARDED_BY(mutex_);
   struct Misconfiguration {
     std::string profile;  // as configured
     std::string problem;  // why the device is not polled
@@ -171,6 +179,11 @@ class LiveFieldBus {
 
   std::shared_ptr<FieldBus> Get() const ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // FieldBus::SetPollListener() on the current bus and on every bus that
+  // replaces it.
+  void SetPollListener(FieldBus::PollListener listener)
+      ABSL_LOCKS_EXCLUDED(reconfigure_mutex_, mutex_);
+
   // Whether a change of DeviceConfig's top-level field `field` ("rs485",
   // "modbus_devices", "ip_gateways", "modbus_tcp_server") is applied by
   // Reconfigure().
@@ -202,6 +215,7 @@ class LiveFieldBus {
   const hal::SerialPort::TrafficListener rs485_traffic_;
   absl::Mutex reconfigure_mutex_;  // one Reconfigure() at a time
   config::v1::DeviceConfig running_ ABSL_GUARDED_BY(reconfigure_mutex_);
+  FieldBus::PollListener poll_listener_ ABSL_GUARDED_BY(reconfigure_mutex_);
   mutable absl::Mutex mutex_;
   std::shared_ptr<FieldBus> bus_ ABSL_GUARDED_BY(mutex_);
 };

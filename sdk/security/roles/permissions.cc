@@ -106,6 +106,8 @@ std::vector<Route> BuildRoutes() {
       {"GET", "/api/v1/history/totals", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/tree", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/csv", Needs(P::kExportCsv)},
+      // the history was found corrupt and moved aside: seen
+      {"POST", "/api/v1/history/acknowledge", Needs(P::kConfigureSystem)},
       // the history as files (docs/data-access.md): any session; each role
       // sees only the devices' folders it may see
       {"GET", "/api/v1/files", AnySession()},

@@ -54,6 +54,7 @@ const std::map<std::string, std::string>& Expected() {
       {"GET /api/v1/history/totals", "AI.U"},
       {"GET /api/v1/history/tree", "AI.U"},
       {"GET /api/v1/history/csv", "AI.U"},
+      {"POST /api/v1/history/acknowledge", "A..."},
       {"GET /api/v1/files", "AIGU"},
       {"GET /api/v1/files/*", "AIGU"},
       {"GET /api/v1/files/*/*", "AIGU"},
