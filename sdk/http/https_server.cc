@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
 
@@ -65,7 +66,120 @@ bool KeepsAlive(const mg_connection* connection, const mg_request_info& info) {
          std::strcmp(info.http_version, "1.1") == 0;
 }
 
+absl::Status CheckOptions(const ServerOptions& options) {
+  if (options.certificate_path.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
+  }
+  if (options.https_port < 0 || options.https_port > 65535 ||
+      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
+    return absl::InvalidArgumentError("port out of range");
+  }
+  if (options.http_redirect_port > 0 &&
+      options.http_redirect_port == options.https_port) {
+    return absl::InvalidArgumentError(
+        "the HTTP redirect port must differ from the HTTPS port");
+  }
+  if (options.worker_threads < 2 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("HTTPS needs a clock");
+  }
+  return absl::OkStatus();
+}
+
+// "address:port" listeners for civetweb.
+std::string ListeningPorts(const ServerOptions& options) {
+  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
+  std::string ports =
+      absl::StrCat(options.bind_address, ":", options.https_port, "s");
+  if (options.http_redirect_port >= 0) {
+    // A plain listener: BeginRequest() answers everything on it with a
+    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
+    // not to the host the client asked for.
+    absl::StrAppend(&ports, ",", options.bind_address, ":",
+                    options.http_redirect_port);
+  }
+  return ports;
+}
+
+// civetweb's configuration as the NULL-terminated name/value list it takes;
+// `pointers` points into the strings held here.
+struct CivetOptions {
+  CivetOptions(const ServerOptions& options, const std::string& ports,
+               std::string additional_headers)
+      : threads(std::to_string(options.worker_threads)),
+        request_timeout(
+            std::to_string(absl::ToInt64Milliseconds(options.request_timeout))),
+        keep_alive_timeout(std::to_string(
+            absl::ToInt64Milliseconds(options.keep_alive_timeout))),
+        max_request(std::to_string(options.max_header_bytes)),
+        hsts(std::to_string(absl::ToInt64Seconds(options.hsts_max_age))),
+        additional_headers(std::move(additional_headers)) {
+    pointers = {
+        "listening_ports",
+        ports.c_str(),
+        "ssl_certificate",
+        options.certificate_path.c_str(),
+        "ssl_protocol_version",
+        kTls12AndNewer,
+        "ssl_cipher_list",
+        kCipherList,
+        "strict_transport_security_max_age",
+        hsts.c_str(),
+        "num_threads",
+        threads.c_str(),
+        "request_timeout_ms",
+        request_timeout.c_str(),
+        "keep_alive_timeout_ms",
+        keep_alive_timeout.c_str(),
+        "enable_keep_alive",
+        "yes",
+        "tcp_nodelay",
+        "1",
+        "max_request_size",
+        max_request.c_str(),
+        "additional_header",
+        this->additional_headers.c_str(),
+        "enable_directory_listing",
+        "no",
+        "decode_url",
+        "yes",
+        nullptr,
+    };
+  }
+  CivetOptions(const CivetOptions&) = delete;
+  CivetOptions& operator=(const CivetOptions&) = delete;
+
+  const std::string threads;
+  const std::string request_timeout;
+  const std::string keep_alive_timeout;
+  const std::string max_request;
+  const std::string hsts;
+  const std::string additional_headers;
+  std::vector<const char*> pointers;
+};
+
 }  // namespace
+
+struct HttpsServer::Civet {
+  // Plain HTTP: a redirect to the same host and path on the HTTPS port.
+  static int RedirectPlainHttp(mg_connection* connection);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(mg_connection* connection, void* self);
+  // Reads a request's head and body; false (413 sent) if the body is too big.
+  static bool ReadRequest(const HttpsServer& server, mg_connection* connection,
+                          const mg_request_info& info, Request* request);
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
+  static void Send(const HttpsServer& server, mg_connection* connection,
+                   const Response& response, bool keep_alive, bool head_only);
+  // Starts civetweb on `ports` for `server`, reads back the bound ports and
+  // installs the request handler.
+  static absl::Status Launch(HttpsServer* server, const std::string& ports);
+
+  mg_context* context = nullptr;
+};
 
 Response Response::Json(int status, std::string body) {
   Response response;
@@ -93,7 +207,8 @@ HttpsServer::HttpsServer(const ServerOptions& options)
       fixed_headers_(absl::StrCat(
           "Strict-Transport-Security: max-age=",
           absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
-          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")) {}
+          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")),
+      civet_(std::make_unique<Civet>()) {}
 
 std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
   std::string lines;
@@ -108,13 +223,16 @@ std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
 // The whole answer goes out in one mg_write, so an answer of up to 16 KB is one
 // TLS record and one TCP segment: civetweb's mg_response_header_*() write
 // every header line on its own (twelve records for a small JSON answer).
-void HttpsServer::Send(mg_connection* connection, const Response& response,
-                       bool keep_alive, bool head_only) const {
+void HttpsServer::Civet::Send(const HttpsServer& server,
+                              mg_connection* connection,
+                              const Response& response, bool keep_alive,
+                              bool head_only) {
   const char* reason = mg_get_response_code_text(nullptr, response.status);
-  std::string head = absl::StrCat(
-      "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
-      "\r\nContent-Type: ", response.content_type,
-      "\r\nContent-Length: ", response.body.size(), "\r\n", fixed_headers_);
+  std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ",
+                                  reason != nullptr ? reason : "",
+                                  "\r\nContent-Type: ", response.content_type,
+                                  "\r\nContent-Length: ", response.body.size(),
+                                  "\r\n", server.fixed_headers_);
   bool own_cache_control = false;
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
@@ -123,8 +241,8 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
-      absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
-                       absl::UTCTimeZone()),
+      absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                       server.options_.clock->WallNow(), absl::UTCTimeZone()),
       "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
   if (!head_only) head += response.body;
   mg_write(connection, head.data(), head.size());
@@ -134,25 +252,7 @@ HttpsServer::~HttpsServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     const ServerOptions& options) {
-  if (options.certificate_path.empty()) {
-    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
-  }
-  if (options.https_port < 0 || options.https_port > 65535 ||
-      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
-    return absl::InvalidArgumentError("port out of range");
-  }
-  if (options.http_redirect_port > 0 &&
-      options.http_redirect_port == options.https_port) {
-    return absl::InvalidArgumentError(
-        "the HTTP redirect port must differ from the HTTPS port");
-  }
-  if (options.worker_threads < 2 || options.worker_threads > 1024) {
-    return absl::InvalidArgumentError("worker_threads must be 2..1024");
-  }
-  if (options.clock == nullptr) {
-    return absl::InvalidArgumentError("HTTPS needs a clock");
-  }
-
+  EWS_RETURN_IF_ERROR(CheckOptions(options));
   static const unsigned features = mg_init_library(MG_FEATURES_TLS);
   if ((features & MG_FEATURES_TLS) == 0 &&
       mg_check_feature(MG_FEATURES_TLS) == 0) {
@@ -160,84 +260,46 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   }
 
   std::unique_ptr<HttpsServer> server(new HttpsServer(options));
+  EWS_RETURN_IF_ERROR(Civet::Launch(server.get(), ListeningPorts(options)));
+  EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
+                << server->https_port_
+                << (server->http_port_ >= 0
+                        ? absl::StrCat(", HTTP redirect on port ",
+                                       server->http_port_)
+                        : std::string());
+  return server;
+}
 
-  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
-  std::string ports =
-      absl::StrCat(options.bind_address, ":", options.https_port, "s");
-  if (options.http_redirect_port >= 0) {
-    // A plain listener: BeginRequest() answers everything on it with a
-    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
-    // not to the host the client asked for.
-    absl::StrAppend(&ports, ",", options.bind_address, ":",
-                    options.http_redirect_port);
-  }
+absl::Status HttpsServer::Civet::Launch(HttpsServer* server,
+                                        const std::string& ports) {
+  const ServerOptions& options = server->options_;
   // civetweb's own answers (its error pages) carry them too.
-  const std::string additional_headers =
-      HardeningHeaderLines(/*with_cache_control=*/true);
-
-  const std::string threads = std::to_string(options.worker_threads);
-  const std::string request_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.request_timeout));
-  const std::string keep_alive_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
-  const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string hsts =
-      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
-
-  std::vector<const char*> civet_options = {
-      "listening_ports",
-      ports.c_str(),
-      "ssl_certificate",
-      options.certificate_path.c_str(),
-      "ssl_protocol_version",
-      kTls12AndNewer,
-      "ssl_cipher_list",
-      kCipherList,
-      "strict_transport_security_max_age",
-      hsts.c_str(),
-      "num_threads",
-      threads.c_str(),
-      "request_timeout_ms",
-      request_timeout.c_str(),
-      "keep_alive_timeout_ms",
-      keep_alive_timeout.c_str(),
-      "enable_keep_alive",
-      "yes",
-      "tcp_nodelay",
-      "1",
-      "max_request_size",
-      max_request.c_str(),
-      "additional_header",
-      additional_headers.c_str(),
-      "enable_directory_listing",
-      "no",
-      "decode_url",
-      "yes",
-  };
-  civet_options.push_back(nullptr);
+  CivetOptions civet_options(
+      options, ports, HardeningHeaderLines(/*with_cache_control=*/true));
 
   mg_callbacks callbacks{};
   callbacks.init_ssl = InitSsl;
   callbacks.log_message = LogCivetweb;
-  callbacks.begin_request = &HttpsServer::RedirectPlainHttp;
+  callbacks.begin_request = &Civet::RedirectPlainHttp;
 
   char error_text[256] = "";
   mg_init_data init{};
   init.callbacks = &callbacks;
-  init.user_data = server.get();
-  init.configuration_options = civet_options.data();
+  init.user_data = server;
+  init.configuration_options = civet_options.pointers.data();
   mg_error_data error{};
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
-  server->context_ = mg_start2(&init, &error);
-  if (server->context_ == nullptr) {
+  mg_context* context = mg_start2(&init, &error);
+  if (context == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot start HTTPS server on ", ports, ": ",
                      error_text[0] != '\0' ? error_text : "unknown error"));
   }
+  server->civet_->context = context;
 
   mg_server_port listening[4];
-  int count = mg_get_server_ports(server->context_, 4, listening);
+  int count = mg_get_server_ports(context, 4, listening);
   for (int i = 0; i < count; ++i) {
     if (listening[i].is_ssl) {
       server->https_port_ = listening[i].port;
@@ -248,15 +310,8 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
-  mg_set_request_handler(server->context_, "/", &HttpsServer::DispatchRequest,
-                         server.get());
-  EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
-                << server->https_port_
-                << (server->http_port_ >= 0
-                        ? absl::StrCat(", HTTP redirect on port ",
-                                       server->http_port_)
-                        : std::string());
-  return server;
+  mg_set_request_handler(context, "/", &Civet::DispatchRequest, server);
+  return absl::OkStatus();
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,
@@ -266,9 +321,9 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
 }
 
 void HttpsServer::Stop() {
-  if (context_ != nullptr) {
-    mg_stop(context_);
-    context_ = nullptr;
+  if (civet_->context != nullptr) {
+    mg_stop(civet_->context);
+    civet_->context = nullptr;
   }
 }
 
@@ -296,7 +351,7 @@ Response HttpsServer::Dispatch(const Request& request) const {
   return handler(request);
 }
 
-int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
+int HttpsServer::Civet::RedirectPlainHttp(mg_connection* connection) {
   const mg_request_info* info = mg_get_request_info(connection);
   if (info->is_ssl) return 0;  // civetweb goes on to the handlers
   auto* server =
@@ -328,48 +383,56 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   return 308;
 }
 
-int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
-  auto* server = static_cast<HttpsServer*>(self);
-  const mg_request_info* info = mg_get_request_info(connection);
-  Request request;
-  request.method = info->request_method ? info->request_method : "";
-  request.path = info->local_uri ? info->local_uri : "";
-  request.query = info->query_string ? info->query_string : "";
-  request.remote_address = info->remote_addr;
-  for (int i = 0; i < info->num_headers; ++i) {
-    request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
-        info->http_headers[i].value;
+bool HttpsServer::Civet::ReadRequest(const HttpsServer& server,
+                                     mg_connection* connection,
+                                     const mg_request_info& info,
+                                     Request* request) {
+  request->method = info.request_method ? info.request_method : "";
+  request->path = info.local_uri ? info.local_uri : "";
+  request->query = info.query_string ? info.query_string : "";
+  request->remote_address = info.remote_addr;
+  for (int i = 0; i < info.num_headers; ++i) {
+    request->headers[absl::AsciiStrToLower(info.http_headers[i].name)] =
+        info.http_headers[i].value;
   }
 
-  const size_t limit = server->options_.max_body_bytes;
+  const size_t limit = server.options_.max_body_bytes;
   auto refuse_body = [&] {
-    server->Send(connection,
-                 Response::Error(
-                     413, absl::StrCat("request body over ", limit, " bytes")),
-                 /*keep_alive=*/false, /*head_only=*/false);
-    return 413;
+    Send(server, connection,
+         Response::Error(413,
+                         absl::StrCat("request body over ", limit, " bytes")),
+         /*keep_alive=*/false, /*head_only=*/false);
+    return false;
   };
-  if (info->content_length > 0 &&
-      static_cast<uint64_t>(info->content_length) > limit) {
+  if (info.content_length > 0 &&
+      static_cast<uint64_t>(info.content_length) > limit) {
     return refuse_body();
   }
   char buffer[8192];
   int n;
   while ((n = mg_read(connection, buffer, sizeof buffer)) > 0) {
-    request.body.append(buffer, n);
-    if (request.body.size() > limit) return refuse_body();
+    request->body.append(buffer, n);
+    if (request->body.size() > limit) return refuse_body();
   }
+  return true;
+}
+
+int HttpsServer::Civet::DispatchRequest(mg_connection* connection, void* self) {
+  const auto& server = *static_cast<const HttpsServer*>(self);
+  const mg_request_info* info = mg_get_request_info(connection);
+  Request request;
+  if (!ReadRequest(server, connection, *info, &request)) return 413;
 
   Response response;
   if (absl::StartsWith(request.path, "/api/")) {
-    response = server->Dispatch(request);
-  } else if (!server->options_.document_root.empty()) {
-    response = ServeStaticFile(server->options_.document_root, request);
+    response = server.Dispatch(request);
+  } else if (!server.options_.document_root.empty()) {
+    response = ServeStaticFile(server.options_.document_root, request);
   } else {
     response = Response::Error(404, "no web UI installed");
   }
-  server->Send(connection, response, KeepsAlive(connection, *info),
-               /*head_only=*/request.method == "HEAD");
+  Send(server, connection, response, KeepsAlive(connection, *info),
+       /*head_only=*/request.method == "HEAD");
   return response.status;
 }
 

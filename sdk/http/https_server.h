@@ -34,10 +34,6 @@
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
 
-// civetweb's handles, kept opaque here (no civetweb header in the public API).
-struct mg_context;
-struct mg_connection;
-
 namespace ews::http {
 
 struct Request {
@@ -119,21 +115,18 @@ class HttpsServer {
   void Stop();
 
  private:
+  // The civetweb side: its context, its callbacks and the writing of answers,
+  // defined in https_server.cc so that no civetweb type appears here.
+  struct Civet;
+
   explicit HttpsServer(const ServerOptions& options);
-  static int RedirectPlainHttp(::mg_connection* connection);
-  // /api/ to the routes, everything else to the static files.
-  static int DispatchRequest(::mg_connection* connection, void* self);
   Response Dispatch(const Request& request) const;
-  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
-  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
-  void Send(::mg_connection* connection, const Response& response,
-            bool keep_alive, bool head_only) const;
   // The hardening headers as "Name: value" lines, without a final CRLF.
   static std::string HardeningHeaderLines(bool with_cache_control);
 
   const ServerOptions options_;
   const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF
-  ::mg_context* context_ = nullptr;
+  std::unique_ptr<Civet> civet_;
   int https_port_ = -1;
   int http_port_ = -1;
 
