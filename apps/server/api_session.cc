@@ -126,6 +126,13 @@ SessionApi::SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
       audit_(std::move(audit)),
       sessions_(clock, sessions) {}
 
+absl::StatusOr<SessionInfo> SessionApi::CheckSession(
+    const http::Request& request, absl::string_view method) {
+  const std::string cookie = Header(request, "cookie");
+  const std::string csrf = Header(request, "x-csrf-token");
+  return sessions_.Check({cookie, method, csrf});
+}
+
 http::Handler SessionApi::Guard(http::Handler handler) {
   return Guarded(
       [handler = std::move(handler)](const http::Request& request,

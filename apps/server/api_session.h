@@ -45,6 +45,12 @@ class SessionApi {
   http::Handler Guard(http::Handler handler);
 
   security::AuditLog& audit() { return *audit_; }
+  // For the other ways in (FTP, WebDAV): the same users and lockout.
+  security::Authenticator& authenticator() { return *auth_; }
+  // The request's session from its cookie (and CSRF header for methods
+  // that change state). Errors: as SessionManager::Check.
+  absl::StatusOr<security::SessionInfo> CheckSession(
+      const http::Request& request, absl::string_view method);
 
  private:
   // A handler that also receives the caller's session (nullopt on public

@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, web_root, "",
 ABSL_FLAG(int, https_port, -2,
           "HTTPS port for this run (0 = any free port); default: from the "
           "configuration");
+ABSL_FLAG(int, ftp_port, -2,
+          "FTP for this run (not saved): -2 = as configured, -1 = off, 0 = "
+          "any free port, else that port; passive ports are then any free "
+          "port");
 ABSL_FLAG(int, http_port, -2,
           "Plain-HTTP redirect port for this run (-1 = none, 0 = any free "
           "port); default: "
@@ -63,6 +67,18 @@ ABSL_FLAG(bool, simulate_pulse_inputs, false,
 ABSL_FLAG(int, model_size, 10,
           "Factory option: the model (10 or 32 devices) written into the "
           "configuration on a first start");
+ABSL_FLAG(int, connections_per_address, 16,
+          "Connections one client address may hold open on the HTTPS port; "
+          "more are closed as they are accepted (0: no cap). A benchmark "
+          "with 100 connections from one address raises it");
+ABSL_FLAG(int, https_workers, 256,
+          "HTTPS worker threads (2..1024): connections served at once, each "
+          "holding one (docs/tls.md)");
+ABSL_FLAG(bool, list_routes, false,
+          "Start, print every route the server serves as \"METHOD "
+          "PATH\" lines (\"PREFIX /path\" for a prefix route), stop and exit "
+          "(the OpenAPI test compares them with "
+          "docs/openapi.yaml)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -87,7 +103,11 @@ int main(int argc, char** argv) {
   options.web_root = absl::GetFlag(FLAGS_web_root);
   options.https_port = absl::GetFlag(FLAGS_https_port);
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
+  options.ftp_port = absl::GetFlag(FLAGS_ftp_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
+  options.connections_per_address =
+      absl::GetFlag(FLAGS_connections_per_address);
+  options.https_workers = absl::GetFlag(FLAGS_https_workers);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
@@ -135,6 +155,13 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     EWS_LOG(ERROR) << "cannot start: " << server.status();
     return 1;
+  }
+  if (absl::GetFlag(FLAGS_list_routes)) {
+    for (const auto& [method, path] : (*server)->RegisteredRoutes()) {
+      std::printf("%s %s\n", method.c_str(), path.c_str());
+    }
+    (*server)->Stop();
+    return 0;
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

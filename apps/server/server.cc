@@ -85,12 +85,21 @@ absl::StatusOr<std::string> CertificatePath(
 }
 
 absl::Status WriteReadyFile(const std::string& path, int https_port,
-                            int http_port, int modbus_port) {
+                            int http_port, int modbus_port, int ftp_port) {
   return WriteFileAtomically(
       path,
       absl::StrCat("https_port=", https_port, "\nhttp_port=", http_port,
-                   "\nmodbus_port=", modbus_port, "\npid=", getpid(), "\n"),
+                   "\nmodbus_port=", modbus_port, "\nftp_port=", ftp_port,
+                   "\npid=", getpid(), "\n"),
       0644);
+}
+
+absl::TimeZone SiteTimeZone(const config::v1::DeviceConfig& config) {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!absl::LoadTimeZone(config.network().time_zone(), &zone)) {
+    return absl::UTCTimeZone();
+  }
+  return zone;
 }
 
 // The history store, with the site's time zone and the configured retention. A
@@ -319,6 +328,8 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   web.certificate_path = certificate;
   web.document_root = options.web_root;
   web.clock = &device;  // the Date header in device time
+  web.max_connections_per_address = options.connections_per_address;
+  web.worker_threads = options.https_workers;
   web.bind_address = options.bind_address.empty() ? config.web().bind_address()
                                                   : options.bind_address;
   web.https_port = options.https_port >= 0
@@ -368,9 +379,27 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                        SessionApi::Create(options.data_dir, device));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
-  EWS_RETURN_IF_ERROR(WriteReadyFile(options.data_dir + "/run/ews-server.ready",
-                                     server->https_port(), server->http_port(),
-                                     server->modbus_port()));
+  DataAccessOptions data_access;
+  data_access.bind_address = web.bind_address;
+  data_access.certificate_path = certificate;
+  data_access.ftp_port = options.ftp_port;
+  for (const config::v1::ModbusDevice& device :
+       server->config_.modbus_devices()) {
+    const devices::v1::Profile* profile =
+        server->profiles_.Find(device.profile());
+    if (profile != nullptr &&
+        profile->family() == devices::v1::FAMILY_EV_CHARGER) {
+      data_access.ev_charger_ids.insert(device.id());
+    }
+  }
+  EWS_ASSIGN_OR_RETURN(
+      server->data_access_,
+      DataAccess::Start(server->config_, data_access, server->history_.get(),
+                        SiteTimeZone(server->config_), device,
+                        *server->session_api_, *server->https_));
+  EWS_RETURN_IF_ERROR(WriteReadyFile(
+      options.data_dir + "/run/ews-server.ready", server->https_port(),
+      server->http_port(), server->modbus_port(), server->ftp_port()));
   EWS_LOG(INFO) << "EWS ready: https://" << web.bind_address << ":"
                 << server->https_port() << "/ (model "
                 << ModelSizeName(server->config_.model_size()) << ")";
@@ -380,6 +409,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
 void EwsServer::Stop() {
   if (https_ == nullptr) return;
   https_->Stop();
+  data_access_.reset();  // FTP stops; nothing reads the history any more
   https_.reset();
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts

@@ -4,10 +4,13 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "apps/server/api_session.h"
+#include "apps/server/data_access.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
 #include "apps/server/front_panel.h"
@@ -34,6 +37,15 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // Connections one client address may hold open on the HTTPS port (0: no
+  // cap; see http::ServerOptions::max_connections_per_address).
+  int connections_per_address = 16;
+  // HTTPS worker threads: connections served at once (see
+  // http::ServerOptions::worker_threads).
+  int https_workers = 256;
+  // FTP for this run: -2 = as configured, -1 = off, >= 0 = on at this port
+  // (0: any free port) with any free passive port.
+  int ftp_port = -2;
   // The field side (RS485 device, Modbus TCP port): see FieldBusOverrides.
   FieldBusOverrides field_bus;
   // On a first start (no configuration yet), scan our RS485 line over these
@@ -70,7 +82,15 @@ class EwsServer {
   int https_port() const { return https_->https_port(); }
   int http_port() const { return https_->http_port(); }
   int modbus_port() const { return field_bus_->modbus_port(); }
+  // -1 when FTP is off.
+  int ftp_port() const {
+    return data_access_ == nullptr ? -1 : data_access_->ftp_port();
+  }
   const config::v1::DeviceConfig& config() const { return config_; }
+  // Every API route the HTTPS server serves, as (method, path), sorted.
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const {
+    return https_->RegisteredRoutes();
+  }
 
   // Stops serving and removes the ready file. Idempotent.
   void Stop();
@@ -100,6 +120,7 @@ class EwsServer {
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
   std::unique_ptr<http::HttpsServer> https_;
+  std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };
 
 }  // namespace ews::server

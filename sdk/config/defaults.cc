@@ -50,6 +50,19 @@ const char kFactoryConfigText[] = R"pb(
     request_timeout_ms: 1000
     broadcast_reply: false
   }
+  data_access {
+    ftp {
+      enabled: false
+      port: 21
+      passive_port_min: 50000
+      passive_port_max: 50019
+      allow_plain_ftp: false
+      max_connections: 8
+      idle_timeout_s: 300
+      transfer_timeout_s: 1800
+    }
+    webdav_enabled: true
+  }
   storage {
     minute_tier_days: 60
     hour_tier_days: 1095

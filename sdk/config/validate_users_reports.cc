@@ -1,4 +1,5 @@
-// Validation of the users, the storage tiers and the reports (e-mail, FTP,
+// Validation of the users, the storage tiers, data access (the FTP server) and
+// the reports (e-mail, FTP,
 // network drive).
 #include <cmath>
 #include <cstdint>
@@ -83,6 +84,40 @@ void Validator::CheckStorage() {
   if (s.commit_interval_s() != 0) {
     Range("storage.commit_interval_s", s.commit_interval_s(), 10, 3600, " s");
   }
+}
+
+void Validator::CheckDataAccess() {
+  // Absent in files written before it existed: the server uses the factory
+  // values (off).
+  if (!config_.has_data_access()) return;
+  const v1::FtpServer& ftp = config_.data_access().ftp();
+  Range("data_access.ftp.port", ftp.port(), 1, 65535);
+  Range("data_access.ftp.passive_port_min", ftp.passive_port_min(), 1024,
+        65535);
+  Range("data_access.ftp.passive_port_max", ftp.passive_port_max(), 1024,
+        65535);
+  if (ftp.passive_port_max() < ftp.passive_port_min() ||
+      ftp.passive_port_max() - ftp.passive_port_min() >= 1000) {
+    Error("data_access.ftp.passive_port_max", ftp.passive_port_max(),
+          " must be within passive_port_min (", ftp.passive_port_min(),
+          ") .. passive_port_min + 999");
+  } else if (ftp.port() >= ftp.passive_port_min() &&
+             ftp.port() <= ftp.passive_port_max()) {
+    Error("data_access.ftp.port", ftp.port(),
+          " is inside the passive port range");
+  }
+  if (ftp.enabled() && (ftp.port() == config_.web().https_port() ||
+                        ftp.port() == config_.web().http_redirect_port() ||
+                        (config_.modbus_tcp_server().enabled() &&
+                         ftp.port() == config_.modbus_tcp_server().port()))) {
+    Error("data_access.ftp.port", ftp.port(),
+          " is already used by HTTPS, the HTTP redirect or Modbus TCP");
+  }
+  Range("data_access.ftp.max_connections", ftp.max_connections(), 1, 64);
+  Range("data_access.ftp.idle_timeout_s", ftp.idle_timeout_s(), 10, 3600,
+        " s");
+  Range("data_access.ftp.transfer_timeout_s", ftp.transfer_timeout_s(), 10,
+        86400, " s");
 }
 
 void Validator::CheckCredentials(const std::string& at,

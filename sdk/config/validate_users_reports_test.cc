@@ -39,6 +39,50 @@ std::vector<BadCase> UsersReportsBadCases() {
              v1::HASH_ALGORITHM_UNSPECIFIED);
        },
        "users[0].pin.algorithm", "must be set"},
+      // --------------------------------------------------- data access
+      {"FtpPortZero",
+       [](C& c) { c.mutable_data_access()->mutable_ftp()->set_port(0); },
+       "data_access.ftp.port", "0 is outside 1..65535"},
+      {"FtpPassiveRangeInverted",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_passive_port_max(49999);
+       },
+       "data_access.ftp.passive_port_max", "must be within passive_port_min"},
+      {"FtpPassiveRangeTooWide",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_passive_port_max(60000);
+       },
+       "data_access.ftp.passive_port_max", "must be within passive_port_min"},
+      {"FtpPassivePortPrivileged",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_passive_port_min(80);
+         c.mutable_data_access()->mutable_ftp()->set_passive_port_max(1050);
+       },
+       "data_access.ftp.passive_port_min", "80 is outside 1024..65535"},
+      {"FtpPortInsidePassiveRange",
+       [](C& c) { c.mutable_data_access()->mutable_ftp()->set_port(50005); },
+       "data_access.ftp.port", "is inside the passive port range"},
+      {"FtpOnTheHttpsPort",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_enabled(true);
+         c.mutable_data_access()->mutable_ftp()->set_port(443);
+       },
+       "data_access.ftp.port", "already used by HTTPS"},
+      {"FtpNoConnections",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_max_connections(0);
+       },
+       "data_access.ftp.max_connections", "0 is outside 1..64"},
+      {"FtpIdleTooShort",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_idle_timeout_s(1);
+       },
+       "data_access.ftp.idle_timeout_s", "1 s is outside 10..3600 s"},
+      {"FtpTransferTooLong",
+       [](C& c) {
+         c.mutable_data_access()->mutable_ftp()->set_transfer_timeout_s(90000);
+       },
+       "data_access.ftp.transfer_timeout_s", "is outside 10..86400 s"},
       // ------------------------------------------------------- storage
       {"MinuteTierZero",
        [](C& c) { c.mutable_storage()->set_minute_tier_days(0); },

@@ -11,7 +11,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
-#include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
 
@@ -32,9 +31,12 @@ constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
+    // No inline script or style, nothing from other origins; the WebSocket
+    // is same-origin ('self' covers wss: to this host in CSP level 3).
     {"Content-Security-Policy",
-     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {kCacheControl, "no-store"},  // unless the answer sets its own
+     "default-src 'self'; script-src 'self'; style-src 'self'; "
+     "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -66,98 +68,62 @@ bool KeepsAlive(const mg_connection* connection, const mg_request_info& info) {
          std::strcmp(info.http_version, "1.1") == 0;
 }
 
-absl::Status CheckOptions(const ServerOptions& options) {
-  if (options.certificate_path.empty()) {
-    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
-  }
-  if (options.https_port < 0 || options.https_port > 65535 ||
-      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
-    return absl::InvalidArgumentError("port out of range");
-  }
-  if (options.http_redirect_port > 0 &&
-      options.http_redirect_port == options.https_port) {
-    return absl::InvalidArgumentError(
-        "the HTTP redirect port must differ from the HTTPS port");
-  }
-  if (options.worker_threads < 2 || options.worker_threads > 1024) {
-    return absl::InvalidArgumentError("worker_threads must be 2..1024");
-  }
-  if (options.clock == nullptr) {
-    return absl::InvalidArgumentError("HTTPS needs a clock");
-  }
-  return absl::OkStatus();
-}
+// Writes one streamed answer on a civetweb connection.
+class CivetResponseWriter final : public ResponseWriter {
+ public:
+  CivetResponseWriter(mg_connection* connection, std::string fixed_headers,
+                      const Clock& clock, bool keep_alive)
+      : connection_(connection),
+        fixed_headers_(std::move(fixed_headers)),
+        clock_(clock),
+        keep_alive_(keep_alive) {}
 
-// "address:port" listeners for civetweb.
-std::string ListeningPorts(const ServerOptions& options) {
-  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
-  std::string ports =
-      absl::StrCat(options.bind_address, ":", options.https_port, "s");
-  if (options.http_redirect_port >= 0) {
-    // A plain listener: BeginRequest() answers everything on it with a
-    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
-    // not to the host the client asked for.
-    absl::StrAppend(&ports, ",", options.bind_address, ":",
-                    options.http_redirect_port);
+  absl::Status Head(int status, const std::string& content_type,
+                    int64_t content_length,
+                    const std::vector<std::pair<std::string, std::string>>&
+                        headers) override {
+    if (status_ != 0) return absl::FailedPreconditionError("head sent twice");
+    status_ = status;
+    const char* reason = mg_get_response_code_text(nullptr, status);
+    std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
+                                    reason != nullptr ? reason : "", "\r\n");
+    if (!content_type.empty()) {
+      absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
+    }
+    if (content_length >= 0) {
+      absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+    } else {
+      keep_alive_ = false;
+    }
+    absl::StrAppend(&head, fixed_headers_);
+    for (const auto& [name, value] : headers) {
+      absl::StrAppend(&head, name, ": ", value, "\r\n");
+    }
+    absl::StrAppend(&head, "Date: ",
+                    absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                     clock_.WallNow(), absl::UTCTimeZone()),
+                    "\r\nConnection: ", keep_alive_ ? "keep-alive" : "close",
+                    "\r\n\r\n");
+    return Body(head);
   }
-  return ports;
-}
 
-// civetweb's configuration as the NULL-terminated name/value list it takes;
-// `pointers` points into the strings held here.
-struct CivetOptions {
-  CivetOptions(const ServerOptions& options, const std::string& ports,
-               std::string additional_headers)
-      : threads(std::to_string(options.worker_threads)),
-        request_timeout(
-            std::to_string(absl::ToInt64Milliseconds(options.request_timeout))),
-        keep_alive_timeout(std::to_string(
-            absl::ToInt64Milliseconds(options.keep_alive_timeout))),
-        max_request(std::to_string(options.max_header_bytes)),
-        hsts(std::to_string(absl::ToInt64Seconds(options.hsts_max_age))),
-        additional_headers(std::move(additional_headers)) {
-    pointers = {
-        "listening_ports",
-        ports.c_str(),
-        "ssl_certificate",
-        options.certificate_path.c_str(),
-        "ssl_protocol_version",
-        kTls12AndNewer,
-        "ssl_cipher_list",
-        kCipherList,
-        "strict_transport_security_max_age",
-        hsts.c_str(),
-        "num_threads",
-        threads.c_str(),
-        "request_timeout_ms",
-        request_timeout.c_str(),
-        "keep_alive_timeout_ms",
-        keep_alive_timeout.c_str(),
-        "enable_keep_alive",
-        "yes",
-        "tcp_nodelay",
-        "1",
-        "max_request_size",
-        max_request.c_str(),
-        "additional_header",
-        this->additional_headers.c_str(),
-        "enable_directory_listing",
-        "no",
-        "decode_url",
-        "yes",
-        nullptr,
-    };
+  absl::Status Body(absl::string_view bytes) override {
+    if (bytes.empty()) return absl::OkStatus();
+    if (mg_write(connection_, bytes.data(), bytes.size()) <= 0) {
+      return absl::UnavailableError("client gone");
+    }
+    return absl::OkStatus();
   }
-  CivetOptions(const CivetOptions&) = delete;
-  CivetOptions& operator=(const CivetOptions&) = delete;
 
-  const std::string threads;
-  const std::string request_timeout;
-  const std::string keep_alive_timeout;
-  const std::string max_request;
-  const std::string hsts;
-  const std::string additional_headers;
-  std::vector<const char*> pointers;
+  int status() const { return status_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  mg_connection* const connection_;
+  const std::string fixed_headers_;
+  const Clock& clock_;
+  bool keep_alive_;
+  int status_ = 0;
 };
 
 }  // namespace
@@ -167,16 +133,10 @@ struct HttpsServer::Civet {
   static int RedirectPlainHttp(mg_connection* connection);
   // /api/ to the routes, everything else to the static files.
   static int DispatchRequest(mg_connection* connection, void* self);
-  // Reads a request's head and body; false (413 sent) if the body is too big.
-  static bool ReadRequest(const HttpsServer& server, mg_connection* connection,
-                          const mg_request_info& info, Request* request);
   // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
   // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
   static void Send(const HttpsServer& server, mg_connection* connection,
                    const Response& response, bool keep_alive, bool head_only);
-  // Starts civetweb on `ports` for `server`, reads back the bound ports and
-  // installs the request handler.
-  static absl::Status Launch(HttpsServer* server, const std::string& ports);
 
   mg_context* context = nullptr;
 };
@@ -202,20 +162,27 @@ Response Response::Error(int status, const std::string& message) {
   return Json(status, json.Take());
 }
 
+absl::Status ResponseWriter::Whole(
+    int status, const std::string& content_type, absl::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  absl::Status head =
+      Head(status, content_type, static_cast<int64_t>(body.size()), headers);
+  if (!head.ok()) return head;
+  return Body(body);
+}
+
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat(
-          "Strict-Transport-Security: max-age=",
-          absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
-          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")),
+      security_headers_(SecurityHeaderLines(options.hsts_max_age)),
+      fixed_headers_(absl::StrCat(security_headers_, "\r\n")),
       civet_(std::make_unique<Civet>()) {}
 
-std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
-  std::string lines;
+std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
+  std::string lines = absl::StrCat(
+      "Strict-Transport-Security: max-age=", absl::ToInt64Seconds(hsts_max_age),
+      "; includeSubDomains");
   for (const auto& header : kHardeningHeaders) {
-    if (!with_cache_control && header[0] == kCacheControl) continue;
-    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
-                    header[1]);
+    absl::StrAppend(&lines, "\r\n", header[0], ": ", header[1]);
   }
   return lines;
 }
@@ -238,6 +205,7 @@ void HttpsServer::Civet::Send(const HttpsServer& server,
     absl::StrAppend(&head, name, ": ", value, "\r\n");
     own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
+  // API answers are not cached unless the answer says otherwise.
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
@@ -252,7 +220,29 @@ HttpsServer::~HttpsServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     const ServerOptions& options) {
-  EWS_RETURN_IF_ERROR(CheckOptions(options));
+  if (options.certificate_path.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
+  }
+  if (options.https_port < 0 || options.https_port > 65535 ||
+      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
+    return absl::InvalidArgumentError("port out of range");
+  }
+  if (options.http_redirect_port > 0 &&
+      options.http_redirect_port == options.https_port) {
+    return absl::InvalidArgumentError(
+        "the HTTP redirect port must differ from the HTTPS port");
+  }
+  if (options.worker_threads < 2 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("HTTPS needs a clock");
+  }
+
   static const unsigned features = mg_init_library(MG_FEATURES_TLS);
   if ((features & MG_FEATURES_TLS) == 0 &&
       mg_check_feature(MG_FEATURES_TLS) == 0) {
@@ -260,22 +250,57 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   }
 
   std::unique_ptr<HttpsServer> server(new HttpsServer(options));
-  EWS_RETURN_IF_ERROR(Civet::Launch(server.get(), ListeningPorts(options)));
-  EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
-                << server->https_port_
-                << (server->http_port_ >= 0
-                        ? absl::StrCat(", HTTP redirect on port ",
-                                       server->http_port_)
-                        : std::string());
-  return server;
-}
 
-absl::Status HttpsServer::Civet::Launch(HttpsServer* server,
-                                        const std::string& ports) {
-  const ServerOptions& options = server->options_;
-  // civetweb's own answers (its error pages) carry them too.
-  CivetOptions civet_options(
-      options, ports, HardeningHeaderLines(/*with_cache_control=*/true));
+  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
+  std::string ports =
+      absl::StrCat(options.bind_address, ":", options.https_port, "s");
+  if (options.http_redirect_port >= 0) {
+    // A plain listener: BeginRequest() answers everything on it with a
+    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
+    // not to the host the client asked for.
+    absl::StrAppend(&ports, ",", options.bind_address, ":",
+                    options.http_redirect_port);
+  }
+
+  const std::string threads = std::to_string(options.worker_threads);
+  const std::string request_timeout =
+      std::to_string(absl::ToInt64Milliseconds(options.request_timeout));
+  const std::string keep_alive_timeout =
+      std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
+  const std::string max_request = std::to_string(options.max_header_bytes);
+
+  std::vector<const char*> civet_options = {
+      "listening_ports",
+      ports.c_str(),
+      "ssl_certificate",
+      options.certificate_path.c_str(),
+      "ssl_protocol_version",
+      kTls12AndNewer,
+      "ssl_cipher_list",
+      kCipherList,
+      "num_threads",
+      threads.c_str(),
+      "request_timeout_ms",
+      request_timeout.c_str(),
+      "keep_alive_timeout_ms",
+      keep_alive_timeout.c_str(),
+      "enable_keep_alive",
+      "yes",
+      "tcp_nodelay",
+      "1",
+      "max_request_size",
+      max_request.c_str(),
+      // civetweb's own answers (static files, its error pages) carry HSTS
+      // and the hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains). Static files keep civetweb's Cache-Control.
+      "additional_header",
+      server->security_headers_.c_str(),
+      "enable_directory_listing",
+      "no",
+      "decode_url",
+      "yes",
+  };
+  civet_options.push_back(nullptr);
 
   mg_callbacks callbacks{};
   callbacks.init_ssl = InitSsl;
@@ -285,21 +310,20 @@ absl::Status HttpsServer::Civet::Launch(HttpsServer* server,
   char error_text[256] = "";
   mg_init_data init{};
   init.callbacks = &callbacks;
-  init.user_data = server;
-  init.configuration_options = civet_options.pointers.data();
+  init.user_data = server.get();
+  init.configuration_options = civet_options.data();
   mg_error_data error{};
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
-  mg_context* context = mg_start2(&init, &error);
-  if (context == nullptr) {
+  server->civet_->context = mg_start2(&init, &error);
+  if (server->civet_->context == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot start HTTPS server on ", ports, ": ",
                      error_text[0] != '\0' ? error_text : "unknown error"));
   }
-  server->civet_->context = context;
 
   mg_server_port listening[4];
-  int count = mg_get_server_ports(context, 4, listening);
+  int count = mg_get_server_ports(server->civet_->context, 4, listening);
   for (int i = 0; i < count; ++i) {
     if (listening[i].is_ssl) {
       server->https_port_ = listening[i].port;
@@ -307,11 +331,25 @@ absl::Status HttpsServer::Civet::Launch(HttpsServer* server,
       server->http_port_ = listening[i].port;
     }
   }
+  if (options.max_connections_per_address > 0) {
+    server->guard_ =
+        std::make_unique<ConnectionGuard>(options.max_connections_per_address);
+    for (int port : {server->https_port_, server->http_port_}) {
+      if (port > 0) GuardPort(port, server->guard_.get());
+    }
+  }
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
-  mg_set_request_handler(context, "/", &Civet::DispatchRequest, server);
-  return absl::OkStatus();
+  mg_set_request_handler(server->civet_->context, "/", &Civet::DispatchRequest,
+                         server.get());
+  EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
+                << server->https_port_
+                << (server->http_port_ >= 0
+                        ? absl::StrCat(", HTTP redirect on port ",
+                                       server->http_port_)
+                        : std::string());
+  return server;
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,
@@ -320,8 +358,43 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
   routes_[path][method] = std::move(handler);
 }
 
+std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
+    const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& method : methods) routes.emplace_back(method.first, path);
+  }
+  for (const auto& entry : prefix_routes_) {
+    routes.emplace_back("PREFIX", entry.first);
+  }
+  std::sort(routes.begin(), routes.end());
+  return routes;
+}
+
+void HttpsServer::RoutePrefix(const std::string& prefix,
+                              StreamHandler handler) {
+  // Every path already reaches DispatchRequest (civetweb's handler on "/").
+  absl::MutexLock lock(&routes_mutex_);
+  prefix_routes_[prefix] = std::move(handler);
+}
+
+StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  // The longest prefix that matches: walk back from the first key above.
+  for (auto it = prefix_routes_.upper_bound(path);
+       it != prefix_routes_.begin();) {
+    --it;
+    if (absl::StartsWith(path, it->first)) return it->second;
+  }
+  return nullptr;
+}
+
 void HttpsServer::Stop() {
   if (civet_->context != nullptr) {
+    for (int port : {https_port_, http_port_}) {
+      if (guard_ != nullptr && port > 0) UnguardPort(port);
+    }
     mg_stop(civet_->context);
     civet_->context = nullptr;
   }
@@ -379,59 +452,69 @@ int HttpsServer::Civet::RedirectPlainHttp(mg_connection* connection) {
   if (info->query_string != nullptr) {
     absl::StrAppend(&location, "?", info->query_string);
   }
-  mg_send_http_redirect(connection, location.c_str(), 308);
+  // Written here rather than with mg_send_http_redirect(), which sends no
+  // additional headers.
+  const std::string answer =
+      absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
+                   "\r\nContent-Length: 0\r\n", server->fixed_headers_,
+                   "Cache-Control: no-store\r\n", "Connection: close\r\n\r\n");
+  mg_write(connection, answer.data(), answer.size());
   return 308;
 }
 
-bool HttpsServer::Civet::ReadRequest(const HttpsServer& server,
-                                     mg_connection* connection,
-                                     const mg_request_info& info,
-                                     Request* request) {
-  request->method = info.request_method ? info.request_method : "";
-  request->path = info.local_uri ? info.local_uri : "";
-  request->query = info.query_string ? info.query_string : "";
-  request->remote_address = info.remote_addr;
-  for (int i = 0; i < info.num_headers; ++i) {
-    request->headers[absl::AsciiStrToLower(info.http_headers[i].name)] =
-        info.http_headers[i].value;
+int HttpsServer::Civet::DispatchRequest(mg_connection* connection, void* self) {
+  auto* server = static_cast<HttpsServer*>(self);
+  const mg_request_info* info = mg_get_request_info(connection);
+  Request request;
+  request.method = info->request_method ? info->request_method : "";
+  request.path = info->local_uri ? info->local_uri : "";
+  request.query = info->query_string ? info->query_string : "";
+  request.remote_address = info->remote_addr;
+  for (int i = 0; i < info->num_headers; ++i) {
+    request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
+        info->http_headers[i].value;
   }
 
-  const size_t limit = server.options_.max_body_bytes;
+  const size_t limit = server->options_.max_body_bytes;
   auto refuse_body = [&] {
-    Send(server, connection,
+    Send(*server, connection,
          Response::Error(413,
                          absl::StrCat("request body over ", limit, " bytes")),
          /*keep_alive=*/false, /*head_only=*/false);
-    return false;
+    return 413;
   };
-  if (info.content_length > 0 &&
-      static_cast<uint64_t>(info.content_length) > limit) {
+  if (info->content_length > 0 &&
+      static_cast<uint64_t>(info->content_length) > limit) {
     return refuse_body();
   }
   char buffer[8192];
   int n;
   while ((n = mg_read(connection, buffer, sizeof buffer)) > 0) {
-    request->body.append(buffer, n);
-    if (request->body.size() > limit) return refuse_body();
+    request.body.append(buffer, n);
+    if (request.body.size() > limit) return refuse_body();
   }
-  return true;
-}
 
-int HttpsServer::Civet::DispatchRequest(mg_connection* connection, void* self) {
-  const auto& server = *static_cast<const HttpsServer*>(self);
-  const mg_request_info* info = mg_get_request_info(connection);
-  Request request;
-  if (!ReadRequest(server, connection, *info, &request)) return 413;
-
+  if (StreamHandler stream = server->FindPrefixRoute(request.path)) {
+    CivetResponseWriter writer(connection, server->fixed_headers_,
+                               *server->options_.clock,
+                               KeepsAlive(connection, *info));
+    stream(request, writer);
+    if (writer.status() == 0) {
+      Send(*server, connection, Response::Error(500, "no answer"), false,
+           /*head_only=*/false);
+      return 500;
+    }
+    return writer.status();
+  }
   Response response;
   if (absl::StartsWith(request.path, "/api/")) {
-    response = server.Dispatch(request);
-  } else if (!server.options_.document_root.empty()) {
-    response = ServeStaticFile(server.options_.document_root, request);
+    response = server->Dispatch(request);
+  } else if (!server->options_.document_root.empty()) {
+    response = ServeStaticFile(server->options_.document_root, request);
   } else {
     response = Response::Error(404, "no web UI installed");
   }
-  Send(server, connection, response, KeepsAlive(connection, *info),
+  Send(*server, connection, response, KeepsAlive(connection, *info),
        /*head_only=*/request.method == "HEAD");
   return response.status;
 }

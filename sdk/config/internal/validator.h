@@ -42,6 +42,7 @@ class Validator {
     CheckTariffs();
     CheckUsers();
     CheckStorage();
+    CheckDataAccess();
     CheckReports();
     CheckNameResolution();
     return std::move(errors_);
@@ -163,6 +164,7 @@ class Validator {
   void CheckHashedCode(const std::string& at, const v1::HashedCode& code);
   void CheckUsers();
   void CheckStorage();
+  void CheckDataAccess();
   void CheckCredentials(const std::string& at, absl::string_view username,
                         absl::string_view password);
   void CheckReports();

@@ -106,6 +106,11 @@ std::vector<Route> BuildRoutes() {
       {"GET", "/api/v1/history/totals", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/tree", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/csv", Needs(P::kExportCsv)},
+      // the history as files (docs/data-access.md): any session; each role
+      // sees only the devices' folders it may see
+      {"GET", "/api/v1/files", AnySession()},
+      {"GET", "/api/v1/files/*", AnySession()},
+      {"GET", "/api/v1/files/*/*", AnySession()},
       // configuration as a whole
       {"GET", "/api/v1/config/backup", Needs(P::kBackupRestore)},
       {"POST", "/api/v1/config/restore", Needs(P::kBackupRestore)},
