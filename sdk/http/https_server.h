@@ -166,6 +166,7 @@ class HttpsServer {
   // defined in https_server.cc so that no civetweb type appears here.
   struct Civet;
 
+  Response Dispatch(const Request& request) const;
   // HSTS and the hardening headers as "Name: value" lines, without a final
   // CRLF.
   static std::string SecurityHeaderLines(absl::Duration hsts_max_age);
