@@ -54,9 +54,12 @@ const std::map<std::string, std::string>& Expected() {
       {"GET /api/v1/history/totals", "AI.U"},
       {"GET /api/v1/history/tree", "AI.U"},
       {"GET /api/v1/history/csv", "AI.U"},
+      {"POST /api/v1/history/acknowledge", "A..."},
       {"GET /api/v1/files", "AIGU"},
       {"GET /api/v1/files/*", "AIGU"},
       {"GET /api/v1/files/*/*", "AIGU"},
+      {"POST /api/v1/reports/test", "A..."},
+      {"GET /api/v1/reports/status", "A..."},
       {"GET /api/v1/config/backup", "A..."},
       {"POST /api/v1/config/restore", "A..."},
       {"GET /api/v1/system/version", "AIGU"},
@@ -214,6 +217,19 @@ TEST(PermissionsTest, UnknownPathAndWrongMethod) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(LookupRoute("get", "/api/v1/health"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// The register test names an address not configured as <line>:<address>
+// (docs/api.md): the same rule as for a configured device.
+TEST(PermissionsTest, RegisterTestOnAnAddressNotConfigured) {
+  absl::StatusOr<RouteAccess> access =
+      LookupRoute("POST", "/api/v1/devices/rs485:12/registers");
+  ASSERT_TRUE(access.ok()) << access.status();
+  EXPECT_EQ(access->permission, Permission::kRegisterTest);
+  EXPECT_EQ(Authorize(*access, Principal{config::v1::ROLE_INSTALLER}),
+            Decision::kAllow);
+  EXPECT_EQ(Authorize(*access, Principal{config::v1::ROLE_GREENUP}),
+            Decision::kForbidden);
 }
 
 TEST(PermissionsTest, UnknownRoleIsUnauthenticated) {
