@@ -114,8 +114,7 @@ void Validator::CheckDataAccess() {
           " is already used by HTTPS, the HTTP redirect or Modbus TCP");
   }
   Range("data_access.ftp.max_connections", ftp.max_connections(), 1, 64);
-  Range("data_access.ftp.idle_timeout_s", ftp.idle_timeout_s(), 10, 3600,
-        " s");
+  Range("data_access.ftp.idle_timeout_s", ftp.idle_timeout_s(), 10, 3600, " s");
   Range("data_access.ftp.transfer_timeout_s", ftp.transfer_timeout_s(), 10,
         86400, " s");
 }
