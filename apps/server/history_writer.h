@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -124,6 +125,14 @@ class HistoryWriter {
   // the history is never ahead of what a restart restores. Once this returns,
   // the previous hook is not running and will not run again.
   void SetBeforeCommit(std::function<void()> hook);
+
+  // The raw value of the latest sample the store holds for (spec.device_id,
+  // spec.quantity_id) — committed, at a start — when the series stores at
+  // spec.scale; nullopt when it has none or stores at another scale. The pulse
+  // inputs resume their counts from it: the counts are committed with the
+  // history, in the same transaction.
+  absl::StatusOr<std::optional<int64_t>> LastStoredRaw(
+      const storage::SeriesSpec& spec) const;
 
   // Commits when the wall clock has reached the next commit time.
   void CommitIfDue();
