@@ -2,8 +2,9 @@
 // hands its samples to one HistoryWriter, which commits them to the store once
 // per commit interval — one transaction for a whole poll round of every line
 // and the pulse inputs, instead of one per device poll (flash wear: each commit
-// costs the flash at least a page of WAL and a page of its index, whatever the
-// number of samples in it).
+// costs the flash at least a WAL frame, two 4 KiB pages of the file, whatever
+// the number of samples in it; the WAL index is in memory, see
+// docs/storage.md).
 //
 // Commits run at wall-clock times k × commit_interval + offset (offset = half
 // the interval, at most 30 s): with the default interval of one minute, the

@@ -170,17 +170,17 @@ TEST_F(PulseInputsTest, APowerCutResumesFromTheCountsCommittedWithTheHistory) {
     // Committed with the history; the file is not written at each commit
     // (a page of flash each time), only once an hour.
     EXPECT_EQ(saved(), std::vector<uint64_t>{});
-    fake_->AddPulses(0, 3);  // not committed yet: a power cut loses these
+    fake_->AddPulses(0, 3);
     clock_.Advance(absl::Hours(1));
     ASSERT_THAT(inputs->RecordNow(), IsOk());
     ASSERT_THAT(history_->Commit(), IsOk());
-    EXPECT_EQ(saved(), std::vector<uint64_t>{8});
+    EXPECT_EQ(saved(), std::vector<uint64_t>{8});  // an hour later
     fake_->AddPulses(0, 4);
     clock_.Advance(absl::Minutes(1));
     ASSERT_THAT(inputs->RecordNow(), IsOk());
     ASSERT_THAT(history_->Commit(), IsOk());
     EXPECT_EQ(saved(), std::vector<uint64_t>{8});
-    fake_->AddPulses(0, 1);
+    fake_->AddPulses(0, 1);  // not committed: a power cut loses it
   }
   // A power cut: the file holds the hourly save (Stop() saved 13 here, put
   // back to 8), the store is reopened from its files.
