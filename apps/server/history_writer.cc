@@ -104,6 +104,17 @@ std::string HistoryWritesJson(const HistoryWrites& health) {
   return json.Take();
 }
 
+absl::StatusOr<std::optional<int64_t>> HistoryWriter::LastStoredRaw(
+    const storage::SeriesSpec& spec) const {
+  absl::StatusOr<storage::SeriesId> id =
+      store_.FindSeries(spec.device_id, spec.quantity_id);
+  if (absl::IsNotFound(id.status())) return std::optional<int64_t>();
+  if (!id.ok()) return id.status();
+  EWS_ASSIGN_OR_RETURN(storage::SeriesSpec known, store_.GetSpec(*id));
+  if (known.scale != spec.scale) return std::optional<int64_t>();
+  return store_.LastSampleRaw(*id);
+}
+
 HistoryWriter::HistoryWriter(storage::Store& store, Clock& clock,
                              HistoryWriterOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {

@@ -2,8 +2,9 @@
 // hands its samples to one HistoryWriter, which commits them to the store once
 // per commit interval — one transaction for a whole poll round of every line
 // and the pulse inputs, instead of one per device poll (flash wear: each commit
-// costs the flash at least a page of WAL and a page of its index, whatever the
-// number of samples in it).
+// costs the flash at least a WAL frame, two 4 KiB pages of the file, whatever
+// the number of samples in it; the WAL index is in memory, see
+// docs/storage.md).
 //
 // Commits run at wall-clock times k × commit_interval + offset (offset = half
 // the interval, at most 30 s): with the default interval of one minute, the
@@ -20,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -124,6 +126,14 @@ class HistoryWriter {
   // the history is never ahead of what a restart restores. Once this returns,
   // the previous hook is not running and will not run again.
   void SetBeforeCommit(std::function<void()> hook);
+
+  // The raw value of the latest sample the store holds for (spec.device_id,
+  // spec.quantity_id) — committed, at a start — when the series stores at
+  // spec.scale; nullopt when it has none or stores at another scale. The pulse
+  // inputs resume their counts from it: the counts are committed with the
+  // history, in the same transaction.
+  absl::StatusOr<std::optional<int64_t>> LastStoredRaw(
+      const storage::SeriesSpec& spec) const;
 
   // Commits when the wall clock has reached the next commit time.
   void CommitIfDue();

@@ -25,6 +25,9 @@ using config::v1::PulseCounter;
 constexpr char kPulseLine[] = "pulse";
 // Store::AppendRaw() takes |raw| < 2^52.
 constexpr uint64_t kMaxRawCount = uint64_t{1} << 52;
+// How often the counts file is written when the counts are committed with the
+// history anyway (each write costs the flash a page or more).
+constexpr absl::Duration kFileSavePeriodWithHistory = absl::Hours(1);
 
 absl::StatusOr<acquisition::PulseUnit> UnitOf(const PulseCounter& counter) {
   switch (counter.unit()) {
@@ -190,6 +193,9 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
     absl::MutexLock lock(&record_mutex_);
     hal::PulseCountPersistence::Options persistence;
     persistence.path = options_.counts_path;
+    // With history the counts are committed with it (see RecordNow()); the
+    // file is the fallback for a history that was lost or changed scale.
+    if (history_ != nullptr) persistence.period = kFileSavePeriodWithHistory;
     persistence_ = std::make_unique<hal::PulseCountPersistence>(
         counter_.get(), &clock_, persistence);
     absl::Status restored = RestoreCounts();
@@ -198,11 +204,18 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
       EWS_LOG(ERROR) << "pulse counts not restored: " << restored;
     }
   }
+  if (history_ != nullptr) {
+    absl::Status resumed = ResumeFromHistory();
+    if (!resumed.ok()) {
+      EWS_LOG(ERROR) << "pulse counts not resumed from the history: "
+                     << resumed;
+    }
+  }
   if (!options_.counts_path.empty() && history_ != nullptr) {
     // Not under record_mutex_: the hook takes it under the writer's lock.
     history_->SetBeforeCommit([this] {
       absl::MutexLock lock(&record_mutex_);
-      absl::Status saved = persistence_->SaveNow();
+      absl::Status saved = persistence_->Poll();
       // Logged when it starts failing (a full disk) and when it works again.
       if (!saved.ok() && save_problem_.ok()) {
         EWS_LOG(WARNING) << "pulse counts not saved: " << saved;
@@ -259,6 +272,30 @@ absl::Status PulseInputs::RestoreCounts() {
   return WriteFileAtomically(ids_path, ids_text, 0600);
 }
 
+// The history holds every committed count (raw = pulses): a count below it
+// (the file is saved at most once an hour with history) is raised to it.
+absl::Status PulseInputs::ResumeFromHistory() {
+  EWS_ASSIGN_OR_RETURN(std::vector<uint64_t> counts, counter_->Counts());
+  for (size_t i = 0; i < counters_.size() && i < counts.size(); ++i) {
+    storage::SeriesSpec spec;
+    spec.device_id = counters_[i].id();
+    spec.quantity_id = kPulseQuantity;
+    spec.scale = counters_[i].quantity_per_pulse();
+    EWS_ASSIGN_OR_RETURN(std::optional<int64_t> stored,
+                         history_->LastStoredRaw(spec));
+    if (!stored.has_value() || *stored < 0 ||
+        static_cast<uint64_t>(*stored) <= counts[i]) {
+      continue;
+    }
+    EWS_RETURN_IF_ERROR(counter_->SetCount(static_cast<int>(i),
+                                           static_cast<uint64_t>(*stored)));
+    EWS_LOG(INFO) << "pulse counter " << spec.device_id << " resumed at "
+                  << *stored << " from the history (saved: " << counts[i]
+                  << ")";
+  }
+  return absl::OkStatus();
+}
+
 void PulseInputs::Run(absl::Time next) {
   while (true) {
     {
@@ -299,8 +336,8 @@ absl::Status PulseInputs::RecordNow() {
   }
   if (history_ == nullptr) {
     // No history: the counts are saved every minute. With history they are
-    // saved right before each history commit (see Open()): saved counts >=
-    // committed ones, so a restart never goes below the history.
+    // committed with it, and a restart resumes from the history's last count
+    // (ResumeFromHistory()); the file is saved once an hour (see Open()).
     return persistence_ != nullptr ? persistence_->SaveNow() : absl::OkStatus();
   }
   absl::Status result;

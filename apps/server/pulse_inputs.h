@@ -72,10 +72,11 @@ class PulseInputs {
   void Stop();
 
   // Reads every counter and hands each count to the history writer, which
-  // commits it with the poll round. The counts are saved right before each
-  // history commit (so that the history is never ahead of what a restart
-  // restores: a power cut loses at most the pulses of one commit interval,
-  // one minute by default), or here every minute when there is no history.
+  // commits it with the poll round: the committed counts are what a restart
+  // resumes from (a power cut loses at most the pulses of one commit
+  // interval, one minute by default). The counts file is saved once an hour
+  // before a history commit (for a history lost or rescaled), or here every
+  // minute when there is no history.
   // What the minute thread does. Errors: Unavailable (the inputs are not
   // open), the counter's read errors, OutOfRange (a count beyond 2^52), the
   // save's errors (without history).
@@ -103,6 +104,7 @@ class PulseInputs {
   absl::Status Open(std::unique_ptr<hal::PulseCounter> counter,
                     std::string backend);
   absl::Status RestoreCounts();
+  absl::Status ResumeFromHistory();
   // Records on every wall-clock minute from `next` until Stop().
   void Run(absl::Time next);
 

@@ -155,24 +155,49 @@ TEST_F(PulseInputsTest, StoresTheExactPulseCountsAsCounterSeries) {
   EXPECT_EQ(points->back().delta, 5 * 0.01);
 }
 
-TEST_F(PulseInputsTest, TheCountsAreSavedRightBeforeEachHistoryCommit) {
-  auto inputs = StartInputs({Water()});
-  ASSERT_NE(inputs, nullptr);
+TEST_F(PulseInputsTest, APowerCutResumesFromTheCountsCommittedWithTheHistory) {
   const std::string counts = dir_ + "/pulse-counts";
   auto saved = [&] {
     return hal::LoadPulseCounts(counts).value_or(std::vector<uint64_t>{});
   };
-  fake_->AddPulses(0, 5);
-  clock_.Advance(absl::Minutes(1));
-  ASSERT_THAT(inputs->RecordNow(), IsOk());
-  // Sampled, not committed: nothing written yet (a flash-saving interval
-  // saves the counts once per commit, not every minute).
-  EXPECT_EQ(saved(), std::vector<uint64_t>{});
-  fake_->AddPulses(0, 3);
-  ASSERT_THAT(history_->Commit(), IsOk());
-  // Saved at the commit: never below what the history holds.
-  EXPECT_EQ(saved(), std::vector<uint64_t>{8});
-  EXPECT_EQ(StoredCount("water", 10), 5);
+  {
+    auto inputs = StartInputs({Water()});
+    ASSERT_NE(inputs, nullptr);
+    fake_->AddPulses(0, 5);
+    clock_.Advance(absl::Minutes(1));
+    ASSERT_THAT(inputs->RecordNow(), IsOk());
+    ASSERT_THAT(history_->Commit(), IsOk());
+    // Committed with the history; the file is not written at each commit
+    // (a page of flash each time), only once an hour.
+    EXPECT_EQ(saved(), std::vector<uint64_t>{});
+    fake_->AddPulses(0, 3);
+    clock_.Advance(absl::Hours(1));
+    ASSERT_THAT(inputs->RecordNow(), IsOk());
+    ASSERT_THAT(history_->Commit(), IsOk());
+    EXPECT_EQ(saved(), std::vector<uint64_t>{8});  // an hour later
+    fake_->AddPulses(0, 4);
+    clock_.Advance(absl::Minutes(1));
+    ASSERT_THAT(inputs->RecordNow(), IsOk());
+    ASSERT_THAT(history_->Commit(), IsOk());
+    EXPECT_EQ(saved(), std::vector<uint64_t>{8});
+    fake_->AddPulses(0, 1);  // not committed: a power cut loses it
+  }
+  // A power cut: the file holds the hourly save (Stop() saved 13 here, put
+  // back to 8), the store is reopened from its files.
+  ASSERT_THAT(hal::SavePulseCounts(counts, {8}), IsOk());
+  history_.reset();
+  store_.reset();
+  storage::StoreOptions options;
+  options.path = dir_ + "/history.db";
+  auto store = storage::Store::Open(options, &clock_, absl::UTCTimeZone());
+  ASSERT_THAT(store.status(), IsOk());
+  store_ = *std::move(store);
+  HistoryWriterOptions history;
+  history.commit_on_schedule = false;
+  history_ = std::make_unique<HistoryWriter>(*store_, clock_, history);
+  auto inputs = StartInputs({Water()});
+  ASSERT_NE(inputs, nullptr);
+  EXPECT_EQ(CountOf(0), 12u);  // the last committed count, above the file's
 }
 
 TEST_F(PulseInputsTest, RecordsOnEveryWallClockMinute) {

@@ -304,6 +304,7 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
         state->prev = Sample{rows->ColumnInt(9), rows->ColumnInt(10)};
         state->has_last = true;
         state->last_t_ms = state->prev.t_ms;
+        state->last_raw = state->prev.raw;
       }
       impl->by_name[{info.spec.device_id, info.spec.quantity_id}] = info.id;
       impl->series[info.id] = std::move(state);
@@ -326,6 +327,7 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
         if (samples.empty()) continue;
         state.has_last = true;
         state.last_t_ms = samples.back().t_ms;
+        state.last_raw = samples.back().raw;
         state.staged_count += static_cast<int64_t>(samples.size());
         state.staged.push_back(std::move(chunk));
       }

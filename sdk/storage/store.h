@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,9 @@ class Store {
   // Time of the series' latest accepted sample (InfinitePast when none), so
   // that a restarted writer knows where to resume. NotFound when unknown.
   absl::StatusOr<absl::Time> LastSampleTime(SeriesId id) const;
+  // Raw value (value / scale) of that sample (nullopt when none), e.g. a
+  // counter to resume from after a power cut. NotFound when unknown.
+  absl::StatusOr<std::optional<int64_t>> LastSampleRaw(SeriesId id) const;
 
   // Rolls every finished hour (wall clock minus late_grace) into the tiers,
   // updating the open day/month/year records, and prunes what retention says

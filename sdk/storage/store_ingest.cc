@@ -65,6 +65,7 @@ absl::Status BufferSample(Store::Impl& impl, SeriesState& state, absl::Time t,
   state.pending.push_back(Sample{t_ms, raw});
   state.has_last = true;
   state.last_t_ms = t_ms;
+  state.last_raw = raw;
   *flush = ++impl.pending_total >= impl.options.max_pending_samples;
   return absl::OkStatus();
 }
@@ -119,6 +120,16 @@ absl::StatusOr<absl::Time> Store::LastSampleTime(SeriesId id) const {
   }
   return it->second->has_last ? absl::FromUnixMillis(it->second->last_t_ms)
                               : absl::InfinitePast();
+}
+
+absl::StatusOr<std::optional<int64_t>> Store::LastSampleRaw(SeriesId id) const {
+  absl::MutexLock lock(&impl_->mu);
+  auto it = impl_->series.find(id);
+  if (it == impl_->series.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown series id ", id));
+  }
+  if (!it->second->has_last) return std::optional<int64_t>();
+  return std::optional<int64_t>(it->second->last_raw);
 }
 
 int64_t Store::pending_samples() const {

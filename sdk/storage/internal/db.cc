@@ -242,7 +242,14 @@ int COpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags,
 }
 
 void RegisterOnce() {
-  g_base_vfs = sqlite3_vfs_find(nullptr);
+  // "unix-excl": the first connection of this process takes an exclusive lock
+  // on the database for the whole process (other processes are locked out
+  // until it closes; connections of this process share it), and the WAL index
+  // then lives in heap memory shared by this process's connections instead of
+  // a memory-mapped "-shm" file: each commit would otherwise re-dirty a page
+  // of that file, written to flash like the WAL itself (docs/performance.md).
+  g_base_vfs = sqlite3_vfs_find("unix-excl");
+  if (g_base_vfs == nullptr) g_base_vfs = sqlite3_vfs_find(nullptr);
   g_io_methods = sqlite3_io_methods{};
   g_io_methods.iVersion = 2;  // with shared memory (WAL), without mmap
   g_io_methods.xClose = CClose;

@@ -34,6 +34,7 @@ struct SeriesState {
   internal::Sample prev{0, 0};
   bool has_last = false;  // last accepted sample (pending or staged)
   int64_t last_t_ms = 0;
+  int64_t last_raw = 0;
   std::vector<internal::Sample> pending;
   // Acknowledged samples not consolidated yet, as encoded chunks (a copy of
   // what the staging table holds for this series, for live reads).
