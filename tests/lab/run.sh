@@ -12,6 +12,12 @@ results="${1:?usage: tests/lab/run.sh RESULTS_DIR [SCENARIO...]}"
 shift
 mkdir -p "$results"
 
+# The device image ships the built UI (//web:dist): build it first, offline from the npm cache.
+if ! web/build.sh >"$results/web-build.log" 2>&1; then
+  tail -20 "$results/web-build.log" >&2
+  echo "lab-build=FAIL"
+  exit 1
+fi
 if ! bazel build --noshow_progress //lab/image:device_rootfs //lab/image:lab_rootfs \
     //lab/bus:virtual_bus //lab/devices:device_simulator //lab/history:history_csv >"$results/build.log" 2>&1; then
   tail -20 "$results/build.log" >&2
