@@ -22,6 +22,8 @@ PACKAGES=(
   chrony
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor
   wrk nginx
+  # tests/server/openapi_test.py reads docs/openapi.yaml
+  python3-yaml
   # real FTP and WebDAV clients of the data-access test (cadaver runs under util-linux's script)
   lftp cadaver rclone
   # the lab: a private Docker daemon (no system service) and busybox for the lab image

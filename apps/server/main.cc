@@ -67,6 +67,18 @@ ABSL_FLAG(bool, simulate_pulse_inputs, false,
 ABSL_FLAG(int, model_size, 10,
           "Factory option: the model (10 or 32 devices) written into the "
           "configuration on a first start");
+ABSL_FLAG(int, connections_per_address, 16,
+          "Connections one client address may hold open on the HTTPS port; "
+          "more are closed as they are accepted (0: no cap). A benchmark "
+          "with 100 connections from one address raises it");
+ABSL_FLAG(int, https_workers, 256,
+          "HTTPS worker threads (2..1024): connections served at once, each "
+          "holding one (docs/tls.md)");
+ABSL_FLAG(bool, list_routes, false,
+          "Start, print every route the server serves as \"METHOD "
+          "PATH\" lines (\"PREFIX /path\" for a prefix route), stop and exit "
+          "(the OpenAPI test compares them with "
+          "docs/openapi.yaml)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
 
 int main(int argc, char** argv) {
@@ -93,6 +105,9 @@ int main(int argc, char** argv) {
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
   options.ftp_port = absl::GetFlag(FLAGS_ftp_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
+  options.connections_per_address =
+      absl::GetFlag(FLAGS_connections_per_address);
+  options.https_workers = absl::GetFlag(FLAGS_https_workers);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
@@ -140,6 +155,13 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     EWS_LOG(ERROR) << "cannot start: " << server.status();
     return 1;
+  }
+  if (absl::GetFlag(FLAGS_list_routes)) {
+    for (const auto& [method, path] : (*server)->RegisteredRoutes()) {
+      std::printf("%s %s\n", method.c_str(), path.c_str());
+    }
+    (*server)->Stop();
+    return 0;
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

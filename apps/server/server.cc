@@ -328,6 +328,8 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   web.certificate_path = certificate;
   web.document_root = options.web_root;
   web.clock = &device;  // the Date header in device time
+  web.max_connections_per_address = options.connections_per_address;
+  web.worker_threads = options.https_workers;
   web.bind_address = options.bind_address.empty() ? config.web().bind_address()
                                                   : options.bind_address;
   web.https_port = options.https_port >= 0

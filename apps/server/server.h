@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -35,6 +37,12 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // Connections one client address may hold open on the HTTPS port (0: no
+  // cap; see http::ServerOptions::max_connections_per_address).
+  int connections_per_address = 16;
+  // HTTPS worker threads: connections served at once (see
+  // http::ServerOptions::worker_threads).
+  int https_workers = 256;
   // FTP for this run: -2 = as configured, -1 = off, >= 0 = on at this port
   // (0: any free port) with any free passive port.
   int ftp_port = -2;
@@ -79,6 +87,10 @@ class EwsServer {
     return data_access_ == nullptr ? -1 : data_access_->ftp_port();
   }
   const config::v1::DeviceConfig& config() const { return config_; }
+  // Every API route the HTTPS server serves, as (method, path), sorted.
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const {
+    return https_->RegisteredRoutes();
+  }
 
   // Stops serving and removes the ready file. Idempotent.
   void Stop();

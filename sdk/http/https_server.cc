@@ -31,9 +31,12 @@ constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
+    // No inline script or style, nothing from other origins; the WebSocket
+    // is same-origin ('self' covers wss: to this host in CSP level 3).
     {"Content-Security-Policy",
-     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {kCacheControl, "no-store"},  // unless the answer sets its own
+     "default-src 'self'; script-src 'self'; style-src 'self'; "
+     "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -157,17 +160,15 @@ absl::Status ResponseWriter::Whole(
 
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat(
-          "Strict-Transport-Security: max-age=",
-          absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
-          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")) {}
+      security_headers_(SecurityHeaderLines(options.hsts_max_age)),
+      fixed_headers_(absl::StrCat(security_headers_, "\r\n")) {}
 
-std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
-  std::string lines;
+std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
+  std::string lines = absl::StrCat(
+      "Strict-Transport-Security: max-age=", absl::ToInt64Seconds(hsts_max_age),
+      "; includeSubDomains");
   for (const auto& header : kHardeningHeaders) {
-    if (!with_cache_control && header[0] == kCacheControl) continue;
-    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
-                    header[1]);
+    absl::StrAppend(&lines, "\r\n", header[0], ": ", header[1]);
   }
   return lines;
 }
@@ -187,6 +188,7 @@ void HttpsServer::Send(mg_connection* connection, const Response& response,
     absl::StrAppend(&head, name, ": ", value, "\r\n");
     own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
+  // API answers are not cached unless the answer says otherwise.
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
@@ -216,6 +218,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   if (options.worker_threads < 2 || options.worker_threads > 1024) {
     return absl::InvalidArgumentError("worker_threads must be 2..1024");
   }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("HTTPS needs a clock");
   }
@@ -238,9 +244,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (its error pages) carry them too.
-  const std::string additional_headers =
-      HardeningHeaderLines(/*with_cache_control=*/true);
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -248,8 +251,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   const std::string keep_alive_timeout =
       std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
   const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string hsts =
-      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
 
   std::vector<const char*> civet_options = {
       "listening_ports",
@@ -260,8 +261,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       kTls12AndNewer,
       "ssl_cipher_list",
       kCipherList,
-      "strict_transport_security_max_age",
-      hsts.c_str(),
       "num_threads",
       threads.c_str(),
       "request_timeout_ms",
@@ -274,8 +273,11 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
+      // civetweb's own answers (static files, its error pages) carry HSTS
+      // and the hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains). Static files keep civetweb's Cache-Control.
       "additional_header",
-      additional_headers.c_str(),
+      server->security_headers_.c_str(),
       "enable_directory_listing",
       "no",
       "decode_url",
@@ -312,6 +314,13 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       server->http_port_ = listening[i].port;
     }
   }
+  if (options.max_connections_per_address > 0) {
+    server->guard_ =
+        std::make_unique<ConnectionGuard>(options.max_connections_per_address);
+    for (int port : {server->https_port_, server->http_port_}) {
+      if (port > 0) GuardPort(port, server->guard_.get());
+    }
+  }
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
@@ -330,6 +339,20 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
                         Handler handler) {
   absl::MutexLock lock(&routes_mutex_);
   routes_[path][method] = std::move(handler);
+}
+
+std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
+    const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& method : methods) routes.emplace_back(method.first, path);
+  }
+  for (const auto& entry : prefix_routes_) {
+    routes.emplace_back("PREFIX", entry.first);
+  }
+  std::sort(routes.begin(), routes.end());
+  return routes;
 }
 
 void HttpsServer::RoutePrefix(const std::string& prefix,
@@ -352,6 +375,9 @@ StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
 
 void HttpsServer::Stop() {
   if (context_ != nullptr) {
+    for (int port : {https_port_, http_port_}) {
+      if (guard_ != nullptr && port > 0) UnguardPort(port);
+    }
     mg_stop(context_);
     context_ = nullptr;
   }
@@ -409,7 +435,13 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   if (info->query_string != nullptr) {
     absl::StrAppend(&location, "?", info->query_string);
   }
-  mg_send_http_redirect(connection, location.c_str(), 308);
+  // Written here rather than with mg_send_http_redirect(), which sends no
+  // additional headers.
+  const std::string answer =
+      absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
+                   "\r\nContent-Length: 0\r\n", server->fixed_headers_,
+                   "Cache-Control: no-store\r\n", "Connection: close\r\n\r\n");
+  mg_write(connection, answer.data(), answer.size());
   return 308;
 }
 

@@ -3,9 +3,10 @@
 // What it guarantees, whatever the caller does: TLS 1.2 or 1.3 only,
 // AES-256-GCM suites with ECDHE for TLS 1.2, HSTS (two years by default) and
 // the usual browser hardening headers on every answer, a bounded number of
-// worker threads with request and keep-alive timeouts (so idle TLS connections
-// cannot lock everyone out), a cap on request size, and plain HTTP only as a
-// redirect to HTTPS.
+// worker threads with request and keep-alive timeouts, a cap on the connections
+// one client address may hold (so idle TLS connections from one client cannot
+// lock everyone out), a cap on request size, and plain HTTP only as a redirect
+// to HTTPS.
 //
 // Note on TLS 1.3: Debian's BoringSSL offers AES-128-GCM, AES-256-GCM and
 // ChaCha20-Poly1305 there and has no server-side way to restrict them; it
@@ -34,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/http/connection_guard.h"
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;
@@ -97,18 +99,24 @@ struct ServerOptions {
   // long-lived hashed assets, revalidated HTML, pre-compressed variants.
   // Empty: none.
   std::string document_root;
-  // Connections served at once (one worker thread each, 2..1024). 128: the
-  // 100 kept-alive connections of the HTTPS benchmark (docs/performance.md)
-  // plus 28 for everyone else. Debian's civetweb gives a worker a 100 KB
-  // stack, about 32 KB of it resident once used; an open TLS connection adds
-  // about 40 KB (measured on ews-server, 100 connections: +4 MB).
-  int worker_threads = 128;
+  // Connections served at once (one worker thread each, 2..1024). 256: 200
+  // idle TLS connections from any number of addresses (or the HTTPS
+  // benchmark's 100 kept-alive ones) still leave workers for a login.
+  // Measured on ews-server: 128 more workers cost 2.5 MB resident when idle,
+  // an open idle TLS connection about 14 kB (docs/tls.md).
+  int worker_threads = 256;
   // Longest wait for a request's head and body once a connection is served.
   absl::Duration request_timeout = absl::Seconds(10);
   // Longest idle time between requests on a kept-alive connection, after
   // which its worker is free for another client.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
-  size_t max_header_bytes = 16 * 1024;  // bigger request heads get 413
+  // Connections one client address may hold open at once (each holds a
+  // worker); more are closed as they are accepted (connection_guard.h), so a
+  // client that opens hundreds of idle connections takes at most this many
+  // workers from everyone else. 0: no cap.
+  int max_connections_per_address = 16;
+  // Bigger request heads get civetweb's 400 ("Malformed message").
+  size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;  // bigger bodies get 413
   // Wall time for the Date header.
   const Clock* clock = &SystemClock::Get();
@@ -133,6 +141,9 @@ class HttpsServer {
   void Route(const std::string& method, const std::string& path,
              Handler handler);
 
+  // Every routed (method, path), sorted; a RoutePrefix() route is listed as
+  // ("PREFIX", prefix).
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const;
   // Routes every method on every path that starts with `prefix` (e.g.
   // "/dav/", "/api/v1/files/") to a streaming handler; the request body is
   // read and bounded as for Route(). Longer prefixes win; prefix routes are
@@ -143,6 +154,11 @@ class HttpsServer {
   int http_port() const {
     return http_port_;
   }  // -1 when there is no redirect listener
+
+  // Connections refused so far by the per-address cap.
+  int refused_connections() const {
+    return guard_ == nullptr ? 0 : guard_->refused();
+  }
 
   // Stops accepting, finishes requests in progress, joins the workers.
   // Idempotent.
@@ -158,11 +174,15 @@ class HttpsServer {
   // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
   void Send(::mg_connection* connection, const Response& response,
             bool keep_alive, bool head_only) const;
-  // The hardening headers as "Name: value" lines, without a final CRLF.
-  static std::string HardeningHeaderLines(bool with_cache_control);
+  // HSTS and the hardening headers as "Name: value" lines, without a final
+  // CRLF.
+  static std::string SecurityHeaderLines(absl::Duration hsts_max_age);
 
   const ServerOptions options_;
-  const std::string fixed_headers_;  // HSTS and hardening lines, each with CRLF
+  const std::string security_headers_;  // SecurityHeaderLines()
+  // security_headers_, each line with its CRLF.
+  const std::string fixed_headers_;
+  std::unique_ptr<ConnectionGuard> guard_;  // null: no per-address cap
   ::mg_context* context_ = nullptr;
   int https_port_ = -1;
   int http_port_ = -1;

@@ -64,6 +64,7 @@ class HttpsServerTest : public ::testing::Test {
     options.certificate_path = *certificate_path_;
     options.worker_threads = 4;
     options.max_body_bytes = 1024;
+    options.max_header_bytes = 8192;
     // The web UI's files: an HTML page and a hashed asset with its gzip form.
     const std::string root = std::string(std::getenv("TEST_TMPDIR")) + "/web";
     mkdir(root.c_str(), 0755);
@@ -202,6 +203,44 @@ TEST_F(HttpsServerTest, RoutesJsonWithSecurityHeaders) {
   EXPECT_THAT(output, HasSubstr("Content-Type: application/json"));
 }
 
+// Every kind of answer carries the hardening headers: the API's own, civetweb's
+// static files and error pages, and the plain-HTTP redirect.
+TEST_F(HttpsServerTest, SecurityHeadersOnEveryKindOfAnswer) {
+  const std::string big_head(12000, 'h');
+  const std::string plain_url =
+      absl::StrCat("http://127.0.0.1:", server_->http_port(), "/api/v1/ping");
+  const std::pair<std::string, std::string> answers[] = {
+      {"HTTP/1.1 200", Curl("", "/api/v1/ping")},
+      {"HTTP/1.1 200", Curl("", "/index.html")},
+      {"HTTP/1.1 404", Curl("", "/api/v1/nothing")},
+      {"HTTP/1.1 404", Curl("", "/no-such-file.html")},
+      {"HTTP/1.1 405", Curl("-X PUT", "/api/v1/ping")},
+      {"HTTP/1.1 413",
+       Curl("--data-binary " + std::string(4096, 'x'), "/api/v1/echo")},
+      // civetweb refuses a head over max_header_bytes itself, as malformed.
+      {" 400 ", Curl("-H 'X-Big: " + big_head + "'", "/api/v1/ping")},
+      {"HTTP/1.1 308", RunCommand("curl -s -i --max-time 10 " + plain_url)},
+  };
+  for (const auto& [status, output] : answers) {
+    SCOPED_TRACE(output.substr(0, 600));
+    EXPECT_THAT(output, HasSubstr(status));
+    EXPECT_THAT(output,
+                HasSubstr("Strict-Transport-Security: max-age=63072000; "
+                          "includeSubDomains"));
+    EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
+    EXPECT_THAT(output, HasSubstr("X-Frame-Options: DENY"));
+    EXPECT_THAT(output, HasSubstr("Referrer-Policy: no-referrer"));
+    EXPECT_THAT(output,
+                HasSubstr("Content-Security-Policy: default-src 'self'; "
+                          "script-src 'self'; style-src 'self'; "));
+    EXPECT_THAT(output, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(output, Not(HasSubstr("unsafe-inline")));
+  }
+  // API answers are not cached; a static file keeps civetweb's caching.
+  EXPECT_THAT(answers[0].second, HasSubstr("Cache-Control: no-store"));
+  EXPECT_THAT(answers[1].second, Not(HasSubstr("no-store")));
+}
+
 TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
   const std::string url =
       absl::StrCat("https://127.0.0.1:", server_->https_port(), "/api/v1/ping");
@@ -338,6 +377,65 @@ TEST_F(HttpsServerTest, PlainHttpRedirectsToHttps) {
   EXPECT_THAT(output, HasSubstr(absl::StrCat(
                           "Location: https://127.0.0.1:", server_->https_port(),
                           "/api/v1/ping")));
+}
+
+// The per-address cap: connections over it are closed as they are accepted,
+// another address is served meanwhile, and closed connections stop counting.
+TEST(HttpsServerGuardTest, CapsConnectionsPerClientAddress) {
+  const std::string certificate =
+      std::string(std::getenv("TEST_TMPDIR")) + "/guard-cert.pem";
+  ASSERT_THAT(security::EnsureSelfSignedCertificate(certificate, {},
+                                                    SystemClock::Get()),
+              IsOk());
+  ServerOptions options;
+  options.https_port = 0;
+  options.http_redirect_port = -1;
+  options.certificate_path = certificate;
+  options.worker_threads = 8;
+  options.max_connections_per_address = 3;
+  auto server = HttpsServer::Start(options);
+  ASSERT_THAT(server, IsOk());
+  (*server)->Route("GET", "/api/v1/ping",
+                   [](const Request&) { return Response::Json(200, "{}"); });
+  const int port = (*server)->https_port();
+
+  std::vector<int> clients;
+  for (int i = 0; i < 6; ++i) {
+    auto client = ConnectToLoopback(port, absl::Seconds(5));
+    ASSERT_THAT(client, IsOk());
+    clients.push_back(*client);
+  }
+  for (int i = 0; i < 100 && (*server)->refused_connections() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ((*server)->refused_connections(), 3);
+  // The refused ones read end-of-file; the admitted ones wait for a worker's
+  // TLS handshake (nothing to read).
+  int closed = 0;
+  for (int fd : clients) {
+    timeval wait{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char byte;
+    errno = 0;
+    const ssize_t n = recv(fd, &byte, 1, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      ++closed;
+    }
+  }
+  EXPECT_EQ(closed, 3);
+
+  const std::string url = absl::StrCat(
+      "https://127.0.0.1:", port, "/api/v1/ping -o /dev/null -w %{http_code}");
+  EXPECT_EQ(RunCommand("curl -sk --max-time 5 --interface 127.0.0.2 " + url),
+            "200");
+  EXPECT_NE(RunCommand("curl -sk --max-time 5 " + url), "200");
+  for (int fd : clients) close(fd);
+  std::string after;
+  for (int i = 0; i < 50 && after != "200"; ++i) {
+    after = RunCommand("curl -sk --max-time 5 " + url);
+    if (after != "200") absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(after, "200");
 }
 
 TEST_F(HttpsServerTest, ServesTheWebUiWithCacheLifetimesAndCompression) {
