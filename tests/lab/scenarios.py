@@ -383,10 +383,11 @@ def scan_api(s):
     s.check("POST /api/v1/scan 1-%d: 202" % last, status == 202, (status, answer))
     status, busy = installer.json("POST", "/api/v1/scan", {"first_address": 1, "last_address": 2})
     s.check("a second scan while one runs: 409 scan_running", status == 409, (status, busy))
-    answer = lablib.wait_for(
-        "the scan done",
-        lambda: (lambda r: r[1] if r[1].get("state") not in ("running", None) else None)(
-            installer.json("GET", "/api/v1/scan")), last * 2 + 30, 1)
+    def finished():
+        state = installer.json("GET", "/api/v1/scan")[1]
+        return state if state.get("state") not in ("running", None) else None
+
+    answer = lablib.wait_for("the scan done", finished, last * 2 + 30, 1)
     s.measure("scan_1_to_%d_s" % last, round(time.monotonic() - started, 1))
     s.check("the scan finished: done, every address probed", answer["state"] == "done" and
             answer["done"] == answer["total"] == last, answer)
@@ -399,6 +400,7 @@ def scan_api(s):
             set(found) <= set(configured), sorted(set(found) - set(configured)))
     status, answer = installer.json("POST", "/api/v1/scan", {"first_address": 1,
                                                              "last_address": 247})
+    s.check("a scan of the whole range 1-247 started: 202", status == 202, (status, answer))
     status, answer = installer.json("DELETE", "/api/v1/scan")
     s.check("DELETE cancels a running scan", status == 200 and
             answer.get("state") == "cancelled", (status, answer))
