@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -86,6 +87,54 @@ class HttpsServerTest : public ::testing::Test {
       response.body = std::string(100000, 'b') + "end";
       return response;
     });
+    // 2,000 pieces of 1 KB, produced while they are sent.
+    server_->Route("GET", "/api/v1/stream", [](const Request& request) {
+      Response response;
+      response.content_type = "text/csv";
+      const bool fail = request.query == "fail";
+      response.stream = [fail](const Response::BodyWriter& write) {
+        for (int i = 0; i < 2000; ++i) {
+          if (fail && i == 10) return absl::DataLossError("broken");
+          absl::Status sent = write(absl::StrCat(
+              std::string(1019, 'x'), absl::Dec(i, absl::kZeroPad4), "\n"));
+          if (!sent.ok()) return sent;
+        }
+        return absl::OkStatus();
+      };
+      return response;
+    });
+    // WebSockets: refused without the header "x-let-in"; on open, either
+    // three messages, or (flood) messages until the client counts as slow.
+    WebSocketHandler handler;
+    handler.max_queued = 8;
+    handler.accept = [](const Request& request) -> std::optional<Response> {
+      if (request.headers.count("x-let-in") == 0) {
+        return Response::Error(401, "no entry");
+      }
+      return std::nullopt;
+    };
+    handler.on_open = [](std::shared_ptr<WebSocket> socket) {
+      if (socket->request().query == "flood") {
+        std::thread([socket] {
+          absl::Status sent;
+          int count = 0;
+          while (sent.ok() && count < 1000000) {
+            sent = socket->Send(std::string(1000, 'f'));
+            ++count;
+          }
+          absl::MutexLock lock(&flood_mutex_);
+          flood_result_ = sent;
+        }).detach();
+        return;
+      }
+      for (int i = 1; i <= 3; ++i) {
+        (void)socket->Send(absl::StrCat("message ", i));
+      }
+    };
+    handler.on_message = [](WebSocket& socket, absl::string_view text) {
+      (void)socket.Send(absl::StrCat("echo ", text));
+    };
+    server_->WebSocketRoute("/api/v1/ws", std::move(handler));
     // Streamed prefix routes: a 1 MB body in 1000 chunks, any method; the
     // longer prefix wins.
     server_->RoutePrefix("/stream", [](const Request& request,
@@ -136,9 +185,19 @@ class HttpsServerTest : public ::testing::Test {
                                    path));
   }
 
+  std::string WsClient(const std::string& flags, const std::string& query) {
+    return RunCommand(
+        absl::StrCat("/usr/bin/python3 tests/lib/ws_client.py wss://127.0.0.1:",
+                     server_->https_port(), "/api/v1/ws", query, " ", flags));
+  }
+
   static std::string* certificate_path_;
   static HttpsServer* server_;
+  static absl::Mutex flood_mutex_;
+  static absl::Status flood_result_ ABSL_GUARDED_BY(flood_mutex_);
 };
+absl::Mutex HttpsServerTest::flood_mutex_;
+absl::Status HttpsServerTest::flood_result_ = absl::UnknownError("not run");
 
 std::string* HttpsServerTest::certificate_path_ = nullptr;
 HttpsServer* HttpsServerTest::server_ = nullptr;
@@ -264,6 +323,46 @@ TEST_F(HttpsServerTest, LargeAnswersArriveWholeOverTls12And13) {
   }
 }
 
+TEST_F(HttpsServerTest, StreamedAnswersArriveWholeAndChunked) {
+  std::string output = Curl("", "/api/v1/stream");
+  EXPECT_THAT(output, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(output, HasSubstr("Connection: close"));
+  EXPECT_THAT(output, Not(HasSubstr("Content-Length")));
+  EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 2000u * 1024u);
+  EXPECT_THAT(output, HasSubstr(std::string(1019, 'x') + "1999\n"));
+}
+
+TEST_F(HttpsServerTest, BrokenStreamIsATruncatedTransfer) {
+  // curl reports the missing final chunk (exit 18) rather than a whole file.
+  std::string output = RunCommand(absl::StrCat(
+      "curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "
+      "https://127.0.0.1:",
+      server_->https_port(), "/api/v1/stream?fail; echo \" exit=$?\""));
+  EXPECT_THAT(output, HasSubstr("exit=18"));
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
+}
+
+TEST_F(HttpsServerTest, WebSocketSendsQueuedMessagesInOrder) {
+  std::string output = WsClient("--header 'X-Let-In: 1' --count 3", "");
+  EXPECT_EQ(output, "message 1\nmessage 2\nmessage 3\nDONE\n");
+}
+
+TEST_F(HttpsServerTest, WebSocketUpgradeCanBeRefused) {
+  EXPECT_THAT(WsClient("--count 1", ""), HasSubstr("REFUSED 401"));
+  // The server goes on.
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
+}
+
+TEST_F(HttpsServerTest, SlowWebSocketClientIsDroppedNotBuffered) {
+  // The client reads nothing for 3 s while the server sends as fast as it
+  // can: its queue of 8 fills once the socket buffers are full.
+  std::string output =
+      WsClient("--header 'X-Let-In: 1' --pause 3 --timeout 20", "?flood");
+  EXPECT_THAT(output, HasSubstr("CLOSED 1008 too slow"));
+  absl::MutexLock lock(&flood_mutex_);
+  EXPECT_TRUE(absl::IsResourceExhausted(flood_result_)) << flood_result_;
+}
+
 // Several TLS records per answer would each be a TCP segment of its own, and
 // with Nagle's algorithm the second one waits for the client's delayed ACK.
 TEST_F(HttpsServerTest, AnswerLeavesInOneTlsRecord) {
@@ -325,9 +424,11 @@ TEST_F(HttpsServerTest, AcceptedSocketsHaveNoDelay) {
 TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   std::string output = Curl("", "/api/v1/nothing");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 404"));
-  EXPECT_THAT(output, HasSubstr(R"("status":404)"));
+  EXPECT_THAT(output, HasSubstr(R"({"error":{"status":404,"code":"not_found",)"
+                                "\"message\":"));
   output = Curl("-X DELETE", "/api/v1/ping");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(output, HasSubstr(R"("code":"method_not_allowed")"));
   EXPECT_THAT(output, HasSubstr("Allow: GET"));
 }
 
