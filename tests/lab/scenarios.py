@@ -160,7 +160,7 @@ class Client:
 
 FACTORY_PINS = {"administrator": "99999", "installer": "55555", "user": "11111"}  # config/defaults.h
 NEW_CODES = {"administrator": ("24680", "24680 2468 02468"),
-             "installer": ("13579", "13579 1357 91357"),
+             "installer": (lablib.LAB_PIN, lablib.LAB_PUK),  # lab.py changed them already
              "user": ("36925", "36925 8147 36925")}
 
 
@@ -331,7 +331,7 @@ def login_roles(s):
     status, _ = user.json("GET", "/api/v1/users")
     s.check("user refused the user management (administrator only): 403", status == 403,
             status)
-    installer = logged_in(ip, "installer")
+    installer = logged_in(ip, "installer", changed=True)
     status, _ = installer.json("GET", "/api/v1/audit")
     s.check("installer refused the audit log (administrator only): 403", status == 403, status)
 
@@ -371,7 +371,7 @@ def scan_api(s):
         raise Skipped("GET /api/v1/scan answers 404: this server has no scan routes yet "
                       "(they come with the api-config branch); the scenario runs once they land")
     s.check("no session: GET /api/v1/scan 401", status == 401, status)
-    installer = logged_in(ip, "installer")
+    installer = logged_in(ip, "installer", changed=True)
     user = logged_in(ip, "user")
     status, _ = user.json("POST", "/api/v1/scan", {"first_address": 1, "last_address": 2})
     s.check("user may not scan: 403", status == 403, status)
