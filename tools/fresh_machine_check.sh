@@ -69,9 +69,11 @@ inside_namespace() {
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
+  local extra_ca=()
+  [[ -s "$root/etc/host-extra-ca.crt" ]] && extra_ca=(NODE_EXTRA_CA_CERTS=/etc/host-extra-ca.crt)
   in_root() {
     chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=dumb \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      "${extra_ca[@]}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       /bin/bash -c "cd /root/ews && $1"
   }
   shut_down() {
@@ -154,6 +156,12 @@ main() {
   grep -lE '^[[:space:]]*Acquire::' /etc/apt/apt.conf.d/* 2>/dev/null |
     xargs -r cp -t "$root/etc/apt/apt.conf.d/"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # The certificate authorities this host's network adds (a TLS-intercepting proxy in front of
+  # the npm registry, say): part of the machine's network like its resolver, not of the project.
+  # Node reads them from NODE_EXTRA_CA_CERTS (in_root sets it when the file is there).
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    cat /usr/local/share/ca-certificates/*.crt >"$root/etc/host-extra-ca.crt"
+  fi
   [[ -s "$root/etc/hosts" ]] ||
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
   git clone --quiet --no-hardlinks --no-checkout --upload-pack="$upload_pack" "$repo" \

@@ -45,6 +45,12 @@ class SessionApi {
   // without the permission.
   http::Handler Guard(http::Handler handler);
 
+  // A handler that also receives the caller's session (nullopt on public
+  // routes without one), e.g. for the audit log's "who".
+  using SessionHandler = std::function<http::Response(
+      const http::Request&, const std::optional<security::SessionInfo>&)>;
+  // Guard() for a SessionHandler.
+  http::Handler Guarded(SessionHandler handler);
   // For routes served outside Guard() (the WebSocket upgrade of
   // /api/v1/live): the request's session when its route's rule allows it,
   // else the error answer Guard() would have sent.
@@ -60,17 +66,11 @@ class SessionApi {
       const http::Request& request, absl::string_view method);
 
  private:
-  // A handler that also receives the caller's session (nullopt on public
-  // routes without one).
-  using SessionHandler = std::function<http::Response(
-      const http::Request&, const std::optional<security::SessionInfo>&)>;
-
   SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
              std::unique_ptr<security::ConfigCodeStore> codes,
              std::unique_ptr<security::Authenticator> auth,
              std::unique_ptr<security::AuditLog> audit,
              security::SessionOptions sessions);
-  http::Handler Guarded(SessionHandler handler);
 
   http::Response Login(const http::Request& request);
   http::Response Unblock(const http::Request& request);

@@ -9,6 +9,7 @@
 #include "apps/server/version.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/config/diff.h"
 #include "sdk/devices/codec.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 #include "sdk/http/json.h"
@@ -67,6 +68,22 @@ int CounterBits(const devices::v1::Quantity* quantity) {
 // The line's view of one unit, for /api/v1/devices: its state (online,
 // missing, absent) and counters.
 // The line's view of one unit (answers, misses, absent state), for the UI.
+
+// 0 in the configuration means the default.
+modbus::LineOptions AbsentOptions(modbus::LineOptions options,
+                                  uint32_t absent_after_misses,
+                                  uint32_t absent_probe_interval_s) {
+  if (absent_after_misses != 0) {
+    options.absent_after_misses = static_cast<int>(absent_after_misses);
+  }
+  if (absent_probe_interval_s != 0) {
+    options.absent_probe_interval = absl::Seconds(absent_probe_interval_s);
+  }
+  return options;
+}
+
+}  // namespace
+
 void WriteLinkHealth(const modbus::DeviceHealth& health,
                      http::JsonWriter& json) {
   json.BeginObject()
@@ -95,21 +112,6 @@ void WriteLinkHealth(const modbus::DeviceHealth& health,
   }
   json.EndObject();
 }
-
-// 0 in the configuration means the default.
-modbus::LineOptions AbsentOptions(modbus::LineOptions options,
-                                  uint32_t absent_after_misses,
-                                  uint32_t absent_probe_interval_s) {
-  if (absent_after_misses != 0) {
-    options.absent_after_misses = static_cast<int>(absent_after_misses);
-  }
-  if (absent_probe_interval_s != 0) {
-    options.absent_probe_interval = absl::Seconds(absent_probe_interval_s);
-  }
-  return options;
-}
-
-}  // namespace
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
                    HistoryWriter* history)
@@ -393,6 +395,50 @@ absl::StatusOr<std::vector<acquisition::FoundDevice>> FieldBus::ScanRs485(
   return acquisition::ScanBus(*line.scheduler, registry_, options);
 }
 
+absl::StatusOr<FieldBus::DeviceTarget> FieldBus::FindDevice(
+    const std::string& id) const {
+  absl::MutexLock lock(&mutex_);
+  auto line = device_line_.find(id);
+  if (line == device_line_.end()) {
+    return absl::NotFoundError(absl::StrCat("no device \"", id, "\""));
+  }
+  return DeviceTarget{id, device_name_.at(id), line->second,
+                      device_unit_.at(id), device_profile_.at(id)};
+}
+
+std::vector<FieldBus::DeviceTarget> FieldBus::Devices() const {
+  std::vector<DeviceTarget> devices;
+  absl::MutexLock lock(&mutex_);
+  for (const auto& [id, line] : device_line_) {
+    devices.push_back({id, device_name_.at(id), line, device_unit_.at(id),
+                       device_profile_.at(id)});
+  }
+  return devices;
+}
+
+absl::StatusOr<modbus::LineScheduler*> FieldBus::LineNamed(
+    const std::string& name) const {
+  // lines_ does not change after Start().
+  auto line = lines_.find(name);
+  if (line == lines_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no line \"", name, "\" (rs485 or an IP gateway id)"));
+  }
+  if (line->second.scheduler == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "line ", name, " is not available: ", line->second.problem.message()));
+  }
+  return line->second.scheduler.get();
+}
+
+std::optional<acquisition::PollResult> FieldBus::Latest(
+    const std::string& id) const {
+  absl::MutexLock lock(&mutex_);
+  auto latest = latest_.find(id);
+  if (latest == latest_.end()) return std::nullopt;
+  return latest->second;
+}
+
 int FieldBus::modbus_port() const {
   return gateway_ != nullptr ? gateway_->port() : -1;
 }
@@ -440,87 +486,174 @@ std::string FieldBus::DevicesJson(absl::string_view more_lines,
   json.EndObject().Key("devices").BeginArray();
   absl::MutexLock lock(&mutex_);
   for (const auto& [device, line_name] : device_line_) {
-    const devices::v1::Profile* profile = device_profile_.at(device);
-    json.BeginObject().Key("id").String(device).Key("name").String(
-        device_name_.at(device));
-    auto misconfigured = misconfigured_.find(device);
-    if (misconfigured != misconfigured_.end()) {
-      json.Key("profile")
-          .String(misconfigured->second.profile)
-          .Key("line")
-          .String(line_name)
-          .Key("online")
-          .Bool(false)
-          .Key("state")
-          .String("misconfigured")
-          .Key("problem")
-          .String(misconfigured->second.problem)
-          .Key("values")
-          .BeginArray()
-          .EndArray()
-          .EndObject();
-      continue;
-    }
-    json.Key("profile").String(profile->id()).Key("line").String(line_name);
-    // Last in the object, so that the fields above keep their order for
-    // readers that grep.
-    auto write_link = [&] {
-      auto line = lines_.find(line_name);
-      if (line == lines_.end() || line->second.scheduler == nullptr) return;
-      json.Key("link");
-      WriteLinkHealth(line->second.scheduler->HealthOf(device_unit_.at(device)),
-                      json);
-    };
-    auto latest = latest_.find(device);
-    if (latest == latest_.end()) {
-      json.Key("online")
-          .Bool(false)
-          .Key("state")
-          .String("not polled yet")
-          .Key("values")
-          .BeginArray()
-          .EndArray();
-      write_link();
-      json.EndObject();
-      continue;
-    }
-    const acquisition::PollResult& result = latest->second;
-    json.Key("online")
-        .Bool(result.status.ok())
-        .Key("state")
-        .String(result.status.ok() ? "ok" : result.status.message())
-        .Key("time")
-        .Time(result.time)
-        .Key("values")
-        .BeginArray();
-    for (const acquisition::Sample& sample : result.samples) {
-      const devices::v1::Quantity* quantity =
-          devices::FindQuantity(*profile, sample.quantity_id);
-      json.BeginObject()
-          .Key("quantity")
-          .String(sample.quantity_id)
-          .Key("name")
-          .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
-          .Key("value")
-          .Number(sample.value);
-      // A float register may hold NaN or infinity: the value is null and
-      // its state says why.
-      if (const char* why = http::NonFiniteState(sample.value)) {
-        json.Key("state").String(why);
-      }
-      json.Key("unit").String(sample.unit);
-      // No published table confirms the register (docs/devices/).
-      if (quantity != nullptr && quantity->unconfirmed()) {
-        json.Key("unconfirmed").Bool(true);
-      }
-      json.EndObject();
-    }
-    json.EndArray();
-    write_link();
-    json.EndObject();
+    WriteDeviceLocked(device, line_name, /*with_link=*/true, json);
   }
   json.Raw(more_devices).EndArray().EndObject();
   return json.Take();
+}
+
+void FieldBus::WriteDeviceLocked(const std::string& device,
+                                 const std::string& line_name, bool with_link,
+                                 http::JsonWriter& json) const {
+  const devices::v1::Profile* profile = device_profile_.at(device);
+  json.BeginObject().Key("id").String(device).Key("name").String(
+      device_name_.at(device));
+  auto misconfigured = misconfigured_.find(device);
+  if (misconfigured != misconfigured_.end()) {
+    json.Key("profile")
+        .String(misconfigured->second.profile)
+        .Key("line")
+        .String(line_name)
+        .Key("online")
+        .Bool(false)
+        .Key("state")
+        .String("misconfigured")
+        .Key("problem")
+        .String(misconfigured->second.problem)
+        .Key("values")
+        .BeginArray()
+        .EndArray()
+        .EndObject();
+    return;
+  }
+  json.Key("profile").String(profile->id()).Key("line").String(line_name);
+  // Last in the object, so that the fields above keep their order for
+  // readers that grep.
+  auto write_link = [&] {
+    json.Key("address").Int(device_unit_.at(device));
+    auto line = lines_.find(line_name);
+    if (!with_link || line == lines_.end() ||
+        line->second.scheduler == nullptr) {
+      return;
+    }
+    json.Key("link");
+    WriteLinkHealth(line->second.scheduler->HealthOf(device_unit_.at(device)),
+                    json);
+  };
+  auto latest = latest_.find(device);
+  if (latest == latest_.end()) {
+    json.Key("online")
+        .Bool(false)
+        .Key("state")
+        .String("not polled yet")
+        .Key("values")
+        .BeginArray()
+        .EndArray();
+    write_link();
+    json.EndObject();
+    return;
+  }
+  const acquisition::PollResult& result = latest->second;
+  json.Key("online")
+      .Bool(result.status.ok())
+      .Key("state")
+      .String(result.status.ok() ? "ok" : result.status.message())
+      .Key("time")
+      .Time(result.time)
+      .Key("values")
+      .BeginArray();
+  for (const acquisition::Sample& sample : result.samples) {
+    const devices::v1::Quantity* quantity =
+        devices::FindQuantity(*profile, sample.quantity_id);
+    json.BeginObject()
+        .Key("quantity")
+        .String(sample.quantity_id)
+        .Key("name")
+        .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
+        .Key("value")
+        .Number(sample.value);
+    // A float register may hold NaN or infinity: the value is null and
+    // its state says why.
+    if (const char* why = http::NonFiniteState(sample.value)) {
+      json.Key("state").String(why);
+    }
+    json.Key("unit").String(sample.unit);
+    // No published table confirms the register (docs/devices/).
+    if (quantity != nullptr && quantity->unconfirmed()) {
+      json.Key("unconfirmed").Bool(true);
+    }
+    json.EndObject();
+  }
+  json.EndArray();
+  write_link();
+  json.EndObject();
+}
+
+absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_link,
+                                       http::JsonWriter& json) const {
+  absl::MutexLock lock(&mutex_);
+  auto line = device_line_.find(id);
+  if (line == device_line_.end()) {
+    return absl::NotFoundError(absl::StrCat("no device \"", id, "\""));
+  }
+  WriteDeviceLocked(id, line->second, with_link, json);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
+    const DeviceConfig& config, const FieldBusOverrides& overrides,
+    Clock& clock, const devices::ProfileRegistry& registry,
+    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
+  std::unique_ptr<LiveFieldBus> live(new LiveFieldBus(
+      overrides, clock, registry, history, std::move(rs485_traffic)));
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> bus, live->StartBus(config));
+  live->bus_ = std::move(bus);
+  absl::MutexLock lock(&live->reconfigure_mutex_);
+  live->running_ = config;
+  return live;
+}
+
+absl::StatusOr<std::unique_ptr<FieldBus>> LiveFieldBus::StartBus(
+    const DeviceConfig& config) {
+  return FieldBus::Start(config, overrides_, clock_, registry_, history_,
+                         rs485_traffic_);
+}
+
+std::shared_ptr<FieldBus> LiveFieldBus::Get() const {
+  absl::MutexLock lock(&mutex_);
+  return bus_;
+}
+
+void LiveFieldBus::SetPollListener(FieldBus::PollListener listener) {
+  absl::MutexLock reconfigure(&reconfigure_mutex_);
+  poll_listener_ = listener;
+  Get()->SetPollListener(std::move(listener));
+}
+
+bool LiveFieldBus::Handles(absl::string_view field) {
+  return field == "rs485" || field == "modbus_devices" ||
+         field == "ip_gateways" || field == "modbus_tcp_server";
+}
+
+absl::Status LiveFieldBus::Reconfigure(const DeviceConfig& config) {
+  absl::MutexLock reconfigure(&reconfigure_mutex_);
+  bool changed = false;
+  for (const std::string& field : config::ChangedSections(running_, config)) {
+    changed = changed || Handles(field) || field == "model_size";
+  }
+  if (!changed) return absl::OkStatus();
+  Get()->Stop();  // frees the serial port and the gateway's socket
+  absl::StatusOr<std::unique_ptr<FieldBus>> fresh = StartBus(config);
+  absl::Status result = fresh.status();
+  if (fresh.ok()) {
+    EWS_LOG(INFO) << "field bus reconfigured";
+    running_ = config;
+  } else {
+    EWS_LOG(ERROR) << "field bus not reconfigured, back to the running "
+                      "configuration: "
+                   << fresh.status();
+    fresh = StartBus(running_);
+    if (!fresh.ok()) {
+      EWS_LOG(ERROR) << "field bus down until the next start: "
+                     << fresh.status();
+      return result;
+    }
+  }
+  std::shared_ptr<FieldBus> fresh_bus(*std::move(fresh));
+  if (poll_listener_) fresh_bus->SetPollListener(poll_listener_);
+  absl::MutexLock lock(&mutex_);
+  bus_ = std::move(fresh_bus);
+  return result;
 }
 
 }  // namespace ews::server

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
 #include "sdk/hal/serial/serial_port.h"
+#include "sdk/http/json.h"
 #include "sdk/modbus/gateway_server.h"
 #include "sdk/modbus/line_scheduler.h"
 
@@ -58,6 +60,31 @@ class FieldBus {
   // line.
   absl::StatusOr<std::vector<acquisition::FoundDevice>> ScanRs485(
       int first_address, int last_address);
+
+  // A configured Modbus device as the field bus reaches it.
+  struct DeviceTarget {
+    std::string id;
+    std::string name;
+    std::string line;  // "rs485" or the IP gateway's id
+    int address = 0;
+    const devices::v1::Profile* profile = nullptr;  // null: unknown profile
+  };
+  // NotFound: no configured device `id`.
+  absl::StatusOr<DeviceTarget> FindDevice(const std::string& id) const;
+  // The configured Modbus devices, by id.
+  std::vector<DeviceTarget> Devices() const;
+  // The scheduler of line `name` ("rs485" or an IP gateway's id), through
+  // which the register test, commands and scans reach the line. NotFound: no
+  // such line; FailedPrecondition: the line is not available (says why).
+  absl::StatusOr<modbus::LineScheduler*> LineNamed(
+      const std::string& name) const;
+  // One device as DevicesJson() writes it, without its "link" unless
+  // `with_link`. NotFound: no such device.
+  absl::Status WriteDeviceJson(const std::string& id, bool with_link,
+                               http::JsonWriter& json) const;
+
+  // The latest poll of device `id` (nullopt: none yet).
+  std::optional<acquisition::PollResult> Latest(const std::string& id) const;
 
   // The bound Modbus TCP port, or -1 when the gateway is off.
   int modbus_port() const;
@@ -98,6 +125,10 @@ class FieldBus {
                             const FieldBusOverrides& overrides);
   absl::Status StartPollers(const config::v1::DeviceConfig& config);
   void Record(const acquisition::PollResult& result);
+  void WriteDeviceLocked(const std::string& device,
+                         const std::string& line_name, bool with_link,
+                         http::JsonWriter& json) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
@@ -123,6 +154,70 @@ class FieldBus {
       ABSL_GUARDED_BY(mutex_);
   // The unit id on its line (for the line's per-unit health).
   std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
+};
+
+// The line's view of one device's unit (its "link" in DevicesJson()):
+// {"state":"online","requests":..,"answers":..,"exceptions":..,"timeouts":..,
+// "crc_errors":..,"consecutive_misses":..,"absences":..,"probes":..,
+// "fast_failed":..} (+ "absent_since" while absent).
+void WriteLinkHealth(const modbus::DeviceHealth& health,
+                     http::JsonWriter& json);
+
+// The field bus in use, replaced as a whole when its part of the
+// configuration changes (the RS485 line, the devices, the IP gateways, the
+// Modbus TCP gateway): a gap of a poll instead of a restart of the box.
+// Thread-safe; a caller keeps the FieldBus it got alive while it uses it
+// (a replaced bus is stopped: its lines answer Unavailable).
+class LiveFieldBus {
+ public:
+  // As FieldBus::Start; the arguments are kept for Reconfigure().
+  static absl::StatusOr<std::unique_ptr<LiveFieldBus>> Start(
+      const config::v1::DeviceConfig& config,
+      const FieldBusOverrides& overrides, Clock& clock,
+      const devices::ProfileRegistry& registry, HistoryWriter* history,
+      hal::SerialPort::TrafficListener rs485_traffic = nullptr);
+
+  std::shared_ptr<FieldBus> Get() const ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // FieldBus::SetPollListener() on the current bus and on every bus that
+  // replaces it.
+  void SetPollListener(FieldBus::PollListener listener)
+      ABSL_LOCKS_EXCLUDED(reconfigure_mutex_, mutex_);
+
+  // Whether a change of DeviceConfig's top-level field `field` ("rs485",
+  // "modbus_devices", "ip_gateways", "modbus_tcp_server") is applied by
+  // Reconfigure().
+  static bool Handles(absl::string_view field);
+
+  // Stops the current bus and starts one on `config` (the port and the
+  // gateway's socket are released first); nothing happens when the fields
+  // Handles() names are those running. If the new bus cannot start, starts
+  // one on the configuration that ran and returns the error.
+  absl::Status Reconfigure(const config::v1::DeviceConfig& config)
+      ABSL_LOCKS_EXCLUDED(reconfigure_mutex_, mutex_);
+
+ private:
+  LiveFieldBus(const FieldBusOverrides& overrides, Clock& clock,
+               const devices::ProfileRegistry& registry, HistoryWriter* history,
+               hal::SerialPort::TrafficListener rs485_traffic)
+      : overrides_(overrides),
+        clock_(clock),
+        registry_(registry),
+        history_(history),
+        rs485_traffic_(std::move(rs485_traffic)) {}
+  absl::StatusOr<std::unique_ptr<FieldBus>> StartBus(
+      const config::v1::DeviceConfig& config);
+
+  const FieldBusOverrides overrides_;
+  Clock& clock_;
+  const devices::ProfileRegistry& registry_;
+  HistoryWriter* const history_;
+  const hal::SerialPort::TrafficListener rs485_traffic_;
+  absl::Mutex reconfigure_mutex_;  // one Reconfigure() at a time
+  config::v1::DeviceConfig running_ ABSL_GUARDED_BY(reconfigure_mutex_);
+  FieldBus::PollListener poll_listener_ ABSL_GUARDED_BY(reconfigure_mutex_);
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<FieldBus> bus_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server

@@ -422,9 +422,9 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
-      FieldBus::Start(server->config_, options.field_bus, device,
-                      server->profiles_, server->history_writer_.get(),
-                      server->front_panel_->TrafficListener()));
+      LiveFieldBus::Start(server->config_, options.field_bus, device,
+                          server->profiles_, server->history_writer_.get(),
+                          server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
   EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
@@ -432,6 +432,19 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_writer_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  server->config_store_ =
+      std::make_unique<config::ConfigStore>(options.data_dir, device);
+  EwsServer* self = server.get();
+  server->config_api_ = std::make_unique<ConfigApi>(
+      *server->config_store_, server->session_api_->audit(),
+      [self](const config::v1::DeviceConfig&, const config::v1::DeviceConfig&,
+             const std::vector<std::string>& changed) {
+        return self->ApplyLive(changed);
+      });
+  LiveFieldBus* field_bus = server->field_bus_.get();
+  server->devices_api_ = std::make_unique<DevicesApi>(
+      [field_bus] { return field_bus->Get(); }, server->profiles_,
+      server->session_api_->audit(), device, server->history_.get());
   SessionApi* sessions = server->session_api_.get();
   server->live_api_ =
       std::make_unique<LiveApi>([sessions](const http::Request& request) {
@@ -529,6 +542,7 @@ void EwsServer::Stop() {
   https_->Stop();
   data_access_.reset();  // FTP stops; nothing reads the history any more
   https_.reset();
+  devices_api_.reset();  // a running scan ends before its line
   if (ntp_ != nullptr) ntp_->Stop();
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
@@ -570,6 +584,14 @@ void EwsServer::AddRoutes() {
   for (SessionApi::Route& route : session_api_->Routes()) {
     https_->Route(route.method, route.path, std::move(route.handler));
   }
+  for (ConfigApi::Route& route : config_api_->Routes()) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
+  }
+  for (DevicesApi::Route& route : devices_api_->Routes()) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
+  }
   // Every route goes through its access rule (sdk/security/roles), health
   // (public) included.
   auto route = [this](const std::string& method, const std::string& path,
@@ -586,8 +608,8 @@ void EwsServer::AddRoutes() {
   });
   route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
-        200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),
-                                     pulse_inputs_->DevicesJson()));
+        200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
+                                            pulse_inputs_->DevicesJson()));
   });
   route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());
@@ -617,6 +639,35 @@ void EwsServer::AddRoutes() {
     json.EndObject();
     return http::Response::Json(200, json.Take());
   });
+}
+
+std::vector<std::string> EwsServer::ApplyLive(
+    const std::vector<std::string>& changed) {
+  // The field side (RS485 line, devices, IP gateways, Modbus TCP gateway) is
+  // rebuilt on the new configuration; everything else reads its
+  // configuration at start.
+  std::vector<std::string> live;
+  for (const std::string& field : changed) {
+    if (LiveFieldBus::Handles(field)) live.push_back(field);
+  }
+  if (live.empty()) return live;
+  // Under one lock, from the file: two changes applied at once end with the
+  // field side of the last one saved, whichever listener runs last.
+  absl::MutexLock lock(&apply_mutex_);
+  absl::StatusOr<config::v1::DeviceConfig> latest = config_store_->Load();
+  if (!latest.ok()) {
+    EWS_LOG(ERROR) << "field side not reconfigured: " << latest.status();
+    return {};
+  }
+  devices_api_->StopScan();  // a scan runs on the line being replaced
+  absl::Status reconfigured = field_bus_->Reconfigure(*latest);
+  if (!reconfigured.ok()) {
+    EWS_LOG(ERROR) << "configuration saved, field side left as it ran until "
+                      "the next start: "
+                   << reconfigured;
+    return {};
+  }
+  return live;
 }
 
 HistoryHealth EwsServer::GetHistoryHealth() const {
@@ -667,7 +718,7 @@ http::Response EwsServer::Health() const {
   GetHistoryHealth().WriteJson(json);
   json.Key("history_writes").Raw(writes);
   json.Key("misconfigured_devices").BeginArray();
-  for (const auto& [id, problem] : field_bus_->Misconfigured()) {
+  for (const auto& [id, problem] : field_bus_->Get()->Misconfigured()) {
     json.BeginObject()
         .Key("id")
         .String(id)

@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "apps/server/api_config.h"
+#include "apps/server/api_devices.h"
 #include "apps/server/api_history.h"
 #include "apps/server/api_live.h"
 #include "apps/server/api_session.h"
@@ -26,6 +29,7 @@
 #include "apps/server/reports_service.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
+#include "sdk/config/config_store.h"
 #include "sdk/devices/profile_registry.h"
 #include "sdk/http/https_server.h"
 #include "sdk/security/tls/device_ca.h"
@@ -103,7 +107,7 @@ class EwsServer {
 
   int https_port() const { return https_->https_port(); }
   int http_port() const { return https_->http_port(); }
-  int modbus_port() const { return field_bus_->modbus_port(); }
+  int modbus_port() const { return field_bus_->Get()->modbus_port(); }
   // -1 when FTP is off.
   int ftp_port() const {
     return data_access_ == nullptr ? -1 : data_access_->ftp_port();
@@ -125,6 +129,9 @@ class EwsServer {
   void CheckCertificatesPeriodically();
   http::Response Health() const;
   HistoryHealth GetHistoryHealth() const;
+  // ConfigApi's listener: applies what can change without a restart and
+  // returns those top-level fields.
+  std::vector<std::string> ApplyLive(const std::vector<std::string>& changed);
 
   const ServerOptions options_;
   const std::unique_ptr<DeviceClock> device_clock_;
@@ -139,9 +146,14 @@ class EwsServer {
   // Commits the polls' samples to history_ (null when history_ is).
   std::unique_ptr<HistoryWriter> history_writer_;
   std::unique_ptr<FrontPanel> front_panel_;
-  std::unique_ptr<FieldBus> field_bus_;
+  // Replaced when an applied configuration changes the field side.
+  std::unique_ptr<LiveFieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
+  std::unique_ptr<config::ConfigStore> config_store_;
+  std::unique_ptr<ConfigApi> config_api_;
+  std::unique_ptr<DevicesApi> devices_api_;
+  absl::Mutex apply_mutex_;  // one ApplyLive() at a time
   std::unique_ptr<HistoryApi> history_api_;
   std::unique_ptr<ntp::NtpSynchronizer> ntp_;
   std::unique_ptr<SystemApi> system_api_;

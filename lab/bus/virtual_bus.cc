@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdk/hal/serial/internal/baud.h"
 #include "sdk/hal/serial/termios_serial_port.h"
 
 namespace ews::lab {
@@ -96,8 +97,8 @@ absl::Status VirtualBus::Init() {
     std::memset(&raw, 0, sizeof raw);
     cfmakeraw(&raw);
     raw.c_cflag |= CREAD | CLOCAL;
-    cfsetispeed(&raw, hal::BaudToSpeed(options_.line.baud_rate));
-    cfsetospeed(&raw, hal::BaudToSpeed(options_.line.baud_rate));
+    cfsetispeed(&raw, hal::internal::BaudToSpeed(options_.line.baud_rate));
+    cfsetospeed(&raw, hal::internal::BaudToSpeed(options_.line.baud_rate));
     if (openpty(&ep.master, &ep.slave, name, &raw, nullptr) != 0) {
       return Errno("openpty");
     }

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lab/bus/virtual_bus.h"
+#include "lab/devices/population.h"
 #include "lab/devices/simulated_device.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/commands.h"

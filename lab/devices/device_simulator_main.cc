@@ -32,6 +32,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lab/devices/population.h"
 #include "lab/devices/simulated_device.h"
 #include "sdk/base/clock.h"
 #include "sdk/devices/profile_loader.h"

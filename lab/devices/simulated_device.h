@@ -24,8 +24,9 @@
 // read 0.
 //
 // A device is served on a serial line as a unit of an ews::modbus::RtuSlave
-// (ServeDevices below): per request it brings its model up to date, answers,
-// and applies its reply delay and faults (silence, bad CRC, exception).
+// (ServeDevices in population.h): per request it brings its model up to date,
+// answers, and applies its reply delay and faults (silence, bad CRC,
+// exception).
 //
 // Thread-safe: the RTU slave's thread and a test thread may call at once.
 #pragma once
@@ -148,6 +149,8 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
   void RefreshImageLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<devices::RawValue> ValueLocked(const v1::Quantity& quantity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  double LineVoltage(int a, int b) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  uint64_t StatusWordLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool ReadableLocked(v1::Table table, uint32_t address, uint32_t count) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The exception to answer with, or nullopt when the write was taken.
@@ -217,27 +220,5 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
   // Pulse concentrator inputs.
   std::vector<std::unique_ptr<SimulatedPulseMeter>> pulse_inputs_;
 };
-
-// "5:emdx3_4_120_45" or "15:ems_cx3_measurement:current=20,export,ct=200,
-// seed=3,delay_ms=5": a device of a population. InvalidArgument otherwise.
-struct DeviceSpec {
-  std::string profile_id;
-  SimulatedDeviceOptions options;
-};
-absl::StatusOr<DeviceSpec> ParseDeviceSpec(absl::string_view text);
-
-// Serves `devices` (not owned; they must outlive the slave) as Modbus RTU
-// slaves at their addresses on the serial line at `path` (a virtual-bus
-// endpoint, a pty, a real port), opened with `line`. Devices may share an
-// address (EMS CX3 modules forming one logical device). `wire_clock` (not
-// owned; nullptr: SystemClock) times the line; it must run in real time.
-// InvalidArgument: no devices or a null one; the port's errors otherwise.
-absl::StatusOr<std::unique_ptr<modbus::RtuSlave>> ServeDevices(
-    const std::string& path, const hal::SerialSettings& line,
-    absl::Span<SimulatedDevice* const> devices, Clock* wire_clock = nullptr);
-
-// A bus population with one device of every family of the issue, at
-// addresses 1..9 and an EMS interface 2 (modules 21..24), as the demo uses.
-std::vector<std::string> DemoPopulation();
 
 }  // namespace ews::lab

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lab/bus/virtual_bus.h"
+#include "lab/devices/population.h"
 #include "lab/devices/simulated_device.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"

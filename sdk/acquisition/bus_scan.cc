@@ -11,17 +11,29 @@ namespace v1 = ::ews::devices::v1;
 
 namespace {
 
+// Exception 0x0A (path unavailable) or 0x0B (target failed to respond):
+// a Modbus TCP gateway in front of the line speaking for a silent address.
+bool GatewaySaysNobody(const absl::Status& status) {
+  const std::optional<uint8_t> code = modbus::ModbusExceptionCode(status);
+  return code == static_cast<uint8_t>(
+                     modbus::ExceptionCode::kGatewayPathUnavailable) ||
+         code == static_cast<uint8_t>(
+                     modbus::ExceptionCode::kGatewayTargetFailedToRespond);
+}
+
 // Silence, or a unit the line knows to be absent (it missed its last
-// requests; LineScheduler answers at once until its next probe).
+// requests; LineScheduler answers at once until its next probe), or a
+// gateway saying nobody answered behind it.
 bool NoAnswer(const absl::Status& status) {
   return (absl::IsDeadlineExceeded(status) &&
           !modbus::ModbusExceptionCode(status).has_value()) ||
-         modbus::IsUnitAbsent(status);
+         modbus::IsUnitAbsent(status) || GatewaySaysNobody(status);
 }
 
-// Someone answered (an exception, or a corrupt frame from a device).
+// Someone answered (an exception from the device, or a corrupt frame).
 bool Answered(const absl::Status& status) {
-  return modbus::ModbusExceptionCode(status).has_value() ||
+  return (modbus::ModbusExceptionCode(status).has_value() &&
+          !GatewaySaysNobody(status)) ||
          absl::IsDataLoss(status);
 }
 

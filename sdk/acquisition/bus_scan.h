@@ -6,7 +6,10 @@
 // registers, then Modbus device identification (function 43/14) if a profile
 // uses it. A silent address therefore costs exactly one response timeout and
 // the whole scan N_silent × timeout + the answered exchanges. A garbled
-// answer (CRC) is asked again, twice at most: someone is there.
+// answer (CRC) is asked again, twice at most: someone is there. Behind a
+// Modbus TCP gateway a silent address comes back as the gateway's exception
+// 0x0B (target failed to respond) or 0x0A (path unavailable): that is
+// silence too, not a device.
 //
 // A device is identified only from its identification registers (the
 // profiles' model registers, or Modbus device identification), never by

@@ -155,5 +155,20 @@ TEST_F(BusScanTest, ExceptionAnswersMeanSomeoneIsThere) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// Behind a Modbus TCP gateway a silent address comes back as the gateway's
+// exception 0x0B (or 0x0A): nobody is there.
+TEST_F(BusScanTest, GatewayExceptionsMeanNobodyIsThere) {
+  client_.AddUnit(7).SetHolding(0x0300, {4512});
+  client_.AddUnit(8).SetHolding(0x0300, {4512});
+  client_.InjectException(7, 0x0B);
+  client_.InjectException(8, 0x0A);
+  ScanOptions options;
+  options.first_address = 7;
+  options.last_address = 8;
+  auto found = ScanBus(client_, registry_, options);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_TRUE(found->empty());
+}
+
 }  // namespace
 }  // namespace ews::acquisition

@@ -27,7 +27,9 @@ absl::Status CheckModelLimit(int model_size, int n_modbus_addresses,
         n_modbus_addresses == 1 ? "" : "es", " + ", n_pulse_counters,
         " pulse counter", n_pulse_counters == 1 ? "" : "s", " = ", total,
         ": remove ", total - model_size,
-        model_size == 10 ? " or use model 32" : ""));
+        model_size == kSmallModelCapacity
+            ? absl::StrCat(" or use model ", kLargeModelCapacity)
+            : ""));
   }
   return absl::OkStatus();
 }

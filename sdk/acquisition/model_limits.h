@@ -10,8 +10,11 @@
 
 namespace ews::acquisition {
 
-// The model sizes that exist.
-constexpr int kModelSizes[] = {10, 32};
+// The model sizes that exist. The single owner of these numbers: the
+// configuration (sdk/config ModelCapacity()) maps its ModelSize enum to them.
+inline constexpr int kSmallModelCapacity = 10;
+inline constexpr int kLargeModelCapacity = 32;
+inline constexpr int kModelSizes[] = {kSmallModelCapacity, kLargeModelCapacity};
 
 // OK if n_modbus_addresses + n_pulse_counters <= model_size.
 // InvalidArgument: model_size is not 10 or 32, a negative count, or the sum

@@ -69,6 +69,17 @@ class DirectoryLock {
   int fd_;
 };
 
+// The lock of a directory that must exist: NotFound on a first start.
+absl::StatusOr<DirectoryLock> LockExistingDirectory(
+    const std::string& directory) {
+  absl::StatusOr<DirectoryLock> lock = DirectoryLock::Acquire(directory);
+  if (absl::IsNotFound(lock.status())) {
+    return absl::NotFoundError(absl::StrCat("no configuration: ", directory,
+                                            " does not exist (first start)"));
+  }
+  return lock;
+}
+
 // Parses and validates a config file's content.
 absl::StatusOr<v1::DeviceConfig> ParseAndValidate(absl::string_view text) {
   EWS_ASSIGN_OR_RETURN(v1::DeviceConfig config, FromText(text));
@@ -93,15 +104,8 @@ std::string ConfigStore::temp_path() const { return config_path() + ".tmp"; }
 
 absl::StatusOr<v1::DeviceConfig> ConfigStore::Load() {
   absl::MutexLock lock(&mutex_);
-  absl::StatusOr<DirectoryLock> directory_lock =
-      DirectoryLock::Acquire(directory_);
-  if (!directory_lock.ok()) {
-    if (absl::IsNotFound(directory_lock.status())) {
-      return absl::NotFoundError(absl::StrCat("no configuration: ", directory_,
-                                              " does not exist (first start)"));
-    }
-    return directory_lock.status();
-  }
+  EWS_ASSIGN_OR_RETURN(DirectoryLock directory_lock,
+                       LockExistingDirectory(directory_));
   return LoadLocked();
 }
 
@@ -216,6 +220,22 @@ absl::Status ConfigStore::Save(const v1::DeviceConfig& config) {
   }
   EWS_ASSIGN_OR_RETURN(DirectoryLock directory_lock,
                        DirectoryLock::Acquire(directory_));
+  return SaveLocked(config);
+}
+
+absl::StatusOr<v1::DeviceConfig> ConfigStore::Update(
+    const std::function<absl::Status(v1::DeviceConfig&)>& modify) {
+  absl::MutexLock lock(&mutex_);
+  EWS_ASSIGN_OR_RETURN(DirectoryLock directory_lock,
+                       LockExistingDirectory(directory_));
+  EWS_ASSIGN_OR_RETURN(v1::DeviceConfig config, LoadLocked());
+  EWS_RETURN_IF_ERROR(modify(config));
+  EWS_RETURN_IF_ERROR(Validate(config));
+  EWS_RETURN_IF_ERROR(SaveLocked(config));
+  return config;
+}
+
+absl::Status ConfigStore::SaveLocked(const v1::DeviceConfig& config) {
   std::string text = ToText(config);
 
   // The file being replaced becomes last-good if it is a good config; an

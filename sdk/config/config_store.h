@@ -16,6 +16,7 @@
 // directory, so separate processes (the server, the ctl tool) serialise too.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -65,12 +66,24 @@ class ConfigStore {
   // previous file is then intact).
   absl::Status Save(const v1::DeviceConfig& config) ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Load(), `modify`, Validate() and Save() as one step under the store's
+  // locks, so that nobody (another ConfigStore on the same directory, the
+  // ctl tool, the Authenticator changing a code) saves in between and no
+  // stale copy is written back. Returns the saved configuration. Errors: as
+  // Load(); `modify`'s error (nothing written); InvalidArgument from
+  // Validate() (nothing written); as Save().
+  absl::StatusOr<v1::DeviceConfig> Update(
+      const std::function<absl::Status(v1::DeviceConfig&)>& modify)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+
   const std::string& directory() const { return directory_; }
   std::string config_path() const;
   std::string last_good_path() const;
   std::string temp_path() const;
 
  private:
+  absl::Status SaveLocked(const v1::DeviceConfig& config)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<v1::DeviceConfig> LoadLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<v1::DeviceConfig> FallBackLocked(

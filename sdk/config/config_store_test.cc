@@ -192,6 +192,74 @@ TEST_F(ConfigStoreTest, SaveRefusesAnInvalidConfigAndWritesNothing) {
   EXPECT_EQ(ReadAll(store.config_path()), before);
 }
 
+TEST_F(ConfigStoreTest, UpdateModifiesTheStoredConfiguration) {
+  ConfigStore store(dir_, clock_);
+  ASSERT_THAT(store.Save(Config("one")), IsOk());
+  absl::StatusOr<v1::DeviceConfig> updated =
+      store.Update([](v1::DeviceConfig& config) {
+        EXPECT_EQ(config.site().name(), "one");
+        config.mutable_site()->set_name("two");
+        return absl::OkStatus();
+      });
+  ASSERT_THAT(updated, IsOk());
+  EXPECT_EQ(updated->site().name(), "two");
+  absl::StatusOr<v1::DeviceConfig> loaded = store.Load();
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->site().name(), "two");
+}
+
+TEST_F(ConfigStoreTest, UpdateWritesNothingOnAnErrorOrAnInvalidResult) {
+  ConfigStore store(dir_, clock_);
+  ASSERT_THAT(store.Save(Config("one")), IsOk());
+  const std::string before = ReadAll(store.config_path());
+  EXPECT_THAT(store.Update([](v1::DeviceConfig& config) {
+    config.mutable_site()->set_name("two");
+    return absl::FailedPreconditionError("no");
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store.Update([](v1::DeviceConfig& config) {
+    config.mutable_rs485()->set_baud_rate(14400);
+    return absl::OkStatus();
+  }),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("rs485.baud_rate")));
+  EXPECT_EQ(ReadAll(store.config_path()), before);
+}
+
+// Two stores on one directory (the session API's and the config API's): an
+// Update() never overwrites what the other saved in the meantime.
+TEST_F(ConfigStoreTest, ConcurrentUpdatesFromTwoStoresLoseNothing) {
+  ConfigStore a(dir_, clock_);
+  ConfigStore b(dir_, clock_);
+  v1::DeviceConfig initial = Config("one");
+  initial.mutable_rs485()->set_retries(0);
+  initial.mutable_storage()->set_minute_tier_days(1);
+  ASSERT_THAT(a.Save(initial), IsOk());
+  constexpr int kRounds = 5;
+  std::thread other([&b] {
+    for (int i = 0; i < kRounds; ++i) {
+      EXPECT_THAT(b.Update([](v1::DeviceConfig& config) {
+        config.mutable_storage()->set_minute_tier_days(
+            config.storage().minute_tier_days() + 1);
+        return absl::OkStatus();
+      }),
+                  IsOk());
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    EXPECT_THAT(a.Update([](v1::DeviceConfig& config) {
+      config.mutable_rs485()->set_retries(config.rs485().retries() + 1);
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+  other.join();
+  absl::StatusOr<v1::DeviceConfig> loaded = a.Load();
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->rs485().retries(), kRounds);
+  EXPECT_EQ(loaded->storage().minute_tier_days(), 1 + kRounds);
+}
+
 TEST_F(ConfigStoreTest, SaveDoesNotPromoteAHandBrokenFileToLastGood) {
   ConfigStore store(dir_, clock_);
   ASSERT_THAT(store.Save(Config("one")), IsOk());

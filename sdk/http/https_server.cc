@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
@@ -411,6 +412,17 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   return server;
 }
 
+bool PathMatches(absl::string_view pattern, absl::string_view path) {
+  if (pattern.find('*') == absl::string_view::npos) return false;
+  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
+  std::vector<absl::string_view> have = absl::StrSplit(path, '/');
+  if (want.size() != have.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == "*" ? have[i].empty() : want[i] != have[i]) return false;
+  }
+  return true;
+}
+
 void HttpsServer::Route(const std::string& method, const std::string& path,
                         Handler handler) {
   absl::MutexLock lock(&routes_mutex_);
@@ -464,6 +476,12 @@ Response HttpsServer::Dispatch(const Request& request) const {
   {
     absl::ReaderMutexLock lock(&routes_mutex_);
     auto by_path = routes_.find(request.path);
+    if (by_path == routes_.end()) {
+      // A route with "*" segments (registered in order; the first match wins).
+      for (by_path = routes_.begin(); by_path != routes_.end(); ++by_path) {
+        if (PathMatches(by_path->first, request.path)) break;
+      }
+    }
     if (by_path == routes_.end()) {
       return Response::Error(404, "no such API path: " + request.path);
     }

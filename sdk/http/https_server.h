@@ -223,6 +223,9 @@ class HttpsServer {
   // Routes `method` + exact `path` (e.g. "GET", "/api/v1/health") to `handler`.
   // Other methods on a routed path get 405, unrouted paths under /api/ get 404,
   // both as JSON errors. Routes may be added while serving.
+  // `path` is exact, or a pattern whose "*" segments each match one
+  // non-empty segment ("/api/v1/devices/*/registers"); an exact route wins
+  // over a pattern.
   void Route(const std::string& method, const std::string& path,
              Handler handler);
 
@@ -293,5 +296,9 @@ class HttpsServer {
   std::map<std::string, std::map<std::string, Handler>> routes_
       ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
+
+// Whether `path` matches `pattern` segment by segment, a "*" segment matching
+// any one non-empty segment. False for a pattern without "*".
+bool PathMatches(absl::string_view pattern, absl::string_view path);
 
 }  // namespace ews::http

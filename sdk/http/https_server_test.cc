@@ -81,6 +81,10 @@ class HttpsServerTest : public ::testing::Test {
       return Response::Json(200,
                             R"({"pong":")" + JsonEscape(request.query) + "\"}");
     });
+    server_->Route("GET", "/api/v1/things/*/name", [](const Request& request) {
+      return Response::Json(200,
+                            R"({"path":")" + JsonEscape(request.path) + "\"}");
+    });
     server_->Route("GET", "/api/v1/big", [](const Request&) {
       Response response;
       response.content_type = "text/plain";
@@ -430,6 +434,23 @@ TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
   EXPECT_THAT(output, HasSubstr(R"("code":"method_not_allowed")"));
   EXPECT_THAT(output, HasSubstr("Allow: GET"));
+}
+
+TEST_F(HttpsServerTest, PatternRoutesMatchOneSegmentPerStar) {
+  EXPECT_THAT(Curl("", "/api/v1/things/meter-7/name"),
+              HasSubstr(R"({"path":"/api/v1/things/meter-7/name"})"));
+  EXPECT_THAT(Curl("", "/api/v1/things/a/b/name"), HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(Curl("", "/api/v1/things//name"), HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(Curl("-X POST", "/api/v1/things/x/name"),
+              HasSubstr("HTTP/1.1 405"));
+}
+
+TEST(PathMatchesTest, Segments) {
+  EXPECT_TRUE(PathMatches("/a/*/c", "/a/b/c"));
+  EXPECT_FALSE(PathMatches("/a/*/c", "/a/b/c/d"));
+  EXPECT_FALSE(PathMatches("/a/*/c", "/a//c"));
+  EXPECT_FALSE(
+      PathMatches("/a/b/c", "/a/b/c"));  // exact routes are not patterns
 }
 
 TEST_F(HttpsServerTest, PrefixRoutesStreamAnyMethodWithHardening) {

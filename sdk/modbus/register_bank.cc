@@ -13,6 +13,14 @@ void Put16(Pdu& pdu, uint16_t value) {
   pdu.push_back(static_cast<uint8_t>(value & 0xFF));
 }
 
+// The value at `address`, or the type's zero where the map has none (an open
+// bank answers every address).
+template <typename Map>
+typename Map::mapped_type ValueOrZero(const Map& map, uint16_t address) {
+  auto it = map.find(address);
+  return it == map.end() ? typename Map::mapped_type{} : it->second;
+}
+
 }  // namespace
 
 void RegisterBank::SetHolding(uint16_t address,
@@ -68,94 +76,21 @@ Pdu RegisterBank::Handle(const Pdu& request) {
     return ExceptionResponse(function, ModbusExceptionCode(valid).value_or(3));
   }
   absl::MutexLock lock(&mutex_);
-  auto value_or_zero = [](const auto& map, uint16_t address) {
-    auto it = map.find(address);
-    return it == map.end() ? decltype(it->second){} : it->second;
-  };
   switch (function) {
     case fc::kReadCoils:
-    case fc::kReadDiscreteInputs: {
-      const auto& map = function == fc::kReadCoils ? coils_ : discrete_;
-      const uint16_t address = Get16(request, 1), count = Get16(request, 3);
-      if (!AllPresent(map, address, count)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      Pdu response{function, static_cast<uint8_t>((count + 7) / 8)};
-      response.resize(2 + response[1], 0);
-      for (uint16_t i = 0; i < count; ++i) {
-        if (value_or_zero(map, address + i))
-          response[2 + i / 8] |= 1 << (i % 8);
-      }
-      return response;
-    }
+    case fc::kReadDiscreteInputs:
+      return ReadBitsLocked(request);
     case fc::kReadHoldingRegisters:
-    case fc::kReadInputRegisters: {
-      const auto& map =
-          function == fc::kReadHoldingRegisters ? holding_ : input_;
-      const uint16_t address = Get16(request, 1), count = Get16(request, 3);
-      if (!AllPresent(map, address, count)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      Pdu response{function, static_cast<uint8_t>(count * 2)};
-      for (uint16_t i = 0; i < count; ++i) {
-        Put16(response, value_or_zero(map, address + i));
-      }
-      return response;
-    }
-    case fc::kWriteSingleCoil: {
-      const uint16_t address = Get16(request, 1);
-      if (!AllPresent(coils_, address, 1)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      coils_[address] = Get16(request, 3) == 0xFF00;
-      return request;
-    }
-    case fc::kWriteSingleRegister: {
-      const uint16_t address = Get16(request, 1);
-      if (!AllPresent(holding_, address, 1)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      holding_[address] = Get16(request, 3);
-      return request;
-    }
-    case fc::kWriteMultipleCoils: {
-      const uint16_t address = Get16(request, 1), count = Get16(request, 3);
-      if (!AllPresent(coils_, address, count)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      for (uint16_t i = 0; i < count; ++i) {
-        coils_[address + i] = (request[6 + i / 8] >> (i % 8)) & 1;
-      }
-      return Pdu(request.begin(), request.begin() + 5);
-    }
-    case fc::kWriteMultipleRegisters: {
-      const uint16_t address = Get16(request, 1), count = Get16(request, 3);
-      if (!AllPresent(holding_, address, count)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      for (uint16_t i = 0; i < count; ++i) {
-        holding_[address + i] = Get16(request, 6 + 2 * i);
-      }
-      return Pdu(request.begin(), request.begin() + 5);
-    }
-    case fc::kReadWriteMultipleRegisters: {
-      const uint16_t read_address = Get16(request, 1);
-      const uint16_t read_count = Get16(request, 3);
-      const uint16_t write_address = Get16(request, 5);
-      const uint16_t write_count = Get16(request, 7);
-      if (!AllPresent(holding_, read_address, read_count) ||
-          !AllPresent(holding_, write_address, write_count)) {
-        return ExceptionResponse(function, 0x02);
-      }
-      for (uint16_t i = 0; i < write_count; ++i) {
-        holding_[write_address + i] = Get16(request, 10 + 2 * i);
-      }
-      Pdu response{function, static_cast<uint8_t>(read_count * 2)};
-      for (uint16_t i = 0; i < read_count; ++i) {
-        Put16(response, value_or_zero(holding_, read_address + i));
-      }
-      return response;
-    }
+    case fc::kReadInputRegisters:
+      return ReadRegistersLocked(request);
+    case fc::kWriteSingleCoil:
+    case fc::kWriteMultipleCoils:
+      return WriteCoilsLocked(request);
+    case fc::kWriteSingleRegister:
+    case fc::kWriteMultipleRegisters:
+      return WriteRegistersLocked(request);
+    case fc::kReadWriteMultipleRegisters:
+      return ReadWriteRegistersLocked(request);
     case fc::kEncapsulatedInterface:
       if (request[1] != fc::kMeiReadDeviceIdentification ||
           identification_.objects.empty()) {
@@ -165,6 +100,95 @@ Pdu RegisterBank::Handle(const Pdu& request) {
     default:
       return ExceptionResponse(function, 0x01);
   }
+}
+
+Pdu RegisterBank::ReadBitsLocked(const Pdu& request) const {
+  const uint8_t function = request[0];
+  const auto& map = function == fc::kReadCoils ? coils_ : discrete_;
+  const uint16_t address = Get16(request, 1), count = Get16(request, 3);
+  if (!AllPresent(map, address, count)) {
+    return ExceptionResponse(function, 0x02);
+  }
+  Pdu response{function, static_cast<uint8_t>((count + 7) / 8)};
+  response.resize(2 + response[1], 0);
+  for (uint16_t i = 0; i < count; ++i) {
+    if (ValueOrZero(map, address + i)) response[2 + i / 8] |= 1 << (i % 8);
+  }
+  return response;
+}
+
+Pdu RegisterBank::ReadRegistersLocked(const Pdu& request) const {
+  const uint8_t function = request[0];
+  const auto& map = function == fc::kReadHoldingRegisters ? holding_ : input_;
+  const uint16_t address = Get16(request, 1), count = Get16(request, 3);
+  if (!AllPresent(map, address, count)) {
+    return ExceptionResponse(function, 0x02);
+  }
+  Pdu response{function, static_cast<uint8_t>(count * 2)};
+  for (uint16_t i = 0; i < count; ++i) {
+    Put16(response, ValueOrZero(map, address + i));
+  }
+  return response;
+}
+
+Pdu RegisterBank::WriteCoilsLocked(const Pdu& request) {
+  const uint8_t function = request[0];
+  const uint16_t address = Get16(request, 1);
+  if (function == fc::kWriteSingleCoil) {
+    if (!AllPresent(coils_, address, 1)) {
+      return ExceptionResponse(function, 0x02);
+    }
+    coils_[address] = Get16(request, 3) == 0xFF00;
+    return request;
+  }
+  const uint16_t count = Get16(request, 3);
+  if (!AllPresent(coils_, address, count)) {
+    return ExceptionResponse(function, 0x02);
+  }
+  for (uint16_t i = 0; i < count; ++i) {
+    coils_[address + i] = (request[6 + i / 8] >> (i % 8)) & 1;
+  }
+  return Pdu(request.begin(), request.begin() + 5);
+}
+
+Pdu RegisterBank::WriteRegistersLocked(const Pdu& request) {
+  const uint8_t function = request[0];
+  const uint16_t address = Get16(request, 1);
+  if (function == fc::kWriteSingleRegister) {
+    if (!AllPresent(holding_, address, 1)) {
+      return ExceptionResponse(function, 0x02);
+    }
+    holding_[address] = Get16(request, 3);
+    return request;
+  }
+  const uint16_t count = Get16(request, 3);
+  if (!AllPresent(holding_, address, count)) {
+    return ExceptionResponse(function, 0x02);
+  }
+  for (uint16_t i = 0; i < count; ++i) {
+    holding_[address + i] = Get16(request, 6 + 2 * i);
+  }
+  return Pdu(request.begin(), request.begin() + 5);
+}
+
+Pdu RegisterBank::ReadWriteRegistersLocked(const Pdu& request) {
+  const uint8_t function = request[0];
+  const uint16_t read_address = Get16(request, 1);
+  const uint16_t read_count = Get16(request, 3);
+  const uint16_t write_address = Get16(request, 5);
+  const uint16_t write_count = Get16(request, 7);
+  if (!AllPresent(holding_, read_address, read_count) ||
+      !AllPresent(holding_, write_address, write_count)) {
+    return ExceptionResponse(function, 0x02);
+  }
+  for (uint16_t i = 0; i < write_count; ++i) {
+    holding_[write_address + i] = Get16(request, 10 + 2 * i);
+  }
+  Pdu response{function, static_cast<uint8_t>(read_count * 2)};
+  for (uint16_t i = 0; i < read_count; ++i) {
+    Put16(response, ValueOrZero(holding_, read_address + i));
+  }
+  return response;
 }
 
 Pdu DeviceIdentificationResponse(const Pdu& request,

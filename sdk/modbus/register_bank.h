@@ -42,6 +42,17 @@ class RegisterBank {
   Pdu Handle(const Pdu& request);
 
  private:
+  // Handle()'s parts, by function code, on a validated request.
+  Pdu ReadBitsLocked(const Pdu& request) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);  // 0x01, 0x02
+  Pdu ReadRegistersLocked(const Pdu& request) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);  // 0x03, 0x04
+  Pdu WriteCoilsLocked(const Pdu& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);  // 0x05, 0x0F
+  Pdu WriteRegistersLocked(const Pdu& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);  // 0x06, 0x10
+  Pdu ReadWriteRegistersLocked(const Pdu& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);  // 0x17
   template <typename T>
   bool AllPresent(const std::map<uint16_t, T>& map, uint16_t address,
                   uint16_t count) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

@@ -2,10 +2,8 @@
 // (RTC_RD_TIME, RTC_SET_TIME, RTC_VL_READ).
 //
 // The ioctl calls are the thin part; the conversions and the error mapping
-// around them are the functions in `internal` below, tested without a device.
+// around them are in internal/rtc_conversions.h, tested without a device.
 #pragma once
-
-#include <linux/rtc.h>
 
 #include <memory>
 #include <string>
@@ -45,20 +43,4 @@ class LinuxWallClockSetter final : public WallClockSetter {
   }
 };
 
-namespace internal {
-
-// struct rtc_time (UTC, tm-style fields) <-> absl::Time.
-rtc_time ToRtcTime(absl::Time time);
-// DataLoss if the fields are not a real date (e.g. month 13, Feb 30).
-absl::StatusOr<absl::Time> FromRtcTime(const rtc_time& tm);
-
-// The meaning of an errno from RTC_RD_TIME: EINVAL is how drivers report a
-// time lost with the oscillator stopped (FailedPrecondition: set it).
-absl::Status RtcReadErrorToStatus(int error, const std::string& path);
-
-// RTC_VL_READ flags -> validity/battery. FailedPrecondition if the data is
-// flagged invalid.
-absl::StatusOr<RtcBattery> BatteryFromVoltageFlags(unsigned int flags);
-
-}  // namespace internal
 }  // namespace ews::hal

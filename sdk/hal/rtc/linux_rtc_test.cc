@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/hal/rtc/internal/rtc_conversions.h"
 
 namespace ews::hal {
 namespace {

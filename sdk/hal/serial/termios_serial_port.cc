@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
+#include "sdk/hal/serial/internal/baud.h"
 
 namespace ews::hal {
 namespace {
@@ -48,7 +49,7 @@ termios MakeTermios(const termios& current, const SerialSettings& settings) {
   if (settings.stop_bits == 2) t.c_cflag |= CSTOPB;
   t.c_cc[VMIN] = 0;
   t.c_cc[VTIME] = 0;
-  const speed_t speed = BaudToSpeed(settings.baud_rate);
+  const speed_t speed = internal::BaudToSpeed(settings.baud_rate);
   cfsetispeed(&t, speed);
   cfsetospeed(&t, speed);
   return t;
@@ -60,28 +61,6 @@ timespec NonNegativeTimespec(absl::Duration d) {
 }
 
 }  // namespace
-
-speed_t BaudToSpeed(int baud) {
-  switch (baud) {
-    case 1200:
-      return B1200;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    case 115200:
-      return B115200;
-  }
-  return B0;
-}
 
 absl::string_view Rs485ModeName(TermiosSerialPort::Rs485Mode mode) {
   switch (mode) {
@@ -213,7 +192,7 @@ absl::Status TermiosSerialPort::DoConfigure(const SerialSettings& settings) {
   if (tcgetattr(fd_, &actual) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("tcgetattr ", name()));
   }
-  const speed_t speed = BaudToSpeed(settings.baud_rate);
+  const speed_t speed = internal::BaudToSpeed(settings.baud_rate);
   const bool speed_ok =
       cfgetospeed(&actual) == speed && cfgetispeed(&actual) == speed;
   const bool size_ok = (actual.c_cflag & CSIZE) == CS8;

@@ -14,8 +14,6 @@
 // the bus simulator times characters from the line's configured settings.
 #pragma once
 
-#include <termios.h>
-
 #include <memory>
 #include <string>
 
@@ -25,10 +23,6 @@
 #include "sdk/hal/serial/serial_port.h"
 
 namespace ews::hal {
-
-// The termios speed constant for one of SupportedBaudRates(); B0 for any other
-// rate.
-speed_t BaudToSpeed(int baud);
 
 class TermiosSerialPort final : public SerialPort {
  public:

@@ -23,13 +23,15 @@ absl::StatusOr<UserCodes> ConfigCodeStore::Get(Role role) {
 }
 
 absl::Status ConfigCodeStore::Set(Role role, const UserCodes& codes) {
-  absl::MutexLock lock(&mutex_);
-  EWS_ASSIGN_OR_RETURN(config::v1::DeviceConfig config, store_->Load());
-  config::v1::User* user = config::FindMutableUser(config, role);
-  if (user == nullptr) return NoUser(role);
-  *user->mutable_pin() = config::ToHashedCode(codes.pin);
-  *user->mutable_puk() = config::ToHashedCode(codes.puk);
-  return store_->Save(config);
+  return store_
+      ->Update([&](config::v1::DeviceConfig& config) {
+        config::v1::User* user = config::FindMutableUser(config, role);
+        if (user == nullptr) return NoUser(role);
+        *user->mutable_pin() = config::ToHashedCode(codes.pin);
+        *user->mutable_puk() = config::ToHashedCode(codes.puk);
+        return absl::OkStatus();
+      })
+      .status();
 }
 
 }  // namespace ews::security

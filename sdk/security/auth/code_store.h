@@ -34,9 +34,10 @@ class CodeStore {
 
 // The users of the device configuration. Every Get() reads the file (a
 // login is rare and must see codes changed by another process, e.g. the ctl
-// tool); Set() loads, replaces the user's codes and saves (validated,
-// atomic). Whoever else saves the configuration must start from a fresh
-// Load() so that it does not write old codes back.
+// tool); Set() replaces the user's codes through ConfigStore::Update()
+// (one load-modify-save under the store's locks, validated, atomic). Whoever
+// else changes the configuration uses Update() too, so that nobody writes a
+// stale copy of the codes back.
 class ConfigCodeStore final : public CodeStore {
  public:
   // `store` is not owned.
@@ -47,7 +48,6 @@ class ConfigCodeStore final : public CodeStore {
 
  private:
   config::ConfigStore* const store_;
-  absl::Mutex mutex_;  // one load-modify-save at a time
 };
 
 }  // namespace ews::security

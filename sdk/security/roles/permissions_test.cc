@@ -219,6 +219,19 @@ TEST(PermissionsTest, UnknownPathAndWrongMethod) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// The register test names an address not configured as <line>:<address>
+// (docs/api.md): the same rule as for a configured device.
+TEST(PermissionsTest, RegisterTestOnAnAddressNotConfigured) {
+  absl::StatusOr<RouteAccess> access =
+      LookupRoute("POST", "/api/v1/devices/rs485:12/registers");
+  ASSERT_TRUE(access.ok()) << access.status();
+  EXPECT_EQ(access->permission, Permission::kRegisterTest);
+  EXPECT_EQ(Authorize(*access, Principal{config::v1::ROLE_INSTALLER}),
+            Decision::kAllow);
+  EXPECT_EQ(Authorize(*access, Principal{config::v1::ROLE_GREENUP}),
+            Decision::kForbidden);
+}
+
 TEST(PermissionsTest, UnknownRoleIsUnauthenticated) {
   absl::StatusOr<RouteAccess> access = LookupRoute("GET", "/api/v1/session");
   ASSERT_THAT(access, IsOk());
