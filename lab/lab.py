@@ -29,11 +29,18 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICE_IMAGE = "ews-device:lab"
 LAB_IMAGE = "ews-lab:lab"
+# The lab's installer session (the API's device routes need one): the factory PIN is changed to
+# these codes on the first login, as the server demands (docs/api.md "Session and users").
+LAB_ROLE = "installer"
+LAB_FACTORY_PIN = "55555"
+LAB_PIN = "13579"
+LAB_PUK = "13579 1357 91357"
 SERVICE_UID = 101  # the device image's ews user (lab/image/BUILD.bazel)
 DIALOUT_GID = 20
 SKIP = 77
@@ -105,6 +112,7 @@ class Lab:
         self.bin_dir = bin_dir or os.environ.get("BIN_DIR") or os.path.join(REPO, ".bazel/bin")
         self.state_file = os.path.join(self.run_dir, "state.json")
         self.state = {}
+        self.cookie = None  # the lab's installer session (log_in)
         if os.path.exists(self.state_file):
             with open(self.state_file) as f:
                 self.state = json.load(f)
@@ -372,6 +380,10 @@ class Lab:
                    # its data directory (the crash_restart scenario checks the clock).
                    "--simulate_rtc",
                    "--model_size=%d" % topology.get("model_size", 32)]
+        if server_has_flag("ntp_servers"):
+            # The lab network is internal: no NTP (the factory configuration names
+            # pool.ntp.org); the simulated RTC keeps the time.
+            command.append("--ntp_servers=off")
         if topology.get("rs485"):
             command.append("--scan_on_first_start=" + topology.get("scan", "1-30"))
         if topology.get("pulse_inputs"):
@@ -442,13 +454,58 @@ class Lab:
         with open(os.path.join(self.state["data_dir"], "config.textproto"), "a") as f:
             f.write(text)
 
-    def api(self, path, timeout_s=10):
+    def request(self, method, path, body=None, timeout_s=10, csrf=None):
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        url = "https://%s%s" % (self.state["device_ip"], path)
-        with urllib.request.urlopen(url, context=context, timeout=timeout_s) as response:
+        request = urllib.request.Request(
+            "https://%s%s" % (self.state["device_ip"], path), method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"})
+        if self.cookie:
+            request.add_header("Cookie", self.cookie)
+        if csrf:
+            request.add_header("X-CSRF-Token", csrf)
+        with urllib.request.urlopen(request, context=context, timeout=timeout_s) as response:
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie" and value.startswith("__Host-ews_session="):
+                    self.cookie = value.split(";")[0]
             return json.load(response)
+
+    def log_in(self):
+        """An installer session; the first login changes the factory PIN to the lab's."""
+        def login(pin):
+            for _ in range(4):
+                try:
+                    self.cookie = None
+                    return self.request("POST", "/api/v1/session/login",
+                                        {"role": LAB_ROLE, "pin": pin})
+                except urllib.error.HTTPError as error:
+                    if error.code != 429:
+                        raise
+                    time.sleep(4)  # the login rate limit (per user type: 1 per 3 s)
+            raise LabError("login rate-limited")
+
+        try:
+            login(LAB_PIN)
+        except urllib.error.HTTPError as error:
+            if error.code != 401:
+                raise
+            session = login(LAB_FACTORY_PIN)["session"]
+            self.request("POST", "/api/v1/session/codes",
+                         {"current_pin": LAB_FACTORY_PIN, "new_pin": LAB_PIN, "new_puk": LAB_PUK},
+                         csrf=session["csrf_token"])
+            login(LAB_PIN)
+
+    def api(self, path, timeout_s=10):
+        """GET an API route as the lab's installer (logs in again when the session is gone)."""
+        try:
+            return self.request("GET", path, timeout_s=timeout_s)
+        except urllib.error.HTTPError as error:
+            if error.code != 401:
+                raise
+        self.log_in()
+        return self.request("GET", path, timeout_s=timeout_s)
 
     def wait_device_ready(self, expected_online, timeout_s=120):
         def all_online():
@@ -533,6 +590,12 @@ class Lab:
         with open("/proc/mounts") as f:
             return [row.split()[1] for row in f
                     if row.split()[1].startswith(self.run_dir + "/")]
+
+
+def server_has_flag(name):
+    """Whether the ews-server in the image (built from this tree) has the flag `name`."""
+    with open(os.path.join(REPO, "apps", "server", "main.cc")) as f:
+        return (", %s," % name) in f.read()
 
 
 def check_containers():

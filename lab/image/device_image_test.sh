@@ -29,6 +29,8 @@ check "the data directory belongs to it" \
   grep -qE '^drwxr-x--- 101/101 .* var/lib/ews/$' <<<"$(tar -tvf "$device" --numeric-owner)"
 check "the systemd unit" grep -q '^User=ews' "$root/usr/lib/systemd/system/ews-server.service"
 check "the web bundle" test -f "$root/usr/share/ews/web/index.html"
+check "the built UI (hashed, pre-compressed assets), not its sources" \
+  sh -c "ls '$root'/usr/share/ews/web/assets/app-*.js.br && ! test -e '$root/usr/share/ews/web/src'"
 check "the device profiles" test -f "$root/usr/share/ews/profiles/emdx3_4_120_45.textproto"
 check "the factory options" grep -q '^EWS_MODEL_SIZE=' "$root/etc/ews/factory.env"
 

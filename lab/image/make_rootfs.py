@@ -15,11 +15,14 @@ land in /usr/lib/x86_64-linux-gnu (on the loader's default path), BoringSSL's ow
 /usr/lib/x86_64-linux-gnu/android (the binaries' runpath), the loader in /usr/lib64. A library
 whose name matches a --forbid entry fails the build (OpenSSL must never be in the server).
 
-The tarball is deterministic: sorted names, mtime 0, numeric owners (root unless --dir says
-otherwise). It prints the uncompressed size of the files it holds.
+The tarball is deterministic: sorted names, numeric owners (root unless --dir says otherwise),
+mtime 0 for directories and links and, for a file, a time taken from its content's SHA-256: the
+web server's ETag is size + mtime, so an updated index.html of the same size (the hashed asset
+names have a fixed length) must not keep the old ETag and be answered 304 with the old assets. It prints the uncompressed size of the files it holds.
 """
 
 import argparse
+import hashlib
 import io
 import os
 import shutil
@@ -111,9 +114,10 @@ class Rootfs:
             with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
                 for path in sorted(self.entries):
                     info = self.entries[path]
-                    info.mtime = 0
-                    info.uname = info.gname = ""
                     data = self.data.get(path)
+                    info.mtime = 0 if data is None else int.from_bytes(
+                        hashlib.sha256(data).digest()[:4], "big") & 0x7FFFFFFF
+                    info.uname = info.gname = ""
                     tar.addfile(info, io.BytesIO(data) if data is not None else None)
         return sum(len(d) for d in self.data.values())
 
