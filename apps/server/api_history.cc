@@ -426,7 +426,7 @@ http::Response HistoryApi::Series(const http::Request& request) const {
     if (device.has_value() && horizon.device_id != *device) continue;
     absl::StatusOr<SeriesSpec> spec = store_->GetSpec(horizon.id);
     if (!spec.ok()) continue;  // removed meanwhile
-    absl::StrAppend(&out, first ? "" : ",", SeriesHead({horizon.id, *spec}),
+    absl::StrAppend(&out, first ? "{" : ",{", SeriesHead({horizon.id, *spec}),
                     R"(,"horizons":{)");
     first = false;
     for (int k = 0; k < storage::kTierCount; ++k) {

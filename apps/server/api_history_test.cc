@@ -19,6 +19,7 @@ namespace {
 using ::ews::testing::IsOk;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),
@@ -120,6 +121,9 @@ class HistoryApiTest : public ::testing::Test {
 TEST_F(HistoryApiTest, SeriesListsEachSeriesWithItsHorizons) {
   http::Response response = api_->Series(Get(""));
   EXPECT_EQ(response.status, 200);
+  // Each series is an object of the array.
+  EXPECT_THAT(response.body, StartsWith(R"({"series":[{"device":)"));
+  EXPECT_THAT(response.body, HasSubstr(R"(},{"device":)"));
   EXPECT_THAT(
       response.body,
       HasSubstr(R"("device":"meter-1","quantity":"Ea+","kind":)"
