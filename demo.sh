@@ -34,7 +34,7 @@ BIN_DIR="$bin" lab/devices/start_demo_bus.sh "$bus" "19200 8E1" >/dev/null
 
 mkdir -p "$data"
 rm -f "$data/run/ews-server.ready"
-"$server" --data_dir="$data" --web_root="$PWD/web/dist" --bind_address=127.0.0.1 \
+"$server" --data_dir="$data" --web_root="$PWD/web/dist" --bind_address=127.0.0.1 --ntp_servers=off \
   --https_port="$https_port" --http_port="$http_port" --modbus_port="$modbus_port" \
   --rs485_device="$bus/ep0" --scan_on_first_start=1-30 --net_interface=lo --simulate_rtc \
   --simulate_pulse_inputs --model_size=32 &

@@ -15,13 +15,20 @@ PACKAGES=(
   # libraries (third_party/ wraps each one)
   libabsl-dev libmodbus-dev android-libboringssl-dev libcivetweb-dev libsqlite3-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev
+  libcurl4-gnutls-dev
   # independent peers used by tests and the demo; python3-pymodbus imports serial_asyncio at
   # load time, a package Debian only recommends
   openssl curl socat mbpoll python3-pymodbus python3-serial-asyncio sqlite3
+  # a real WebSocket client for the live-values tests (tests/lib/ws_client.py)
+  python3-websockets
   # the SNTP client tests run a real NTP server on loopback
   chrony
+  # the reports tests deliver to a real SMTP server and a real FTP(S) server on loopback
+  python3-aiosmtpd python3-pyftpdlib
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor
   wrk nginx
+  # tests/server/openapi_test.py reads docs/openapi.yaml
+  python3-yaml
   # real FTP and WebDAV clients of the data-access test (cadaver runs under util-linux's script)
   lftp cadaver rclone
   # the lab: a private Docker daemon (no system service) and busybox for the lab image

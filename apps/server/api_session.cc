@@ -7,8 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "apps/server/api_session.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
@@ -25,21 +25,6 @@ using security::SessionInfo;
 http::Response ErrorFor(const absl::Status& status) {
   return http::Response::Error(HttpStatusFor(status),
                                std::string(status.message()));
-}
-
-// Parses a JSON body into `message`; unknown fields and malformed JSON are
-// InvalidArgument.
-absl::Status ParseBody(const std::string& body,
-                       google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad request body: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<Role> RoleFromName(const std::string& name) {
@@ -141,6 +126,21 @@ http::Handler SessionApi::Guard(http::Handler handler) {
       });
 }
 
+std::variant<SessionInfo, http::Response> SessionApi::Authorize(
+    const http::Request& request) {
+  std::optional<SessionInfo> allowed;
+  http::Response refusal = Guarded(
+      [&allowed](const http::Request&, const std::optional<SessionInfo>& s) {
+        allowed = s;
+        return http::Response::Json(200, "{}");
+      })(request);
+  if (allowed.has_value()) return *allowed;
+  if (refusal.status == 200) {  // a public route: no session to give
+    return http::Response::Error(401, "log in first");
+  }
+  return refusal;
+}
+
 http::Handler SessionApi::Guarded(SessionHandler handler) {
   return [this, handler = std::move(handler)](const http::Request& request) {
     absl::StatusOr<security::RouteAccess> access =
@@ -219,7 +219,7 @@ std::vector<SessionApi::Route> SessionApi::Routes() {
 
 http::Response SessionApi::Login(const http::Request& request) {
   v1::LoginRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ErrorFor(role.status());
@@ -245,7 +245,7 @@ http::Response SessionApi::Login(const http::Request& request) {
 
 http::Response SessionApi::Unblock(const http::Request& request) {
   v1::UnblockRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ErrorFor(role.status());
@@ -284,7 +284,7 @@ http::Response SessionApi::Logout(const http::Request& request,
 http::Response SessionApi::ChangeCodes(const http::Request& request,
                                        const SessionInfo& session) {
   v1::ChangeCodesRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::Status changed =
       auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
@@ -324,7 +324,7 @@ http::Response SessionApi::Users() {
 http::Response SessionApi::ResetCodes(const http::Request& request,
                                       const SessionInfo& session, Role target) {
   v1::ResetCodesRequest body;
-  absl::Status parsed = ParseBody(request.body, &body);
+  absl::Status parsed = ParseJsonBody(request.body, &body);
   if (!parsed.ok()) return ErrorFor(parsed);
   absl::Status reset =
       auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),

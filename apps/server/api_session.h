@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,12 @@ class SessionApi {
   // session, 403 for a wrong CSRF token, codes still to change, or a role
   // without the permission.
   http::Handler Guard(http::Handler handler);
+
+  // For routes served outside Guard() (the WebSocket upgrade of
+  // /api/v1/live): the request's session when its route's rule allows it,
+  // else the error answer Guard() would have sent.
+  std::variant<security::SessionInfo, http::Response> Authorize(
+      const http::Request& request);
 
   security::AuditLog& audit() { return *audit_; }
   // For the other ways in (FTP, WebDAV): the same users and lockout.

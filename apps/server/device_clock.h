@@ -67,6 +67,8 @@ class DeviceTime {
   // Why the time is not valid (OK when it is): the RTC that cannot be opened,
   // or its lost time.
   const absl::Status& problem() const { return problem_; }
+  // Sets the time (NTP, a user); null when there is no RTC at all.
+  hal::TimeKeeper* keeper() const { return keeper_.get(); }
   // "board", "simulated" or "unavailable".
   const std::string& rtc_kind() const { return rtc_kind_; }
 

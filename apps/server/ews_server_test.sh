@@ -4,6 +4,7 @@
 # independent peers), no OpenSSL in the server process, the HTTP -> HTTPS redirect, clean
 # SIGTERM, a restart that keeps config and certificate, and a corrupt configuration.
 set -uo pipefail
+source tests/lib/ews_session.sh
 
 server_bin="$PWD/apps/server/ews-server"
 web_root="$PWD/web"
@@ -62,7 +63,24 @@ check "health says history is recorded" grep -q '"history":true' <<<"$health"
 check "the time comes from the (simulated) RTC and is valid" \
   grep -q '"time_valid":true,"rtc":"simulated"' <<<"$health"
 check "the simulated RTC keeps its state in the data directory" test -s "$data/rtc.state"
-leds=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
+jar="$TEST_TMPDIR/cookies"
+r=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
+check "the LEDs need a login (401)" test "$r" = 401
+# Every route but health, login, unblock and the CA download needs a session.
+for route in "GET /api/v1/devices" "GET /api/v1/live" "GET /api/v1/history/series" \
+  "GET /api/v1/history/chart" "GET /api/v1/history/totals" "GET /api/v1/history/tree" \
+  "GET /api/v1/history/csv" "POST /api/v1/history/acknowledge" "GET /api/v1/system/version" \
+  "GET /api/v1/system/time" "PUT /api/v1/system/time" "GET /api/v1/system/ntp" \
+  "GET /api/v1/system/network" "GET /api/v1/system/logs" "POST /api/v1/system/restart" \
+  "GET /api/v1/system/certificate" "PUT /api/v1/system/certificate"; do
+  r=$(curl -sk -X "${route% *}" --max-time 10 -w ' %{http_code}' "https://127.0.0.1:$https_port${route#* }")
+  check "$route needs a login (401 unauthenticated)" grep -q '"code":"unauthenticated".* 401$' <<<"$r"
+done
+r=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://127.0.0.1:$https_port/api/v1/system/ca-certificate")
+check "the CA certificate downloads without a login" test "$r" = 200
+check "the installer logs in (changing its factory codes)" \
+  ews_login "https://127.0.0.1:$https_port" "$jar" installer 55555
+leds=$(curl -sk -b "$jar" --max-time 10 "https://127.0.0.1:$https_port/api/v1/leds")
 echo "leds: $leds"
 check "the simulated front panel shows Power on" \
   grep -q '"hardware":"simulated".*"name":"power","on":true' <<<"$leds"
@@ -74,7 +92,8 @@ first=("$data" "$pid" "$https_port" "$http_port" "$modbus_port")
 data="$TEST_TMPDIR/second"
 check "a second server starts although its gateway port is taken" \
   start_server --modbus_port="$modbus_port"
-devices=$(curl -sk --max-time 10 "https://127.0.0.1:$https_port/api/v1/devices")
+ews_login "https://127.0.0.1:$https_port" "$jar" installer 55555 >/dev/null
+devices=$(curl -sk -b "$jar" --max-time 10 "https://127.0.0.1:$https_port/api/v1/devices")
 echo "devices: $devices"
 check "it reports the RS485 line as unavailable" grep -q '"name":"rs485","available":false' <<<"$devices"
 check "it reports why the gateway is not running" grep -q '"gateway":{"problem":"' <<<"$devices"
@@ -126,7 +145,8 @@ check "the log says the time is invalid until set" grep -q 'time invalid until s
 check "SIGTERM with a dead battery" stop_server
 
 # --- a corrupt configuration is never replaced by silent defaults ----------------------------
-cp "$data/config.textproto" "$TEST_TMPDIR/good.textproto"
+# (last-good is the configuration before the latest save: here the one before the code change)
+cp "$data/config.textproto.last-good" "$TEST_TMPDIR/good.textproto"
 printf 'garbage {{{' > "$data/config.textproto"
 check "starts on the last good copy when the configuration is corrupt" start_server
 check "the corrupt file is kept aside for inspection" bash -c "ls '$data' | grep -q 'config.textproto.corrupt-'"

@@ -326,7 +326,21 @@ absl::Status FieldBus::StartPollers(const DeviceConfig& config) {
   return absl::OkStatus();
 }
 
+void FieldBus::SetPollListener(PollListener listener) {
+  absl::MutexLock lock(&mutex_);
+  poll_listener_ = std::move(listener);
+}
+
 void FieldBus::Record(const acquisition::PollResult& result) {
+  PollListener listener;
+  const devices::v1::Profile* profile = nullptr;
+  {
+    absl::MutexLock lock(&mutex_);
+    listener = poll_listener_;
+    auto it = device_profile_.find(result.device);
+    if (it != device_profile_.end()) profile = it->second;
+  }
+  if (listener && profile != nullptr) listener(result, *profile);
   absl::MutexLock lock(&mutex_);
   if (!result.status.ok() && latest_.count(result.device) != 0) {
     // Keep the last good values; only the state changes.

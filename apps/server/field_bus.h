@@ -3,6 +3,7 @@
 // poller per line for the configured devices, and the history those polls feed.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,12 @@ class FieldBus {
   std::string DevicesJson(absl::string_view more_lines = "",
                           absl::string_view more_devices = "") const;
 
+  // Hears every poll's result with the device's profile (live values over
+  // the WebSocket). Called on the pollers' threads; must not block.
+  using PollListener = std::function<void(const acquisition::PollResult&,
+                                          const devices::v1::Profile&)>;
+  void SetPollListener(PollListener listener);
+
  private:
   struct Line {
     std::string name;                       // "rs485" or the IP gateway's id
@@ -106,6 +113,7 @@ class FieldBus {
   std::map<std::string, const devices::v1::Profile*> device_profile_
       ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> device_name_ ABSL_GUARDED_BY(mutex_);
+  PollListener poll_listener_ ABSL_GUARDED_BY(mutex_);
   struct Misconfiguration {
     std::string profile;  // as configured
     std::string problem;  // why the device is not polled

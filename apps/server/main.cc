@@ -3,8 +3,13 @@
 //   ews-server --data_dir=/var/lib/ews [--web_root=/usr/share/ews/web]
 //              [--https_port=8443 --http_port=8080 --bind_address=127.0.0.1]
 //
-// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0.
+// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0. A restart
+// asked for through the API (or a renewed TLS certificate, which civetweb can
+// only load at start) shuts down the same way and exits 75 (EX_TEMPFAIL): the
+// service manager starts it again (systemd: Restart=on-failure, or
+// RestartForceExitStatus=75).
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -67,7 +72,30 @@ ABSL_FLAG(bool, simulate_pulse_inputs, false,
 ABSL_FLAG(int, model_size, 10,
           "Factory option: the model (10 or 32 devices) written into the "
           "configuration on a first start");
+ABSL_FLAG(std::string, ntp_servers, "config",
+          "NTP servers for this run: \"config\" (the configured ones; not "
+          "asked when bound to loopback), \"off\", or host[:port],...");
+ABSL_FLAG(int, certificate_check_s, 6 * 3600,
+          "Seconds between checks of the TLS certificates for renewal (a "
+          "renewed one is served after a restart, exit status 75)");
+ABSL_FLAG(int, connections_per_address, 16,
+          "Connections one client address may hold open on the HTTPS port; "
+          "more are closed as they are accepted (0: no cap). A benchmark "
+          "with 100 connections from one address raises it");
+ABSL_FLAG(int, https_workers, 256,
+          "HTTPS worker threads (2..1024): connections served at once, each "
+          "holding one (docs/tls.md)");
+ABSL_FLAG(bool, list_routes, false,
+          "Start, print every route the server serves as \"METHOD "
+          "PATH\" lines (\"PREFIX /path\" for a prefix route), stop and exit "
+          "(the OpenAPI test compares them with "
+          "docs/openapi.yaml)");
 ABSL_FLAG(bool, version, false, "Print the version and exit");
+
+namespace {
+// The exit status that asks the service manager for a restart.
+constexpr int kExitRestart = 75;
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("EWS energy web server (see README.md)");
@@ -83,6 +111,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // our own restart request
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -93,6 +122,9 @@ int main(int argc, char** argv) {
   options.http_redirect_port = absl::GetFlag(FLAGS_http_port);
   options.ftp_port = absl::GetFlag(FLAGS_ftp_port);
   options.bind_address = absl::GetFlag(FLAGS_bind_address);
+  options.connections_per_address =
+      absl::GetFlag(FLAGS_connections_per_address);
+  options.https_workers = absl::GetFlag(FLAGS_https_workers);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
   options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
@@ -136,15 +168,45 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  options.ntp_servers = absl::GetFlag(FLAGS_ntp_servers);
+  if (absl::GetFlag(FLAGS_certificate_check_s) < 1) {
+    std::fprintf(stderr, "ews-server: --certificate_check_s must be >= 1\n");
+    return 2;
+  }
+  options.certificate_check_period =
+      absl::Seconds(absl::GetFlag(FLAGS_certificate_check_s));
+  // Log lines go to stderr and the last 1000 to GET /api/v1/system/logs.
+  static ews::log::StderrLogSink stderr_sink;
+  static ews::server::RecentLogSink recent(ews::SystemClock::Get(), 1000,
+                                           &stderr_sink);
+  ews::log::SetSink(&recent);
+  options.logs = &recent;
+  options.request_restart = [](const std::string& why) {
+    EWS_LOG(WARNING) << "restart requested: " << why;
+    kill(getpid(), SIGUSR1);  // taken by sigwait() below, after the answer
+  };
+
   auto server = ews::server::EwsServer::Start(options, ews::SystemClock::Get());
   if (!server.ok()) {
     EWS_LOG(ERROR) << "cannot start: " << server.status();
     return 1;
   }
+  if (absl::GetFlag(FLAGS_list_routes)) {
+    for (const auto& [method, path] : (*server)->RegisteredRoutes()) {
+      std::printf("%s %s\n", method.c_str(), path.c_str());
+    }
+    (*server)->Stop();
+    return 0;
+  }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  EWS_LOG(INFO) << "received " << strsignal(signal_number) << ", shutting down";
+  const bool restart = signal_number == SIGUSR1;
+  EWS_LOG(INFO) << (restart
+                        ? std::string("restarting")
+                        : std::string("received ") + strsignal(signal_number))
+                << ", shutting down";
   (*server)->Stop();
   EWS_LOG(INFO) << "stopped";
-  return 0;
+  ews::log::SetSink(nullptr);
+  return restart ? kExitRestart : 0;
 }

@@ -55,13 +55,6 @@ const char* KindName(config::v1::PulseKind kind) {
   }
 }
 
-// The rate's unit: energy per hour is a power.
-std::string RateUnit(const std::string& unit) {
-  if (unit == "Wh") return "W";
-  if (unit == "kWh") return "kW";
-  return unit + "/h";
-}
-
 hal::PulseChannelConfig ChannelOf(const PulseCounter& counter) {
   hal::PulseChannelConfig channel;
   channel.line = static_cast<int>(counter.input()) - 1;
@@ -286,6 +279,11 @@ void PulseInputs::Run(absl::Time next) {
   }
 }
 
+void PulseInputs::SetSampleListener(SampleListener listener) {
+  absl::MutexLock lock(&record_mutex_);
+  sample_listener_ = std::move(listener);
+}
+
 absl::Status PulseInputs::RecordNow() {
   if (meters_ == nullptr) {
     return absl::UnavailableError(
@@ -294,6 +292,11 @@ absl::Status PulseInputs::RecordNow() {
   absl::MutexLock lock(&record_mutex_);
   EWS_ASSIGN_OR_RETURN(std::vector<acquisition::PulseSample> samples,
                        meters_->Sample());
+  if (sample_listener_) {
+    for (size_t i = 0; i < samples.size(); ++i) {
+      sample_listener_(counters_[i].id(), samples[i]);
+    }
+  }
   if (history_ == nullptr) {
     // No history: the counts are saved every minute. With history they are
     // saved right before each history commit (see Open()): saved counts >=
@@ -421,13 +424,19 @@ std::string PulseInputs::DevicesJson() const {
           .Key("value")
           .Number(sample.rate_per_hour, 6)
           .Key("unit")
-          .String(RateUnit(sample.unit))
+          .String(PulseRateUnit(sample.unit))
           .EndObject()
           .EndArray();
     }
     devices.push_back(json.EndObject().Take());
   }
   return absl::StrJoin(devices, ",");
+}
+
+std::string PulseRateUnit(const std::string& unit) {
+  if (unit == "Wh") return "W";
+  if (unit == "kWh") return "kW";
+  return unit + "/h";
 }
 
 }  // namespace ews::server

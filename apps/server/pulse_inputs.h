@@ -4,6 +4,7 @@
 // wall-clock minute and served with the devices.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +42,10 @@ struct PulseInputsOptions {
 // in the configured unit with scale = quantity per pulse, so that the stored
 // raw value is the exact pulse count.
 inline constexpr char kPulseQuantity[] = "index";
+
+// A pulse counter's rate unit: energy per hour is a power (Wh → W, kWh →
+// kW), anything else per hour (L → L/h).
+std::string PulseRateUnit(const std::string& unit);
 
 class PulseInputs {
  public:
@@ -85,6 +90,12 @@ class PulseInputs {
 
   size_t size() const { return counters_.size(); }
 
+  // Hears each counter's sample of every RecordNow() (live values over the
+  // WebSocket), with the counter's configured id. Must not block.
+  using SampleListener = std::function<void(
+      const std::string& counter_id, const acquisition::PulseSample& sample)>;
+  void SetSampleListener(SampleListener listener);
+
  private:
   PulseInputs(const config::v1::DeviceConfig& config,
               const PulseInputsOptions& options, Clock& clock,
@@ -106,6 +117,7 @@ class PulseInputs {
   std::unique_ptr<acquisition::PulseMeters> meters_;
 
   absl::Mutex record_mutex_;  // one RecordNow() at a time; Stop()
+  SampleListener sample_listener_ ABSL_GUARDED_BY(record_mutex_);
   std::unique_ptr<hal::PulseCountPersistence> persistence_
       ABSL_GUARDED_BY(record_mutex_);
   absl::Status save_problem_ ABSL_GUARDED_BY(record_mutex_);

@@ -6,9 +6,13 @@
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "apps/server/version.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
@@ -18,6 +22,7 @@
 #include "sdk/config/validate.h"
 #include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
+#include "sdk/security/tls/device_ca.h"
 
 namespace ews::server {
 namespace {
@@ -47,9 +52,32 @@ absl::StatusOr<config::v1::DeviceConfig> LoadOrCreateConfig(
   return factory;
 }
 
-absl::StatusOr<std::string> CertificatePath(
+// The names the device's server certificate covers.
+security::DeviceIdentity IdentityOf(const config::v1::DeviceConfig& config) {
+  security::DeviceIdentity identity;
+  identity.host_name = config.network().hostname().empty()
+                           ? "ews.local"
+                           : config.network().hostname();
+  identity.alt_names = {"localhost", "127.0.0.1"};
+  if (config.network().has_static_ipv4() &&
+      !config.network().static_ipv4().address().empty()) {
+    identity.alt_names.push_back(config.network().static_ipv4().address());
+  }
+  return identity;
+}
+
+struct ServedCertificate {
+  std::string path;  // key + chain, for civetweb
+  security::CertificateInfo info;
+  bool site = false;  // the uploaded site certificate
+  std::optional<security::CertificateInfo> ca;
+};
+
+// The PEM (key + chain) the HTTPS listener serves: the configured pair, or
+// the device CA's server certificate (or the uploaded site certificate).
+absl::StatusOr<ServedCertificate> CertificatePath(
     const config::v1::DeviceConfig& config, const std::string& data_dir,
-    const Clock& clock) {
+    const security::DeviceIdentity& identity, const Clock& clock) {
   const auto& web = config.web();
   if (!web.tls_certificate_path().empty()) {
     // civetweb wants key and certificate in one file: join the configured pair
@@ -65,23 +93,48 @@ absl::StatusOr<std::string> CertificatePath(
     EWS_RETURN_IF_ERROR(WriteFileAtomically(joined, pem, 0600));
     EWS_LOG(INFO) << "TLS certificate " << info.subject << " SHA-256 "
                   << info.sha256_fingerprint;
-    return joined;
+    return ServedCertificate{joined, info, false, std::nullopt};
   }
-  security::CertificateRequest request;
-  request.common_name = config.network().hostname().empty()
-                            ? "ews.local"
-                            : config.network().hostname();
-  request.alt_names = {request.common_name, "localhost", "127.0.0.1"};
-  if (config.network().has_static_ipv4()) {
-    request.alt_names.push_back(config.network().static_ipv4().address());
-  }
-  const std::string path = data_dir + "/tls/server.pem";
   EWS_ASSIGN_OR_RETURN(
-      security::CertificateInfo info,
-      security::EnsureSelfSignedCertificate(path, request, clock));
-  EWS_LOG(INFO) << "TLS certificate " << path << " (" << info.key_type
-                << ") SHA-256 " << info.sha256_fingerprint;
-  return path;
+      security::TlsFiles files,
+      security::EnsureDeviceCertificates(data_dir + "/tls", identity, clock));
+  return ServedCertificate{files.server_pem_path, files.server,
+                           files.site_certificate, files.ca};
+}
+
+// The NTP servers of this run (see ServerOptions::ntp_servers); empty = off,
+// with the reason in `why`.
+std::vector<std::string> NtpServers(const ServerOptions& options,
+                                    const config::v1::DeviceConfig& config,
+                                    const std::string& bind_address,
+                                    std::string* why) {
+  if (options.ntp_servers == "off") {
+    *why = "turned off for this run (--ntp_servers=off)";
+    return {};
+  }
+  if (options.ntp_servers != "config") {
+    return absl::StrSplit(options.ntp_servers, ',', absl::SkipEmpty());
+  }
+  const bool loopback_only =
+      absl::StartsWith(bind_address, "127.") || bind_address == "::1";
+  std::vector<std::string> servers;
+  for (const std::string& server : config.network().ntp_servers()) {
+    const bool loopback_server = absl::StartsWith(server, "127.") ||
+                                 absl::StartsWith(server, "[::1]") ||
+                                 absl::StartsWith(server, "localhost");
+    if (loopback_only && !loopback_server) {
+      EWS_LOG(INFO) << "NTP server " << server
+                    << " not asked: serving on loopback only (demo or test)";
+      continue;
+    }
+    servers.push_back(server);
+  }
+  if (servers.empty()) {
+    *why = config.network().ntp_servers_size() == 0
+               ? "no NTP servers configured"
+               : "serving on loopback only: configured servers not asked";
+  }
+  return servers;
 }
 
 absl::Status WriteReadyFile(const std::string& path, int https_port,
@@ -299,8 +352,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_ASSIGN_OR_RETURN(
       config::v1::DeviceConfig config,
       LoadOrCreateConfig(store, options.model_size, &first_start));
-  EWS_ASSIGN_OR_RETURN(std::string certificate,
-                       CertificatePath(config, options.data_dir, device));
+  const security::DeviceIdentity identity = IdentityOf(config);
+  EWS_ASSIGN_OR_RETURN(
+      ServedCertificate certificate,
+      CertificatePath(config, options.data_dir, identity, device));
   EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
                        devices::ProfileRegistry::BuiltIn());
 
@@ -325,9 +380,11 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   }
 
   http::ServerOptions web;
-  web.certificate_path = certificate;
+  web.certificate_path = certificate.path;
   web.document_root = options.web_root;
   web.clock = &device;  // the Date header in device time
+  web.max_connections_per_address = options.connections_per_address;
+  web.worker_threads = options.https_workers;
   web.bind_address = options.bind_address.empty() ? config.web().bind_address()
                                                   : options.bind_address;
   web.https_port = options.https_port >= 0
@@ -375,11 +432,64 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                                           server->history_writer_.get()));
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
+  SessionApi* sessions = server->session_api_.get();
+  server->live_api_ =
+      std::make_unique<LiveApi>([sessions](const http::Request& request) {
+        return sessions->Authorize(request);
+      });
+  LiveApi* live = server->live_api_.get();
+  server->field_bus_->SetPollListener(
+      [live](const acquisition::PollResult& result,
+             const devices::v1::Profile& profile) {
+        live->OnPoll(result, profile);
+      });
+  server->pulse_inputs_->SetSampleListener(
+      [live](const std::string& id, const acquisition::PulseSample& sample) {
+        live->OnPulse(id, sample);
+      });
+  server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
+                                                      server->config_, device);
+  server->identity_ = identity;
+  server->certificate_in_use_ = certificate.path;
+  std::string ntp_off_reason;
+  const std::vector<std::string> ntp_servers =
+      NtpServers(options, server->config_, web.bind_address, &ntp_off_reason);
+  if (!ntp_servers.empty() && server->device_time_->keeper() != nullptr) {
+    ntp::NtpOptions ntp;
+    ntp.servers = ntp_servers;
+    server->ntp_ = std::make_unique<ntp::NtpSynchronizer>(
+        ntp, server->device_time_->keeper(), device);
+    server->ntp_->Start();
+    EWS_LOG(INFO) << "NTP from " << absl::StrJoin(ntp_servers, ", ");
+  } else if (!ntp_servers.empty()) {
+    ntp_off_reason = "no RTC to set";
+  }
+  SystemApiOptions system;
+  system.version = kVersion;
+  system.model_size = ModelSizeName(server->config_.model_size());
+  system.time_zone = server->config_.network().time_zone();
+  system.keeper = server->device_time_->keeper();
+  system.rtc_kind = server->device_time_->rtc_kind();
+  system.rtc_problem = server->device_time_->problem();
+  system.ntp = server->ntp_.get();
+  system.ntp_disabled_reason = ntp_off_reason;
+  system.tls_directory = options.data_dir + "/tls";
+  system.identity = identity;
+  system.certificate_in_use = certificate.info;
+  system.site_certificate_in_use = certificate.site;
+  system.ca = certificate.ca;
+  system.logs = options.logs;
+  system.request_restart = options.request_restart;
+  server->system_api_ = std::make_unique<SystemApi>(std::move(system), device);
+  EWS_ASSIGN_OR_RETURN(server->reports_,
+                       ReportsService::Start(server->config_, options.data_dir,
+                                             server->history_.get(), device,
+                                             server->session_api_->audit()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   DataAccessOptions data_access;
   data_access.bind_address = web.bind_address;
-  data_access.certificate_path = certificate;
+  data_access.certificate_path = certificate.path;
   data_access.ftp_port = options.ftp_port;
   for (const config::v1::ModbusDevice& device :
        server->config_.modbus_devices()) {
@@ -395,6 +505,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       DataAccess::Start(server->config_, data_access, server->history_.get(),
                         SiteTimeZone(server->config_), device,
                         *server->session_api_, *server->https_));
+  if (server->config_.web().tls_certificate_path().empty()) {
+    server->certificate_check_ =
+        std::thread([s = server.get()] { s->CheckCertificatesPeriodically(); });
+  }
   EWS_RETURN_IF_ERROR(WriteReadyFile(
       options.data_dir + "/run/ews-server.ready", server->https_port(),
       server->http_port(), server->modbus_port(), server->ftp_port()));
@@ -406,13 +520,21 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
 
 void EwsServer::Stop() {
   if (https_ == nullptr) return;
+  if (!stop_certificate_check_.HasBeenNotified()) {
+    stop_certificate_check_.Notify();
+  }
+  if (certificate_check_.joinable()) certificate_check_.join();
+  field_bus_->SetPollListener(nullptr);
+  pulse_inputs_->SetSampleListener(nullptr);
   https_->Stop();
   data_access_.reset();  // FTP stops; nothing reads the history any more
   https_.reset();
+  if (ntp_ != nullptr) ntp_->Stop();
   field_bus_.reset();     // pollers stop before the history they write to
   pulse_inputs_.reset();  // saves the pulse counts
   front_panel_.reset();
   history_writer_.reset();  // commits what the last polls buffered
+  reports_.reset();         // reads the history
   if (history_ != nullptr) {
     absl::Status flushed = history_->Flush();
     if (!flushed.ok()) EWS_LOG(ERROR) << "history not saved: " << flushed;
@@ -421,33 +543,80 @@ void EwsServer::Stop() {
   unlink((options_.data_dir + "/run/ews-server.ready").c_str());
 }
 
+void EwsServer::CheckCertificatesPeriodically() {
+  while (!stop_certificate_check_.WaitForNotificationWithTimeout(
+      options_.certificate_check_period)) {
+    absl::StatusOr<security::TlsFiles> files =
+        security::EnsureDeviceCertificates(options_.data_dir + "/tls",
+                                           identity_, clock_);
+    if (!files.ok()) {
+      EWS_LOG(ERROR) << "certificate check: " << files.status();
+      continue;
+    }
+    if (files->server_issued || files->server_pem_path != certificate_in_use_) {
+      // civetweb 1.15 loads its certificate only when it starts.
+      if (options_.request_restart) {
+        options_.request_restart("TLS certificate renewed");
+        return;
+      }
+      EWS_LOG(WARNING) << "new TLS certificate " << files->server_pem_path
+                       << " is served after the next restart";
+      certificate_in_use_ = files->server_pem_path;
+    }
+  }
+}
+
 void EwsServer::AddRoutes() {
   for (SessionApi::Route& route : session_api_->Routes()) {
     https_->Route(route.method, route.path, std::move(route.handler));
   }
-  https_->Route("GET", "/api/v1/health",
-                [this](const http::Request&) { return Health(); });
-  https_->Route("GET", "/api/v1/devices", [this](const http::Request&) {
+  // Every route goes through its access rule (sdk/security/roles), health
+  // (public) included.
+  auto route = [this](const std::string& method, const std::string& path,
+                      http::Handler handler) {
+    https_->Route(method, path, session_api_->Guard(std::move(handler)));
+  };
+  route("GET", "/api/v1/health",
+        [this](const http::Request&) { return Health(); });
+  route("POST", "/api/v1/reports/test", [this](const http::Request& request) {
+    return reports_ ? reports_->Test(request) : NoReports(request);
+  });
+  route("GET", "/api/v1/reports/status", [this](const http::Request& request) {
+    return reports_ ? reports_->Status(request) : NoReports(request);
+  });
+  route("GET", "/api/v1/devices", [this](const http::Request&) {
     return http::Response::Json(
         200, field_bus_->DevicesJson(pulse_inputs_->LineJson(),
                                      pulse_inputs_->DevicesJson()));
   });
-  https_->Route("GET", "/api/v1/leds", [this](const http::Request&) {
+  route("GET", "/api/v1/leds", [this](const http::Request&) {
     return http::Response::Json(200, front_panel_->Json());
   });
-  https_->Route("POST", "/api/v1/history/acknowledge",
-                [this](const http::Request&) {
-                  absl::Status acknowledged = history_incidents_->Acknowledge();
-                  if (!acknowledged.ok()) {
-                    return http::Response::Error(
-                        500, std::string(acknowledged.message()));
-                  }
-                  http::JsonWriter json;
-                  json.BeginObject();
-                  GetHistoryHealth().WriteJson(json);
-                  json.EndObject();
-                  return http::Response::Json(200, json.Take());
-                });
+  for (ApiRoute& history : history_api_->Routes()) {
+    route(history.method, history.path, std::move(history.handler));
+  }
+  for (ApiRoute& system : system_api_->Routes()) {
+    route(system.method, system.path, std::move(system.handler));
+  }
+  // Live values: a WebSocket upgrade; a plain GET is told to upgrade.
+  https_->WebSocketRoute("/api/v1/live", live_api_->Handler());
+  route("GET", "/api/v1/live", [](const http::Request&) {
+    http::Response response = ApiError(
+        426, "upgrade_required", "open /api/v1/live as a WebSocket (wss://)");
+    response.headers.emplace_back("Upgrade", "websocket");
+    return response;
+  });
+  route("POST", "/api/v1/history/acknowledge", [this](const http::Request&) {
+    absl::Status acknowledged = history_incidents_->Acknowledge();
+    if (!acknowledged.ok()) {
+      return http::Response::Error(500, std::string(acknowledged.message()));
+    }
+    http::JsonWriter json;
+    json.BeginObject();
+    GetHistoryHealth().WriteJson(json);
+    json.EndObject();
+    return http::Response::Json(200, json.Take());
+  });
 }
 
 HistoryHealth EwsServer::GetHistoryHealth() const {

@@ -2,12 +2,20 @@
 // API.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "apps/server/api_history.h"
+#include "apps/server/api_live.h"
 #include "apps/server/api_session.h"
+#include "apps/server/api_system.h"
 #include "apps/server/data_access.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
@@ -15,11 +23,14 @@
 #include "apps/server/history_health.h"
 #include "apps/server/history_writer.h"
 #include "apps/server/pulse_inputs.h"
+#include "apps/server/reports_service.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/devices/profile_registry.h"
 #include "sdk/http/https_server.h"
+#include "sdk/security/tls/device_ca.h"
 #include "sdk/storage/store.h"
+#include "sdk/time/ntp_synchronizer.h"
 
 namespace ews::server {
 
@@ -35,6 +46,12 @@ struct ServerOptions {
   int https_port = -2;
   int http_redirect_port = -2;
   std::string bind_address;  // empty: use the configuration
+  // Connections one client address may hold open on the HTTPS port (0: no
+  // cap; see http::ServerOptions::max_connections_per_address).
+  int connections_per_address = 16;
+  // HTTPS worker threads: connections served at once (see
+  // http::ServerOptions::worker_threads).
+  int https_workers = 256;
   // FTP for this run: -2 = as configured, -1 = off, >= 0 = on at this port
   // (0: any free port) with any free passive port.
   int ftp_port = -2;
@@ -56,6 +73,19 @@ struct ServerOptions {
   // The hardware variant written into the factory configuration on a first
   // start (a factory option; later starts keep the configured one).
   config::v1::ModelSize model_size = config::v1::MODEL_10;
+  // NTP servers for this run: "config" (the configured ntp_servers), "off",
+  // or a comma-separated list ("127.0.0.1:12345"). With "config" and a
+  // loopback bind address (the demo, the tests) configured servers off the
+  // loopback are not asked, so nothing leaves the machine.
+  std::string ntp_servers = "config";
+  // Recent log lines for GET /api/v1/system/logs (not owned; may be null).
+  const RecentLogSink* logs = nullptr;
+  // Stops the application for its service manager to start it again (a
+  // restart asked through the API, a renewed or uploaded certificate). Null:
+  // restart is not offered.
+  std::function<void(const std::string& why)> request_restart;
+  // How often the TLS certificates are checked for renewal.
+  absl::Duration certificate_check_period = absl::Hours(6);
 };
 
 class EwsServer {
@@ -79,6 +109,10 @@ class EwsServer {
     return data_access_ == nullptr ? -1 : data_access_->ftp_port();
   }
   const config::v1::DeviceConfig& config() const { return config_; }
+  // Every API route the HTTPS server serves, as (method, path), sorted.
+  std::vector<std::pair<std::string, std::string>> RegisteredRoutes() const {
+    return https_->RegisteredRoutes();
+  }
 
   // Stops serving and removes the ready file. Idempotent.
   void Stop();
@@ -88,6 +122,7 @@ class EwsServer {
             std::unique_ptr<DeviceTime> time, config::v1::DeviceConfig config,
             devices::ProfileRegistry profiles);
   void AddRoutes();
+  void CheckCertificatesPeriodically();
   http::Response Health() const;
   HistoryHealth GetHistoryHealth() const;
 
@@ -107,6 +142,17 @@ class EwsServer {
   std::unique_ptr<FieldBus> field_bus_;
   std::unique_ptr<PulseInputs> pulse_inputs_;
   std::unique_ptr<SessionApi> session_api_;
+  std::unique_ptr<HistoryApi> history_api_;
+  std::unique_ptr<ntp::NtpSynchronizer> ntp_;
+  std::unique_ptr<SystemApi> system_api_;
+  std::unique_ptr<LiveApi> live_api_;
+  // Renews the device certificate a month before it expires; a new one is
+  // served after a graceful restart (civetweb 1.15 cannot reload it).
+  security::DeviceIdentity identity_;
+  std::string certificate_in_use_;
+  absl::Notification stop_certificate_check_;
+  std::thread certificate_check_;
+  std::unique_ptr<ReportsService> reports_;  // null: no report enabled
   std::unique_ptr<http::HttpsServer> https_;
   std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };

@@ -61,9 +61,12 @@ trap 'exit 1' INT TERM
 
 # ews-server as the device runs it, with simulated hardware: no RS485 line, a simulated RTC and
 # simulated pulse inputs, the Modbus gateway and the HTTP redirect off, a fresh data directory.
+# All of wrk's connections come from 127.0.0.1, so the per-address cap (16 by default) is raised
+# above their number.
 "$server_bin" --data_dir="$work/data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
   --modbus_port=-1 --rs485_device="$work/no-rs485" --rtc_device="$work/no-rtc" \
-  --simulate_pulse_inputs --net_interface=lo 2>"$work/server.log" &
+  --simulate_pulse_inputs --net_interface=lo --connections_per_address=$((connections + 28)) \
+  2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
   [[ -s "$work/data/run/ews-server.ready" ]] && break
@@ -74,13 +77,46 @@ server_port=$(sed -n 's/^https_port=//p' "$work/data/run/ews-server.ready" 2>/de
 if [[ -z "$server_port" ]]; then
   cat "$work/server.log" >&2; echo "https_bench: ews-server did not start" >&2; exit 1
 fi
-path=/api/v1/health
+base="https://127.0.0.1:$server_port"
 
-# nginx: the same body as a static file, the same certificate (the PEM holds key and chain).
+# A session through the real flow: the factory user logs in, must change its codes (with the
+# CSRF token), then logs in with the new PIN. Its cookie goes with every authenticated request.
+json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+login=$(curl -sk --max-time 10 -c "$work/jar" -X POST -d '{"role":"user","pin":"11111"}' \
+  "$base/api/v1/session/login")
+csrf=$(json_field csrf_token <<<"$login")
+curl -sk --max-time 10 -b "$work/jar" -o /dev/null -X POST -H "X-CSRF-Token: $csrf" \
+  -d '{"current_pin":"11111","new_pin":"13579","new_puk":"24680 1357 92468"}' \
+  "$base/api/v1/session/codes"
+curl -sk --max-time 10 -c "$work/jar" -o /dev/null -X POST -d '{"role":"user","pin":"13579"}' \
+  "$base/api/v1/session/login"
+cookie=$(awk '$6 == "__Host-ews_session" { print $6 "=" $7 }' "$work/jar")
+[[ -n "$cookie" ]] || { echo "https_bench: login through the code change failed" >&2; exit 1; }
+
+# The routes measured: "name path auth" (auth: whether the session cookie is sent). The history
+# chart is measured once ews-server serves it.
+routes=("health /api/v1/health no" "devices /api/v1/devices yes")
+chart=/api/v1/history/chart
+if "$server_bin" --data_dir="$work/routes" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
+  --modbus_port=-1 --rs485_device="$work/no-rs485" --rtc_device="$work/no-rtc" --net_interface=lo \
+  --list_routes 2>/dev/null | grep -qx "GET $chart"; then
+  routes+=("chart $chart?device=water-main&quantity=index yes")
+fi
+
+# nginx: each route's body as a static file, the same certificate (the PEM holds key and chain).
 mkdir -p -m 0755 "$work/nginx/tmp"
-curl -sk --max-time 10 "https://127.0.0.1:$server_port$path" -o "$work/nginx/health.json" ||
-  { echo "https_bench: ews-server does not answer $path" >&2; exit 1; }
-chmod 0644 "$work/nginx/health.json"
+locations=""
+for route in "${routes[@]}"; do
+  read -r name route_path auth <<<"$route"
+  [[ "$auth" == yes ]] && header=(-H "Cookie: $cookie") || header=()
+  status=$(curl -sk --max-time 10 "${header[@]}" -o "$work/nginx/$name.json" -w '%{http_code}' \
+    "$base$route_path")
+  [[ "$status" == 200 ]] || { echo "https_bench: ews-server answers $status to $route_path" >&2; exit 1; }
+  chmod 0644 "$work/nginx/$name.json"
+  locations+="    location = ${route_path%%\?*} { default_type application/json; alias $work/nginx/$name.json; }"$'\n'
+done
+# Whether the authenticated route really checks the session (it does once its Guard is on).
+devices_without_cookie=$(curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "$base/api/v1/devices")
 certificate="$work/data/tls/server.pem"
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -114,17 +150,14 @@ http {
     ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384;
     ssl_prefer_server_ciphers off;
     add_header Strict-Transport-Security "max-age=63072000" always;
-    location = $path {
-      default_type application/json;
-      alias $work/nginx/health.json;
-    }
+$locations
   }
 }
 CONF
   "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
   nginx_pid=$!
   for _ in $(seq 1 50); do
-    curl -sk --max-time 2 -o /dev/null "https://127.0.0.1:$nginx_port$path" && return 0
+    curl -sk --max-time 2 -o /dev/null "https://127.0.0.1:$nginx_port/api/v1/health" && return 0
     kill -0 "$nginx_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -160,15 +193,17 @@ children_cpu() {
   awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$work/times"
 }
 
-# One wrk run against $2 (port) with server pid $3; prints
+# One wrk run against $2 (port) with server pid $3 on path $4, with header $5 (or none); prints
 # "name req/s p50 p99 served errors wait server_cpu_us client_cpu_us" on one line.
 measure() {
-  local name=$1 port=$2 pid=$3 out="$work/wrk-$1.txt"
+  local name=$1 port=$2 pid=$3 route_path=$4 header=${5:-} out="$work/wrk-$1.txt"
+  local header_args=()
+  [[ -n "$header" ]] && header_args=(-H "$header")
   local ticks_before
   ticks_before=$(cpu_ticks "$pid")
   children_cpu >"$work/client-before"
   timeout $((duration + 30)) wrk -t2 -c"$connections" -d"${duration}s" --latency \
-    "https://127.0.0.1:$port$path" >"$out" 2>&1 &
+    "${header_args[@]}" "https://127.0.0.1:$port$route_path" >"$out" 2>&1 &
   local wrk_pid=$!
   # Half-way through: how many of the server's connections have been answered (a connection that
   # waits for a worker has had nothing sent to it), and how long a new client waits meanwhile.
@@ -176,8 +211,8 @@ measure() {
   local served wait_ms
   served=$(ss -tniH state established "( sport = :$port )" |
     grep -o 'bytes_sent:[0-9]*' | awk -F: '$2 > 4096' | wc -l)
-  wait_ms=$(curl -sk --max-time 10 -o /dev/null -w '%{time_total}' \
-    "https://127.0.0.1:$port$path" | awk '{ printf "%.1f", $1 * 1000 }')
+  wait_ms=$(curl -sk --max-time 10 -o /dev/null -w '%{time_total}' "${header_args[@]}" \
+    "https://127.0.0.1:$port$route_path" | awk '{ printf "%.1f", $1 * 1000 }')
   wait "$wrk_pid"
   local ticks=$(($(cpu_ticks "$pid") - ticks_before))
   local client_cpu
@@ -206,25 +241,31 @@ report() {  # the line from measure()
     "$name" "$rps" "$p50" "$p99" "$cpu_us" "$client_us" "$served" "$connections" "$errors" "$wait_ms"
 }
 
-echo "HTTPS keep-alive: wrk -t2 -c$connections -d${duration}s --latency https://127.0.0.1:PORT$path"
+echo "HTTPS keep-alive: wrk -t2 -c$connections -d${duration}s --latency https://127.0.0.1:PORT/PATH"
 echo "  ews-server $(basename "$server_bin") on port $server_port; nginx $("$nginx_bin" -v 2>&1 | sed 's|.*/||') on port $nginx_port; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  session: user logged in through the forced code change; GET /api/v1/devices without the cookie answers $devices_without_cookie"
 status=0
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
-  echo "  load average before: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
-  ews=$(measure ews-server "$server_port" "$server_pid") || { status=1; continue; }
-  anchor=$(measure nginx "$nginx_port" "$nginx_pid") || { status=1; continue; }
-  report "$ews"
-  report "$anchor"
-  read -r _ ews_rps _ ews_p99 _ _ _ ews_cpu ews_client <<<"$ews"
-  read -r _ nginx_rps _ _ _ _ _ nginx_cpu nginx_client <<<"$anchor"
-  awk -v a="$ews_rps" -v b="$nginx_rps" -v p="$ews_p99" -v ca="$ews_cpu" -v cb="$nginx_cpu" \
-    -v wa="$ews_client" -v wb="$nginx_client" 'BEGIN {
-    printf "  ratio ews-server/nginx %.2f (target >= 0.50; ews-server p99 %s ms, target < 10)\n", \
-      (b > 0 ? a / b : 0), p
-    printf "  CPU per request ews-server/nginx %.2f; CPU-bound estimate of the ratio with wrk on the", \
-      (ca > 0 ? ca / cb : 0)
-    printf " same CPUs, (nginx + wrk) / (ews-server + wrk): %.2f\n", (ca + wa > 0 ? (cb + wb) / (ca + wa) : 0) }'
+  for route in "${routes[@]}"; do
+    read -r route_name route_path auth <<<"$route"
+    header=""
+    [[ "$auth" == yes ]] && header="Cookie: $cookie"
+    echo "  $route_path${header:+ (with the session cookie)}; load average before: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
+    ews=$(measure ews-server "$server_port" "$server_pid" "$route_path" "$header") || { status=1; continue; }
+    anchor=$(measure nginx "$nginx_port" "$nginx_pid" "$route_path" "$header") || { status=1; continue; }
+    report "$ews"
+    report "$anchor"
+    read -r _ ews_rps _ ews_p99 _ _ _ ews_cpu ews_client <<<"$ews"
+    read -r _ nginx_rps _ _ _ _ _ nginx_cpu nginx_client <<<"$anchor"
+    awk -v a="$ews_rps" -v b="$nginx_rps" -v p="$ews_p99" -v ca="$ews_cpu" -v cb="$nginx_cpu" \
+      -v wa="$ews_client" -v wb="$nginx_client" -v n="$route_name" 'BEGIN {
+      printf "  ratio ews-server/nginx %.2f [%s] (target >= 0.50; ews-server p99 %s ms, target < 10)\n", \
+        (b > 0 ? a / b : 0), n, p
+      printf "  CPU per request ews-server/nginx %.2f; CPU-bound estimate of the ratio with wrk on the", \
+        (ca > 0 ? ca / cb : 0)
+      printf " same CPUs, (nginx + wrk) / (ews-server + wrk): %.2f\n", (ca + wa > 0 ? (cb + wb) / (ca + wa) : 0) }'
+  done
 done
 if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
   echo "note: the machine was busy (other processes competing for the CPUs). ews-server's 100"

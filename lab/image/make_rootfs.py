@@ -141,6 +141,11 @@ def main():
     parser.add_argument("--user", action="append", default=[])
     parser.add_argument("--group", action="append", default=[])
     parser.add_argument("--forbid", action="append", default=[])
+    # A binary that runs in a process of its own and may need a --forbid library that is not
+    # also in --helper_forbid (report_sender: libcurl-gnutls pulls OpenSSL's libcrypto.so.3 in
+    # through libssh2, which must never be in ews-server's process).
+    parser.add_argument("--helper_binary", action="append", default=[])
+    parser.add_argument("--helper_forbid", action="append", default=[])
     args = parser.parse_args()
 
     rootfs = Rootfs()
@@ -151,11 +156,13 @@ def main():
         rootfs.add_dir(directory, 0o1777 if directory == "/tmp" else 0o755)
 
     with tempfile.TemporaryDirectory() as scratch:
-        for binary in args.binary:
+        binaries = [(entry, args.forbid) for entry in args.binary]
+        binaries += [(entry, args.helper_forbid) for entry in args.helper_binary]
+        for binary, forbid in binaries:
             dest, src = split_mapping(binary)
             rootfs.add_bytes(dest, read_binary(src, args.strip, scratch), 0o755)
             for name, path in resolve_libraries(src, args.lib_path).items():
-                for forbidden in args.forbid:
+                for forbidden in forbid:
                     if name.startswith(forbidden):
                         fail("%s needs %s (%s), which must not be in the image" %
                              (src, name, forbidden))

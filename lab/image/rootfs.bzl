@@ -1,11 +1,14 @@
 """rootfs(): a root filesystem tarball (for `docker import`) built by make_rootfs.py."""
 
-def rootfs(name, binaries = {}, files = {}, trees = {}, dirs = [], symlinks = {}, users = [], groups = [], **kwargs):
+def rootfs(name, binaries = {}, helper_binaries = {}, files = {}, trees = {}, dirs = [], symlinks = {}, users = [], groups = [], **kwargs):
     """Declares `name`.tar.
 
     Args:
       name: the target; the output is `name`.tar.
-      binaries: {"/usr/bin/x": "//label"}: ELF binaries, stripped, with their shared libraries.
+      binaries: {"/usr/bin/x": "//label"}: ELF binaries, stripped, with their shared libraries;
+        none may need OpenSSL (libssl.so.3, libcrypto.so.3).
+      helper_binaries: as binaries, for programs that run in a process of their own and may
+        need OpenSSL's libcrypto.so.3 (never libssl.so.3).
       files: {"/etc/x": "//label"} (one file each); a destination ending in ":MODE" sets the mode.
       trees: {"/usr/share/ews/web": ("//web", "web/")}: every file of a label under a directory,
         with the given source prefix removed.
@@ -21,11 +24,15 @@ def rootfs(name, binaries = {}, files = {}, trees = {}, dirs = [], symlinks = {}
         "--strip",
         "--forbid=libssl.so.3",
         "--forbid=libcrypto.so.3",
+        "--helper_forbid=libssl.so.3",
         "--lib_path=$$(dirname $(location //third_party/boringssl:libssl.so))",
     ]
     for dest, label in binaries.items():
         srcs.append(label)
         args.append("--binary=%s=$(location %s)" % (dest, label))
+    for dest, label in helper_binaries.items():
+        srcs.append(label)
+        args.append("--helper_binary=%s=$(location %s)" % (dest, label))
     for dest, label in files.items():
         srcs.append(label)
         mode = ""

@@ -31,9 +31,12 @@ constexpr const char* kHardeningHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
+    // No inline script or style, nothing from other origins; the WebSocket
+    // is same-origin ('self' covers wss: to this host in CSP level 3).
     {"Content-Security-Policy",
-     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
-    {kCacheControl, "no-store"},  // unless the answer sets its own
+     "default-src 'self'; script-src 'self'; style-src 'self'; "
+     "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 int InitSsl(void* ssl_context, void* /*user_data*/) {
@@ -63,6 +66,20 @@ bool KeepsAlive(const mg_connection* connection, const mg_request_info& info) {
   }
   return info.http_version != nullptr &&
          std::strcmp(info.http_version, "1.1") == 0;
+}
+
+// The request line and headers (no body).
+Request RequestHead(const mg_request_info& info) {
+  Request request;
+  request.method = info.request_method ? info.request_method : "";
+  request.path = info.local_uri ? info.local_uri : "";
+  request.query = info.query_string ? info.query_string : "";
+  request.remote_address = info.remote_addr;
+  for (int i = 0; i < info.num_headers; ++i) {
+    request.headers[absl::AsciiStrToLower(info.http_headers[i].name)] =
+        info.http_headers[i].value;
+  }
+  return request;
 }
 
 // Writes one streamed answer on a civetweb connection.
@@ -132,13 +149,47 @@ Response Response::Json(int status, std::string body) {
   return response;
 }
 
+const char* ErrorCode(int status) {
+  switch (status) {
+    case 400:
+      return "invalid_argument";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 409:
+      return "failed_precondition";
+    case 413:
+      return "too_large";
+    case 426:
+      return "upgrade_required";
+    case 429:
+      return "resource_exhausted";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "error";
+  }
+}
+
 Response Response::Error(int status, const std::string& message) {
+  return Error(status, ErrorCode(status), message);
+}
+
+Response Response::Error(int status, absl::string_view code,
+                         absl::string_view message) {
   JsonWriter json;
   json.BeginObject()
       .Key("error")
       .BeginObject()
       .Key("status")
       .Int(status)
+      .Key("code")
+      .String(code)
       .Key("message")
       .String(message)
       .EndObject()
@@ -157,17 +208,15 @@ absl::Status ResponseWriter::Whole(
 
 HttpsServer::HttpsServer(const ServerOptions& options)
     : options_(options),
-      fixed_headers_(absl::StrCat(
-          "Strict-Transport-Security: max-age=",
-          absl::ToInt64Seconds(options.hsts_max_age), "; includeSubDomains\r\n",
-          HardeningHeaderLines(/*with_cache_control=*/false), "\r\n")) {}
+      security_headers_(SecurityHeaderLines(options.hsts_max_age)),
+      fixed_headers_(absl::StrCat(security_headers_, "\r\n")) {}
 
-std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
-  std::string lines;
+std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
+  std::string lines = absl::StrCat(
+      "Strict-Transport-Security: max-age=", absl::ToInt64Seconds(hsts_max_age),
+      "; includeSubDomains");
   for (const auto& header : kHardeningHeaders) {
-    if (!with_cache_control && header[0] == kCacheControl) continue;
-    absl::StrAppend(&lines, lines.empty() ? "" : "\r\n", header[0], ": ",
-                    header[1]);
+    absl::StrAppend(&lines, "\r\n", header[0], ": ", header[1]);
   }
   return lines;
 }
@@ -178,23 +227,46 @@ std::string HttpsServer::HardeningHeaderLines(bool with_cache_control) {
 void HttpsServer::Send(mg_connection* connection, const Response& response,
                        bool keep_alive, bool head_only) const {
   const char* reason = mg_get_response_code_text(nullptr, response.status);
+  const bool streamed = static_cast<bool>(response.stream);
+  if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
   std::string head = absl::StrCat(
       "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
-      "\r\nContent-Type: ", response.content_type,
-      "\r\nContent-Length: ", response.body.size(), "\r\n", fixed_headers_);
+      "\r\nContent-Type: ", response.content_type, "\r\n",
+      streamed ? std::string("Transfer-Encoding: chunked")
+               : absl::StrCat("Content-Length: ", response.body.size()),
+      "\r\n", fixed_headers_);
   bool own_cache_control = false;
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&head, name, ": ", value, "\r\n");
     own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
   }
+  // API answers are not cached unless the answer says otherwise.
   if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
   absl::StrAppend(
       &head, "Date: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
                        absl::UTCTimeZone()),
       "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
-  if (!head_only) head += response.body;
-  mg_write(connection, head.data(), head.size());
+  if (!head_only && !streamed) head += response.body;
+  if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
+      head_only) {
+    return;
+  }
+  const Response::BodyWriter writer =
+      [connection](absl::string_view piece) -> absl::Status {
+    if (piece.empty()) return absl::OkStatus();  // an empty chunk ends a body
+    if (mg_send_chunk(connection, piece.data(),
+                      static_cast<unsigned int>(piece.size())) <= 0) {
+      return absl::UnavailableError("the client closed the connection");
+    }
+    return absl::OkStatus();
+  };
+  const absl::Status streamed_status = response.stream(writer);
+  if (streamed_status.ok()) {
+    mg_send_chunk(connection, "", 0);
+  } else {
+    EWS_LOG(WARNING) << "streamed answer ended early: " << streamed_status;
+  }
 }
 
 HttpsServer::~HttpsServer() { Stop(); }
@@ -215,6 +287,10 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   }
   if (options.worker_threads < 2 || options.worker_threads > 1024) {
     return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
   }
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("HTTPS needs a clock");
@@ -238,9 +314,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     absl::StrAppend(&ports, ",", options.bind_address, ":",
                     options.http_redirect_port);
   }
-  // civetweb's own answers (its error pages) carry them too.
-  const std::string additional_headers =
-      HardeningHeaderLines(/*with_cache_control=*/true);
 
   const std::string threads = std::to_string(options.worker_threads);
   const std::string request_timeout =
@@ -248,8 +321,8 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   const std::string keep_alive_timeout =
       std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
   const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string hsts =
-      std::to_string(absl::ToInt64Seconds(options.hsts_max_age));
+  const std::string websocket_timeout = std::to_string(
+      absl::ToInt64Milliseconds(options.websocket_ping_interval));
 
   std::vector<const char*> civet_options = {
       "listening_ports",
@@ -260,8 +333,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       kTls12AndNewer,
       "ssl_cipher_list",
       kCipherList,
-      "strict_transport_security_max_age",
-      hsts.c_str(),
       "num_threads",
       threads.c_str(),
       "request_timeout_ms",
@@ -274,11 +345,18 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
+      // civetweb's own answers (static files, its error pages) carry HSTS
+      // and the hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains). Static files keep civetweb's Cache-Control.
       "additional_header",
-      additional_headers.c_str(),
+      server->security_headers_.c_str(),
       "enable_directory_listing",
       "no",
       "decode_url",
+      "yes",
+      "websocket_timeout_ms",
+      websocket_timeout.c_str(),
+      "enable_websocket_ping_pong",
       "yes",
   };
   civet_options.push_back(nullptr);
@@ -312,6 +390,13 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       server->http_port_ = listening[i].port;
     }
   }
+  if (options.max_connections_per_address > 0) {
+    server->guard_ =
+        std::make_unique<ConnectionGuard>(options.max_connections_per_address);
+    for (int port : {server->https_port_, server->http_port_}) {
+      if (port > 0) GuardPort(port, server->guard_.get());
+    }
+  }
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
@@ -330,6 +415,20 @@ void HttpsServer::Route(const std::string& method, const std::string& path,
                         Handler handler) {
   absl::MutexLock lock(&routes_mutex_);
   routes_[path][method] = std::move(handler);
+}
+
+std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
+    const {
+  absl::ReaderMutexLock lock(&routes_mutex_);
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& method : methods) routes.emplace_back(method.first, path);
+  }
+  for (const auto& entry : prefix_routes_) {
+    routes.emplace_back("PREFIX", entry.first);
+  }
+  std::sort(routes.begin(), routes.end());
+  return routes;
 }
 
 void HttpsServer::RoutePrefix(const std::string& prefix,
@@ -352,6 +451,9 @@ StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
 
 void HttpsServer::Stop() {
   if (context_ != nullptr) {
+    for (int port : {https_port_, http_port_}) {
+      if (guard_ != nullptr && port > 0) UnguardPort(port);
+    }
     mg_stop(context_);
     context_ = nullptr;
   }
@@ -409,22 +511,20 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   if (info->query_string != nullptr) {
     absl::StrAppend(&location, "?", info->query_string);
   }
-  mg_send_http_redirect(connection, location.c_str(), 308);
+  // Written here rather than with mg_send_http_redirect(), which sends no
+  // additional headers.
+  const std::string answer =
+      absl::StrCat("HTTP/1.1 308 Permanent Redirect\r\nLocation: ", location,
+                   "\r\nContent-Length: 0\r\n", server->fixed_headers_,
+                   "Cache-Control: no-store\r\n", "Connection: close\r\n\r\n");
+  mg_write(connection, answer.data(), answer.size());
   return 308;
 }
 
 int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpsServer*>(self);
   const mg_request_info* info = mg_get_request_info(connection);
-  Request request;
-  request.method = info->request_method ? info->request_method : "";
-  request.path = info->local_uri ? info->local_uri : "";
-  request.query = info->query_string ? info->query_string : "";
-  request.remote_address = info->remote_addr;
-  for (int i = 0; i < info->num_headers; ++i) {
-    request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
-        info->http_headers[i].value;
-  }
+  Request request = RequestHead(*info);
 
   const size_t limit = server->options_.max_body_bytes;
   auto refuse_body = [&] {
@@ -467,7 +567,180 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   }
   server->Send(connection, response, KeepsAlive(connection, *info),
                /*head_only=*/request.method == "HEAD");
+  if (response.after_sent) response.after_sent();
   return response.status;
+}
+
+}  // namespace ews::http
+
+namespace ews::http {
+
+WebSocket::WebSocket(mg_connection* connection, Request request,
+                     size_t max_queued)
+    : connection_(connection),
+      request_(std::move(request)),
+      max_queued_(max_queued) {}
+
+WebSocket::~WebSocket() { Closed(); }
+
+void WebSocket::Start() {
+  sender_ = std::thread([this] { SenderLoop(); });
+}
+
+absl::Status WebSocket::Send(std::string text) {
+  absl::MutexLock lock(&mutex_);
+  if (closed_ || closing_) return absl::UnavailableError("WebSocket closed");
+  if (queue_.size() >= max_queued_) {
+    // Too slow: drop it rather than buffer without bound.
+    queue_.clear();
+    closing_ = true;
+    close_code_ = 1008;
+    close_reason_ = "too slow: messages were not read";
+    EWS_LOG(WARNING) << "WebSocket client " << request_.remote_address
+                     << " dropped: " << max_queued_ << " messages waiting";
+    return absl::ResourceExhaustedError("client too slow: dropped");
+  }
+  queue_.push_back(std::move(text));
+  return absl::OkStatus();
+}
+
+void WebSocket::Close(int code, const std::string& reason) {
+  absl::MutexLock lock(&mutex_);
+  if (closed_ || closing_) return;
+  queue_.clear();
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = reason.substr(0, 120);
+}
+
+bool WebSocket::open() const {
+  absl::MutexLock lock(&mutex_);
+  return !closed_ && !closing_;
+}
+
+uint64_t WebSocket::sent() const {
+  absl::MutexLock lock(&mutex_);
+  return sent_;
+}
+
+void WebSocket::SenderLoop() {
+  while (true) {
+    std::string message;
+    bool close = false;
+    std::string close_payload;
+    {
+      absl::MutexLock lock(&mutex_);
+      mutex_.Await(absl::Condition(
+          +[](WebSocket* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return self->closed_ || self->closing_ || !self->queue_.empty();
+          },
+          this));
+      if (closed_) return;
+      if (closing_) {
+        close = true;
+        close_payload.push_back(static_cast<char>(close_code_ >> 8));
+        close_payload.push_back(static_cast<char>(close_code_ & 0xff));
+        close_payload += close_reason_;
+      } else {
+        message = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    if (close) {
+      mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE,
+                         close_payload.data(), close_payload.size());
+      return;  // civetweb ends the connection when the client answers
+    }
+    if (mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_TEXT,
+                           message.data(), message.size()) <= 0) {
+      absl::MutexLock lock(&mutex_);
+      closing_ = true;  // broken: stop sending; civetweb notices on its side
+      queue_.clear();
+      return;
+    }
+    absl::MutexLock lock(&mutex_);
+    ++sent_;
+  }
+}
+
+void WebSocket::Closed() {
+  {
+    absl::MutexLock lock(&mutex_);
+    closed_ = true;
+    queue_.clear();
+  }
+  if (sender_.joinable()) sender_.join();
+}
+
+void HttpsServer::WebSocketRoute(const std::string& path,
+                                 WebSocketHandler handler) {
+  auto endpoint = std::make_unique<WebSocketEndpoint>(
+      WebSocketEndpoint{this, std::move(handler)});
+  mg_set_websocket_handler(
+      context_, path.c_str(), &HttpsServer::WebSocketConnect,
+      &HttpsServer::WebSocketReady, &HttpsServer::WebSocketData,
+      &HttpsServer::WebSocketClose, endpoint.get());
+  websocket_endpoints_.push_back(std::move(endpoint));
+}
+
+// The WebSocket of a connection: a heap-held shared_ptr in civetweb's user
+// connection data, from the upgrade request until the connection closes.
+namespace {
+std::shared_ptr<WebSocket>* SocketOf(const mg_connection* connection) {
+  return static_cast<std::shared_ptr<WebSocket>*>(
+      mg_get_user_connection_data(connection));
+}
+}  // namespace
+
+int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
+  auto* endpoint = static_cast<WebSocketEndpoint*>(data);
+  const mg_request_info* info = mg_get_request_info(connection);
+  Request request = RequestHead(*info);
+  auto* mutable_connection = const_cast<mg_connection*>(connection);
+  if (endpoint->handler.accept) {
+    std::optional<Response> refusal = endpoint->handler.accept(request);
+    if (refusal.has_value()) {
+      endpoint->server->Send(mutable_connection, *refusal,
+                             /*keep_alive=*/false, /*head_only=*/false);
+      return 1;  // no handshake; civetweb closes the connection
+    }
+  }
+  mg_set_user_connection_data(
+      connection, new std::shared_ptr<WebSocket>(
+                      new WebSocket(mutable_connection, std::move(request),
+                                    endpoint->handler.max_queued)));
+  return 0;
+}
+
+void HttpsServer::WebSocketReady(mg_connection* connection, void* data) {
+  auto* endpoint = static_cast<WebSocketEndpoint*>(data);
+  std::shared_ptr<WebSocket>* socket = SocketOf(connection);
+  if (socket == nullptr) return;
+  (*socket)->Start();
+  if (endpoint->handler.on_open) endpoint->handler.on_open(*socket);
+}
+
+int HttpsServer::WebSocketData(mg_connection* connection, int flags,
+                               char* bytes, size_t length, void* data) {
+  auto* endpoint = static_cast<WebSocketEndpoint*>(data);
+  const int opcode = flags & 0xf;
+  if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) return 0;
+  std::shared_ptr<WebSocket>* socket = SocketOf(connection);
+  if (opcode == MG_WEBSOCKET_OPCODE_TEXT && socket != nullptr &&
+      endpoint->handler.on_message) {
+    endpoint->handler.on_message(**socket, absl::string_view(bytes, length));
+  }
+  return 1;  // keep the connection
+}
+
+void HttpsServer::WebSocketClose(const mg_connection* connection, void* data) {
+  auto* endpoint = static_cast<WebSocketEndpoint*>(data);
+  std::shared_ptr<WebSocket>* socket = SocketOf(connection);
+  if (socket == nullptr) return;
+  (*socket)->Closed();
+  if (endpoint->handler.on_close) endpoint->handler.on_close(**socket);
+  delete socket;
+  mg_set_user_connection_data(connection, nullptr);
 }
 
 }  // namespace ews::http

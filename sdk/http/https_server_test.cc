@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -64,6 +65,7 @@ class HttpsServerTest : public ::testing::Test {
     options.certificate_path = *certificate_path_;
     options.worker_threads = 4;
     options.max_body_bytes = 1024;
+    options.max_header_bytes = 8192;
     // The web UI's files: an HTML page and a hashed asset with its gzip form.
     const std::string root = std::string(std::getenv("TEST_TMPDIR")) + "/web";
     mkdir(root.c_str(), 0755);
@@ -85,6 +87,54 @@ class HttpsServerTest : public ::testing::Test {
       response.body = std::string(100000, 'b') + "end";
       return response;
     });
+    // 2,000 pieces of 1 KB, produced while they are sent.
+    server_->Route("GET", "/api/v1/stream", [](const Request& request) {
+      Response response;
+      response.content_type = "text/csv";
+      const bool fail = request.query == "fail";
+      response.stream = [fail](const Response::BodyWriter& write) {
+        for (int i = 0; i < 2000; ++i) {
+          if (fail && i == 10) return absl::DataLossError("broken");
+          absl::Status sent = write(absl::StrCat(
+              std::string(1019, 'x'), absl::Dec(i, absl::kZeroPad4), "\n"));
+          if (!sent.ok()) return sent;
+        }
+        return absl::OkStatus();
+      };
+      return response;
+    });
+    // WebSockets: refused without the header "x-let-in"; on open, either
+    // three messages, or (flood) messages until the client counts as slow.
+    WebSocketHandler handler;
+    handler.max_queued = 8;
+    handler.accept = [](const Request& request) -> std::optional<Response> {
+      if (request.headers.count("x-let-in") == 0) {
+        return Response::Error(401, "no entry");
+      }
+      return std::nullopt;
+    };
+    handler.on_open = [](std::shared_ptr<WebSocket> socket) {
+      if (socket->request().query == "flood") {
+        std::thread([socket] {
+          absl::Status sent;
+          int count = 0;
+          while (sent.ok() && count < 1000000) {
+            sent = socket->Send(std::string(1000, 'f'));
+            ++count;
+          }
+          absl::MutexLock lock(&flood_mutex_);
+          flood_result_ = sent;
+        }).detach();
+        return;
+      }
+      for (int i = 1; i <= 3; ++i) {
+        (void)socket->Send(absl::StrCat("message ", i));
+      }
+    };
+    handler.on_message = [](WebSocket& socket, absl::string_view text) {
+      (void)socket.Send(absl::StrCat("echo ", text));
+    };
+    server_->WebSocketRoute("/api/v1/ws", std::move(handler));
     // Streamed prefix routes: a 1 MB body in 1000 chunks, any method; the
     // longer prefix wins.
     server_->RoutePrefix("/stream", [](const Request& request,
@@ -135,9 +185,19 @@ class HttpsServerTest : public ::testing::Test {
                                    path));
   }
 
+  std::string WsClient(const std::string& flags, const std::string& query) {
+    return RunCommand(
+        absl::StrCat("/usr/bin/python3 tests/lib/ws_client.py wss://127.0.0.1:",
+                     server_->https_port(), "/api/v1/ws", query, " ", flags));
+  }
+
   static std::string* certificate_path_;
   static HttpsServer* server_;
+  static absl::Mutex flood_mutex_;
+  static absl::Status flood_result_ ABSL_GUARDED_BY(flood_mutex_);
 };
+absl::Mutex HttpsServerTest::flood_mutex_;
+absl::Status HttpsServerTest::flood_result_ = absl::UnknownError("not run");
 
 std::string* HttpsServerTest::certificate_path_ = nullptr;
 HttpsServer* HttpsServerTest::server_ = nullptr;
@@ -202,6 +262,44 @@ TEST_F(HttpsServerTest, RoutesJsonWithSecurityHeaders) {
   EXPECT_THAT(output, HasSubstr("Content-Type: application/json"));
 }
 
+// Every kind of answer carries the hardening headers: the API's own, civetweb's
+// static files and error pages, and the plain-HTTP redirect.
+TEST_F(HttpsServerTest, SecurityHeadersOnEveryKindOfAnswer) {
+  const std::string big_head(12000, 'h');
+  const std::string plain_url =
+      absl::StrCat("http://127.0.0.1:", server_->http_port(), "/api/v1/ping");
+  const std::pair<std::string, std::string> answers[] = {
+      {"HTTP/1.1 200", Curl("", "/api/v1/ping")},
+      {"HTTP/1.1 200", Curl("", "/index.html")},
+      {"HTTP/1.1 404", Curl("", "/api/v1/nothing")},
+      {"HTTP/1.1 404", Curl("", "/no-such-file.html")},
+      {"HTTP/1.1 405", Curl("-X PUT", "/api/v1/ping")},
+      {"HTTP/1.1 413",
+       Curl("--data-binary " + std::string(4096, 'x'), "/api/v1/echo")},
+      // civetweb refuses a head over max_header_bytes itself, as malformed.
+      {" 400 ", Curl("-H 'X-Big: " + big_head + "'", "/api/v1/ping")},
+      {"HTTP/1.1 308", RunCommand("curl -s -i --max-time 10 " + plain_url)},
+  };
+  for (const auto& [status, output] : answers) {
+    SCOPED_TRACE(output.substr(0, 600));
+    EXPECT_THAT(output, HasSubstr(status));
+    EXPECT_THAT(output,
+                HasSubstr("Strict-Transport-Security: max-age=63072000; "
+                          "includeSubDomains"));
+    EXPECT_THAT(output, HasSubstr("X-Content-Type-Options: nosniff"));
+    EXPECT_THAT(output, HasSubstr("X-Frame-Options: DENY"));
+    EXPECT_THAT(output, HasSubstr("Referrer-Policy: no-referrer"));
+    EXPECT_THAT(output,
+                HasSubstr("Content-Security-Policy: default-src 'self'; "
+                          "script-src 'self'; style-src 'self'; "));
+    EXPECT_THAT(output, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(output, Not(HasSubstr("unsafe-inline")));
+  }
+  // API answers are not cached; a static file keeps civetweb's caching.
+  EXPECT_THAT(answers[0].second, HasSubstr("Cache-Control: no-store"));
+  EXPECT_THAT(answers[1].second, Not(HasSubstr("no-store")));
+}
+
 TEST_F(HttpsServerTest, KeepsConnectionsAliveUnlessAskedToClose) {
   const std::string url =
       absl::StrCat("https://127.0.0.1:", server_->https_port(), "/api/v1/ping");
@@ -223,6 +321,46 @@ TEST_F(HttpsServerTest, LargeAnswersArriveWholeOverTls12And13) {
     EXPECT_THAT(output, HasSubstr(std::string(1000, 'b') + "end")) << version;
     EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 100003u) << version;
   }
+}
+
+TEST_F(HttpsServerTest, StreamedAnswersArriveWholeAndChunked) {
+  std::string output = Curl("", "/api/v1/stream");
+  EXPECT_THAT(output, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(output, HasSubstr("Connection: close"));
+  EXPECT_THAT(output, Not(HasSubstr("Content-Length")));
+  EXPECT_EQ(output.size() - output.find("\r\n\r\n") - 4, 2000u * 1024u);
+  EXPECT_THAT(output, HasSubstr(std::string(1019, 'x') + "1999\n"));
+}
+
+TEST_F(HttpsServerTest, BrokenStreamIsATruncatedTransfer) {
+  // curl reports the missing final chunk (exit 18) rather than a whole file.
+  std::string output = RunCommand(absl::StrCat(
+      "curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "
+      "https://127.0.0.1:",
+      server_->https_port(), "/api/v1/stream?fail; echo \" exit=$?\""));
+  EXPECT_THAT(output, HasSubstr("exit=18"));
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
+}
+
+TEST_F(HttpsServerTest, WebSocketSendsQueuedMessagesInOrder) {
+  std::string output = WsClient("--header 'X-Let-In: 1' --count 3", "");
+  EXPECT_EQ(output, "message 1\nmessage 2\nmessage 3\nDONE\n");
+}
+
+TEST_F(HttpsServerTest, WebSocketUpgradeCanBeRefused) {
+  EXPECT_THAT(WsClient("--count 1", ""), HasSubstr("REFUSED 401"));
+  // The server goes on.
+  EXPECT_THAT(Curl("", "/api/v1/ping"), HasSubstr("HTTP/1.1 200"));
+}
+
+TEST_F(HttpsServerTest, SlowWebSocketClientIsDroppedNotBuffered) {
+  // The client reads nothing for 3 s while the server sends as fast as it
+  // can: its queue of 8 fills once the socket buffers are full.
+  std::string output =
+      WsClient("--header 'X-Let-In: 1' --pause 3 --timeout 20", "?flood");
+  EXPECT_THAT(output, HasSubstr("CLOSED 1008 too slow"));
+  absl::MutexLock lock(&flood_mutex_);
+  EXPECT_TRUE(absl::IsResourceExhausted(flood_result_)) << flood_result_;
 }
 
 // Several TLS records per answer would each be a TCP segment of its own, and
@@ -286,9 +424,11 @@ TEST_F(HttpsServerTest, AcceptedSocketsHaveNoDelay) {
 TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   std::string output = Curl("", "/api/v1/nothing");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 404"));
-  EXPECT_THAT(output, HasSubstr(R"("status":404)"));
+  EXPECT_THAT(output, HasSubstr(R"({"error":{"status":404,"code":"not_found",)"
+                                "\"message\":"));
   output = Curl("-X DELETE", "/api/v1/ping");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(output, HasSubstr(R"("code":"method_not_allowed")"));
   EXPECT_THAT(output, HasSubstr("Allow: GET"));
 }
 
@@ -338,6 +478,65 @@ TEST_F(HttpsServerTest, PlainHttpRedirectsToHttps) {
   EXPECT_THAT(output, HasSubstr(absl::StrCat(
                           "Location: https://127.0.0.1:", server_->https_port(),
                           "/api/v1/ping")));
+}
+
+// The per-address cap: connections over it are closed as they are accepted,
+// another address is served meanwhile, and closed connections stop counting.
+TEST(HttpsServerGuardTest, CapsConnectionsPerClientAddress) {
+  const std::string certificate =
+      std::string(std::getenv("TEST_TMPDIR")) + "/guard-cert.pem";
+  ASSERT_THAT(security::EnsureSelfSignedCertificate(certificate, {},
+                                                    SystemClock::Get()),
+              IsOk());
+  ServerOptions options;
+  options.https_port = 0;
+  options.http_redirect_port = -1;
+  options.certificate_path = certificate;
+  options.worker_threads = 8;
+  options.max_connections_per_address = 3;
+  auto server = HttpsServer::Start(options);
+  ASSERT_THAT(server, IsOk());
+  (*server)->Route("GET", "/api/v1/ping",
+                   [](const Request&) { return Response::Json(200, "{}"); });
+  const int port = (*server)->https_port();
+
+  std::vector<int> clients;
+  for (int i = 0; i < 6; ++i) {
+    auto client = ConnectToLoopback(port, absl::Seconds(5));
+    ASSERT_THAT(client, IsOk());
+    clients.push_back(*client);
+  }
+  for (int i = 0; i < 100 && (*server)->refused_connections() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ((*server)->refused_connections(), 3);
+  // The refused ones read end-of-file; the admitted ones wait for a worker's
+  // TLS handshake (nothing to read).
+  int closed = 0;
+  for (int fd : clients) {
+    timeval wait{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char byte;
+    errno = 0;
+    const ssize_t n = recv(fd, &byte, 1, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      ++closed;
+    }
+  }
+  EXPECT_EQ(closed, 3);
+
+  const std::string url = absl::StrCat(
+      "https://127.0.0.1:", port, "/api/v1/ping -o /dev/null -w %{http_code}");
+  EXPECT_EQ(RunCommand("curl -sk --max-time 5 --interface 127.0.0.2 " + url),
+            "200");
+  EXPECT_NE(RunCommand("curl -sk --max-time 5 " + url), "200");
+  for (int fd : clients) close(fd);
+  std::string after;
+  for (int i = 0; i < 50 && after != "200"; ++i) {
+    after = RunCommand("curl -sk --max-time 5 " + url);
+    if (after != "200") absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(after, "200");
 }
 
 TEST_F(HttpsServerTest, ServesTheWebUiWithCacheLifetimesAndCompression) {

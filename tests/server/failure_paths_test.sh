@@ -16,6 +16,7 @@ peer="$PWD/tests/server/nan_modbus_peer.py"
 server_pid=""
 peer_pid=""
 source tests/server/test_lib.sh
+source tests/lib/ews_session.sh
 
 cleanup() {
   [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
@@ -33,10 +34,14 @@ start_server() {
     --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device=/nonexistent/tty \
     "$@" 2>>"$TEST_TMPDIR/server.log" &
   server_pid=$!
-  wait_ready "$data" "$server_pid"
+  wait_ready "$data" "$server_pid" || return 1
+  # The API needs a session: the administrator, through the factory-code change on first use.
+  jar="$data.cookies"
+  csrf=$(ews_login "https://127.0.0.1:$https_port" "$jar" administrator 99999) || return 1
 }
-api() { curl -sk --max-time 10 "https://127.0.0.1:$https_port$1"; }
-post() { curl -sk --max-time 10 -X POST -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port$1"; }
+api() { curl -sk -b "$jar" --max-time 10 "https://127.0.0.1:$https_port$1"; }
+post() { curl -sk -b "$jar" -H "X-CSRF-Token: $csrf" --max-time 10 -X POST -o /dev/null \
+  -w '%{http_code}' "https://127.0.0.1:$https_port$1"; }
 # json EXPRESSION: evaluates EXPRESSION on the strict JSON (no NaN/Infinity) read from stdin
 # as `j`; prints the result, or "invalid JSON: ..." when the text is not JSON.
 json() {
@@ -179,7 +184,9 @@ check "stops" stop_server
 check "restarts" start_server "$data"
 check "the report survives a restart" test "$(history_state)" = "(False, 'recovered_from_corruption')"
 check "GET on the acknowledge path is refused" \
-  test "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/api/v1/history/acknowledge")" = 405
+  test "$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/api/v1/history/acknowledge")" = 405
+check "acknowledging needs the CSRF token (403)" test "$(curl -sk -b "$jar" -X POST -o /dev/null \
+  -w '%{http_code}' "https://127.0.0.1:$https_port/api/v1/history/acknowledge")" = 403
 check "POST /api/v1/history/acknowledge answers 200" test "$(post /api/v1/history/acknowledge)" = 200
 check "after the acknowledgement the history is ok" test "$(history_state)" = "(True, 'ok')"
 check "stops" stop_server

@@ -106,11 +106,16 @@ std::vector<Route> BuildRoutes() {
       {"GET", "/api/v1/history/totals", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/tree", Needs(P::kViewHistory)},
       {"GET", "/api/v1/history/csv", Needs(P::kExportCsv)},
+      // the history was found corrupt and moved aside: seen
+      {"POST", "/api/v1/history/acknowledge", Needs(P::kConfigureSystem)},
       // the history as files (docs/data-access.md): any session; each role
       // sees only the devices' folders it may see
       {"GET", "/api/v1/files", AnySession()},
       {"GET", "/api/v1/files/*", AnySession()},
       {"GET", "/api/v1/files/*/*", AnySession()},
+      // automatic reports (docs/reports.md)
+      {"POST", "/api/v1/reports/test", Needs(P::kConfigureSite)},
+      {"GET", "/api/v1/reports/status", Needs(P::kConfigureSite)},
       // configuration as a whole
       {"GET", "/api/v1/config/backup", Needs(P::kBackupRestore)},
       {"POST", "/api/v1/config/restore", Needs(P::kBackupRestore)},

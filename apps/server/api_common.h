@@ -1,0 +1,81 @@
+// Small pieces every JSON route of the server shares: errors with a stable
+// code, query strings, times and numbers in JSON.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "sdk/http/https_server.h"
+#include "sdk/http/json.h"
+
+namespace ews::server {
+
+// A route an API class serves, not yet guarded: server.cc wraps `handler`
+// with SessionApi::Guard().
+struct ApiRoute {
+  std::string method;
+  std::string path;
+  http::Handler handler;
+};
+
+// A handler calling `api`'s const member `method`.
+template <typename Api>
+http::Handler BindRoute(const Api* api,
+                        http::Response (Api::*method)(const http::Request&)
+                            const) {
+  return [api, method](const http::Request& request) {
+    return (api->*method)(request);
+  };
+}
+
+// Parses a JSON request body into `message` (protobuf's JSON mapping);
+// malformed JSON, a wrong type or an unknown field is InvalidArgument.
+absl::Status ParseJsonBody(const std::string& body,
+                           google::protobuf::Message* message);
+
+// {"error":{"status":400,"code":"invalid_argument","message":"..."}}: `code`
+// is stable (clients switch on it), the message is for people.
+http::Response ApiError(int status, absl::string_view code,
+                        absl::string_view message);
+// The same for a Status: InvalidArgument 400 "invalid_argument", NotFound
+// 404 "not_found", FailedPrecondition 409 "failed_precondition",
+// ResourceExhausted 429, Unavailable 503 "unavailable", PermissionDenied 403,
+// others 500 "internal".
+http::Response ApiError(const absl::Status& status);
+
+// The decoded parameters of a query string ("a=1&b=x%20y"). InvalidArgument
+// for a bad %-escape or a parameter given twice.
+absl::StatusOr<std::map<std::string, std::string>> ParseQuery(
+    absl::string_view query);
+
+// A parameter's value, or nullopt when absent.
+std::optional<std::string> Param(
+    const std::map<std::string, std::string>& params, const std::string& name);
+
+// Refuses parameters outside `known` (InvalidArgument naming the first one).
+absl::Status OnlyParams(const std::map<std::string, std::string>& params,
+                        std::initializer_list<absl::string_view> known);
+
+// A time given as RFC 3339 ("2026-03-29T01:00:00Z", "...+02:00"), a date
+// ("2026-03-29": local midnight in `zone`) or Unix seconds ("1774746000").
+// InvalidArgument otherwise.
+absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
+                                        absl::TimeZone zone);
+
+// "2026-03-29T01:00:00Z".
+std::string IsoUtc(absl::Time time);
+// "2026-03-29T03:00:00+02:00": the site's local time with its offset.
+std::string IsoLocal(absl::Time time, absl::TimeZone zone);
+// A JSON number with up to 15 significant digits (a counter's Wh in full);
+// "null" when not finite.
+std::string JsonNumber(double value);
+// A JSON string literal: the escaped text in quotes.
+std::string JsonString(absl::string_view text);
+
+}  // namespace ews::server

@@ -1,0 +1,385 @@
+#include "apps/server/api_system.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
+#include "apps/server/api_system.pb.h"
+#include "sdk/base/files.h"
+#include "sdk/security/tls/certificate.h"
+
+namespace ews::server {
+namespace {
+
+constexpr size_t kMaxPemBytes = 64 * 1024;
+
+std::string Bool(bool value) { return value ? "true" : "false"; }
+
+std::string Iso(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+const char* SourceName(hal::TimeKeeper::Source source) {
+  switch (source) {
+    case hal::TimeKeeper::Source::kRtc:
+      return "rtc";
+    case hal::TimeKeeper::Source::kNtp:
+      return "ntp";
+    case hal::TimeKeeper::Source::kUser:
+      return "user";
+  }
+  return "rtc";
+}
+
+std::string StatusJson(const absl::Status& status) {
+  return status.ok() ? "null" : JsonString(status.ToString());
+}
+
+std::string CertificateJson(const security::CertificateInfo& info) {
+  return absl::StrCat(
+      R"({"subject":)", JsonString(info.subject), R"(,"sha256_fingerprint":)",
+      JsonString(info.sha256_fingerprint), R"(,"not_before":")",
+      IsoUtc(info.not_before), R"(","not_after":")", IsoUtc(info.not_after),
+      R"(","key_type":)", JsonString(info.key_type), "}");
+}
+
+// A sysfs attribute of a network interface, trimmed ("" when unreadable).
+std::string NetAttribute(const std::string& interface,
+                         const std::string& name) {
+  absl::StatusOr<std::string> text =
+      ReadFileToString("/sys/class/net/" + interface + "/" + name, 256);
+  return text.ok() ? std::string(absl::StripAsciiWhitespace(*text)) : "";
+}
+
+}  // namespace
+
+void RecentLogSink::Write(const log::Entry& entry) {
+  if (next_ != nullptr) next_->Write(entry);
+  Line line{Iso(clock_.WallNow()), entry.level,
+            absl::StrCat(entry.file, ":", entry.line), entry.message};
+  absl::MutexLock lock(&mutex_);
+  lines_.push_back(std::move(line));
+  while (lines_.size() > capacity_) lines_.pop_front();
+}
+
+std::vector<RecentLogSink::Line> RecentLogSink::Recent(
+    size_t limit, log::Level at_least) const {
+  std::vector<Line> out;
+  absl::MutexLock lock(&mutex_);
+  for (auto it = lines_.rbegin(); it != lines_.rend() && out.size() < limit;
+       ++it) {
+    if (it->level >= at_least) out.push_back(*it);
+  }
+  return {out.rbegin(), out.rend()};
+}
+
+SystemApi::SystemApi(SystemApiOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+std::vector<ApiRoute> SystemApi::Routes() const {
+  auto bind = [this](auto method) { return BindRoute(this, method); };
+  return {
+      {"GET", "/api/v1/system/version", bind(&SystemApi::Version)},
+      {"GET", "/api/v1/system/time", bind(&SystemApi::GetTime)},
+      {"PUT", "/api/v1/system/time", bind(&SystemApi::SetTime)},
+      {"GET", "/api/v1/system/ntp", bind(&SystemApi::Ntp)},
+      {"GET", "/api/v1/system/network", bind(&SystemApi::Network)},
+      {"GET", "/api/v1/system/logs", bind(&SystemApi::Logs)},
+      {"POST", "/api/v1/system/restart", bind(&SystemApi::Restart)},
+      {"GET", "/api/v1/system/certificate", bind(&SystemApi::Certificate)},
+      {"PUT", "/api/v1/system/certificate",
+       bind(&SystemApi::UploadCertificate)},
+      {"GET", "/api/v1/system/ca-certificate", bind(&SystemApi::CaCertificate)},
+  };
+}
+
+http::Response SystemApi::Version(const http::Request&) const {
+  return http::Response::Json(
+      200, absl::StrCat(R"({"version":)", JsonString(options_.version),
+                        R"(,"model_size":)", options_.model_size,
+                        R"(,"api":"v1"})"));
+}
+
+http::Response SystemApi::GetTime(const http::Request&) const {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!options_.time_zone.empty()) {
+    absl::LoadTimeZone(options_.time_zone, &zone);
+  }
+  const absl::Time now = clock_.WallNow();
+  const bool valid =
+      options_.keeper != nullptr && options_.keeper->time_valid();
+  // The battery is suspect when the RTC had no valid time at start, even if
+  // the time has been set since: the next power cut loses it again.
+  const bool battery_warning = !options_.rtc_problem.ok();
+  return http::Response::Json(
+      200,
+      absl::StrCat(R"({"time":")", IsoUtc(now), R"(","local":")",
+                   IsoLocal(now, zone), R"(","time_zone":)",
+                   JsonString(zone.name()), R"(,"valid":)", Bool(valid),
+                   R"(,"source":")",
+                   options_.keeper != nullptr
+                       ? SourceName(options_.keeper->last_source())
+                       : "none",
+                   R"(","rtc":{"kind":)", JsonString(options_.rtc_kind),
+                   R"(,"battery_warning":)", Bool(battery_warning),
+                   R"(,"problem":)", StatusJson(options_.rtc_problem), "}}"));
+}
+
+http::Response SystemApi::SetTime(const http::Request& request) const {
+  v1::SetTimeRequest body;
+  absl::Status parsed = ParseJsonBody(request.body, &body);
+  if (!parsed.ok()) return ApiError(parsed);
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, body.time(), &time, &error)) {
+    return ApiError(400, "invalid_argument",
+                    "time must be RFC 3339, e.g. 2026-12-07T12:00:00Z");
+  }
+  if (options_.keeper == nullptr) {
+    return ApiError(409, "no_rtc", "the device has no clock to set");
+  }
+  const absl::Time before = clock_.WallNow();
+  absl::Status set =
+      options_.keeper->SetTime(time, hal::TimeKeeper::Source::kUser);
+  if (!set.ok() && !options_.keeper->time_valid()) return ApiError(set);
+  EWS_LOG(WARNING) << "time set by hand from " << IsoUtc(before) << " to "
+                   << IsoUtc(time)
+                   << (set.ok() ? ""
+                                : absl::StrCat(" (RTC: ", set.ToString(), ")"));
+  return http::Response::Json(
+      200, absl::StrCat(R"({"time":")", IsoUtc(clock_.WallNow()),
+                        R"(","previous":")", IsoUtc(before),
+                        R"(","rtc_written":)", Bool(set.ok()), "}"));
+}
+
+http::Response SystemApi::Ntp(const http::Request&) const {
+  if (options_.ntp == nullptr) {
+    return http::Response::Json(
+        200, absl::StrCat(R"({"enabled":false,"reason":)",
+                          JsonString(options_.ntp_disabled_reason),
+                          R"(,"servers":[]})"));
+  }
+  const ntp::NtpStatus status = options_.ntp->Status();
+  std::string servers;
+  for (const ntp::NtpServerStatus& server : status.servers) {
+    absl::StrAppend(
+        &servers, servers.empty() ? "" : ",", R"({"server":)",
+        JsonString(server.server), R"(,"reach":)", server.reach,
+        R"(,"dropped":)", Bool(server.dropped), R"(,"last_result":)",
+        StatusJson(server.last_result), R"(,"offset_ms":)",
+        server.last_sample.has_value()
+            ? JsonNumber(absl::ToDoubleMilliseconds(server.last_sample->offset))
+            : "null",
+        R"(,"delay_ms":)",
+        server.last_sample.has_value()
+            ? JsonNumber(absl::ToDoubleMilliseconds(server.last_sample->delay))
+            : "null",
+        "}");
+  }
+  return http::Response::Json(
+      200,
+      absl::StrCat(
+          R"({"enabled":true,"servers":[)", servers, R"(],"last_round":)",
+          status.last_round.ok() ? R"("ok")" : StatusJson(status.last_round),
+          R"(,"last_sync":)",
+          status.last_sync.has_value() ? JsonString(IsoUtc(*status.last_sync))
+                                       : "null",
+          R"(,"last_offset_ms":)",
+          JsonNumber(absl::ToDoubleMilliseconds(status.last_offset)),
+          R"(,"last_round_stepped":)", Bool(status.last_round_stepped),
+          R"(,"poll_interval_s":)", absl::ToInt64Seconds(status.poll_interval),
+          "}"));
+}
+
+http::Response SystemApi::Network(const http::Request&) const {
+  ifaddrs* addresses = nullptr;
+  if (getifaddrs(&addresses) != 0) {
+    return ApiError(500, "internal", "cannot list the network interfaces");
+  }
+  struct Interface {
+    bool up = false;
+    bool running = false;
+    bool loopback = false;
+    std::vector<std::string> addresses;
+  };
+  std::map<std::string, Interface> interfaces;
+  for (ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
+    Interface& interface = interfaces[a->ifa_name];
+    interface.up = (a->ifa_flags & IFF_UP) != 0;
+    interface.running = (a->ifa_flags & IFF_RUNNING) != 0;
+    interface.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+    if (a->ifa_addr == nullptr || (a->ifa_addr->sa_family != AF_INET &&
+                                   a->ifa_addr->sa_family != AF_INET6)) {
+      continue;
+    }
+    const socklen_t length = a->ifa_addr->sa_family == AF_INET
+                                 ? sizeof(sockaddr_in)
+                                 : sizeof(sockaddr_in6);
+    char host[NI_MAXHOST];
+    if (getnameinfo(a->ifa_addr, length, host, sizeof host, nullptr, 0,
+                    NI_NUMERICHOST) != 0) {
+      continue;
+    }
+    int prefix = 0;
+    if (a->ifa_netmask != nullptr) {
+      const auto* bytes =
+          a->ifa_addr->sa_family == AF_INET
+              ? reinterpret_cast<const unsigned char*>(
+                    &reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr)
+              : reinterpret_cast<const unsigned char*>(
+                    &reinterpret_cast<sockaddr_in6*>(a->ifa_netmask)
+                         ->sin6_addr);
+      const int size = a->ifa_addr->sa_family == AF_INET ? 4 : 16;
+      for (int i = 0; i < size; ++i) prefix += __builtin_popcount(bytes[i]);
+    }
+    interface.addresses.push_back(absl::StrCat(host, "/", prefix));
+  }
+  freeifaddrs(addresses);
+  std::string out;
+  for (const auto& [name, interface] : interfaces) {
+    std::string list;
+    for (const std::string& address : interface.addresses) {
+      absl::StrAppend(&list, list.empty() ? "" : ",", JsonString(address));
+    }
+    const std::string mac = NetAttribute(name, "address");
+    const std::string speed = NetAttribute(name, "speed");
+    int64_t mbps = 0;
+    absl::StrAppend(&out, out.empty() ? "" : ",", R"({"name":)",
+                    JsonString(name), R"(,"up":)", Bool(interface.up),
+                    R"(,"running":)", Bool(interface.running),
+                    R"(,"loopback":)", Bool(interface.loopback), R"(,"mac":)",
+                    mac.empty() ? "null" : JsonString(mac), R"(,"speed_mbps":)",
+                    absl::SimpleAtoi(speed, &mbps) && mbps > 0
+                        ? absl::StrCat(mbps)
+                        : "null",
+                    R"(,"addresses":[)", list, "]}");
+  }
+  char hostname[256] = "";
+  gethostname(hostname, sizeof hostname - 1);
+  return http::Response::Json(
+      200, absl::StrCat(R"({"hostname":)", JsonString(hostname),
+                        R"(,"interfaces":[)", out, "]}"));
+}
+
+http::Response SystemApi::Logs(const http::Request& request) const {
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"limit", "level"});
+  if (!known.ok()) return ApiError(known);
+  int limit = 200;
+  if (std::optional<std::string> text = Param(*params, "limit")) {
+    if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > 1000) {
+      return ApiError(400, "invalid_argument", "limit must be 1..1000");
+    }
+  }
+  log::Level level = log::Level::kDebug;
+  if (std::optional<std::string> name = Param(*params, "level")) {
+    bool found = false;
+    for (log::Level l : {log::Level::kDebug, log::Level::kInfo,
+                         log::Level::kWarning, log::Level::kError}) {
+      if (*name == log::LevelName(l)) {
+        level = l;
+        found = true;
+      }
+    }
+    if (!found) {
+      return ApiError(400, "invalid_argument",
+                      "level must be DEBUG, INFO, WARNING or ERROR");
+    }
+  }
+  std::string lines;
+  if (options_.logs != nullptr) {
+    for (const RecentLogSink::Line& line :
+         options_.logs->Recent(static_cast<size_t>(limit), level)) {
+      absl::StrAppend(&lines, lines.empty() ? "" : ",", R"({"time":")",
+                      line.time, R"(","level":")", log::LevelName(line.level),
+                      R"(","where":)", JsonString(line.where), R"(,"message":)",
+                      JsonString(line.message), "}");
+    }
+  }
+  return http::Response::Json(200, absl::StrCat(R"({"lines":[)", lines, "]}"));
+}
+
+http::Response SystemApi::Restart(const http::Request& request) const {
+  if (!request.body.empty() && request.body != "{}") {
+    return ApiError(400, "invalid_argument", "restart takes no body (or {})");
+  }
+  if (!options_.request_restart) {
+    return ApiError(409, "failed_precondition", "restart is not available");
+  }
+  http::Response response =
+      http::Response::Json(202, R"({"status":"restarting"})");
+  response.after_sent = [restart = options_.request_restart] {
+    restart("asked for through the API");
+  };
+  return response;
+}
+
+http::Response SystemApi::Certificate(const http::Request&) const {
+  const std::string site = options_.tls_directory + "/site.pem";
+  return http::Response::Json(
+      200,
+      absl::StrCat(
+          R"({"in_use":)", CertificateJson(options_.certificate_in_use),
+          R"(,"site_certificate_in_use":)",
+          Bool(options_.site_certificate_in_use), R"(,"ca":)",
+          options_.ca.has_value() ? CertificateJson(*options_.ca) : "null",
+          R"(,"site_uploaded":)", Bool(access(site.c_str(), F_OK) == 0), "}"));
+}
+
+http::Response SystemApi::UploadCertificate(
+    const http::Request& request) const {
+  v1::CertificateUpload body;
+  absl::Status parsed = ParseJsonBody(request.body, &body);
+  if (!parsed.ok()) return ApiError(parsed);
+  absl::StatusOr<security::CertificateInfo> installed =
+      security::InstallSiteCertificate(options_.tls_directory,
+                                       body.certificate(), body.private_key(),
+                                       options_.identity, clock_);
+  if (!installed.ok()) {
+    return ApiError(400, "bad_certificate", installed.status().message());
+  }
+  EWS_LOG(WARNING) << "site certificate " << installed->subject
+                   << " installed, SHA-256 " << installed->sha256_fingerprint
+                   << ": restarting to serve it";
+  const bool restarting = static_cast<bool>(options_.request_restart);
+  http::Response response = http::Response::Json(
+      200,
+      absl::StrCat(R"({"status":"installed","subject":)",
+                   JsonString(installed->subject), R"(,"sha256_fingerprint":)",
+                   JsonString(installed->sha256_fingerprint),
+                   R"(,"not_after":")", IsoUtc(installed->not_after),
+                   R"(","restarting":)", Bool(restarting), "}"));
+  if (restarting) {
+    response.after_sent = [restart = options_.request_restart] {
+      restart("new site certificate");
+    };
+  }
+  return response;
+}
+
+http::Response SystemApi::CaCertificate(const http::Request&) const {
+  absl::StatusOr<std::string> pem =
+      ReadFileToString(options_.tls_directory + "/ca.pem", kMaxPemBytes);
+  if (!pem.ok()) {
+    return ApiError(404, "not_found", "the device has no CA certificate");
+  }
+  http::Response response;
+  response.content_type = "application/x-pem-file";
+  response.body = *std::move(pem);
+  response.headers.emplace_back("Content-Disposition",
+                                "attachment; filename=\"ews-device-ca.pem\"");
+  return response;
+}
+
+}  // namespace ews::server

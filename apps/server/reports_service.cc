@@ -1,0 +1,150 @@
+#include "apps/server/reports_service.h"
+
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/http/json.h"
+#include "sdk/reports/config_specs.h"
+
+namespace ews::server {
+namespace {
+
+// report_sender lives beside the running ews-server binary.
+std::string SenderPath() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "report_sender";
+  std::string path(self, n);
+  return absl::StrCat(path.substr(0, path.rfind('/') + 1), "report_sender");
+}
+
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 502;  // the remote server refused or was unreachable
+    default:
+      return 500;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
+    const config::v1::DeviceConfig& config, const std::string& data_dir,
+    const storage::Store* history, Clock& clock, security::AuditLog& audit) {
+  reports::ConfiguredReports configured =
+      reports::SpecsFromConfig(config.reports(), reports::Language::kEnglish);
+  for (const std::string& skipped : configured.skipped) {
+    EWS_LOG(WARNING) << skipped;
+  }
+  if (configured.specs.empty() || history == nullptr) return nullptr;
+  reports::ReporterOptions options;
+  options.queue_dir = data_dir + "/reports";
+  options.sender_path = SenderPath();
+  if (!absl::LoadTimeZone(config.network().time_zone(), &options.time_zone)) {
+    options.time_zone = absl::UTCTimeZone();
+  }
+  EWS_ASSIGN_OR_RETURN(
+      std::unique_ptr<reports::Reporter> reporter,
+      reports::Reporter::Create(options, std::move(configured.specs), history,
+                                &clock, &audit));
+  std::unique_ptr<ReportsService> service(
+      new ReportsService(std::move(reporter), std::move(configured.skipped)));
+  ReportsService* self = service.get();
+  service->thread_ = std::thread([self] {
+    do {
+      absl::Status ticked = self->reporter_->Tick();
+      if (!ticked.ok()) EWS_LOG(ERROR) << "reports: " << ticked;
+    } while (!self->stop_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  });
+  EWS_LOG(INFO) << "reports: queue in " << options.queue_dir;
+  return service;
+}
+
+ReportsService::ReportsService(std::unique_ptr<reports::Reporter> reporter,
+                               std::vector<std::string> skipped)
+    : reporter_(std::move(reporter)), skipped_(std::move(skipped)) {}
+
+ReportsService::~ReportsService() {
+  stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+http::Response ReportsService::Test(const http::Request& request) {
+  std::string name;
+  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
+    if (absl::ConsumePrefix(&pair, "report=")) name = std::string(pair);
+  }
+  if (name.empty()) {
+    return http::Response::Error(400, "missing ?report=<name>");
+  }
+  // Only the administrator holds configure_site (sdk/security/roles).
+  const absl::Status sent = reporter_->SendTestNow(name, "administrator");
+  if (!sent.ok()) {
+    return http::Response::Error(HttpStatusFor(sent),
+                                 std::string(sent.message()));
+  }
+  http::JsonWriter json;
+  json.BeginObject().Key("sent").String(name).EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
+http::Response ReportsService::Status(const http::Request&) {
+  http::JsonWriter json;
+  json.BeginObject().Key("pending").BeginArray();
+  absl::StatusOr<std::vector<reports::Job>> pending = reporter_->Pending();
+  if (pending.ok()) {
+    for (const reports::Job& job : *pending) {
+      json.BeginObject()
+          .Key("report")
+          .String(job.report)
+          .Key("target")
+          .String(job.url)
+          .Key("attempts")
+          .Int(job.attempts)
+          .Key("next_attempt");
+      if (job.next_attempt == absl::InfinitePast()) {
+        json.Null();  // due now
+      } else {
+        json.Time(job.next_attempt);
+      }
+      json.Key("last_error").String(job.last_error).EndObject();
+    }
+  }
+  json.EndArray().Key("results").BeginArray();
+  for (const reports::DeliveryResult& r : reporter_->LastResults()) {
+    json.BeginObject()
+        .Key("report")
+        .String(r.report)
+        .Key("target")
+        .String(r.target)
+        .Key("time")
+        .Time(r.time)
+        .Key("ok")
+        .Bool(r.ok)
+        .Key("detail")
+        .String(r.detail)
+        .EndObject();
+  }
+  json.EndArray().Key("skipped").BeginArray();
+  for (const std::string& s : skipped_) json.String(s);
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
+http::Response NoReports(const http::Request&) {
+  return http::Response::Error(404, "no report is configured");
+}
+
+}  // namespace ews::server
