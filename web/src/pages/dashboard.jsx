@@ -198,7 +198,7 @@ export function Dashboard({ devices }) {
       </div>
       {state.status === 'loading' && !state.rows ? <p>{t('loading')}</p> : null}
       {state.status === 'error' ? <p class="error-text">{t('serverError', { message: state.message })}</p> : null}
-      {state.rows && !utilities.length ? <p>{t('noHistory')}</p> : null}
+      {state.rows && !utilities.length ? <p class="no-history">{t('noHistory')}</p> : null}
       {utilities.map(([u, rows]) => <Utility key={u} utility={u} rows={rows} compare={compare} />)}
       {state.tree ? <Tree tree={state.tree} /> : null}
     </div>

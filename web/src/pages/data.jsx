@@ -109,8 +109,12 @@ export function DataPage() {
       saveFile(text, name || `${device.id}_${form.from}_${form.to}_${form.resolution}.csv`);
       setState({ message: t('dataDone', { name: name || device.id }) });
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 404 || await historyServed()) {
+      if (!(err instanceof ApiError) || err.status !== 404) {
         setState({ error: t('serverError', { message: err.message }) });
+        return;
+      }
+      if (await historyServed()) { // the device has the route: nothing stored for that choice
+        setState({ error: `${t('dataNothing')} (${err.message})` });
         return;
       }
       // No history route on this device: the CSV files of /api/v1/files, whole periods.
