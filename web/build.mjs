@@ -80,7 +80,12 @@ for (const path of walk(dist)) {
   }
   sizes[url(path)] = entry;
 }
-const firstLoad = [join(dist, 'index.html'), entryJs, entryCss, join(assets, iconName)].map(url);
+// The entry's static imports (chunks shared with lazily loaded pages) load with it.
+const staticImports = (out) => (result.metafile.outputs[out]?.imports ?? [])
+  .filter((i) => i.kind === 'import-statement').flatMap((i) => [i.path, ...staticImports(i.path)]);
+const entryKey = Object.keys(result.metafile.outputs).find((p) => join(here, p) === entryJs);
+const firstLoad = [join(dist, 'index.html'), entryJs, ...new Set(staticImports(entryKey).map((p) => join(here, p))),
+  entryCss, join(assets, iconName)].map(url);
 const total = (key) => firstLoad.reduce((sum, f) => sum + (sizes[f][key] ?? sizes[f].raw), 0);
 const summary = { files: sizes, firstLoad, firstLoadBytes: { raw: total('raw'), gzip: total('gzip'), br: total('br') } };
 writeFileSync(join(dist, 'sizes.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -88,5 +93,5 @@ writeFileSync(join(dist, 'sizes.json'), `${JSON.stringify(summary, null, 2)}\n`)
 for (const [file, s] of Object.entries(sizes)) {
   console.log(`${file.padEnd(40)} ${String(s.raw).padStart(7)} B  gzip ${String(s.gzip ?? '-').padStart(6)}  br ${String(s.br ?? '-').padStart(6)}`);
 }
-console.log(`first load (html+js+css+icon): ${summary.firstLoadBytes.raw} B raw, `
+console.log(`first load (html+js+shared chunks+css+icon): ${summary.firstLoadBytes.raw} B raw, `
   + `${summary.firstLoadBytes.gzip} B gzip, ${summary.firstLoadBytes.br} B brotli`);

@@ -87,3 +87,25 @@ export async function refreshSession() {
     }
   }
 }
+
+// Downloads a file from the API (a CSV): its text and the name the device gives it. Errors as for
+// the JSON routes (ApiError with the status and the device's message).
+export async function apiText(path) {
+  let response;
+  try {
+    response = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
+  } catch (e) {
+    connection.set('lost');
+    throw new ApiError(0, e.message);
+  }
+  connection.set('ok');
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try { message = (await response.json())?.error?.message || message; } catch (e) { /* not JSON */ }
+    if (response.status === 401 && session.value.state === 'active') session.set({ state: 'none' });
+    throw new ApiError(response.status, message);
+  }
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || null;
+  return { text: await response.text(), name };
+}

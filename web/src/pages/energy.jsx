@@ -1,6 +1,7 @@
 // greenUp's home (EV chargers) and the user's home (consumption), from today's devices API.
 import { usePoll } from '../api.js';
 import { formatQuantity, t } from '../i18n.js';
+import { Lazy } from '../lazy.jsx';
 import { DeviceCard, Page, StatusBadge, ValueList } from './devices.jsx';
 
 export function ChargersPage() {
@@ -43,6 +44,8 @@ export function EnergyPage() {
     <Page title={t('energyTitle')} updatedAt={updatedAt}>
       <p class="note">{t('energyIntro')}</p>
       {!data ? <p class={error ? 'error-text' : ''}>{error ? error.message : t('loading')}</p> : null}
+      {data ? <Lazy name="dashboard" devices={data.devices} /> : null}
+      {data && meters.length ? <h2>{t('energyReadings')}</h2> : null}
       {data && meters.length === 0 ? <p>{t('noMeters')}</p> : null}
       {meters.length ? (
         <section class="card total">
