@@ -100,7 +100,20 @@ chart=/api/v1/history/chart
 if "$server_bin" --data_dir="$work/routes" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
   --modbus_port=-1 --rs485_device="$work/no-rs485" --rtc_device="$work/no-rtc" --net_interface=lo \
   --list_routes 2>/dev/null | grep -qx "GET $chart"; then
-  routes+=("chart $chart?device=water-main&quantity=index yes")
+  # The water meter's series exists once its first minute is committed (up to 90 s after the
+  # start); a bench that cannot wait that long measures the other routes.
+  chart_path="$chart?device=water-main&quantity=index"
+  for ((waited = 0; waited < (duration >= 10 ? 100 : 0); waited += 5)); do
+    [[ $(curl -sk --max-time 10 -H "Cookie: $cookie" -o /dev/null -w '%{http_code}' \
+      "$base$chart_path") == 200 ]] && break
+    sleep 5
+  done
+  if [[ $(curl -sk --max-time 10 -H "Cookie: $cookie" -o /dev/null -w '%{http_code}' \
+    "$base$chart_path") == 200 ]]; then
+    routes+=("chart $chart_path yes")
+  else
+    echo "https_bench: no history chart yet (the first minute is not committed): not measured"
+  fi
 fi
 
 # nginx: each route's body as a static file, the same certificate (the PEM holds key and chain).

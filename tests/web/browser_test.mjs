@@ -307,6 +307,13 @@ const faultSent = Date.now();
     return r.ok() && (await r.json()).entries.some((e) => /_\d{4}-\d\d-\d\d\.csv$/.test(e.name));
   };
   const historyCsv = (await page.request.get(`${url}/api/v1/history/series`)).status() !== 404;
+  // The meter's voltage series exists once its first minute is committed (the commit runs at 30 s
+  // past each minute): wait for it, so that the page and the check below see the same history.
+  for (let waited = 0; historyCsv && waited < 100; waited += 5) {
+    const r = await page.request.get(`${url}/api/v1/history/series?device=emdx3_4_120_45-1`);
+    if (r.ok() && (await r.json()).series.some((x) => x.quantity === 'v1n')) break;
+    await page.waitForTimeout(5000);
+  }
   await page.selectOption('#data-device', 'emdx3_4_120_45-1');
   await page.check('input[name=quantity][value=v1n]');
   await page.selectOption('#data-resolution', 'minute');
