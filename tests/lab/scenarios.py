@@ -645,9 +645,14 @@ def history_records(lab, series=None, db=None):
     database (`db`, or a fresh one)."""
     db = db or history_copy(lab.state["data_dir"])
     if series is None:
-        with sqlite3.connect(db) as connection:
+        # Closed before history_dump opens the copy: the store takes an exclusive lock
+        # (sqlite's unix-excl VFS), and `with connect()` alone would keep this one open.
+        connection = sqlite3.connect(db)
+        try:
             series = ["%s/%s" % row for row in connection.execute(
                 "SELECT device, quantity FROM series ORDER BY id")]
+        finally:
+            connection.close()
     result = subprocess.run([os.path.join(lab.bin_dir, "tests/server/history_dump"), "--db=" + db]
                             + list(series), capture_output=True, text=True, timeout=60)
     if result.returncode != 0:

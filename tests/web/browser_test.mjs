@@ -309,10 +309,12 @@ const faultSent = Date.now();
   const historyCsv = (await page.request.get(`${url}/api/v1/history/series`)).status() !== 404;
   // The meter's voltage series exists once its first minute is committed (the commit runs at 30 s
   // past each minute): wait for it, so that the page and the check below see the same history.
-  for (let waited = 0; historyCsv && waited < 100; waited += 5) {
-    const r = await page.request.get(`${url}/api/v1/history/series?device=emdx3_4_120_45-1`);
-    if (r.ok() && (await r.json()).series.some((x) => x.quantity === 'v1n')) break;
-    await page.waitForTimeout(5000);
+  // (3 s apart: the server closes a connection idle for its 5 s keep-alive timeout, and a request
+  // on a connection it has just closed fails with "socket hang up": retried.)
+  for (let waited = 0; historyCsv && waited < 100; waited += 3) {
+    const r = await page.request.get(`${url}/api/v1/history/series?device=emdx3_4_120_45-1`).catch(() => null);
+    if (r && r.ok() && (await r.json()).series.some((x) => x.quantity === 'v1n')) break;
+    await page.waitForTimeout(3000);
   }
   await page.selectOption('#data-device', 'emdx3_4_120_45-1');
   await page.check('input[name=quantity][value=v1n]');

@@ -147,7 +147,10 @@ export function Dashboard({ devices }) {
       setState((s) => ({ ...s, status: 'loading' }));
       try {
         const { series } = await apiGet('/api/v1/history/series');
-        const counters = series.filter((s) => s.kind === 'counter').slice(0, 32);
+        // Water and gas first (a few pulse meters), then the electricity counters, at most 32.
+        const counters = series.filter((s) => s.kind === 'counter')
+          .sort((a, b) => Number(['Wh', 'kWh', 'MWh'].includes(a.unit)) - Number(['Wh', 'kWh', 'MWh'].includes(b.unit)))
+          .slice(0, 32);
         const rows = (await Promise.all(counters.map(async (s) => {
           const q = new URLSearchParams({ device: s.device, quantity: s.quantity, resolution, date });
           try {
