@@ -14,14 +14,10 @@
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
+#include "sdk/security/tls/internal/server_context.h"
 
 namespace ews::http {
 namespace {
-
-// ECDHE + AES-256-GCM only (TLS 1.2). The RSA variant serves a site that
-// installs an RSA certificate of its own; the generated one is ECDSA P-256.
-constexpr char kCipherList[] =
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
 
 // civetweb's ssl_protocol_version 4 = TLS 1.2 and newer.
 constexpr char kTls12AndNewer[] = "4";
@@ -43,10 +39,10 @@ constexpr const char* kHardeningHeaders[][2] = {
 int InitSsl(void* ssl_context, void* /*user_data*/) {
   // civetweb sets SSL_OP_NO_* flags; pin the range in BoringSSL's own terms as
   // well.
-  auto* context = static_cast<SSL_CTX*>(ssl_context);
-  if (!SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) ||
-      !SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) ||
-      !SSL_CTX_set_strict_cipher_list(context, kCipherList)) {
+  absl::Status policy =
+      security::internal::ApplyServerPolicy(static_cast<SSL_CTX*>(ssl_context));
+  if (!policy.ok()) {
+    EWS_LOG(ERROR) << policy;
     return -1;
   }
   return 0;  // civetweb goes on to load the certificate
@@ -333,7 +329,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "ssl_protocol_version",
       kTls12AndNewer,
       "ssl_cipher_list",
-      kCipherList,
+      security::internal::kServerCipherList,
       "num_threads",
       threads.c_str(),
       "request_timeout_ms",
