@@ -1,10 +1,8 @@
 #include "sdk/ftp/ftp_server.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -23,167 +21,20 @@
 #include "absl/strings/str_replace.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/ftp/internal/channel.h"
+#include "sdk/ftp/internal/listing.h"
+#include "sdk/security/tls/internal/server_context.h"
 
 namespace ews::ftp {
 namespace {
 
+using internal::AddressOf;
+using internal::Channel;
+using internal::ListFormat;
+using internal::SetTimeouts;
+
 constexpr size_t kMaxLine = 1024;
 constexpr char kReadOnly[] = "550 Read-only file system.";
-
-void SetTimeouts(int fd, absl::Duration receive, absl::Duration send) {
-  timeval r = absl::ToTimeval(receive);
-  timeval s = absl::ToTimeval(send);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &r, sizeof r);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &s, sizeof s);
-}
-
-std::string AddressOf(const sockaddr_storage& address) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (address.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr,
-              text, sizeof text);
-  } else if (address.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6,
-              &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
-              sizeof text);
-  }
-  return text;
-}
-
-std::string TlsError(absl::string_view what) {
-  char text[256] = "";
-  ERR_error_string_n(ERR_get_error(), text, sizeof text);
-  return absl::StrCat(what, ": ", text);
-}
-
-// A TCP connection, plain or TLS, with the socket's timeouts.
-class Channel {
- public:
-  explicit Channel(int fd) : fd_(fd) {}
-  ~Channel() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) close(fd_);
-  }
-  Channel(const Channel&) = delete;
-  Channel& operator=(const Channel&) = delete;
-
-  int fd() const { return fd_; }
-  bool tls() const { return ssl_ != nullptr; }
-
-  absl::Status StartTls(SSL_CTX* context) {
-    ssl_ = SSL_new(context);
-    if (ssl_ == nullptr || !SSL_set_fd(ssl_, fd_)) {
-      return absl::InternalError(TlsError("SSL_new"));
-    }
-    if (SSL_accept(ssl_) != 1) {
-      return absl::UnavailableError(TlsError("TLS handshake failed"));
-    }
-    return absl::OkStatus();
-  }
-
-  // Bytes read (0 at end of stream). DeadlineExceeded on a timeout.
-  absl::StatusOr<size_t> Read(char* buffer, size_t size) {
-    if (ssl_ != nullptr) {
-      const int n = SSL_read(ssl_, buffer, static_cast<int>(size));
-      if (n > 0) return static_cast<size_t>(n);
-      const int error = SSL_get_error(ssl_, n);
-      if (error == SSL_ERROR_ZERO_RETURN) return 0;
-      if (error == SSL_ERROR_SYSCALL &&
-          (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        return absl::DeadlineExceededError("idle");
-      }
-      if (error == SSL_ERROR_SYSCALL && n == 0) return 0;
-      return absl::UnavailableError(TlsError("TLS read"));
-    }
-    const ssize_t n = recv(fd_, buffer, size, 0);
-    if (n >= 0) return static_cast<size_t>(n);
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return absl::DeadlineExceededError("idle");
-    }
-    return absl::UnavailableError(strerror(errno));
-  }
-
-  absl::Status Write(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const size_t chunk = std::min<size_t>(bytes.size(), 1 << 20);
-      if (ssl_ != nullptr) {
-        const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(chunk));
-        if (n <= 0) return absl::UnavailableError(TlsError("TLS write"));
-        bytes.remove_prefix(n);
-      } else {
-        const ssize_t n = send(fd_, bytes.data(), chunk, MSG_NOSIGNAL);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return errno == EAGAIN ? absl::DeadlineExceededError("send timeout")
-                                 : absl::UnavailableError(strerror(errno));
-        }
-        bytes.remove_prefix(n);
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  // Sends TLS close_notify (clients check it on data connections).
-  void Close() {
-    if (ssl_ != nullptr) SSL_shutdown(ssl_);
-    shutdown(fd_, SHUT_WR);
-  }
-
- private:
-  int fd_;
-  SSL* ssl_ = nullptr;
-};
-
-// A listening socket on `address` and a port in [min, max] (0,0: any).
-absl::StatusOr<std::pair<int, int>> Listen(const sockaddr_storage& local,
-                                           int min_port, int max_port) {
-  const int first = min_port == 0 ? 0 : min_port;
-  const int last = min_port == 0 ? 0 : max_port;
-  for (int port = first; port <= last; ++port) {
-    sockaddr_storage address = local;
-    socklen_t length;
-    if (address.ss_family == AF_INET) {
-      reinterpret_cast<sockaddr_in&>(address).sin_port = htons(port);
-      length = sizeof(sockaddr_in);
-    } else {
-      reinterpret_cast<sockaddr_in6&>(address).sin6_port = htons(port);
-      length = sizeof(sockaddr_in6);
-    }
-    const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::UnavailableError(strerror(errno));
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
-        listen(fd, 1) == 0) {
-      sockaddr_storage bound{};
-      socklen_t bound_length = sizeof bound;
-      getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
-      const int bound_port =
-          bound.ss_family == AF_INET
-              ? ntohs(reinterpret_cast<sockaddr_in&>(bound).sin_port)
-              : ntohs(reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
-      return std::make_pair(fd, bound_port);
-    }
-    close(fd);
-  }
-  return absl::ResourceExhaustedError("no free passive port");
-}
-
-std::string ListDate(absl::Time t, absl::Time now) {
-  const absl::Duration age = now - t;
-  if (age < absl::Hours(24 * 180) && age > -absl::Hours(24)) {
-    return absl::FormatTime("%b %e %H:%M", t, absl::UTCTimeZone());
-  }
-  return absl::FormatTime("%b %e  %Y", t, absl::UTCTimeZone());
-}
-
-std::string Facts(const files::FileEntry& entry) {
-  const std::string modify =
-      absl::FormatTime("%Y%m%d%H%M%S", entry.modified, absl::UTCTimeZone());
-  if (entry.is_directory) {
-    return absl::StrCat("type=dir;modify=", modify, ";perm=el; ");
-  }
-  return absl::StrCat("type=file;size=", entry.size, ";modify=", modify,
-                      ";perm=r; ");
-}
 
 }  // namespace
 
@@ -428,15 +279,14 @@ class FtpServer::Session {
                        : server_.view_->Stat(path, *access_);
       if (!entry.ok()) return Reply("550 No such file.").ok();
       if (verb == "MLST") {
-        return Reply(absl::StrCat("250-Listing ", path, "\r\n ", Facts(*entry),
-                                  path, "\r\n250 End."))
+        return Reply(absl::StrCat("250-Listing ", path, "\r\n ",
+                                  internal::Facts(*entry), path,
+                                  "\r\n250 End."))
             .ok();
       }
       if (entry->is_directory) return Reply("550 Not a plain file.").ok();
       if (verb == "SIZE") return Reply(absl::StrCat("213 ", entry->size)).ok();
-      return Reply(absl::StrCat(
-                       "213 ", absl::FormatTime("%Y%m%d%H%M%S", entry->modified,
-                                                absl::UTCTimeZone())))
+      return Reply(absl::StrCat("213 ", internal::MachineTime(entry->modified)))
           .ok();
     }
     if (verb == "LIST" || verb == "NLST" || verb == "MLSD") {
@@ -465,8 +315,8 @@ class FtpServer::Session {
     CloseData();
     sockaddr_storage local = local_;
     absl::StatusOr<std::pair<int, int>> listener =
-        Listen(local, server_.options_.passive_port_min,
-               server_.options_.passive_port_max);
+        internal::ListenInRange(local, server_.options_.passive_port_min,
+                                server_.options_.passive_port_max);
     if (!listener.ok()) {
       return Reply("425 No passive port free, try again later.").ok();
     }
@@ -573,18 +423,12 @@ class FtpServer::Session {
       return Reply("425 TLS on the data connection failed.").ok();
     }
     const absl::Time now = server_.options_.clock->WallNow();
+    const ListFormat format = verb == "NLST"   ? ListFormat::kNames
+                              : verb == "MLSD" ? ListFormat::kFacts
+                                               : ListFormat::kList;
     std::string out;
     for (const files::FileEntry& entry : entries) {
-      if (verb == "NLST") {
-        absl::StrAppend(&out, entry.name, "\r\n");
-      } else if (verb == "MLSD") {
-        absl::StrAppend(&out, Facts(entry), entry.name, "\r\n");
-      } else {
-        absl::StrAppend(&out,
-                        entry.is_directory ? "dr-xr-xr-x 2" : "-r--r--r-- 1",
-                        " ews ews ", entry.size, " ",
-                        ListDate(entry.modified, now), " ", entry.name, "\r\n");
-      }
+      absl::StrAppend(&out, internal::ListingLine(format, entry, now));
       if (out.size() >= 16384) {
         if (!(*data)->Write(out).ok()) break;
         out.clear();
@@ -693,25 +537,19 @@ absl::StatusOr<std::unique_ptr<FtpServer>> FtpServer::Start(
   std::unique_ptr<FtpServer> server(
       new FtpServer(options, view, std::move(hooks)));
   if (!options.certificate_path.empty()) {
-    SSL_CTX* context = SSL_CTX_new(TLS_server_method());
-    server->tls_context_ = context;
-    if (context == nullptr ||
-        !SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) ||
-        !SSL_CTX_set_strict_cipher_list(
-            context,
-            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384") ||
-        SSL_CTX_use_certificate_chain_file(
-            context, options.certificate_path.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(context, options.certificate_path.c_str(),
-                                    SSL_FILETYPE_PEM) != 1) {
-      return absl::FailedPreconditionError(
-          TlsError("FTP: unusable certificate " + options.certificate_path));
+    absl::StatusOr<bssl::UniquePtr<SSL_CTX>> context =
+        security::internal::NewServerContext(options.certificate_path);
+    if (!context.ok()) {
+      return absl::Status(context.status().code(),
+                          absl::StrCat("FTP: ", context.status().message()));
     }
     // Data connections resume the control connection's session (clients
     // such as GnuTLS-based lftp offer it).
-    SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_set_session_cache_mode(context->get(), SSL_SESS_CACHE_SERVER);
     static const unsigned char kContextId[] = "ews-ftp";
-    SSL_CTX_set_session_id_context(context, kContextId, sizeof kContextId - 1);
+    SSL_CTX_set_session_id_context(context->get(), kContextId,
+                                   sizeof kContextId - 1);
+    server->tls_context_ = context->release();
   }
 
   addrinfo hints{};
