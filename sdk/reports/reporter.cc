@@ -19,7 +19,6 @@
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/export/file_view.h"
 
 extern char** environ;
 
@@ -164,11 +163,6 @@ absl::StatusOr<BuiltReport> Reporter::Build(const ReportSpec& spec,
     }
     std::sort(devices.begin(), devices.end());
   }
-  files::FileViewOptions view_options;
-  view_options.style = spec.style;
-  const files::FileView view(store_, *clock_, options_.time_zone, view_options);
-  files::FileAccess all;
-  all.device = [](absl::string_view) { return true; };
   const bool fr = spec.language == Language::kFrench;
   BuiltReport report;
   report.window = window;
@@ -184,33 +178,21 @@ absl::StatusOr<BuiltReport> Reporter::Build(const ReportSpec& spec,
       options_.time_zone.name(), ").\n\n");
   for (const std::string& device : devices) {
     Attachment attachment{CsvFileName(device, window), ""};
-    const storage::CsvSink sink = [&attachment](absl::string_view chunk) {
-      attachment.bytes.append(chunk.data(), chunk.size());
-      return absl::OkStatus();
-    };
-    // Daily and monthly: the file view's own day or month file, the same
-    // bytes FTP, WebDAV and the web download give. Weekly (no such file in
-    // the view), or a period the view has no file for (no data, or cut by
-    // retention): the store's exporter with the view's request for that
-    // tier.
-    absl::Status read =
-        spec.period == ReportPeriod::kWeekly
-            ? absl::NotFoundError("no weekly file")
-            : view.Read(absl::StrCat("/", device, "/", attachment.file_name),
-                        all, 0, files::kToEnd, sink);
-    if (absl::IsNotFound(read)) {
-      attachment.bytes.clear();
-      storage::CsvRequest request;
-      request.device_id = device;
-      request.from = window.from;
-      request.to = window.to;
-      request.tier = spec.period == ReportPeriod::kDaily
-                         ? storage::Tier::kMinute
-                         : storage::Tier::kHour;
-      request.style = spec.style;
-      read = store_->ExportCsv(request, sink);
-    }
-    EWS_RETURN_IF_ERROR(read);
+    // The request the file view (sdk/export) makes for its day and month
+    // files, so a daily or monthly attachment holds the bytes FTP, WebDAV and
+    // the web download give for that file.
+    storage::CsvRequest request;
+    request.device_id = device;
+    request.from = window.from;
+    request.to = window.to;
+    request.tier = spec.period == ReportPeriod::kDaily ? storage::Tier::kMinute
+                                                       : storage::Tier::kHour;
+    request.style = spec.style;
+    EWS_RETURN_IF_ERROR(
+        store_->ExportCsv(request, [&attachment](absl::string_view chunk) {
+          attachment.bytes.append(chunk.data(), chunk.size());
+          return absl::OkStatus();
+        }));
     report.attachments.push_back(std::move(attachment));
     absl::StrAppend(&report.body, device, "\n");
     bool any_counter = false;
