@@ -3,17 +3,15 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "sdk/base/files.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/devices/codec.h"
 
@@ -328,18 +326,8 @@ absl::StatusOr<v1::Profile> ParseProfile(absl::string_view text,
 }
 
 absl::StatusOr<v1::Profile> LoadProfileFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    const int error = errno;
-    if (error == EACCES) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(path, ": ", std::strerror(error)));
-    }
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  }
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  return ParseProfile(buffer.str(), path);
+  EWS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseProfile(text, path);
 }
 
 absl::StatusOr<std::vector<v1::Profile>> LoadProfileDirectory(

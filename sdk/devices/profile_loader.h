@@ -27,7 +27,8 @@ absl::Status ValidateProfile(const ews::devices::v1::Profile& profile,
 absl::StatusOr<ews::devices::v1::Profile> ParseProfile(
     absl::string_view text, absl::string_view source);
 
-// Reads and parses one file. NotFound / PermissionDenied if unreadable.
+// Reads and parses one file. Errors: as ReadFileToString (sdk/base/files.h:
+// NotFound when missing, PermissionDenied), and as ParseProfile().
 absl::StatusOr<ews::devices::v1::Profile> LoadProfileFile(
     const std::string& path);
 
