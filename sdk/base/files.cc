@@ -130,10 +130,12 @@ absl::Status WriteFileAtomically(const std::string& path,
                          absl::StrCat("cannot rename ", temp, " to ", path));
   }
   // The rename itself is durable only once the directory is.
-  const std::string directory = DirectoryOf(path);
-  ScopedFd directory_fd(
-      ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory_fd.get() < 0 || ::fsync(directory_fd.get()) != 0) {
+  return FsyncDirectory(DirectoryOf(path));
+}
+
+absl::Status FsyncDirectory(const std::string& directory) {
+  ScopedFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
     return ErrnoToStatus(errno, "cannot fsync directory " + directory);
   }
   return absl::OkStatus();

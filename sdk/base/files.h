@@ -36,4 +36,8 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents,
                                  mode_t mode = 0600);
 
+// fsync()s a directory, which makes a rename or a newly created file in it
+// durable. Errors: as ErrnoToStatus.
+absl::Status FsyncDirectory(const std::string& directory);
+
 }  // namespace ews

@@ -72,5 +72,14 @@ TEST(FilesTest, ReadErrors) {
   EXPECT_THAT(ReadFileToString(path, 100), IsOk());
 }
 
+TEST(FilesTest, FsyncDirectory) {
+  EXPECT_THAT(FsyncDirectory(std::getenv("TEST_TMPDIR")), IsOk());
+  EXPECT_THAT(FsyncDirectory(TempPath("no-such-directory")),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("cannot fsync directory")));
+  ASSERT_THAT(WriteFileAtomically(TempPath("plain"), "x"), IsOk());
+  EXPECT_FALSE(FsyncDirectory(TempPath("plain")).ok());
+}
+
 }  // namespace
 }  // namespace ews

@@ -94,18 +94,6 @@ bool Unescape(absl::string_view text, std::string* out) {
   return true;
 }
 
-absl::Status FsyncDirectory(const std::string& directory) {
-  const int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("opening ", directory));
-  const int result = fsync(fd);
-  const int error = errno;
-  close(fd);
-  if (result != 0) {
-    return ErrnoToStatus(error, absl::StrCat("fsync ", directory));
-  }
-  return absl::OkStatus();
-}
-
 // Reads `path` (empty if missing).
 absl::StatusOr<std::string> ReadIfPresent(const std::string& path,
                                           size_t max_bytes) {
