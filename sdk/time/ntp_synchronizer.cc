@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
@@ -9,8 +10,12 @@
 namespace ews::ntp {
 namespace {
 
-absl::Duration Abs(absl::Duration d) {
-  return d < absl::ZeroDuration() ? -d : d;
+// The sample with the shortest round trip (the most accurate offset).
+const SntpSample& LowestDelay(const std::vector<SntpSample>& samples) {
+  return *std::min_element(samples.begin(), samples.end(),
+                           [](const SntpSample& a, const SntpSample& b) {
+                             return a.delay < b.delay;
+                           });
 }
 
 }  // namespace
@@ -72,14 +77,11 @@ absl::StatusOr<SntpSample> NtpSynchronizer::AskServer(Server& server) {
         samples.size(), " of ", options_.samples_per_server,
         " answers, 2 needed", last.ok() ? "" : ": ", last.message()));
   }
-  const SntpSample best =
-      *std::min_element(samples.begin(), samples.end(),
-                        [](const SntpSample& a, const SntpSample& b) {
-                          return a.delay < b.delay;
-                        });
+  const SntpSample best = LowestDelay(samples);
   const auto agreeing = std::count_if(
       samples.begin(), samples.end(), [&](const SntpSample& sample) {
-        return Abs(sample.offset - best.offset) <= options_.agreement;
+        return absl::AbsDuration(sample.offset - best.offset) <=
+               options_.agreement;
       });
   if (agreeing < 2) {
     return absl::FailedPreconditionError(
@@ -104,7 +106,7 @@ absl::Status NtpSynchronizer::DecideLocked(
   const absl::Duration median = offsets[offsets.size() / 2];
   std::vector<SntpSample> agreeing;
   for (const SntpSample& sample : counted) {
-    if (Abs(sample.offset - median) <= options_.agreement) {
+    if (absl::AbsDuration(sample.offset - median) <= options_.agreement) {
       agreeing.push_back(sample);
     }
   }
@@ -113,11 +115,7 @@ absl::Status NtpSynchronizer::DecideLocked(
         absl::StrCat("NTP servers disagree: ", agreeing.size(), " of ",
                      counted.size(), " agree"));
   }
-  const SntpSample best =
-      *std::min_element(agreeing.begin(), agreeing.end(),
-                        [](const SntpSample& a, const SntpSample& b) {
-                          return a.delay < b.delay;
-                        });
+  const SntpSample best = LowestDelay(agreeing);
   const absl::Time now = clock_.WallNow();
   if (now + best.offset < options_.min_plausible) {
     return absl::FailedPreconditionError(
@@ -125,11 +123,11 @@ absl::Status NtpSynchronizer::DecideLocked(
                      " is before ", absl::FormatTime(options_.min_plausible)));
   }
   const bool valid = time_keeper_->time_valid();
-  if (valid && Abs(best.offset) > options_.panic_threshold) {
+  if (valid && absl::AbsDuration(best.offset) > options_.panic_threshold) {
     const bool confirmed =
         agreeing.size() >= 2 ||
         (pending_step_.has_value() &&
-         Abs(*pending_step_ - best.offset) <= options_.agreement);
+         absl::AbsDuration(*pending_step_ - best.offset) <= options_.agreement);
     if (!confirmed) {
       pending_step_ = best.offset;
       return absl::FailedPreconditionError(absl::StrCat(
@@ -138,7 +136,7 @@ absl::Status NtpSynchronizer::DecideLocked(
     }
   }
   pending_step_.reset();
-  if (!valid || Abs(best.offset) > options_.step_threshold) {
+  if (!valid || absl::AbsDuration(best.offset) > options_.step_threshold) {
     absl::Status set = time_keeper_->SetTime(clock_.WallNow() + best.offset,
                                              hal::TimeKeeper::Source::kNtp);
     if (!set.ok()) return set;
