@@ -138,42 +138,25 @@ absl::StatusOr<std::vector<FileView::Period>> FileView::PeriodsOf(
   const std::string prefix = site ? "site_" : absl::StrCat(device, "_");
   const absl::TimeZone& tz = time_zone_;
   auto civil = [&](absl::Time t) { return absl::ToCivilSecond(t, tz); };
+  // One file per civil `unit` (a day, month or year) from the oldest
+  // interval `tier` holds to the latest sample.
+  auto add_each = [&](auto unit, Period::Kind kind, Tier tier) {
+    using Civil = decltype(unit);
+    const absl::Time first = oldest_any[static_cast<int>(tier)];
+    if (first == absl::InfiniteFuture()) return;
+    for (Civil c = Civil(civil(first)); c <= Civil(civil(last)); ++c) {
+      add(kind, tier, absl::FromCivil(c, tz), absl::FromCivil(c + 1, tz),
+          absl::StrCat(prefix, absl::FormatCivilTime(c), ".csv"));
+    }
+  };
 
   if (site) {
-    const absl::Time first = oldest_any[static_cast<int>(Tier::kDay)];
-    if (first == absl::InfiniteFuture()) return periods;
-    for (absl::CivilMonth m = absl::CivilMonth(civil(first));
-         m <= absl::CivilMonth(civil(last)); ++m) {
-      add(Period::Kind::kSiteMonth, Tier::kDay, absl::FromCivil(m, tz),
-          absl::FromCivil(m + 1, tz),
-          absl::StrCat(prefix, absl::FormatCivilTime(m), ".csv"));
-    }
+    add_each(absl::CivilMonth(), Period::Kind::kSiteMonth, Tier::kDay);
     return periods;
   }
-  if (oldest_any[0] != absl::InfiniteFuture()) {
-    for (absl::CivilDay d = absl::CivilDay(civil(oldest_any[0]));
-         d <= absl::CivilDay(civil(last)); ++d) {
-      add(Period::Kind::kDay, Tier::kMinute, absl::FromCivil(d, tz),
-          absl::FromCivil(d + 1, tz),
-          absl::StrCat(prefix, absl::FormatCivilTime(d), ".csv"));
-    }
-  }
-  if (oldest_any[1] != absl::InfiniteFuture()) {
-    for (absl::CivilMonth m = absl::CivilMonth(civil(oldest_any[1]));
-         m <= absl::CivilMonth(civil(last)); ++m) {
-      add(Period::Kind::kMonth, Tier::kHour, absl::FromCivil(m, tz),
-          absl::FromCivil(m + 1, tz),
-          absl::StrCat(prefix, absl::FormatCivilTime(m), ".csv"));
-    }
-  }
-  if (oldest_any[2] != absl::InfiniteFuture()) {
-    for (absl::CivilYear y = absl::CivilYear(civil(oldest_any[2]));
-         y <= absl::CivilYear(civil(last)); ++y) {
-      add(Period::Kind::kYear, Tier::kDay, absl::FromCivil(y, tz),
-          absl::FromCivil(y + 1, tz),
-          absl::StrCat(prefix, absl::FormatCivilTime(y), ".csv"));
-    }
-  }
+  add_each(absl::CivilDay(), Period::Kind::kDay, Tier::kMinute);
+  add_each(absl::CivilMonth(), Period::Kind::kMonth, Tier::kHour);
+  add_each(absl::CivilYear(), Period::Kind::kYear, Tier::kDay);
   std::sort(periods.begin(), periods.end(),
             [](const Period& a, const Period& b) { return a.name < b.name; });
   return periods;
