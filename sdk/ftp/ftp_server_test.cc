@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +31,14 @@ using ::ews::testing::IsOk;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// A control connection: sends lines, reads (multi-line) replies.
+// A TLS client context that accepts the test's self-signed certificate.
+SSL_CTX* ClientContext() {
+  static SSL_CTX* const context = SSL_CTX_new(TLS_client_method());
+  return context;
+}
+
+// A control connection: sends lines, reads (multi-line) replies; plain
+// until StartTls().
 class Client {
  public:
   explicit Client(int port) {
@@ -38,10 +46,21 @@ class Client {
     fd_ = fd.ok() ? *fd : -1;
   }
   ~Client() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
     if (fd_ >= 0) close(fd_);
   }
+  // The client side of the handshake after "234" (AUTH TLS).
+  bool StartTls() {
+    ssl_ = SSL_new(ClientContext());
+    return ssl_ != nullptr && SSL_set_fd(ssl_, fd_) == 1 &&
+           SSL_connect(ssl_) == 1;
+  }
   void Send(const std::string& text) {
-    (void)send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+    if (ssl_ != nullptr) {
+      (void)SSL_write(ssl_, text.data(), static_cast<int>(text.size()));
+    } else {
+      (void)send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+    }
   }
   // One reply ("" when the server closed the connection).
   std::string Reply() {
@@ -49,7 +68,8 @@ class Client {
     while (true) {
       std::string line;
       char c;
-      while (recv(fd_, &c, 1, 0) == 1) {
+      while ((ssl_ != nullptr ? SSL_read(ssl_, &c, 1)
+                              : static_cast<int>(recv(fd_, &c, 1, 0))) == 1) {
         line += c;
         if (c == '\n') break;
       }
@@ -78,6 +98,7 @@ class Client {
 
  private:
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
 };
 
 // Connects from `source` (a 127.0.0.x address) to 127.0.0.1:`port`.
@@ -103,6 +124,22 @@ std::string ReadAll(int fd) {
   char buffer[4096];
   ssize_t n;
   while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) out.append(buffer, n);
+  close(fd);
+  return out;
+}
+
+// A protected data connection (PROT P): the handshake, then every byte; ""
+// when the handshake fails.
+std::string ReadAllTls(int fd) {
+  SSL* ssl = SSL_new(ClientContext());
+  std::string out;
+  if (SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1) {
+    char buffer[4096];
+    int n;
+    while ((n = SSL_read(ssl, buffer, sizeof buffer)) > 0)
+      out.append(buffer, n);
+  }
+  SSL_free(ssl);
   close(fd);
   return out;
 }
@@ -152,6 +189,31 @@ class FtpServerTest : public ::testing::Test {
     auto server = FtpServer::Start(options_, view_.get(), std::move(hooks));
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
+  }
+
+  // TLS required, with a fresh self-signed certificate.
+  void UseTls() {
+    options_.require_tls = true;
+    options_.certificate_path =
+        absl::StrCat(std::getenv("TEST_TMPDIR"), "/ftp-server.pem");
+    ASSERT_THAT(security::EnsureSelfSignedCertificate(
+                    options_.certificate_path, security::CertificateRequest(),
+                    SystemClock::Get()),
+                IsOk());
+  }
+
+  // A file's bytes as the view gives them.
+  std::string ViewBytes(const std::string& path) {
+    std::string out;
+    EXPECT_THAT(
+        view_->Read(path, {[](absl::string_view) { return true; }, true}, 0,
+                    files::kToEnd,
+                    [&out](absl::string_view bytes) {
+                      out.append(bytes.data(), bytes.size());
+                      return absl::OkStatus();
+                    }),
+        IsOk());
+    return out;
   }
 
   std::unique_ptr<Client> LoggedIn() {
@@ -279,13 +341,7 @@ TEST_F(FtpServerTest, LimitsDataConnectionWaitAndTransferTime) {
 }
 
 TEST_F(FtpServerTest, TlsRequiredRefusesPlainLogins) {
-  options_.require_tls = true;
-  options_.certificate_path =
-      absl::StrCat(std::getenv("TEST_TMPDIR"), "/ftp-server.pem");
-  ASSERT_THAT(security::EnsureSelfSignedCertificate(
-                  options_.certificate_path, security::CertificateRequest(),
-                  SystemClock::Get()),
-              IsOk());
+  UseTls();
   Start();
   Client client(server_->port());
   EXPECT_THAT(client.Reply(), StartsWith("220"));
@@ -293,6 +349,55 @@ TEST_F(FtpServerTest, TlsRequiredRefusesPlainLogins) {
   EXPECT_THAT(client.Command("USER user"), StartsWith("530 TLS required"));
   EXPECT_THAT(client.Command("PASS 24680"), StartsWith("530 TLS required"));
   EXPECT_THAT(client.Command("PROT P"), StartsWith("503"));
+}
+
+TEST_F(FtpServerTest, FtpsProtectsTheControlAndDataConnections) {
+  UseTls();
+  Start();
+  Client client(server_->port());
+  EXPECT_THAT(client.Reply(), StartsWith("220"));
+  EXPECT_THAT(client.Command("AUTH TLS"), StartsWith("234"));
+  ASSERT_TRUE(client.StartTls());
+  EXPECT_THAT(client.Command("USER user"), StartsWith("331"));
+  EXPECT_THAT(client.Command("PASS 24680"), StartsWith("230"));
+  const std::string path = "/meter-1/meter-1_2026-01-01.csv";
+  // Without PROT P the data connection would be clear: refused.
+  ASSERT_GT(client.Passive(), 0);
+  EXPECT_THAT(client.Command("RETR " + path), StartsWith("521"));
+
+  EXPECT_THAT(client.Command("PBSZ 0"), StartsWith("200"));
+  EXPECT_THAT(client.Command("PROT C"), StartsWith("534"));
+  EXPECT_THAT(client.Command("PROT P"), StartsWith("200"));
+  const int data = ConnectFrom("127.0.0.1", client.Passive());
+  ASSERT_GE(data, 0);
+  EXPECT_THAT(client.Command("RETR " + path), StartsWith("150"));
+  const std::string bytes = ReadAllTls(data);
+  EXPECT_THAT(client.Reply(), StartsWith("226"));
+  EXPECT_GT(bytes.size(), 1000u);
+  EXPECT_EQ(bytes, ViewBytes(path));
+}
+
+TEST_F(FtpServerTest, PlaintextAfterAuthTlsClosesTheConnection) {
+  UseTls();
+  Start();
+  Client client(server_->port());
+  EXPECT_THAT(client.Reply(), StartsWith("220"));
+  // A command injected behind AUTH TLS, before the handshake: the server
+  // hangs up rather than run it as if it had come over TLS.
+  client.Send("AUTH TLS\r\nUSER user\r\n");
+  EXPECT_THAT(client.Reply(), StartsWith("234"));
+  EXPECT_FALSE(client.StartTls());
+}
+
+TEST_F(FtpServerTest, ThreeWrongCodesOnOneConnectionHangUp) {
+  Start();
+  Client client(server_->port());
+  EXPECT_THAT(client.Reply(), StartsWith("220"));
+  EXPECT_THAT(client.Command("USER user"), StartsWith("331"));
+  EXPECT_THAT(client.Command("PASS 1"), StartsWith("530 Login incorrect"));
+  EXPECT_THAT(client.Command("PASS 2"), StartsWith("530 Login incorrect"));
+  EXPECT_THAT(client.Command("PASS 3"), StartsWith("530 Login incorrect"));
+  EXPECT_EQ(client.Command("PASS 24680"), "");
 }
 
 TEST_F(FtpServerTest, BadOptionsAreRefused) {
