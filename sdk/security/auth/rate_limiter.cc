@@ -70,16 +70,6 @@ absl::Status RateLimiter::Take(absl::string_view key, bool* first_refusal) {
   return absl::OkStatus();
 }
 
-absl::Duration RateLimiter::RetryAfter(absl::string_view key) const {
-  const absl::Duration now = clock_.MonotonicNow();
-  absl::MutexLock lock(&mutex_);
-  auto it = buckets_.find(key);
-  if (it == buckets_.end()) return absl::ZeroDuration();
-  const double tokens = Refilled(it->second, now);
-  if (tokens >= 1.0) return absl::ZeroDuration();
-  return (1.0 - tokens) * limit_.refill_every;
-}
-
 size_t RateLimiter::tracked_keys() const {
   absl::MutexLock lock(&mutex_);
   return buckets_.size();

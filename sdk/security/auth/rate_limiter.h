@@ -43,10 +43,6 @@ class RateLimiter {
   absl::Status Take(absl::string_view key, bool* first_refusal = nullptr)
       ABSL_LOCKS_EXCLUDED(mutex_);
 
-  // How long until `key` may take a token again (zero if it may now).
-  absl::Duration RetryAfter(absl::string_view key) const
-      ABSL_LOCKS_EXCLUDED(mutex_);
-
   size_t tracked_keys() const ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
