@@ -1,6 +1,5 @@
 #include "sdk/ftp/ftp_server.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
@@ -8,8 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -21,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/base/tcp_listener.h"
 #include "sdk/ftp/internal/channel.h"
 #include "sdk/ftp/internal/listing.h"
 #include "sdk/security/tls/internal/server_context.h"
@@ -552,38 +550,18 @@ absl::StatusOr<std::unique_ptr<FtpServer>> FtpServer::Start(
     server->tls_context_ = context->release();
   }
 
-  addrinfo hints{};
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(options.port);
-  if (getaddrinfo(options.bind_address.c_str(), port.c_str(), &hints, &found) !=
-          0 ||
-      found == nullptr) {
-    return absl::InvalidArgumentError("FTP: bad bind address " +
-                                      options.bind_address);
+  absl::StatusOr<TcpListener> listener =
+      ListenTcp(options.bind_address, options.port, 16);
+  if (!listener.ok()) {
+    // A bad address is the caller's; a port in use or a missing address is
+    // the host's state.
+    return absl::Status(absl::IsInvalidArgument(listener.status())
+                            ? absl::StatusCode::kInvalidArgument
+                            : absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("FTP: ", listener.status().message()));
   }
-  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const bool bound = fd >= 0 &&
-                     bind(fd, found->ai_addr, found->ai_addrlen) == 0 &&
-                     listen(fd, 16) == 0;
-  const int error = errno;
-  freeaddrinfo(found);
-  if (!bound) {
-    if (fd >= 0) close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat("FTP: cannot listen on ", options.bind_address, ":",
-                     options.port, ": ", strerror(error)));
-  }
-  sockaddr_storage local{};
-  socklen_t length = sizeof local;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length);
-  server->port_ = local.ss_family == AF_INET
-                      ? ntohs(reinterpret_cast<sockaddr_in&>(local).sin_port)
-                      : ntohs(reinterpret_cast<sockaddr_in6&>(local).sin6_port);
-  server->listen_fd_ = fd;
+  server->listen_fd_ = listener->fd;
+  server->port_ = listener->port;
   server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
   EWS_LOG(INFO) << "FTP on " << options.bind_address << ":" << server->port_
                 << (options.require_tls ? " (TLS required)"

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/base/tcp_listener.h"
 #include "sdk/modbus/exception.h"
 #include "sdk/modbus/internal/socket_io.h"
 #include "sdk/modbus/register_bank.h"
@@ -170,46 +171,15 @@ GatewayServer::GatewayServer(const GatewayOptions& options)
 GatewayServer::~GatewayServer() { Stop(); }
 
 absl::Status GatewayServer::Listen() {
-  const bool v6 = options_.bind_address.find(':') != std::string::npos;
-  listen_fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) {
-    return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
+  absl::StatusOr<TcpListener> listener =
+      ListenTcp(options_.bind_address, options_.port, 256);
+  if (!listener.ok()) {
+    return absl::IsInvalidArgument(listener.status())
+               ? listener.status()
+               : absl::UnavailableError(listener.status().message());
   }
-  int one = 1, zero = 0;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_storage storage{};
-  socklen_t length;
-  if (v6) {
-    setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
-    address->sin6_family = AF_INET6;
-    address->sin6_port = htons(options_.port);
-    if (inet_pton(AF_INET6, options_.bind_address.c_str(),
-                  &address->sin6_addr) != 1) {
-      return absl::InvalidArgumentError("bad bind_address " +
-                                        options_.bind_address);
-    }
-    length = sizeof(sockaddr_in6);
-  } else {
-    auto* address = reinterpret_cast<sockaddr_in*>(&storage);
-    address->sin_family = AF_INET;
-    address->sin_port = htons(options_.port);
-    if (inet_pton(AF_INET, options_.bind_address.c_str(), &address->sin_addr) !=
-        1) {
-      return absl::InvalidArgumentError("bad bind_address " +
-                                        options_.bind_address);
-    }
-    length = sizeof(sockaddr_in);
-  }
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
-      listen(listen_fd_, 256) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.bind_address, ":",
-                     options_.port, ": ", strerror(errno)));
-  }
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
-  port_ = v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port)
-             : ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+  listen_fd_ = listener->fd;
+  port_ = listener->port;
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
