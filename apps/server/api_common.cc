@@ -142,18 +142,8 @@ absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
                    "(2026-03-29) or Unix seconds"));
 }
 
-std::string IsoUtc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
-
 std::string IsoLocal(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", time, zone);
-}
-
-std::string JsonNumber(double value) { return http::JsonNumber(value, 15); }
-
-std::string JsonString(absl::string_view text) {
-  return absl::StrCat("\"", http::JsonEscape(text), "\"");
 }
 
 }  // namespace ews::server

@@ -68,14 +68,11 @@ absl::Status OnlyParams(const std::map<std::string, std::string>& params,
 absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
                                         absl::TimeZone zone);
 
-// "2026-03-29T01:00:00Z".
-std::string IsoUtc(absl::Time time);
 // "2026-03-29T03:00:00+02:00": the site's local time with its offset.
 std::string IsoLocal(absl::Time time, absl::TimeZone zone);
-// A JSON number with up to 15 significant digits (a counter's Wh in full);
-// "null" when not finite.
-std::string JsonNumber(double value);
-// A JSON string literal: the escaped text in quotes.
-std::string JsonString(absl::string_view text);
+
+// Significant digits of measured values in answers (JsonWriter::Number): a
+// counter's Wh in full.
+inline constexpr int kApiDigits = 15;
 
 }  // namespace ews::server
