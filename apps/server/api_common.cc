@@ -62,12 +62,16 @@ http::Response ApiError(const absl::Status& status) {
       return ApiError(400, "invalid_argument", message);
     case absl::StatusCode::kOutOfRange:
       return ApiError(400, "out_of_range", message);
+    case absl::StatusCode::kUnauthenticated:
+      return ApiError(401, "unauthenticated", message);
     case absl::StatusCode::kPermissionDenied:
       return ApiError(403, "permission_denied", message);
     case absl::StatusCode::kNotFound:
       return ApiError(404, "not_found", message);
     case absl::StatusCode::kFailedPrecondition:
       return ApiError(409, "failed_precondition", message);
+    case absl::StatusCode::kAlreadyExists:
+      return ApiError(409, "already_exists", message);
     case absl::StatusCode::kResourceExhausted:
       return ApiError(429, "resource_exhausted", message);
     case absl::StatusCode::kUnavailable:

@@ -43,10 +43,13 @@ absl::Status ParseJsonBody(const std::string& body,
 // is stable (clients switch on it), the message is for people.
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message);
-// The same for a Status: InvalidArgument 400 "invalid_argument", NotFound
-// 404 "not_found", FailedPrecondition 409 "failed_precondition",
-// ResourceExhausted 429, Unavailable 503 "unavailable", PermissionDenied 403,
-// others 500 "internal".
+// The same for a Status, the one mapping every route uses: InvalidArgument
+// 400 "invalid_argument", OutOfRange 400 "out_of_range", Unauthenticated 401
+// "unauthenticated", PermissionDenied 403 "permission_denied", NotFound 404
+// "not_found", FailedPrecondition 409 "failed_precondition", AlreadyExists
+// 409 "already_exists", ResourceExhausted 429 "resource_exhausted",
+// Unavailable 503 "unavailable", DataLoss 500 "data_loss", others 500
+// "internal".
 http::Response ApiError(const absl::Status& status);
 
 // The decoded parameters of a query string ("a=1&b=x%20y"). InvalidArgument

@@ -491,10 +491,8 @@ http::Response ConfigApi::Change(const std::string& action,
     return http::Response::Json(400, json.Take());
   }
   if (!after.ok()) {
-    if (absl::IsAlreadyExists(after.status())) {
-      return ApiError(409, "already_exists", after.status().message());
-    }
-    if (apply) {
+    // An id that exists already is the caller's mistake: not audited.
+    if (apply && !absl::IsAlreadyExists(after.status())) {
       Audit(action, session, request,
             absl::StrCat("failed: ", after.status().message()), "");
     }

@@ -22,11 +22,6 @@ using security::Decision;
 using security::Role;
 using security::SessionInfo;
 
-http::Response ErrorFor(const absl::Status& status) {
-  return http::Response::Error(HttpStatusFor(status),
-                               std::string(status.message()));
-}
-
 absl::StatusOr<Role> RoleFromName(const std::string& name) {
   std::optional<Role> role = security::ParseRoleName(name);
   if (!role.has_value()) {
@@ -58,25 +53,6 @@ void WriteSession(const SessionInfo& session, http::JsonWriter& json) {
 }
 
 }  // namespace
-
-int HttpStatusFor(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kFailedPrecondition:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    default:
-      return 500;
-  }
-}
 
 absl::StatusOr<std::unique_ptr<SessionApi>> SessionApi::Create(
     const std::string& data_dir, Clock& clock, security::AuthOptions auth,
@@ -145,11 +121,11 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
   return [this, handler = std::move(handler)](const http::Request& request) {
     absl::StatusOr<security::RouteAccess> access =
         security::LookupRoute(request.method, request.path);
-    if (!access.ok()) {
-      return http::Response::Error(absl::IsFailedPrecondition(access.status())
-                                       ? 405
-                                       : HttpStatusFor(access.status()),
-                                   std::string(access.status().message()));
+    if (!access.ok()) {  // 400 non-canonical, 404 unknown, 405 method
+      return absl::IsFailedPrecondition(access.status())
+                 ? ApiError(405, "method_not_allowed",
+                            access.status().message())
+                 : ApiError(access.status());
     }
     const std::string cookie = Header(request, "cookie");
     const std::string csrf = Header(request, "x-csrf-token");
@@ -162,7 +138,7 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
       principal =
           security::Principal{checked->role, checked->must_change_codes};
     } else if (access->kind != security::RouteAccess::Kind::kPublic) {
-      return ErrorFor(checked.status());  // 401, or 403 for CSRF
+      return ApiError(checked.status());  // 401, or 403 for CSRF
     }
     switch (security::Authorize(*access, principal)) {
       case Decision::kAllow:
@@ -220,15 +196,15 @@ std::vector<SessionApi::Route> SessionApi::Routes() {
 http::Response SessionApi::Login(const http::Request& request) {
   v1::LoginRequest body;
   absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (!parsed.ok()) return ApiError(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
-  if (!role.ok()) return ErrorFor(role.status());
+  if (!role.ok()) return ApiError(role.status());
   absl::StatusOr<security::LoginResult> login =
       auth_->Login(*role, body.pin(), request.remote_address);
-  if (!login.ok()) return ErrorFor(login.status());
+  if (!login.ok()) return ApiError(login.status());
   absl::StatusOr<security::NewSession> session = sessions_.Create(
       *role, login->must_change_codes(), request.remote_address);
-  if (!session.ok()) return ErrorFor(session.status());
+  if (!session.ok()) return ApiError(session.status());
   http::JsonWriter json;
   json.BeginObject().Key("session");
   WriteSession(session->info, json);
@@ -246,12 +222,12 @@ http::Response SessionApi::Login(const http::Request& request) {
 http::Response SessionApi::Unblock(const http::Request& request) {
   v1::UnblockRequest body;
   absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (!parsed.ok()) return ApiError(parsed);
   absl::StatusOr<Role> role = RoleFromName(body.role());
-  if (!role.ok()) return ErrorFor(role.status());
+  if (!role.ok()) return ApiError(role.status());
   absl::Status unblocked =
       auth_->Unblock(*role, body.puk(), body.new_pin(), request.remote_address);
-  if (!unblocked.ok()) return ErrorFor(unblocked);
+  if (!unblocked.ok()) return ApiError(unblocked);
   sessions_.EndSessionsOf(*role);
   return http::Response::Json(200, R"({"status":"unblocked"})");
 }
@@ -285,11 +261,11 @@ http::Response SessionApi::ChangeCodes(const http::Request& request,
                                        const SessionInfo& session) {
   v1::ChangeCodesRequest body;
   absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (!parsed.ok()) return ApiError(parsed);
   absl::Status changed =
       auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
                          body.new_puk(), request.remote_address);
-  if (!changed.ok()) return ErrorFor(changed);
+  if (!changed.ok()) return ApiError(changed);
   const std::string token =
       security::SessionManager::TokenFromCookieHeader(Header(request, "cookie"))
           .value_or("");
@@ -325,11 +301,11 @@ http::Response SessionApi::ResetCodes(const http::Request& request,
                                       const SessionInfo& session, Role target) {
   v1::ResetCodesRequest body;
   absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (!parsed.ok()) return ApiError(parsed);
   absl::Status reset =
       auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),
                         request.remote_address);
-  if (!reset.ok()) return ErrorFor(reset);
+  if (!reset.ok()) return ApiError(reset);
   sessions_.EndSessionsOf(target);
   return http::Response::Json(200, R"({"status":"codes_reset"})");
 }
@@ -354,7 +330,7 @@ http::Response SessionApi::Audit(const http::Request& request) {
   }
   absl::StatusOr<std::vector<security::AuditEntry>> entries =
       audit_->Read(limit, before);
-  if (!entries.ok()) return ErrorFor(entries.status());
+  if (!entries.ok()) return ApiError(entries.status());
   http::JsonWriter json;
   json.BeginObject().Key("entries").BeginArray();
   for (const security::AuditEntry& entry : *entries) {

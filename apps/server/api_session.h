@@ -93,9 +93,4 @@ class SessionApi {
   security::SessionManager sessions_;
 };
 
-// The HTTP status for a Status code: InvalidArgument 400, Unauthenticated
-// 401, PermissionDenied 403, NotFound 404, FailedPrecondition 409,
-// ResourceExhausted 429, others 500.
-int HttpStatusFor(const absl::Status& status);
-
 }  // namespace ews::server

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
@@ -23,18 +24,16 @@ std::string SenderPath() {
   return absl::StrCat(path.substr(0, path.rfind('/') + 1), "report_sender");
 }
 
-int HttpStatusFor(const absl::Status& status) {
+// A test delivery that failed: 502 "delivery_failed" when the remote server
+// refused or was unreachable, else as any route.
+http::Response DeliveryError(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-      return 502;  // the remote server refused or was unreachable
+      return ApiError(502, "delivery_failed", status.message());
     default:
-      return 500;
+      return ApiError(status);
   }
 }
 
@@ -91,10 +90,7 @@ http::Response ReportsService::Test(const http::Request& request) {
   }
   // Only the administrator holds configure_site (sdk/security/roles).
   const absl::Status sent = reporter_->SendTestNow(name, "administrator");
-  if (!sent.ok()) {
-    return http::Response::Error(HttpStatusFor(sent),
-                                 std::string(sent.message()));
-  }
+  if (!sent.ok()) return DeliveryError(sent);
   http::JsonWriter json;
   json.BeginObject().Key("sent").String(name).EndObject();
   return http::Response::Json(200, json.Take());

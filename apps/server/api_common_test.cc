@@ -1,0 +1,61 @@
+#include "apps/server/api_common.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdk/base/status_matchers.h"
+
+namespace ews::server {
+namespace {
+
+using ::ews::testing::IsOk;
+using ::ews::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(ApiErrorTest, OneStatusAndCodePerStatusCode) {
+  const struct {
+    absl::Status status;
+    int http;
+    const char* code;
+  } kCases[] = {
+      {absl::InvalidArgumentError("m"), 400, "invalid_argument"},
+      {absl::OutOfRangeError("m"), 400, "out_of_range"},
+      {absl::UnauthenticatedError("m"), 401, "unauthenticated"},
+      {absl::PermissionDeniedError("m"), 403, "permission_denied"},
+      {absl::NotFoundError("m"), 404, "not_found"},
+      {absl::FailedPreconditionError("m"), 409, "failed_precondition"},
+      {absl::AlreadyExistsError("m"), 409, "already_exists"},
+      {absl::ResourceExhaustedError("m"), 429, "resource_exhausted"},
+      {absl::UnavailableError("m"), 503, "unavailable"},
+      {absl::DataLossError("m"), 500, "data_loss"},
+      {absl::InternalError("m"), 500, "internal"},
+      {absl::UnknownError("m"), 500, "internal"},
+  };
+  for (const auto& c : kCases) {
+    const http::Response response = ApiError(c.status);
+    EXPECT_EQ(response.status, c.http) << c.status;
+    EXPECT_EQ(response.body,
+              absl::StrCat(R"({"error":{"status":)", c.http, R"(,"code":")",
+                           c.code, R"(","message":"m"}})"))
+        << c.status;
+  }
+}
+
+TEST(ParseQueryTest, DecodesAndRefusesRepeatsAndBadEscapes) {
+  auto params = ParseQuery("a=1&b=x%20y+z&&c=");
+  ASSERT_THAT(params, IsOk());
+  EXPECT_EQ(params->at("a"), "1");
+  EXPECT_EQ(params->at("b"), "x y z");
+  EXPECT_EQ(params->at("c"), "");
+  EXPECT_EQ(Param(*params, "d"), std::nullopt);
+  EXPECT_THAT(ParseQuery("a=1&a=2").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseQuery("a=%zz").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(OnlyParams(*params, {"a", "b"}).message(),
+              HasSubstr(R"(unknown parameter "c")"));
+}
+
+}  // namespace
+}  // namespace ews::server
