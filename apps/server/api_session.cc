@@ -5,8 +5,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "apps/server/api_common.h"
 #include "apps/server/api_session.pb.h"
 #include "sdk/base/log.h"
@@ -311,21 +309,22 @@ http::Response SessionApi::ResetCodes(const http::Request& request,
 }
 
 http::Response SessionApi::Audit(const http::Request& request) {
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"limit", "before"});
+  if (!known.ok()) return ApiError(known);
   size_t limit = 100;
   uint64_t before = 0;
-  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
-    absl::string_view value = pair;
-    if (absl::ConsumePrefix(&value, "limit=")) {
-      if (!absl::SimpleAtoi(value, &limit) || limit == 0 || limit > 1000) {
-        return http::Response::Error(400, "limit must be 1..1000");
-      }
-    } else if (absl::ConsumePrefix(&value, "before=")) {
-      if (!absl::SimpleAtoi(value, &before)) {
-        return http::Response::Error(400, "before must be a sequence number");
-      }
-    } else if (!pair.empty()) {
-      return http::Response::Error(
-          400, absl::StrCat("unknown parameter \"", pair, "\""));
+  if (std::optional<std::string> text = Param(*params, "limit")) {
+    if (!absl::SimpleAtoi(*text, &limit) || limit == 0 || limit > 1000) {
+      return ApiError(400, "invalid_argument", "limit must be 1..1000");
+    }
+  }
+  if (std::optional<std::string> text = Param(*params, "before")) {
+    if (!absl::SimpleAtoi(*text, &before)) {
+      return ApiError(400, "invalid_argument",
+                      "before must be a sequence number");
     }
   }
   absl::StatusOr<std::vector<security::AuditEntry>> entries =

@@ -189,6 +189,10 @@ TEST_F(SessionApiTest, AdministratorResetsAndReadsTheAudit) {
   }
   EXPECT_EQ(Call(admin, "GET", "/api/v1/audit", "", "limit=0").status, 400);
   EXPECT_EQ(Call(admin, "GET", "/api/v1/audit", "", "x=1").status, 400);
+  EXPECT_THAT(Call(admin, "GET", "/api/v1/audit", "", "limit=5&limit=6").body,
+              HasSubstr("given twice"));
+  EXPECT_THAT(Call(admin, "GET", "/api/v1/audit", "", "limit=%35").body,
+              HasSubstr(R"("entries":[)"));
   // Another user cannot reset codes.
   EXPECT_EQ(Call(installer, "POST", "/api/v1/users/user/reset",
                  R"({"new_pin":"12121","new_puk":"34343 4343 43434"})")

@@ -2,10 +2,7 @@
 
 #include <unistd.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "apps/server/api_common.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
@@ -81,12 +78,14 @@ ReportsService::~ReportsService() {
 }
 
 http::Response ReportsService::Test(const http::Request& request) {
-  std::string name;
-  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
-    if (absl::ConsumePrefix(&pair, "report=")) name = std::string(pair);
-  }
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"report"});
+  if (!known.ok()) return ApiError(known);
+  const std::string name = Param(*params, "report").value_or("");
   if (name.empty()) {
-    return http::Response::Error(400, "missing ?report=<name>");
+    return ApiError(400, "invalid_argument", "missing ?report=<name>");
   }
   // Only the administrator holds configure_site (sdk/security/roles).
   const absl::Status sent = reporter_->SendTestNow(name, "administrator");
