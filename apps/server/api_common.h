@@ -2,6 +2,7 @@
 // code, query strings, times and numbers in JSON.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,23 +14,30 @@
 #include "google/protobuf/message.h"
 #include "sdk/http/https_server.h"
 #include "sdk/http/json.h"
+#include "sdk/security/session/session_manager.h"
 
 namespace ews::server {
 
-// A route an API class serves, not yet guarded: server.cc wraps `handler`
-// with SessionApi::Guard().
+// A route's handler: it also receives the caller's session (nullopt on a
+// public route called without one), e.g. for the audit log's "who".
+using SessionHandler = std::function<http::Response(
+    const http::Request&, const std::optional<security::SessionInfo>&)>;
+
+// A route an API class serves, not yet guarded: server.cc wraps every
+// `handler` with SessionApi::Guarded(), which applies the route's access rule.
 struct ApiRoute {
   std::string method;
   std::string path;
-  http::Handler handler;
+  SessionHandler handler;
 };
 
-// A handler calling `api`'s const member `method`.
+// A handler calling `api`'s const member `method` (which needs no session).
 template <typename Api>
-http::Handler BindRoute(const Api* api,
-                        http::Response (Api::*method)(const http::Request&)
-                            const) {
-  return [api, method](const http::Request& request) {
+SessionHandler BindRoute(const Api* api,
+                         http::Response (Api::*method)(const http::Request&)
+                             const) {
+  return [api, method](const http::Request& request,
+                       const std::optional<security::SessionInfo>&) {
     return (api->*method)(request);
   };
 }

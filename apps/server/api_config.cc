@@ -259,9 +259,9 @@ ConfigApi::ConfigApi(config::ConfigStore& store, security::AuditLog& audit,
                      ApplyListener listener)
     : store_(store), audit_(audit), listener_(std::move(listener)) {}
 
-std::vector<ConfigApi::Route> ConfigApi::Routes() {
-  std::vector<Route> routes;
-  auto limited = [](SessionApi::SessionHandler handler) {
+std::vector<ApiRoute> ConfigApi::Routes() {
+  std::vector<ApiRoute> routes;
+  auto limited = [](SessionHandler handler) {
     return [handler = std::move(handler)](const http::Request& request,
                                           const Session& session) {
       if (request.body.size() > kMaxBodyBytes) {

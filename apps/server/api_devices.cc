@@ -120,7 +120,7 @@ DevicesApi::DevicesApi(FieldBusSource field_bus,
 
 DevicesApi::~DevicesApi() { StopScan(); }
 
-std::vector<DevicesApi::Route> DevicesApi::Routes() {
+std::vector<ApiRoute> DevicesApi::Routes() {
   return {
       {"POST", "/api/v1/scan",
        [this](const auto& r, const auto& s) { return StartScan(r, s); }},

@@ -1,7 +1,7 @@
 // The history part of the HTTPS API, over the public API of sdk/storage:
 // series with their horizons, chart data, consumption totals with the previous
 // period, the consumption tree with costs per tariff, and streamed CSV.
-// docs/api.md documents the routes; SessionApi::Guard() applies their access
+// docs/api.md documents the routes; SessionApi::Guarded() applies their access
 // rules (server.cc).
 #pragma once
 

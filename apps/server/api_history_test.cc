@@ -342,7 +342,7 @@ TEST(HistoryApiWithoutStoreTest, EveryRouteAnswers503) {
     http::Request request;
     request.method = route.method;
     request.path = route.path;
-    http::Response response = route.handler(request);
+    http::Response response = route.handler(request, std::nullopt);
     EXPECT_EQ(response.status, 503) << route.path;
     EXPECT_THAT(response.body, HasSubstr(R"("code":"history_unavailable")"));
   }

@@ -92,14 +92,6 @@ absl::StatusOr<SessionInfo> SessionApi::CheckSession(
   return sessions_.Check({cookie, method, csrf});
 }
 
-http::Handler SessionApi::Guard(http::Handler handler) {
-  return Guarded(
-      [handler = std::move(handler)](const http::Request& request,
-                                     const std::optional<SessionInfo>&) {
-        return handler(request);
-      });
-}
-
 std::variant<SessionInfo, http::Response> SessionApi::Authorize(
     const http::Request& request) {
   std::optional<SessionInfo> allowed;
@@ -155,38 +147,32 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
   };
 }
 
-std::vector<SessionApi::Route> SessionApi::Routes() {
-  std::vector<Route> routes = {
+std::vector<ApiRoute> SessionApi::Routes() {
+  std::vector<ApiRoute> routes = {
       {"POST", "/api/v1/session/login",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Login(r); })},
+       [this](const http::Request& r, const auto&) { return Login(r); }},
       {"POST", "/api/v1/session/unblock",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Unblock(r); })},
+       [this](const http::Request& r, const auto&) { return Unblock(r); }},
       {"GET", "/api/v1/session",
-       Guarded(
-           [this](const http::Request&, const auto& s) { return WhoAmI(*s); })},
+       [this](const http::Request&, const auto& s) { return WhoAmI(*s); }},
       {"POST", "/api/v1/session/logout",
-       Guarded([this](const http::Request& r, const auto& s) {
-         return Logout(r, *s);
-       })},
+       [this](const http::Request& r, const auto& s) { return Logout(r, *s); }},
       {"POST", "/api/v1/session/codes",
-       Guarded([this](const http::Request& r, const auto& s) {
+       [this](const http::Request& r, const auto& s) {
          return ChangeCodes(r, *s);
-       })},
+       }},
       {"GET", "/api/v1/users",
-       Guarded([this](const http::Request&, const auto&) { return Users(); })},
+       [this](const http::Request&, const auto&) { return Users(); }},
       {"GET", "/api/v1/audit",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Audit(r); })},
+       [this](const http::Request& r, const auto&) { return Audit(r); }},
   };
   for (Role role : security::kAllRoles) {
     routes.push_back(
         {"POST",
          absl::StrCat("/api/v1/users/", security::RoleName(role), "/reset"),
-         Guarded([this, role](const http::Request& r, const auto& s) {
+         [this, role](const http::Request& r, const auto& s) {
            return ResetCodes(r, *s, role);
-         })});
+         }});
   }
   return routes;
 }

@@ -2,7 +2,7 @@
 // status, network state, recent log lines, a graceful restart, the TLS
 // certificates (fingerprints and dates, the site's own certificate uploaded,
 // the device CA downloaded). docs/api.md documents the routes;
-// SessionApi::Guard() applies their access rules (server.cc).
+// SessionApi::Guarded() applies their access rules (server.cc).
 #pragma once
 
 #include <deque>

@@ -581,64 +581,60 @@ void EwsServer::CheckCertificatesPeriodically() {
 }
 
 void EwsServer::AddRoutes() {
-  for (SessionApi::Route& route : session_api_->Routes()) {
-    https_->Route(route.method, route.path, std::move(route.handler));
-  }
-  for (ConfigApi::Route& route : config_api_->Routes()) {
-    https_->Route(route.method, route.path,
-                  session_api_->Guarded(std::move(route.handler)));
-  }
-  for (DevicesApi::Route& route : devices_api_->Routes()) {
-    https_->Route(route.method, route.path,
-                  session_api_->Guarded(std::move(route.handler)));
+  using Session = std::optional<security::SessionInfo>;
+  std::vector<ApiRoute> routes = {
+      {"GET", "/api/v1/health",
+       [this](const http::Request&, const Session&) { return Health(); }},
+      {"POST", "/api/v1/reports/test",
+       [this](const http::Request& request, const Session&) {
+         return reports_ ? reports_->Test(request) : NoReports(request);
+       }},
+      {"GET", "/api/v1/reports/status",
+       [this](const http::Request& request, const Session&) {
+         return reports_ ? reports_->Status(request) : NoReports(request);
+       }},
+      {"GET", "/api/v1/devices",
+       [this](const http::Request&, const Session&) {
+         return http::Response::Json(
+             200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
+                                                 pulse_inputs_->DevicesJson()));
+       }},
+      {"GET", "/api/v1/leds",
+       [this](const http::Request&, const Session&) {
+         return http::Response::Json(200, front_panel_->Json());
+       }},
+      // Live values are a WebSocket upgrade: a plain GET is told to upgrade.
+      {"GET", "/api/v1/live",
+       [](const http::Request&, const Session&) {
+         http::Response response =
+             ApiError(426, "upgrade_required",
+                      "open /api/v1/live as a WebSocket (wss://)");
+         response.headers.emplace_back("Upgrade", "websocket");
+         return response;
+       }},
+      {"POST", "/api/v1/history/acknowledge",
+       [this](const http::Request&, const Session&) {
+         absl::Status acknowledged = history_incidents_->Acknowledge();
+         if (!acknowledged.ok()) return ApiError(acknowledged);
+         http::JsonWriter json;
+         json.BeginObject();
+         GetHistoryHealth().WriteJson(json);
+         json.EndObject();
+         return http::Response::Json(200, json.Take());
+       }},
+  };
+  for (std::vector<ApiRoute> more :
+       {session_api_->Routes(), config_api_->Routes(), devices_api_->Routes(),
+        history_api_->Routes(), system_api_->Routes()}) {
+    for (ApiRoute& route : more) routes.push_back(std::move(route));
   }
   // Every route goes through its access rule (sdk/security/roles), health
   // (public) included.
-  auto route = [this](const std::string& method, const std::string& path,
-                      http::Handler handler) {
-    https_->Route(method, path, session_api_->Guard(std::move(handler)));
-  };
-  route("GET", "/api/v1/health",
-        [this](const http::Request&) { return Health(); });
-  route("POST", "/api/v1/reports/test", [this](const http::Request& request) {
-    return reports_ ? reports_->Test(request) : NoReports(request);
-  });
-  route("GET", "/api/v1/reports/status", [this](const http::Request& request) {
-    return reports_ ? reports_->Status(request) : NoReports(request);
-  });
-  route("GET", "/api/v1/devices", [this](const http::Request&) {
-    return http::Response::Json(
-        200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
-                                            pulse_inputs_->DevicesJson()));
-  });
-  route("GET", "/api/v1/leds", [this](const http::Request&) {
-    return http::Response::Json(200, front_panel_->Json());
-  });
-  for (ApiRoute& history : history_api_->Routes()) {
-    route(history.method, history.path, std::move(history.handler));
+  for (ApiRoute& route : routes) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
   }
-  for (ApiRoute& system : system_api_->Routes()) {
-    route(system.method, system.path, std::move(system.handler));
-  }
-  // Live values: a WebSocket upgrade; a plain GET is told to upgrade.
   https_->WebSocketRoute("/api/v1/live", live_api_->Handler());
-  route("GET", "/api/v1/live", [](const http::Request&) {
-    http::Response response = ApiError(
-        426, "upgrade_required", "open /api/v1/live as a WebSocket (wss://)");
-    response.headers.emplace_back("Upgrade", "websocket");
-    return response;
-  });
-  route("POST", "/api/v1/history/acknowledge", [this](const http::Request&) {
-    absl::Status acknowledged = history_incidents_->Acknowledge();
-    if (!acknowledged.ok()) {
-      return http::Response::Error(500, std::string(acknowledged.message()));
-    }
-    http::JsonWriter json;
-    json.BeginObject();
-    GetHistoryHealth().WriteJson(json);
-    json.EndObject();
-    return http::Response::Json(200, json.Take());
-  });
 }
 
 std::vector<std::string> EwsServer::ApplyLive(
