@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,17 +38,19 @@ absl::StatusOr<std::string> Unescape(absl::string_view text) {
 
 }  // namespace
 
-absl::Status ParseJsonBody(const std::string& body,
-                           google::protobuf::Message* message) {
+std::optional<http::Response> ParseJsonBody(
+    const std::string& body, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status =
       google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad request body: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
+  if (status.ok()) return std::nullopt;
+  const std::string text = status.message().ToString();
+  return ApiError(400,
+                  absl::StrContains(text, "Cannot find field")
+                      ? "unknown_field"
+                      : "malformed_body",
+                  absl::StrCat("bad request body: ", text));
 }
 
 http::Response ApiError(int status, absl::string_view code,

@@ -42,10 +42,12 @@ SessionHandler BindRoute(const Api* api,
   };
 }
 
-// Parses a JSON request body into `message` (protobuf's JSON mapping);
-// malformed JSON, a wrong type or an unknown field is InvalidArgument.
-absl::Status ParseJsonBody(const std::string& body,
-                           google::protobuf::Message* message);
+// Parses a JSON request body into `message` strictly (protobuf's JSON
+// mapping): nullopt when it parsed, else the answer refusing it, 400
+// "unknown_field" for a field the message does not have and 400
+// "malformed_body" for anything else (not JSON, a wrong type).
+std::optional<http::Response> ParseJsonBody(const std::string& body,
+                                            google::protobuf::Message* message);
 
 // {"error":{"status":400,"code":"invalid_argument","message":"..."}}: `code`
 // is stable (clients switch on it), the message is for people.

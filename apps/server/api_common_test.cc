@@ -2,7 +2,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "apps/server/api_system.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "sdk/base/status_matchers.h"
 
@@ -39,6 +41,25 @@ TEST(ApiErrorTest, OneStatusAndCodePerStatusCode) {
               absl::StrCat(R"({"error":{"status":)", c.http, R"(,"code":")",
                            c.code, R"(","message":"m"}})"))
         << c.status;
+  }
+}
+
+TEST(ParseJsonBodyTest, ParsesStrictlyWithAStableCode) {
+  google::protobuf::Struct parsed;
+  EXPECT_EQ(ParseJsonBody(R"({"a":1})", &parsed), std::nullopt);
+  EXPECT_EQ(parsed.fields().at("a").number_value(), 1);
+  v1::SetTimeRequest request;
+  EXPECT_EQ(ParseJsonBody(R"({"time":"t"})", &request), std::nullopt);
+  EXPECT_EQ(request.time(), "t");
+  std::optional<http::Response> unknown =
+      ParseJsonBody(R"({"time":"t","bogus":1})", &request);
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_THAT(unknown->body, HasSubstr(R"("code":"unknown_field")"));
+  for (const char* bad : {"{", "", R"({"time":7})", "[1]"}) {
+    std::optional<http::Response> refused = ParseJsonBody(bad, &request);
+    ASSERT_TRUE(refused.has_value()) << bad;
+    EXPECT_THAT(refused->body, HasSubstr(R"("code":"malformed_body")")) << bad;
   }
 }
 

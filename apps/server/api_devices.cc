@@ -13,7 +13,6 @@
 #include "apps/server/api_common.h"
 #include "apps/server/api_devices.pb.h"
 #include "apps/server/api_devices_internal.h"
-#include "google/protobuf/util/json_util.h"
 #include "sdk/acquisition/commands.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
@@ -26,17 +25,7 @@ namespace api_devices_internal {
 std::optional<http::Response> ParseBody(const std::string& body,
                                         google::protobuf::Message* message) {
   if (body.empty()) return std::nullopt;  // every field optional
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (status.ok()) return std::nullopt;
-  const std::string message_text = status.message().ToString();
-  return ApiError(400,
-                  absl::StrContains(message_text, "Cannot find field")
-                      ? "unknown_field"
-                      : "malformed_body",
-                  absl::StrCat("bad request body: ", message_text));
+  return ParseJsonBody(body, message);
 }
 
 std::string Segment(const std::string& path, int index) {

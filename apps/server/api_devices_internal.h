@@ -13,8 +13,7 @@
 
 namespace ews::server::api_devices_internal {
 
-// Parses a JSON body strictly: nullopt when it parsed (an empty body is
-// every field left unset), else 400 "unknown_field" or "malformed_body".
+// ParseJsonBody(), except that an empty body leaves every field unset.
 std::optional<http::Response> ParseBody(const std::string& body,
                                         google::protobuf::Message* message);
 

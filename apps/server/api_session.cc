@@ -179,8 +179,7 @@ std::vector<ApiRoute> SessionApi::Routes() {
 
 http::Response SessionApi::Login(const http::Request& request) {
   v1::LoginRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ApiError(role.status());
   absl::StatusOr<security::LoginResult> login =
@@ -205,8 +204,7 @@ http::Response SessionApi::Login(const http::Request& request) {
 
 http::Response SessionApi::Unblock(const http::Request& request) {
   v1::UnblockRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<Role> role = RoleFromName(body.role());
   if (!role.ok()) return ApiError(role.status());
   absl::Status unblocked =
@@ -244,8 +242,7 @@ http::Response SessionApi::Logout(const http::Request& request,
 http::Response SessionApi::ChangeCodes(const http::Request& request,
                                        const SessionInfo& session) {
   v1::ChangeCodesRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Status changed =
       auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
                          body.new_puk(), request.remote_address);
@@ -284,8 +281,7 @@ http::Response SessionApi::Users() {
 http::Response SessionApi::ResetCodes(const http::Request& request,
                                       const SessionInfo& session, Role target) {
   v1::ResetCodesRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Status reset =
       auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),
                         request.remote_address);

@@ -166,8 +166,7 @@ http::Response SystemApi::GetTime(const http::Request&) const {
 
 http::Response SystemApi::SetTime(const http::Request& request) const {
   v1::SetTimeRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, body.time(), &time, &error)) {
@@ -426,8 +425,7 @@ http::Response SystemApi::Certificate(const http::Request&) const {
 http::Response SystemApi::UploadCertificate(
     const http::Request& request) const {
   v1::CertificateUpload body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<security::CertificateInfo> installed =
       security::InstallSiteCertificate(options_.tls_directory,
                                        body.certificate(), body.private_key(),
