@@ -430,19 +430,14 @@ struct Sums {
 
 HistoryApi::HistoryApi(storage::Store* store,
                        const config::v1::DeviceConfig& config,
-                       const Clock& clock)
+                       absl::TimeZone zone, const Clock& clock)
     : store_(store),
       tree_(config.consumption_tree()),
       tariffs_(config.tariffs().begin(), config.tariffs().end()),
       pulse_counters_(config.pulse_counters().begin(),
                       config.pulse_counters().end()),
       clock_(clock),
-      zone_(absl::UTCTimeZone()) {
-  if (!config.network().time_zone().empty() &&
-      !absl::LoadTimeZone(config.network().time_zone(), &zone_)) {
-    zone_ = absl::UTCTimeZone();
-  }
-}
+      zone_(zone) {}
 
 std::vector<ApiRoute> HistoryApi::Routes() const {
   auto bind = [this](auto method) { return BindRoute(this, method); };

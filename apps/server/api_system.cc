@@ -128,10 +128,7 @@ http::Response SystemApi::Version(const http::Request&) const {
 }
 
 http::Response SystemApi::GetTime(const http::Request&) const {
-  absl::TimeZone zone = absl::UTCTimeZone();
-  if (!options_.time_zone.empty()) {
-    absl::LoadTimeZone(options_.time_zone, &zone);
-  }
+  const absl::TimeZone zone = options_.time_zone;
   const absl::Time now = clock_.WallNow();
   const bool valid =
       options_.keeper != nullptr && options_.keeper->time_valid();

@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
 #include "sdk/base/log.h"
@@ -51,8 +52,8 @@ class RecentLogSink final : public log::LogSink {
 
 struct SystemApiOptions {
   std::string version;
-  std::string model_size;  // "10" / "32"
-  std::string time_zone;   // configured
+  std::string model_size;                          // "10" / "32"
+  absl::TimeZone time_zone = absl::UTCTimeZone();  // the site's
   // The device's time: `keeper` sets it (nullptr: no RTC, setting fails).
   hal::TimeKeeper* keeper = nullptr;
   std::string rtc_kind;  // "board", "simulated"

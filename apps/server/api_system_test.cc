@@ -45,7 +45,7 @@ class SystemApiTest : public ::testing::Test {
     SystemApiOptions options;
     options.version = "1.2.3";
     options.model_size = "32";
-    options.time_zone = "Europe/Paris";
+    EXPECT_TRUE(absl::LoadTimeZone("Europe/Paris", &options.time_zone));
     options.keeper = &keeper_;
     options.rtc_kind = "board";
     options.rtc_problem = keeper_.Start();

@@ -37,8 +37,9 @@ http::Response DeliveryError(const absl::Status& status) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
-    const config::v1::DeviceConfig& config, const std::string& data_dir,
-    const storage::Store* history, Clock& clock, security::AuditLog& audit) {
+    const config::v1::DeviceConfig& config, absl::TimeZone time_zone,
+    const std::string& data_dir, const storage::Store* history, Clock& clock,
+    security::AuditLog& audit) {
   reports::ConfiguredReports configured =
       reports::SpecsFromConfig(config.reports(), reports::Language::kEnglish);
   for (const std::string& skipped : configured.skipped) {
@@ -48,9 +49,7 @@ absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
   reports::ReporterOptions options;
   options.queue_dir = data_dir + "/reports";
   options.sender_path = SenderPath();
-  if (!absl::LoadTimeZone(config.network().time_zone(), &options.time_zone)) {
-    options.time_zone = absl::UTCTimeZone();
-  }
+  options.time_zone = time_zone;
   EWS_ASSIGN_OR_RETURN(
       std::unique_ptr<reports::Reporter> reporter,
       reports::Reporter::Create(options, std::move(configured.specs), history,
