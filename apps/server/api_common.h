@@ -53,6 +53,11 @@ std::optional<http::Response> ParseJsonBody(const std::string& body,
 // is stable (clients switch on it), the message is for people.
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message);
+// The same with more members after "message" (an exception code, a list of
+// errors per field), written by `more` into the open error object.
+http::Response ApiError(int status, absl::string_view code,
+                        absl::string_view message,
+                        const std::function<void(http::JsonWriter&)>& more);
 // The same for a Status, the one mapping every route uses: InvalidArgument
 // 400 "invalid_argument", OutOfRange 400 "out_of_range", Unauthenticated 401
 // "unauthenticated", PermissionDenied 403 "permission_denied", NotFound 404

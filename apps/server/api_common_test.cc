@@ -44,6 +44,16 @@ TEST(ApiErrorTest, OneStatusAndCodePerStatusCode) {
   }
 }
 
+TEST(ApiErrorTest, MoreMembersGoInsideTheErrorObject) {
+  const http::Response response = ApiError(
+      502, "device_exception", "refused",
+      [](http::JsonWriter& json) { json.Key("exception_code").Int(4); });
+  EXPECT_EQ(response.status, 502);
+  EXPECT_EQ(response.body,
+            R"({"error":{"status":502,"code":"device_exception",)"
+            R"("message":"refused","exception_code":4}})");
+}
+
 TEST(ParseJsonBodyTest, ParsesStrictlyWithAStableCode) {
   google::protobuf::Struct parsed;
   EXPECT_EQ(ParseJsonBody(R"({"a":1})", &parsed), std::nullopt);

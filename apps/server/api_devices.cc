@@ -43,22 +43,13 @@ http::Response DeviceError(const absl::Status& status, const std::string& who,
                                  " (the gateway's target failed to respond)"));
   }
   if (code.has_value()) {
-    http::JsonWriter json;
-    json.BeginObject()
-        .Key("error")
-        .BeginObject()
-        .Key("status")
-        .Int(502)
-        .Key("code")
-        .String("device_exception")
-        .Key("message")
-        .String(absl::StrFormat("%s refused %s: exception 0x%02X, %s", who,
-                                what, *code, modbus::ExceptionCodeName(*code)))
-        .Key("exception_code")
-        .Int(*code)
-        .EndObject()
-        .EndObject();
-    return http::Response::Json(502, json.Take());
+    return ApiError(
+        502, "device_exception",
+        absl::StrFormat("%s refused %s: exception 0x%02X, %s", who, what, *code,
+                        modbus::ExceptionCodeName(*code)),
+        [&code](http::JsonWriter& json) {
+          json.Key("exception_code").Int(*code);
+        });
   }
   const std::string detail(status.message());
   switch (status.code()) {
