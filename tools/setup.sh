@@ -24,7 +24,8 @@ PACKAGES=(
   # the SNTP client tests run a real NTP server on loopback
   chrony
   # the reports tests deliver to a real SMTP server and a real FTP(S) server on loopback
-  python3-aiosmtpd python3-pyftpdlib
+  # (pyftpdlib's TLS_FTPHandler imports pyOpenSSL, which Debian only recommends)
+  python3-aiosmtpd python3-pyftpdlib python3-openssl
   # the HTTPS benchmark (lab/https_bench): load generator, the nginx anchor
   wrk nginx
   # tests/server/openapi_test.py reads docs/openapi.yaml

@@ -8,6 +8,28 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
+import { messages } from './src/messages.js';
+
+// Every language has the English messages, no others, with the same {placeholders}: t() would
+// otherwise show the English text, or a raw "{n}", without anyone noticing.
+const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+const messageProblems = [];
+for (const [lang, table] of Object.entries(messages)) {
+  for (const [key, english] of Object.entries(messages.en)) {
+    if (!(key in table)) {
+      messageProblems.push(`${lang}.${key} is missing`);
+    } else if (placeholders(table[key]) !== placeholders(english)) {
+      messageProblems.push(`${lang}.${key} has {${placeholders(table[key])}}, en.${key} {${placeholders(english)}}`);
+    }
+  }
+  for (const key of Object.keys(table)) {
+    if (!(key in messages.en)) messageProblems.push(`${lang}.${key} is not in en`);
+  }
+}
+if (messageProblems.length > 0) {
+  throw new Error(`build: web/src/messages.js:\n  ${messageProblems.join('\n  ')}`);
+}
+
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, 'dist');
 const assets = join(dist, 'assets');

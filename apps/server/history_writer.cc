@@ -165,11 +165,6 @@ void HistoryWriter::Run() {
   }
 }
 
-void HistoryWriter::SetBeforeCommit(std::function<void()> hook) {
-  absl::MutexLock commit_lock(&commit_mutex_);
-  before_commit_ = std::move(hook);
-}
-
 void HistoryWriter::CommitIfDue() {
   const absl::Time wall = clock_.WallNow();
   {
@@ -228,7 +223,6 @@ absl::Status HistoryWriter::Commit() {
   }
   // Nothing to write tells nothing about the disk: the state stays.
   if (batch.empty() && in_store == 0) return absl::OkStatus();
-  if (before_commit_) before_commit_();
   // What an earlier failed commit left in the store goes first.
   absl::Status status = store_.Flush();
   int64_t committed = status.ok() ? in_store : 0;

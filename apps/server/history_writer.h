@@ -19,7 +19,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -121,12 +120,6 @@ class HistoryWriter {
   // (ResourceExhausted for a full disk); the samples then stay buffered.
   // Nothing buffered: OK, and Health() stays as it was.
   absl::Status Commit();
-  // Runs on the committing thread right before each commit that has samples
-  // to write (null: none). The pulse inputs save their counts there, so that
-  // the history is never ahead of what a restart restores. Once this returns,
-  // the previous hook is not running and will not run again.
-  void SetBeforeCommit(std::function<void()> hook);
-
   // The raw value of the latest sample the store holds for (spec.device_id,
   // spec.quantity_id) — committed, at a start — when the series stores at
   // spec.scale; nullopt when it has none or stores at another scale. The pulse
@@ -166,7 +159,6 @@ class HistoryWriter {
 
   absl::Mutex commit_mutex_;  // one Commit() at a time
   absl::Time next_summary_ ABSL_GUARDED_BY(commit_mutex_);
-  std::function<void()> before_commit_ ABSL_GUARDED_BY(commit_mutex_);
 
   mutable absl::Mutex mutex_;
   // Every spec seen, keyed by all its fields (a changed CT ratio is a new

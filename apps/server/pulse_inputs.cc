@@ -211,20 +211,6 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
                      << resumed;
     }
   }
-  if (!options_.counts_path.empty() && history_ != nullptr) {
-    // Not under record_mutex_: the hook takes it under the writer's lock.
-    history_->SetBeforeCommit([this] {
-      absl::MutexLock lock(&record_mutex_);
-      absl::Status saved = persistence_->Poll();
-      // Logged when it starts failing (a full disk) and when it works again.
-      if (!saved.ok() && save_problem_.ok()) {
-        EWS_LOG(WARNING) << "pulse counts not saved: " << saved;
-      } else if (saved.ok() && !save_problem_.ok()) {
-        EWS_LOG(INFO) << "pulse counts saved again";
-      }
-      save_problem_ = saved;
-    });
-  }
   meters_ = std::move(pulse_meters);
   std::vector<std::string> names;
   for (const PulseCounter& counter : counters_) {
@@ -335,10 +321,21 @@ absl::Status PulseInputs::RecordNow() {
     }
   }
   if (history_ == nullptr) {
-    // No history: the counts are saved every minute. With history they are
-    // committed with it, and a restart resumes from the history's last count
-    // (ResumeFromHistory()); the file is saved once an hour (see Open()).
+    // No history: the counts are saved every minute.
     return persistence_ != nullptr ? persistence_->SaveNow() : absl::OkStatus();
+  }
+  // With history the counts are committed with it, and a restart resumes
+  // from the history's last count (ResumeFromHistory()); the file, for a
+  // history lost or rescaled, is saved once an hour (see Open()).
+  if (persistence_ != nullptr) {
+    absl::Status saved = persistence_->Poll();
+    // Logged when it starts failing (a full disk) and when it works again.
+    if (!saved.ok() && save_problem_.ok()) {
+      EWS_LOG(WARNING) << "pulse counts not saved: " << saved;
+    } else if (saved.ok() && !save_problem_.ok()) {
+      EWS_LOG(INFO) << "pulse counts saved again";
+    }
+    save_problem_ = saved;
   }
   absl::Status result;
   for (size_t i = 0; i < samples.size(); ++i) {
@@ -367,8 +364,6 @@ void PulseInputs::Stop() {
     stop_ = true;
   }
   if (thread_.joinable()) thread_.join();
-  // Before taking record_mutex_, which the hook takes on the writer's thread.
-  if (history_ != nullptr) history_->SetBeforeCommit(nullptr);
   absl::MutexLock lock(&record_mutex_);
   if (persistence_ != nullptr) {
     absl::Status saved = persistence_->Shutdown();

@@ -74,9 +74,9 @@ class PulseInputs {
   // Reads every counter and hands each count to the history writer, which
   // commits it with the poll round: the committed counts are what a restart
   // resumes from (a power cut loses at most the pulses of one commit
-  // interval, one minute by default). The counts file is saved once an hour
-  // before a history commit (for a history lost or rescaled), or here every
-  // minute when there is no history.
+  // interval, one minute by default). The counts file is saved here too:
+  // once an hour (for a history lost or rescaled; a failing save is logged),
+  // or every minute when there is no history.
   // What the minute thread does. Errors: Unavailable (the inputs are not
   // open), the counter's read errors, OutOfRange (a count beyond 2^52), the
   // save's errors (without history).

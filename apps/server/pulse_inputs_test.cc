@@ -57,6 +57,13 @@ class PulseInputsTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     ASSERT_EQ(std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()),
               0);
+    OpenHistory();
+  }
+
+  // Opens the store in dir_ (closing the one open) and its history writer.
+  void OpenHistory() {
+    history_.reset();
+    store_.reset();
     storage::StoreOptions options;
     options.path = dir_ + "/history.db";
     auto store = storage::Store::Open(options, &clock_, absl::UTCTimeZone());
@@ -185,16 +192,7 @@ TEST_F(PulseInputsTest, APowerCutResumesFromTheCountsCommittedWithTheHistory) {
   // A power cut: the file holds the hourly save (Stop() saved 13 here, put
   // back to 8), the store is reopened from its files.
   ASSERT_THAT(hal::SavePulseCounts(counts, {8}), IsOk());
-  history_.reset();
-  store_.reset();
-  storage::StoreOptions options;
-  options.path = dir_ + "/history.db";
-  auto store = storage::Store::Open(options, &clock_, absl::UTCTimeZone());
-  ASSERT_THAT(store.status(), IsOk());
-  store_ = *std::move(store);
-  HistoryWriterOptions history;
-  history.commit_on_schedule = false;
-  history_ = std::make_unique<HistoryWriter>(*store_, clock_, history);
+  ASSERT_NO_FATAL_FAILURE(OpenHistory());
   auto inputs = StartInputs({Water()});
   ASSERT_NE(inputs, nullptr);
   EXPECT_EQ(CountOf(0), 12u);  // the last committed count, above the file's

@@ -35,7 +35,8 @@ absl::StatusOr<std::unique_ptr<modbus::RtuSlave>> ServeDevices(
     absl::Span<SimulatedDevice* const> devices, Clock* wire_clock = nullptr);
 
 // A bus population with one device of every family of the issue, at
-// addresses 1..9 and an EMS interface 2 (modules 21..24), as the demo uses.
+// addresses 1..6 (two EMDX3 meters, one of them a PV feed) and an EMS
+// interface 2 (modules 21..24), as the demo uses.
 std::vector<std::string> DemoPopulation();
 
 }  // namespace ews::lab

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace ews::lab {
 namespace {
 
@@ -51,11 +53,14 @@ std::vector<RegisterRow> MeterBlock(int function, double power_scale,
   return rows;
 }
 
+// THD of V1-N..V3-N, then of I1..I3, from register 4171.
 void AddThd(std::vector<RegisterRow>& rows) {
-  const char* ids[] = {"thd_v1", "thd_v2", "thd_v3",
-                       "thd_i1", "thd_i2", "thd_i3"};
-  for (int n = 0; n < 6; ++n) {
-    rows.push_back({ids[n], 4171u + n, 3, kU16, 0.1, "%", kStat});
+  uint32_t number = 4171;
+  for (const char* of : {"v", "i"}) {
+    for (int n = 1; n <= 3; ++n) {
+      rows.push_back(
+          {absl::StrCat("thd_", of, n), number++, 3, kU16, 0.1, "%", kStat});
+    }
   }
 }
 
@@ -169,17 +174,13 @@ std::vector<RegisterTable>* BuildTables() {
                      MeterBlock(4, 0.01, 1),
                      {}});
   std::vector<RegisterRow> signalling;
-  const char* contact_state[] = {"contact1_state", "contact2_state",
-                                 "contact3_state", "contact4_state"};
-  const char* contact_changes[] = {"contact1_changes", "contact2_changes",
-                                   "contact3_changes", "contact4_changes"};
-  for (int n = 0; n < 4; ++n) {
-    signalling.push_back(
-        {contact_state[n], 1025u + n, 3, kU16, 1, "", kStatus});
+  for (uint32_t n = 1; n <= 4; ++n) {
+    signalling.push_back({absl::StrCat("contact", n, "_state"), 1024 + n, 3,
+                          kU16, 1, "", kStatus});
   }
-  for (int n = 0; n < 4; ++n) {
-    signalling.push_back(
-        {contact_changes[n], 1041u + 2 * n, 3, kU32, 1, "", kCounter});
+  for (uint32_t n = 1; n <= 4; ++n) {
+    signalling.push_back({absl::StrCat("contact", n, "_changes"),
+                          1041 + 2 * (n - 1), 3, kU32, 1, "", kCounter});
   }
   tables->push_back({"ems_cx3_signalling",
                      "ems_cx3.md",
@@ -213,19 +214,14 @@ std::vector<RegisterTable>* BuildTables() {
   // from 0x9B00 + 27 (n − 1), the input/output state at 0xCB00; the first
   // register of each group is the project's reading.
   std::vector<RegisterRow> pulses;
-  const char* index_ids[] = {"input1_index", "input2_index", "input3_index",
-                             "input4_index", "input5_index", "input6_index",
-                             "input7_index"};
-  const char* weight_ids[] = {"input1_weight", "input2_weight", "input3_weight",
-                              "input4_weight", "input5_weight", "input6_weight",
-                              "input7_weight"};
-  for (int n = 0; n < 7; ++n) {
-    pulses.push_back({index_ids[n], 0x9100u + 0x80u * n + 1, 3, kU32, 1,
-                      "pulses", kCounter});
+  for (uint32_t n = 1; n <= 7; ++n) {
+    pulses.push_back({absl::StrCat("input", n, "_index"),
+                      0x9100 + 0x80 * (n - 1) + 1, 3, kU32, 1, "pulses",
+                      kCounter});
   }
-  for (int n = 0; n < 7; ++n) {
-    pulses.push_back(
-        {weight_ids[n], 0x9B00u + 27u * n + 1, 3, kU16, 1, "", kSetting});
+  for (uint32_t n = 1; n <= 7; ++n) {
+    pulses.push_back({absl::StrCat("input", n, "_weight"),
+                      0x9B00 + 27 * (n - 1) + 1, 3, kU16, 1, "", kSetting});
   }
   pulses.push_back({"io_state", 0xCB00 + 1, 3, kU16, 1, "", kStatus});
   tables->push_back({"ems_cx3_pulse_concentrator",

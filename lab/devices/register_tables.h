@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -23,7 +24,7 @@ inline constexpr double kScaleByCtPower = -1;   // EMDX3: 0.01 below CT 5000
 inline constexpr double kScaleByCtEnergy = -2;  // EMDX3: 10 Wh .. 1 MWh
 
 struct RegisterRow {
-  const char* id;   // the quantity the simulator's model provides
+  std::string id;   // the quantity the simulator's model provides
   uint32_t number;  // register number as the table lists it (>= 1)
   int function;     // 3 (holding registers) or 4 (input registers)
   v1::DataType type;

@@ -18,7 +18,8 @@ whose name matches a --forbid entry fails the build (OpenSSL must never be in th
 The tarball is deterministic: sorted names, numeric owners (root unless --dir says otherwise),
 mtime 0 for directories and links and, for a file, a time taken from its content's SHA-256: the
 web server's ETag is size + mtime, so an updated index.html of the same size (the hashed asset
-names have a fixed length) must not keep the old ETag and be answered 304 with the old assets. It prints the uncompressed size of the files it holds.
+names have a fixed length) must not keep the old ETag and be answered 304 with the old assets.
+It prints the uncompressed size of the files it holds.
 """
 
 import argparse
@@ -160,6 +161,7 @@ def main():
         rootfs.add_dir(directory, 0o1777 if directory == "/tmp" else 0o755)
 
     with tempfile.TemporaryDirectory() as scratch:
+        libraries = {}  # host path -> its (stripped) bytes: binaries share most of them
         binaries = [(entry, args.forbid) for entry in args.binary]
         binaries += [(entry, args.helper_forbid) for entry in args.helper_binary]
         for binary, forbid in binaries:
@@ -170,9 +172,11 @@ def main():
                     if name.startswith(forbidden):
                         fail("%s needs %s (%s), which must not be in the image" %
                              (src, name, forbidden))
-                data = read_binary(os.path.realpath(path), args.strip and "ld-linux" not in name,
-                                   scratch)
-                rootfs.add_bytes(library_destination(name, path), data, 0o755)
+                real = os.path.realpath(path)
+                if real not in libraries:
+                    libraries[real] = read_binary(real, args.strip and "ld-linux" not in name,
+                                                  scratch)
+                rootfs.add_bytes(library_destination(name, path), libraries[real], 0o755)
 
     for entry in args.file:
         dest, src = split_mapping(entry)

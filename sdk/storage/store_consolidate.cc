@@ -219,7 +219,8 @@ class Consolidation {
   // cutoff, writes one minute block per hour and updates the hour records.
   absl::Status WriteMinutes(SeriesState& state);
   // Replaces the hour blocks of each UTC day that the cutoff has now passed
-  // by one sealed (compressed) block of the whole day.
+  // by one sealed (compressed) block of the whole day. A day with a damaged
+  // hour block stays as it is.
   absl::Status SealDays(const SeriesState& state);
   // Recomputes the day, month and year records from their child blocks and
   // writes every touched hour..year block.
@@ -351,11 +352,13 @@ absl::Status Consolidation::SealDay(const SeriesInfo& info, int64_t day) {
     absl::StatusOr<std::vector<Record>> block =
         internal::DecodeBlock(info.spec.kind, minute_lookup_->ColumnBlob(0));
     if (!block.ok()) {
-      // Keep it as it is (reads report the DataLoss) rather than drop it.
+      // The whole day stays in hour blocks, the damaged one as it is, so
+      // that reads keep reporting the DataLoss: a reader takes a day's
+      // sealed block alone when there is one.
       EWS_LOG(ERROR) << "history store: minute block of series " << info.id
-                     << " at " << hour
-                     << " is corrupt and stays unsealed: " << block.status();
-      continue;
+                     << " at " << hour << " is corrupt; the day " << day
+                     << " stays unsealed: " << block.status();
+      return absl::OkStatus();
     }
     records.insert(records.end(), block->begin(), block->end());
     hours.push_back(hour);

@@ -618,6 +618,51 @@ TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
   }
 }
 
+TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto volts = store->RegisterSeries(Voltage());
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(volts, IsOk());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
+  auto feed = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+                  IsOk());
+      Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(feed(0, 20 * 60));
+  // The 10:00 minute block of the voltage, damaged before its day is over.
+  Scribble(path_, absl::StrCat("UPDATE tier_minute SET data = x'01ff' WHERE "
+                               "series_id = ",
+                               *volts, " AND start = ",
+                               absl::ToUnixSeconds(start + absl::Hours(10))));
+  ASSERT_NO_FATAL_FAILURE(feed(20 * 60, 26 * 60));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  // The energy's day is sealed; the voltage's stays in hour blocks, so that
+  // reads of that hour keep reporting the damage instead of silently
+  // missing it (a day is either sealed or in hours, never both).
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM minute_sealed"), 1);
+  EXPECT_EQ(QueryInt(path_, absl::StrCat("SELECT COUNT(*) FROM tier_minute "
+                                         "WHERE series_id = ",
+                                         *volts, " AND start < ",
+                                         absl::ToUnixSeconds(start) + 86400)),
+            24);
+  EXPECT_THAT(
+      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(24)),
+      StatusIs(absl::StatusCode::kDataLoss));
+  auto hours =
+      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(10));
+  ASSERT_THAT(hours, IsOk());
+  EXPECT_THAT(*hours, SizeIs(600));
+  auto energy_day =
+      store->Read(*energy, Tier::kMinute, start, start + absl::Hours(24));
+  ASSERT_THAT(energy_day, IsOk());
+  EXPECT_THAT(*energy_day, SizeIs(24 * 60));
+}
+
 TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
   const absl::Time start = clock_.WallNow();
   {

@@ -605,8 +605,8 @@ def crash_restart(s):
         config_after = f.read()
     s.check("the configuration is unchanged after the hard kill", config_after == config_before)
     s.check("the history database reopens", health["history"], health)
-    s.check("history integrity_check ok", history_integrity(data) == "ok",
-            history_integrity(data))
+    integrity = history_integrity(data)
+    s.check("history integrity_check ok", integrity == "ok", integrity)
     records_after = history_records(lab, sorted(set(key[0] for key in records_before)))
     kill_minute = int(killed_at // 60 * 60)
     lost, changed = [], []
@@ -815,7 +815,9 @@ def parse_iso(text):
 
 
 def history_copy(data):
-    scratch = tempfile.mkdtemp()
+    """A copy of the device's history database (with its -wal) in a fresh directory of the lab's
+    run directory, which the lab's teardown removes (the history scenario copies every 2 s)."""
+    scratch = tempfile.mkdtemp(prefix="history-copy.", dir=os.path.dirname(data))
     for suffix in ("", "-wal", "-shm"):
         path = os.path.join(data, "history.db" + suffix)
         if os.path.exists(path):

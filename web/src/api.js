@@ -17,18 +17,15 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+// fetch() on the device: tracks the connection (the banner), aborts after `timeoutMs` (none: no
+// limit) and turns an error answer into an ApiError with the status and the device's message.
+async function send(path, init, timeoutMs) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const csrf = session.value.csrf_token;
-  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  const timer = timeoutMs ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
   let response;
   try {
     response = await fetch(path, {
-      method, headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      ...init, cache: 'no-store', credentials: 'same-origin', signal: controller.signal,
     });
   } catch (e) {
     connection.set('lost');
@@ -37,13 +34,24 @@ async function request(method, path, body) {
     clearTimeout(timer);
   }
   connection.set('ok');
-  let data = null;
-  try { data = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try { message = (await response.json())?.error?.message || message; } catch (e) { /* not JSON */ }
     if (response.status === 401 && session.value.state === 'active') session.set({ state: 'none' });
-    throw new ApiError(response.status, data?.error?.message || `HTTP ${response.status}`);
+    throw new ApiError(response.status, message);
   }
-  return data;
+  return response;
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const csrf = session.value.csrf_token;
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  const response = await send(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  }, TIMEOUT_MS);
+  try { return await response.json(); } catch (e) { return null; /* not JSON */ }
 }
 
 export const apiGet = (path) => request('GET', path);
@@ -91,20 +99,7 @@ export async function refreshSession() {
 // Downloads a file from the API (a CSV): its text and the name the device gives it. Errors as for
 // the JSON routes (ApiError with the status and the device's message).
 export async function apiText(path) {
-  let response;
-  try {
-    response = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
-  } catch (e) {
-    connection.set('lost');
-    throw new ApiError(0, e.message);
-  }
-  connection.set('ok');
-  if (!response.ok) {
-    let message = `HTTP ${response.status}`;
-    try { message = (await response.json())?.error?.message || message; } catch (e) { /* not JSON */ }
-    if (response.status === 401 && session.value.state === 'active') session.set({ state: 'none' });
-    throw new ApiError(response.status, message);
-  }
+  const response = await send(path, {});
   const disposition = response.headers.get('Content-Disposition') || '';
   const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || null;
   return { text: await response.text(), name };
