@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,22 +38,42 @@ absl::StatusOr<std::string> Unescape(absl::string_view text) {
 
 }  // namespace
 
-absl::Status ParseJsonBody(const std::string& body,
-                           google::protobuf::Message* message) {
+std::optional<http::Response> ParseJsonBody(
+    const std::string& body, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status =
       google::protobuf::util::JsonStringToMessage(body, message, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad request body: ", status.message().ToString()));
-  }
-  return absl::OkStatus();
+  if (status.ok()) return std::nullopt;
+  const std::string text = status.message().ToString();
+  return ApiError(400,
+                  absl::StrContains(text, "Cannot find field")
+                      ? "unknown_field"
+                      : "malformed_body",
+                  absl::StrCat("bad request body: ", text));
 }
 
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message) {
   return http::Response::Error(status, code, message);
+}
+
+http::Response ApiError(int status, absl::string_view code,
+                        absl::string_view message,
+                        const std::function<void(http::JsonWriter&)>& more) {
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("error")
+      .BeginObject()
+      .Key("status")
+      .Int(status)
+      .Key("code")
+      .String(code)
+      .Key("message")
+      .String(message);
+  more(json);
+  json.EndObject().EndObject();
+  return http::Response::Json(status, json.Take());
 }
 
 http::Response ApiError(const absl::Status& status) {
@@ -62,12 +83,16 @@ http::Response ApiError(const absl::Status& status) {
       return ApiError(400, "invalid_argument", message);
     case absl::StatusCode::kOutOfRange:
       return ApiError(400, "out_of_range", message);
+    case absl::StatusCode::kUnauthenticated:
+      return ApiError(401, "unauthenticated", message);
     case absl::StatusCode::kPermissionDenied:
       return ApiError(403, "permission_denied", message);
     case absl::StatusCode::kNotFound:
       return ApiError(404, "not_found", message);
     case absl::StatusCode::kFailedPrecondition:
       return ApiError(409, "failed_precondition", message);
+    case absl::StatusCode::kAlreadyExists:
+      return ApiError(409, "already_exists", message);
     case absl::StatusCode::kResourceExhausted:
       return ApiError(429, "resource_exhausted", message);
     case absl::StatusCode::kUnavailable:
@@ -142,18 +167,8 @@ absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
                    "(2026-03-29) or Unix seconds"));
 }
 
-std::string IsoUtc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
-
 std::string IsoLocal(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", time, zone);
-}
-
-std::string JsonNumber(double value) { return http::JsonNumber(value, 15); }
-
-std::string JsonString(absl::string_view text) {
-  return absl::StrCat("\"", http::JsonEscape(text), "\"");
 }
 
 }  // namespace ews::server

@@ -2,6 +2,7 @@
 // code, query strings, times and numbers in JSON.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,40 +14,57 @@
 #include "google/protobuf/message.h"
 #include "sdk/http/https_server.h"
 #include "sdk/http/json.h"
+#include "sdk/security/session/session_manager.h"
 
 namespace ews::server {
 
-// A route an API class serves, not yet guarded: server.cc wraps `handler`
-// with SessionApi::Guard().
+// A route's handler: it also receives the caller's session (nullopt on a
+// public route called without one), e.g. for the audit log's "who".
+using SessionHandler = std::function<http::Response(
+    const http::Request&, const std::optional<security::SessionInfo>&)>;
+
+// A route an API class serves, not yet guarded: server.cc wraps every
+// `handler` with SessionApi::Guarded(), which applies the route's access rule.
 struct ApiRoute {
   std::string method;
   std::string path;
-  http::Handler handler;
+  SessionHandler handler;
 };
 
-// A handler calling `api`'s const member `method`.
+// A handler calling `api`'s const member `method` (which needs no session).
 template <typename Api>
-http::Handler BindRoute(const Api* api,
-                        http::Response (Api::*method)(const http::Request&)
-                            const) {
-  return [api, method](const http::Request& request) {
+SessionHandler BindRoute(const Api* api,
+                         http::Response (Api::*method)(const http::Request&)
+                             const) {
+  return [api, method](const http::Request& request,
+                       const std::optional<security::SessionInfo>&) {
     return (api->*method)(request);
   };
 }
 
-// Parses a JSON request body into `message` (protobuf's JSON mapping);
-// malformed JSON, a wrong type or an unknown field is InvalidArgument.
-absl::Status ParseJsonBody(const std::string& body,
-                           google::protobuf::Message* message);
+// Parses a JSON request body into `message` strictly (protobuf's JSON
+// mapping): nullopt when it parsed, else the answer refusing it, 400
+// "unknown_field" for a field the message does not have and 400
+// "malformed_body" for anything else (not JSON, a wrong type).
+std::optional<http::Response> ParseJsonBody(const std::string& body,
+                                            google::protobuf::Message* message);
 
 // {"error":{"status":400,"code":"invalid_argument","message":"..."}}: `code`
 // is stable (clients switch on it), the message is for people.
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message);
-// The same for a Status: InvalidArgument 400 "invalid_argument", NotFound
-// 404 "not_found", FailedPrecondition 409 "failed_precondition",
-// ResourceExhausted 429, Unavailable 503 "unavailable", PermissionDenied 403,
-// others 500 "internal".
+// The same with more members after "message" (an exception code, a list of
+// errors per field), written by `more` into the open error object.
+http::Response ApiError(int status, absl::string_view code,
+                        absl::string_view message,
+                        const std::function<void(http::JsonWriter&)>& more);
+// The same for a Status, the one mapping every route uses: InvalidArgument
+// 400 "invalid_argument", OutOfRange 400 "out_of_range", Unauthenticated 401
+// "unauthenticated", PermissionDenied 403 "permission_denied", NotFound 404
+// "not_found", FailedPrecondition 409 "failed_precondition", AlreadyExists
+// 409 "already_exists", ResourceExhausted 429 "resource_exhausted",
+// Unavailable 503 "unavailable", DataLoss 500 "data_loss", others 500
+// "internal".
 http::Response ApiError(const absl::Status& status);
 
 // The decoded parameters of a query string ("a=1&b=x%20y"). InvalidArgument
@@ -68,14 +86,11 @@ absl::Status OnlyParams(const std::map<std::string, std::string>& params,
 absl::StatusOr<absl::Time> ParseApiTime(absl::string_view text,
                                         absl::TimeZone zone);
 
-// "2026-03-29T01:00:00Z".
-std::string IsoUtc(absl::Time time);
 // "2026-03-29T03:00:00+02:00": the site's local time with its offset.
 std::string IsoLocal(absl::Time time, absl::TimeZone zone);
-// A JSON number with up to 15 significant digits (a counter's Wh in full);
-// "null" when not finite.
-std::string JsonNumber(double value);
-// A JSON string literal: the escaped text in quotes.
-std::string JsonString(absl::string_view text);
+
+// Significant digits of measured values in answers (JsonWriter::Number): a
+// counter's Wh in full.
+inline constexpr int kApiDigits = 15;
 
 }  // namespace ews::server

@@ -82,18 +82,19 @@ std::string FieldJson(const DeviceConfig& config,
     }
   }
   const Reflection* reflection = copy.GetReflection();
+  http::JsonWriter json;
   if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-    return absl::StrCat("\"", reflection->GetEnum(copy, field)->name(), "\"");
+    json.String(reflection->GetEnum(copy, field)->name());
+  } else if (!field->is_repeated()) {
+    json.Raw(MessageJson(reflection->GetMessage(copy, field)));
+  } else {
+    json.BeginArray();
+    for (int i = 0; i < reflection->FieldSize(copy, field); ++i) {
+      json.Raw(MessageJson(reflection->GetRepeatedMessage(copy, field, i)));
+    }
+    json.EndArray();
   }
-  if (!field->is_repeated()) {
-    return MessageJson(reflection->GetMessage(copy, field));
-  }
-  std::vector<std::string> items;
-  for (int i = 0; i < reflection->FieldSize(copy, field); ++i) {
-    items.push_back(
-        MessageJson(reflection->GetRepeatedMessage(copy, field, i)));
-  }
-  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  return json.Take();
 }
 
 // A request body that could not be used: 400 with a stable code.
@@ -259,9 +260,9 @@ ConfigApi::ConfigApi(config::ConfigStore& store, security::AuditLog& audit,
                      ApplyListener listener)
     : store_(store), audit_(audit), listener_(std::move(listener)) {}
 
-std::vector<ConfigApi::Route> ConfigApi::Routes() {
-  std::vector<Route> routes;
-  auto limited = [](SessionApi::SessionHandler handler) {
+std::vector<ApiRoute> ConfigApi::Routes() {
+  std::vector<ApiRoute> routes;
+  auto limited = [](SessionHandler handler) {
     return [handler = std::move(handler)](const http::Request& request,
                                           const Session& session) {
       if (request.body.size() > kMaxBodyBytes) {
@@ -469,32 +470,21 @@ http::Response ConfigApi::Change(const std::string& action,
       lines.push_back(error.ToString());
     }
     const std::string summary = absl::StrJoin(lines, "; ");
-    http::JsonWriter json;
     if (!apply) {
+      http::JsonWriter json;
       json.BeginObject().Key("valid").Bool(false);
       WriteErrors(json, errors);
       json.EndObject();
       return http::Response::Json(200, json.Take());
     }
     Audit(action, session, request, "refused: invalid", summary);
-    json.BeginObject()
-        .Key("error")
-        .BeginObject()
-        .Key("status")
-        .Int(400)
-        .Key("code")
-        .String("invalid_config")
-        .Key("message")
-        .String(summary);
-    WriteErrors(json, errors);
-    json.EndObject().EndObject();
-    return http::Response::Json(400, json.Take());
+    return ApiError(
+        400, "invalid_config", summary,
+        [&errors](http::JsonWriter& json) { WriteErrors(json, errors); });
   }
   if (!after.ok()) {
-    if (absl::IsAlreadyExists(after.status())) {
-      return ApiError(409, "already_exists", after.status().message());
-    }
-    if (apply) {
+    // An id that exists already is the caller's mistake: not audited.
+    if (apply && !absl::IsAlreadyExists(after.status())) {
       Audit(action, session, request,
             absl::StrCat("failed: ", after.status().message()), "");
     }

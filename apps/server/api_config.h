@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/server/api_session.h"
+#include "apps/server/api_common.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/config/config_store.h"
 #include "sdk/http/https_server.h"
@@ -48,12 +48,7 @@ class ConfigApi {
   ConfigApi(config::ConfigStore& store, security::AuditLog& audit,
             ApplyListener listener = nullptr);
 
-  struct Route {
-    std::string method;
-    std::string path;
-    SessionApi::SessionHandler handler;  // to be wrapped by Guarded()
-  };
-  std::vector<Route> Routes();
+  std::vector<ApiRoute> Routes();
 
   // Largest request body a configuration route accepts (413 above).
   static constexpr size_t kMaxBodyBytes = 256 * 1024;

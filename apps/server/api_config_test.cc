@@ -43,7 +43,7 @@ class ConfigApiTest : public ::testing::Test {
   void MakeApi(ConfigApi::ApplyListener listener) {
     api_ = std::make_unique<ConfigApi>(*store_, *audit_, std::move(listener));
     handlers_.clear();
-    for (ConfigApi::Route& route : api_->Routes()) {
+    for (ApiRoute& route : api_->Routes()) {
       handlers_[route.method + " " + route.path] = route.handler;
     }
   }
@@ -97,7 +97,7 @@ class ConfigApiTest : public ::testing::Test {
   std::unique_ptr<config::ConfigStore> store_;
   std::unique_ptr<security::AuditLog> audit_;
   std::unique_ptr<ConfigApi> api_;
-  std::map<std::string, SessionApi::SessionHandler> handlers_;
+  std::map<std::string, SessionHandler> handlers_;
 };
 
 TEST_F(ConfigApiTest, SectionsHideSecrets) {

@@ -17,7 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "apps/server/api_session.h"
+#include "apps/server/api_common.h"
 #include "apps/server/field_bus.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/base/clock.h"
@@ -42,12 +42,7 @@ class DevicesApi {
   // Cancels a running scan and waits for it.
   ~DevicesApi();
 
-  struct Route {
-    std::string method;
-    std::string path;
-    SessionApi::SessionHandler handler;  // to be wrapped by Guarded()
-  };
-  std::vector<Route> Routes();
+  std::vector<ApiRoute> Routes();
 
   // Cancels a running scan and waits for it (before the field bus is
   // replaced).

@@ -102,7 +102,7 @@ class DevicesApiTest : public ::testing::Test {
     api_ = std::make_unique<DevicesApi>([this] { return field_bus_->Get(); },
                                         *registry_, *audit_, SystemClock::Get(),
                                         history_.get());
-    for (DevicesApi::Route& route : api_->Routes()) {
+    for (ApiRoute& route : api_->Routes()) {
       routes_.push_back(std::move(route));
     }
   }
@@ -128,7 +128,7 @@ class DevicesApiTest : public ::testing::Test {
     request.remote_address = "192.0.2.8";
     security::SessionInfo session;
     session.role = config::v1::ROLE_INSTALLER;
-    for (const DevicesApi::Route& route : routes_) {
+    for (const ApiRoute& route : routes_) {
       if (route.method == request.method &&
           (route.path == request.path ||
            http::PathMatches(route.path, request.path))) {
@@ -150,7 +150,7 @@ class DevicesApiTest : public ::testing::Test {
   std::unique_ptr<security::AuditLog> audit_;
   std::unique_ptr<storage::Store> history_;
   std::unique_ptr<DevicesApi> api_;
-  std::vector<DevicesApi::Route> routes_;
+  std::vector<ApiRoute> routes_;
 };
 
 TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {

@@ -16,6 +16,7 @@
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/http/json.h"
 
 namespace ews::server {
 namespace {
@@ -145,60 +146,82 @@ absl::StatusOr<FoundSeries> FindSeries(const storage::Store& store,
   return FoundSeries{*id, std::move(spec)};
 }
 
-std::string SeriesHead(const FoundSeries& series) {
-  return absl::StrCat(R"("device":)", JsonString(series.spec.device_id),
-                      R"(,"quantity":)", JsonString(series.spec.quantity_id),
-                      R"(,"kind":")", KindName(series.spec.kind),
-                      R"(","unit":)", JsonString(series.spec.unit));
+// The members naming a series (inside an open object).
+void WriteSeriesHead(const SeriesSpec& spec, http::JsonWriter& json) {
+  json.Key("device")
+      .String(spec.device_id)
+      .Key("quantity")
+      .String(spec.quantity_id)
+      .Key("kind")
+      .String(KindName(spec.kind))
+      .Key("unit")
+      .String(spec.unit);
+}
+
+// A length in seconds, null when infinite (kept for ever).
+void WriteSeconds(absl::Duration duration, http::JsonWriter& json) {
+  if (duration == absl::InfiniteDuration()) {
+    json.Null();
+  } else {
+    json.Int(absl::ToInt64Seconds(duration));
+  }
 }
 
 // One chart point; `gap` points carry nulls so that a chart never joins the
 // values on either side.
-void AppendChartPoint(std::string& out, bool counter, absl::Time start,
-                      absl::Time end, const Point* point) {
-  if (!out.empty() && out.back() != '[') out += ',';
-  absl::StrAppend(&out, R"({"t":)", absl::ToUnixSeconds(start), R"(,"end":)",
-                  absl::ToUnixSeconds(end));
-  if (point == nullptr) {
-    out += counter ? R"(,"counter":null,"delta":null,"gap":true})"
-                   : R"(,"avg":null,"min":null,"max":null,"last":null,)"
-                     R"("gap":true})";
-    return;
-  }
+void WriteChartPoint(bool counter, absl::Time start, absl::Time end,
+                     const Point* point, http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("t")
+      .Int(absl::ToUnixSeconds(start))
+      .Key("end")
+      .Int(absl::ToUnixSeconds(end));
+  // A value of the point, null for a gap.
+  auto value = [&json, point](const char* name, double Point::*field) {
+    json.Key(name);
+    if (point == nullptr) {
+      json.Null();
+    } else {
+      json.Number(point->*field, kApiDigits);
+    }
+  };
   if (counter) {
-    absl::StrAppend(&out, R"(,"counter":)", JsonNumber(point->counter),
-                    R"(,"delta":)", JsonNumber(point->delta));
+    value("counter", &Point::counter);
+    value("delta", &Point::delta);
   } else {
-    absl::StrAppend(&out, R"(,"avg":)", JsonNumber(point->avg), R"(,"min":)",
-                    JsonNumber(point->min), R"(,"max":)",
-                    JsonNumber(point->max), R"(,"last":)",
-                    JsonNumber(point->last));
+    value("avg", &Point::avg);
+    value("min", &Point::min);
+    value("max", &Point::max);
+    value("last", &Point::last);
   }
-  if ((point->flags & storage::kFlagReset) != 0) out += R"(,"reset":true)";
-  if ((point->flags & storage::kFlagWrap) != 0) out += R"(,"wrap":true)";
-  out += '}';
+  if (point == nullptr) {
+    json.Key("gap").Bool(true);
+  } else {
+    if ((point->flags & storage::kFlagReset) != 0) json.Key("reset").Bool(true);
+    if ((point->flags & storage::kFlagWrap) != 0) json.Key("wrap").Bool(true);
+  }
+  json.EndObject();
 }
 
-std::string ChartPoints(const std::vector<Point>& points, bool counter) {
-  std::string out = "[";
+void WriteChartPoints(const std::vector<Point>& points, bool counter,
+                      http::JsonWriter& json) {
+  json.BeginArray();
   for (size_t i = 0; i < points.size(); ++i) {
     const Point& point = points[i];
     if (i > 0) {
       const Point& previous = points[i - 1];
       if (point.start > previous.end) {
-        AppendChartPoint(out, counter, previous.end, point.start, nullptr);
+        WriteChartPoint(counter, previous.end, point.start, nullptr, json);
       } else if ((point.flags & storage::kFlagGap) != 0 &&
                  point.gap_start < point.start) {
         // A silence inside the previous interval: break the line there.
-        AppendChartPoint(out, counter,
-                         std::max(point.gap_start, previous.start), point.start,
-                         nullptr);
+        WriteChartPoint(counter, std::max(point.gap_start, previous.start),
+                        point.start, nullptr, json);
       }
     }
-    AppendChartPoint(out, counter, point.start, point.end, &point);
+    WriteChartPoint(counter, point.start, point.end, &point, json);
   }
-  out += ']';
-  return out;
+  json.EndArray();
 }
 
 // The intervals of consumption bars: `tier` intervals (hours stepped from the
@@ -255,36 +278,56 @@ Period BarPeriod(Tier tier, absl::Time anchor, absl::TimeZone zone, int back) {
   }
 }
 
-// Bars of one period as JSON, and their total.
-absl::StatusOr<std::string> TotalsPeriod(const storage::Store& store,
-                                         storage::SeriesId id, Tier tier,
-                                         const Period& period,
-                                         absl::TimeZone zone) {
+// The bars of one period, and their total, as one JSON object.
+absl::Status WriteTotalsPeriod(const storage::Store& store,
+                               storage::SeriesId id, Tier tier,
+                               const Period& period, absl::TimeZone zone,
+                               http::JsonWriter& json) {
   EWS_ASSIGN_OR_RETURN(std::vector<Point> points,
                        store.Totals(id, tier, period.from, period.to));
-  std::string bars;
+  struct Bar {
+    Period slot;
+    std::optional<double> sum;
+  };
+  std::vector<Bar> bars;
   double total = 0;
   int64_t with_data = 0;
   for (const Period& slot : Slots(tier, period.from, period.to, zone)) {
-    std::optional<double> sum;
+    Bar& bar = bars.emplace_back(Bar{slot, std::nullopt});
     for (const Point& point : points) {
       if (point.start >= slot.from && point.start < slot.to) {
-        sum = sum.value_or(0) + point.delta;
+        bar.sum = bar.sum.value_or(0) + point.delta;
       }
     }
-    if (sum.has_value()) {
-      total += *sum;
+    if (bar.sum.has_value()) {
+      total += *bar.sum;
       ++with_data;
     }
-    absl::StrAppend(&bars, bars.empty() ? "" : ",", R"({"start":")",
-                    IsoLocal(slot.from, zone), R"(","end":")",
-                    IsoLocal(slot.to, zone), R"(","consumption":)",
-                    sum.has_value() ? JsonNumber(*sum) : "null", "}");
   }
-  return absl::StrCat(R"({"from":")", IsoLocal(period.from, zone),
-                      R"(","to":")", IsoLocal(period.to, zone), R"(","total":)",
-                      JsonNumber(total), R"(,"bars_with_data":)", with_data,
-                      R"(,"bars":[)", bars, "]}");
+  json.BeginObject()
+      .Key("from")
+      .String(IsoLocal(period.from, zone))
+      .Key("to")
+      .String(IsoLocal(period.to, zone))
+      .Key("total");
+  json.Number(total, kApiDigits);
+  json.Key("bars_with_data").Int(with_data).Key("bars").BeginArray();
+  for (const Bar& bar : bars) {
+    json.BeginObject()
+        .Key("start")
+        .String(IsoLocal(bar.slot.from, zone))
+        .Key("end")
+        .String(IsoLocal(bar.slot.to, zone))
+        .Key("consumption");
+    if (bar.sum.has_value()) {
+      json.Number(*bar.sum, kApiDigits);
+    } else {
+      json.Null();
+    }
+    json.EndObject();
+  }
+  json.EndArray().EndObject();
+  return absl::OkStatus();
 }
 
 // What a tree member measures, in the unit tariffs are priced in.
@@ -387,19 +430,14 @@ struct Sums {
 
 HistoryApi::HistoryApi(storage::Store* store,
                        const config::v1::DeviceConfig& config,
-                       const Clock& clock)
+                       absl::TimeZone zone, const Clock& clock)
     : store_(store),
       tree_(config.consumption_tree()),
       tariffs_(config.tariffs().begin(), config.tariffs().end()),
       pulse_counters_(config.pulse_counters().begin(),
                       config.pulse_counters().end()),
       clock_(clock),
-      zone_(absl::UTCTimeZone()) {
-  if (!config.network().time_zone().empty() &&
-      !absl::LoadTimeZone(config.network().time_zone(), &zone_)) {
-    zone_ = absl::UTCTimeZone();
-  }
-}
+      zone_(zone) {}
 
 std::vector<ApiRoute> HistoryApi::Routes() const {
   auto bind = [this](auto method) { return BindRoute(this, method); };
@@ -420,38 +458,32 @@ http::Response HistoryApi::Series(const http::Request& request) const {
   absl::StatusOr<std::vector<storage::SeriesHorizon>> horizons =
       store_->Horizons();
   if (!horizons.ok()) return ApiError(horizons.status());
-  std::string out = R"({"series":[)";
-  bool first = true;
+  http::JsonWriter json;
+  json.BeginObject().Key("series").BeginArray();
   for (const storage::SeriesHorizon& horizon : *horizons) {
     if (device.has_value() && horizon.device_id != *device) continue;
     absl::StatusOr<SeriesSpec> spec = store_->GetSpec(horizon.id);
     if (!spec.ok()) continue;  // removed meanwhile
-    absl::StrAppend(&out, first ? "{" : ",{", SeriesHead({horizon.id, *spec}),
-                    R"(,"horizons":{)");
-    first = false;
+    json.BeginObject();
+    WriteSeriesHead(*spec, json);
+    json.Key("horizons").BeginObject();
     for (int k = 0; k < storage::kTierCount; ++k) {
-      const absl::Duration kept = horizon.retention[k];
-      const absl::Time oldest = horizon.oldest[k];
-      absl::StrAppend(&out, k == 0 ? "" : ",", "\"", storage::TierName(Tier(k)),
-                      R"(":{"kept_s":)",
-                      kept == absl::InfiniteDuration()
-                          ? "null"
-                          : absl::StrCat(absl::ToInt64Seconds(kept)),
-                      R"(,"oldest":)",
-                      oldest == absl::InfiniteFuture()
-                          ? "null"
-                          : JsonString(IsoUtc(oldest)),
-                      "}");
+      json.Key(storage::TierName(Tier(k))).BeginObject().Key("kept_s");
+      WriteSeconds(horizon.retention[k], json);
+      json.Key("oldest");
+      if (horizon.oldest[k] == absl::InfiniteFuture()) {
+        json.Null();
+      } else {
+        json.Time(horizon.oldest[k]);
+      }
+      json.EndObject();
     }
-    const absl::Duration longest = horizon.Longest();
-    absl::StrAppend(&out, R"(},"longest_s":)",
-                    longest == absl::InfiniteDuration()
-                        ? "null"
-                        : absl::StrCat(absl::ToInt64Seconds(longest)),
-                    "}");
+    json.EndObject().Key("longest_s");
+    WriteSeconds(horizon.Longest(), json);
+    json.EndObject();
   }
-  out += "]}";
-  return http::Response::Json(200, std::move(out));
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response HistoryApi::Chart(const http::Request& request) const {
@@ -501,15 +533,22 @@ http::Response HistoryApi::Chart(const http::Request& request) const {
     if (!queried.ok()) return ApiError(queried.status());
     chart = *std::move(queried);
   }
-  return http::Response::Json(
-      200,
-      absl::StrCat(
-          "{", SeriesHead(*series), R"(,"from":")", IsoUtc(period->from),
-          R"(","to":")", IsoUtc(period->to), R"(","resolution":")",
-          storage::TierName(chart.tier), R"(","intervals_per_point":)",
-          chart.intervals_per_point, R"(,"points":)",
-          ChartPoints(chart.points, series->spec.kind == SeriesKind::kCounter),
-          "}"));
+  http::JsonWriter json;
+  json.BeginObject();
+  WriteSeriesHead(series->spec, json);
+  json.Key("from")
+      .Time(period->from)
+      .Key("to")
+      .Time(period->to)
+      .Key("resolution")
+      .String(storage::TierName(chart.tier))
+      .Key("intervals_per_point")
+      .Int(chart.intervals_per_point)
+      .Key("points");
+  WriteChartPoints(chart.points, series->spec.kind == SeriesKind::kCounter,
+                   json);
+  json.EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response HistoryApi::Totals(const http::Request& request) const {
@@ -538,17 +577,22 @@ http::Response HistoryApi::Totals(const http::Request& request) const {
     if (!parsed.ok()) return ApiError(parsed.status());
     anchor = *parsed;
   }
-  absl::StatusOr<std::string> current = TotalsPeriod(
-      *store_, series->id, *tier, BarPeriod(*tier, anchor, zone_, 0), zone_);
-  if (!current.ok()) return ApiError(current.status());
-  absl::StatusOr<std::string> previous = TotalsPeriod(
-      *store_, series->id, *tier, BarPeriod(*tier, anchor, zone_, 1), zone_);
-  if (!previous.ok()) return ApiError(previous.status());
-  return http::Response::Json(
-      200, absl::StrCat("{", SeriesHead(*series), R"(,"time_zone":)",
-                        JsonString(zone_.name()), R"(,"resolution":")",
-                        storage::TierName(*tier), R"(","current":)", *current,
-                        R"(,"previous":)", *previous, "}"));
+  http::JsonWriter json;
+  json.BeginObject();
+  WriteSeriesHead(series->spec, json);
+  json.Key("time_zone")
+      .String(zone_.name())
+      .Key("resolution")
+      .String(storage::TierName(*tier));
+  for (int back : {0, 1}) {
+    json.Key(back == 0 ? "current" : "previous");
+    absl::Status written =
+        WriteTotalsPeriod(*store_, series->id, *tier,
+                          BarPeriod(*tier, anchor, zone_, back), zone_, json);
+    if (!written.ok()) return ApiError(written);
+  }
+  json.EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response HistoryApi::Tree(const http::Request& request) const {
@@ -559,32 +603,38 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       ParsePeriod(*params, zone_, clock_.WallNow(), absl::ZeroDuration());
   if (!period.ok()) return ApiError(period.status());
 
-  // One member: its consumption per hour, priced by every tariff of its kind.
-  auto member_json = [&](const config::v1::MeterRef& member, Sums& sums) {
-    std::string device, quantity;
+  // One member: its consumption per hour, priced by every tariff of its kind
+  // into `sums`.
+  struct Member {
+    std::string device;
+    std::string quantity;
     Utility utility = Utility::kOther;
-    if (member.has_modbus()) {
-      device = member.modbus().device_id();
-      quantity = member.modbus().quantity_id();
+    double consumption = 0;
+    std::string problem;  // empty: measured
+  };
+  auto measure = [&](const config::v1::MeterRef& ref, Sums& sums) {
+    Member member;
+    if (ref.has_modbus()) {
+      member.device = ref.modbus().device_id();
+      member.quantity = ref.modbus().quantity_id();
     } else {
-      device = member.pulse_counter_id();
-      quantity = kPulseQuantity;
+      member.device = ref.pulse_counter_id();
+      member.quantity = kPulseQuantity;
       for (const config::v1::PulseCounter& counter : pulse_counters_) {
-        if (counter.id() != device) continue;
+        if (counter.id() != member.device) continue;
         if (counter.kind() == config::v1::PULSE_KIND_WATER) {
-          utility = Utility::kWater;
+          member.utility = Utility::kWater;
         } else if (counter.kind() == config::v1::PULSE_KIND_GAS) {
-          utility = Utility::kGas;
+          member.utility = Utility::kGas;
         }
       }
     }
-    std::string out = absl::StrCat(R"({"device":)", JsonString(device),
-                                   R"(,"quantity":)", JsonString(quantity));
-    auto problem = [&out](absl::string_view why) {
-      return absl::StrCat(out, R"(,"consumption":null,"problem":)",
-                          JsonString(why), "}");
+    auto problem = [&member](absl::string_view why) {
+      member.problem = std::string(why);
+      return member;
     };
-    absl::StatusOr<storage::SeriesId> id = store_->FindSeries(device, quantity);
+    absl::StatusOr<storage::SeriesId> id =
+        store_->FindSeries(member.device, member.quantity);
     if (!id.ok()) return problem("no history recorded");
     absl::StatusOr<SeriesSpec> spec = store_->GetSpec(*id);
     if (!spec.ok()) return problem(spec.status().message());
@@ -594,16 +644,15 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       return problem(
           absl::StrCat("not an energy or volume counter (", spec->unit, ")"));
     }
-    if (energy) utility = Utility::kElectricity;
+    if (energy) member.utility = Utility::kElectricity;
     absl::StatusOr<std::vector<Point>> hours =
         store_->Totals(*id, Tier::kHour, period->from, period->to);
     if (!hours.ok()) return problem(hours.status().message());
-    double consumption = 0;
     for (const Point& hour : *hours) {
       const double amount = hour.delta * *factor;
-      consumption += amount;
+      member.consumption += amount;
       for (const config::v1::Tariff& tariff : tariffs_) {
-        if (!TariffCovers(tariff, utility)) continue;
+        if (!TariffCovers(tariff, member.utility)) continue;
         auto& cost = sums.costs[tariff.id()];
         if (std::optional<double> price = PriceAt(tariff, hour.start, zone_)) {
           cost.first += amount * *price;
@@ -612,66 +661,107 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
         }
       }
     }
-    sums.consumption[utility] += consumption;
-    return absl::StrCat(out, R"(,"utility":")", UtilityName(utility),
-                        R"(","consumption":)", JsonNumber(consumption),
-                        R"(,"unit":")", UtilityUnit(utility), R"("})");
+    sums.consumption[member.utility] += member.consumption;
+    return member;
   };
-  auto sums_json = [this](const Sums& sums) {
-    std::string out = R"("consumption":{)";
-    bool first = true;
-    for (const auto& [utility, value] : sums.consumption) {
-      absl::StrAppend(&out, first ? "" : ",", "\"", UtilityName(utility),
-                      R"(":{"value":)", JsonNumber(value), R"(,"unit":")",
-                      UtilityUnit(utility), R"("})");
-      first = false;
+  auto write_member = [](const Member& member, http::JsonWriter& json) {
+    json.BeginObject()
+        .Key("device")
+        .String(member.device)
+        .Key("quantity")
+        .String(member.quantity);
+    if (!member.problem.empty()) {
+      json.Key("consumption").Null().Key("problem").String(member.problem);
+    } else {
+      json.Key("utility")
+          .String(UtilityName(member.utility))
+          .Key("consumption");
+      json.Number(member.consumption, kApiDigits);
+      json.Key("unit").String(UtilityUnit(member.utility));
     }
-    out += R"(},"costs":[)";
-    first = true;
+    json.EndObject();
+  };
+  auto write_sums = [this](const Sums& sums, http::JsonWriter& json) {
+    json.Key("consumption").BeginObject();
+    for (const auto& [utility, value] : sums.consumption) {
+      json.Key(UtilityName(utility)).BeginObject().Key("value");
+      json.Number(value, kApiDigits);
+      json.Key("unit").String(UtilityUnit(utility)).EndObject();
+    }
+    json.EndObject().Key("costs").BeginArray();
     for (const config::v1::Tariff& tariff : tariffs_) {
       auto it = sums.costs.find(tariff.id());
       if (it == sums.costs.end()) continue;
-      absl::StrAppend(&out, first ? "" : ",", R"({"tariff":)",
-                      JsonString(tariff.id()), R"(,"name":)",
-                      JsonString(tariff.name()), R"(,"currency":)",
-                      JsonString(tariff.currency()), R"(,"amount":)",
-                      JsonNumber(it->second.first), R"(,"unpriced":)",
-                      JsonNumber(it->second.second), "}");
-      first = false;
+      json.BeginObject()
+          .Key("tariff")
+          .String(tariff.id())
+          .Key("name")
+          .String(tariff.name())
+          .Key("currency")
+          .String(tariff.currency())
+          .Key("amount");
+      json.Number(it->second.first, kApiDigits);
+      json.Key("unpriced");
+      json.Number(it->second.second, kApiDigits);
+      json.EndObject();
     }
-    out += "]";
-    return out;
+    json.EndArray();
   };
 
-  std::string boards;
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("from")
+      .String(IsoLocal(period->from, zone_))
+      .Key("to")
+      .String(IsoLocal(period->to, zone_))
+      .Key("time_zone")
+      .String(zone_.name())
+      .Key("boards")
+      .BeginArray();
   for (const config::v1::Board& board : tree_.boards()) {
+    // A board's sums come before its groups: measure first, then write.
+    struct MeasuredGroup {
+      const config::v1::Group* group;
+      Sums sums;
+      std::vector<Member> members;
+    };
+    std::vector<MeasuredGroup> groups;
     Sums board_sums;
-    std::string groups;
     for (const config::v1::Group& group : board.groups()) {
-      Sums group_sums;
-      std::string members;
-      for (const config::v1::MeterRef& member : group.members()) {
-        absl::StrAppend(&members, members.empty() ? "" : ",",
-                        member_json(member, group_sums));
+      MeasuredGroup& measured = groups.emplace_back(MeasuredGroup{&group});
+      for (const config::v1::MeterRef& ref : group.members()) {
+        measured.members.push_back(measure(ref, measured.sums));
       }
-      board_sums.Add(group_sums);
-      absl::StrAppend(&groups, groups.empty() ? "" : ",", R"({"id":)",
-                      JsonString(group.id()), R"(,"name":)",
-                      JsonString(group.name()), ",", sums_json(group_sums),
-                      R"(,"members":[)", members, "]}");
+      board_sums.Add(measured.sums);
     }
-    absl::StrAppend(
-        &boards, boards.empty() ? "" : ",", R"({"id":)", JsonString(board.id()),
-        R"(,"name":)", JsonString(board.name()), R"(,"parent_board_id":)",
-        board.parent_board_id().empty() ? "null"
-                                        : JsonString(board.parent_board_id()),
-        ",", sums_json(board_sums), R"(,"groups":[)", groups, "]}");
+    json.BeginObject()
+        .Key("id")
+        .String(board.id())
+        .Key("name")
+        .String(board.name())
+        .Key("parent_board_id");
+    if (board.parent_board_id().empty()) {
+      json.Null();
+    } else {
+      json.String(board.parent_board_id());
+    }
+    write_sums(board_sums, json);
+    json.Key("groups").BeginArray();
+    for (const MeasuredGroup& measured : groups) {
+      json.BeginObject()
+          .Key("id")
+          .String(measured.group->id())
+          .Key("name")
+          .String(measured.group->name());
+      write_sums(measured.sums, json);
+      json.Key("members").BeginArray();
+      for (const Member& member : measured.members) write_member(member, json);
+      json.EndArray().EndObject();
+    }
+    json.EndArray().EndObject();
   }
-  return http::Response::Json(
-      200,
-      absl::StrCat(R"({"from":")", IsoLocal(period->from, zone_), R"(","to":")",
-                   IsoLocal(period->to, zone_), R"(","time_zone":)",
-                   JsonString(zone_.name()), R"(,"boards":[)", boards, "]}"));
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response HistoryApi::Csv(const http::Request& request) const {

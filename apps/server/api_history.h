@@ -1,7 +1,7 @@
 // The history part of the HTTPS API, over the public API of sdk/storage:
 // series with their horizons, chart data, consumption totals with the previous
 // period, the consumption tree with costs per tariff, and streamed CSV.
-// docs/api.md documents the routes; SessionApi::Guard() applies their access
+// docs/api.md documents the routes; SessionApi::Guarded() applies their access
 // rules (server.cc).
 #pragma once
 
@@ -20,10 +20,10 @@ namespace ews::server {
 class HistoryApi {
  public:
   // `store` may be null (history could not be opened): every route then
-  // answers 503 "history_unavailable". Days, months and years follow the
-  // configured time zone (UTC when it is unknown), like the store's tiers.
+  // answers 503 "history_unavailable". Days, months and years follow `zone`
+  // (the site's), like the store's tiers.
   HistoryApi(storage::Store* store, const config::v1::DeviceConfig& config,
-             const Clock& clock);
+             absl::TimeZone zone, const Clock& clock);
 
   std::vector<ApiRoute> Routes() const;
 
@@ -46,7 +46,7 @@ class HistoryApi {
   const std::vector<config::v1::Tariff> tariffs_;
   const std::vector<config::v1::PulseCounter> pulse_counters_;
   const Clock& clock_;
-  absl::TimeZone zone_;
+  const absl::TimeZone zone_;
 };
 
 }  // namespace ews::server

@@ -102,7 +102,7 @@ class HistoryApiTest : public ::testing::Test {
     night->set_start_minute(20 * 60);
     night->set_end_minute(8 * 60);
     night->set_price_per_unit(0.15);
-    api_ = std::make_unique<HistoryApi>(store_.get(), config_, clock_);
+    api_ = std::make_unique<HistoryApi>(store_.get(), config_, paris, clock_);
   }
 
   static http::Request Get(const std::string& query) {
@@ -337,12 +337,13 @@ TEST_F(HistoryApiTest, CsvRefusesBeforeAnythingIsSent) {
 
 TEST(HistoryApiWithoutStoreTest, EveryRouteAnswers503) {
   SimulatedClock clock;
-  HistoryApi api(nullptr, config::v1::DeviceConfig(), clock);
+  HistoryApi api(nullptr, config::v1::DeviceConfig(), absl::UTCTimeZone(),
+                 clock);
   for (const ApiRoute& route : api.Routes()) {
     http::Request request;
     request.method = route.method;
     request.path = route.path;
-    http::Response response = route.handler(request);
+    http::Response response = route.handler(request, std::nullopt);
     EXPECT_EQ(response.status, 503) << route.path;
     EXPECT_THAT(response.body, HasSubstr(R"("code":"history_unavailable")"));
   }

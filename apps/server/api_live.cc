@@ -8,6 +8,7 @@
 #include "apps/server/api_common.h"
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/log.h"
+#include "sdk/http/json.h"
 #include "sdk/security/roles/permissions.h"
 
 namespace ews::server {
@@ -87,9 +88,15 @@ void LiveApi::Open(std::shared_ptr<http::WebSocket> socket) {
     socket->Close(1008, "log in first");
     return;
   }
+  http::JsonWriter hello;
+  hello.BeginObject()
+      .Key("type")
+      .String("hello")
+      .Key("role")
+      .String(security::RoleName(info->role))
+      .EndObject();
   absl::MutexLock lock(&mutex_);
-  (void)socket->Send(absl::StrCat(R"({"type":"hello","role":")",
-                                  security::RoleName(info->role), R"("})"));
+  (void)socket->Send(hello.Take());
   // The current state of every device this role may see, then changes.
   for (const auto& [device, state] : states_) {
     if (MaySee(info->role, state.family)) (void)socket->Send(state.message);
@@ -150,34 +157,58 @@ void LiveApi::OnPulse(const std::string& counter_id,
 
 void LiveApi::Publish(const acquisition::PollResult& result,
                       devices::v1::Family family) {
-  const std::string time = IsoUtc(result.time);
   const char* state = StateOf(result.status);
-  std::string state_message = absl::StrCat(
-      R"({"type":"state","device":)", JsonString(result.device),
-      R"(,"state":")", state, R"(","time":")", time, R"(","problem":)",
-      result.status.ok() ? "null" : JsonString(result.status.message()), "}");
   std::string values;
   if (result.status.ok()) {
+    http::JsonWriter json;
+    json.BeginObject()
+        .Key("type")
+        .String("values")
+        .Key("device")
+        .String(result.device)
+        .Key("time")
+        .Time(result.time)
+        .Key("values")
+        .BeginArray();
     for (const acquisition::Sample& sample : result.samples) {
-      absl::StrAppend(&values, values.empty() ? "" : ",", R"({"quantity":)",
-                      JsonString(sample.quantity_id), R"(,"value":)",
-                      JsonNumber(sample.value), R"(,"unit":)",
-                      JsonString(sample.unit), "}");
+      json.BeginObject()
+          .Key("quantity")
+          .String(sample.quantity_id)
+          .Key("value")
+          .Number(sample.value, kApiDigits)
+          .Key("unit")
+          .String(sample.unit)
+          .EndObject();
     }
+    json.EndArray().EndObject();
+    values = json.Take();
   }
   absl::MutexLock lock(&mutex_);
   DeviceState& known = states_[result.device];
   known.family = family;
-  if (known.state != state) {
+  if (known.state != state) {  // only a change is told, so only then written
+    http::JsonWriter json;
+    json.BeginObject()
+        .Key("type")
+        .String("state")
+        .Key("device")
+        .String(result.device)
+        .Key("state")
+        .String(state)
+        .Key("time")
+        .Time(result.time)
+        .Key("problem");
+    if (result.status.ok()) {
+      json.Null();
+    } else {
+      json.String(result.status.message());
+    }
+    json.EndObject();
     known.state = state;
-    known.message = state_message;
-    Broadcast(family, state_message);
+    known.message = json.Take();
+    Broadcast(family, known.message);
   }
-  if (result.status.ok()) {
-    Broadcast(family, absl::StrCat(R"({"type":"values","device":)",
-                                   JsonString(result.device), R"(,"time":")",
-                                   time, R"(","values":[)", values, "]}"));
-  }
+  if (!values.empty()) Broadcast(family, values);
 }
 
 }  // namespace ews::server

@@ -5,8 +5,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "apps/server/api_common.h"
 #include "apps/server/api_session.pb.h"
 #include "sdk/base/log.h"
@@ -21,11 +19,6 @@ namespace {
 using security::Decision;
 using security::Role;
 using security::SessionInfo;
-
-http::Response ErrorFor(const absl::Status& status) {
-  return http::Response::Error(HttpStatusFor(status),
-                               std::string(status.message()));
-}
 
 absl::StatusOr<Role> RoleFromName(const std::string& name) {
   std::optional<Role> role = security::ParseRoleName(name);
@@ -58,25 +51,6 @@ void WriteSession(const SessionInfo& session, http::JsonWriter& json) {
 }
 
 }  // namespace
-
-int HttpStatusFor(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kFailedPrecondition:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    default:
-      return 500;
-  }
-}
 
 absl::StatusOr<std::unique_ptr<SessionApi>> SessionApi::Create(
     const std::string& data_dir, Clock& clock, security::AuthOptions auth,
@@ -118,14 +92,6 @@ absl::StatusOr<SessionInfo> SessionApi::CheckSession(
   return sessions_.Check({cookie, method, csrf});
 }
 
-http::Handler SessionApi::Guard(http::Handler handler) {
-  return Guarded(
-      [handler = std::move(handler)](const http::Request& request,
-                                     const std::optional<SessionInfo>&) {
-        return handler(request);
-      });
-}
-
 std::variant<SessionInfo, http::Response> SessionApi::Authorize(
     const http::Request& request) {
   std::optional<SessionInfo> allowed;
@@ -145,11 +111,11 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
   return [this, handler = std::move(handler)](const http::Request& request) {
     absl::StatusOr<security::RouteAccess> access =
         security::LookupRoute(request.method, request.path);
-    if (!access.ok()) {
-      return http::Response::Error(absl::IsFailedPrecondition(access.status())
-                                       ? 405
-                                       : HttpStatusFor(access.status()),
-                                   std::string(access.status().message()));
+    if (!access.ok()) {  // 400 non-canonical, 404 unknown, 405 method
+      return absl::IsFailedPrecondition(access.status())
+                 ? ApiError(405, "method_not_allowed",
+                            access.status().message())
+                 : ApiError(access.status());
     }
     const std::string cookie = Header(request, "cookie");
     const std::string csrf = Header(request, "x-csrf-token");
@@ -162,7 +128,7 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
       principal =
           security::Principal{checked->role, checked->must_change_codes};
     } else if (access->kind != security::RouteAccess::Kind::kPublic) {
-      return ErrorFor(checked.status());  // 401, or 403 for CSRF
+      return ApiError(checked.status());  // 401, or 403 for CSRF
     }
     switch (security::Authorize(*access, principal)) {
       case Decision::kAllow:
@@ -181,54 +147,47 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
   };
 }
 
-std::vector<SessionApi::Route> SessionApi::Routes() {
-  std::vector<Route> routes = {
+std::vector<ApiRoute> SessionApi::Routes() {
+  std::vector<ApiRoute> routes = {
       {"POST", "/api/v1/session/login",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Login(r); })},
+       [this](const http::Request& r, const auto&) { return Login(r); }},
       {"POST", "/api/v1/session/unblock",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Unblock(r); })},
+       [this](const http::Request& r, const auto&) { return Unblock(r); }},
       {"GET", "/api/v1/session",
-       Guarded(
-           [this](const http::Request&, const auto& s) { return WhoAmI(*s); })},
+       [this](const http::Request&, const auto& s) { return WhoAmI(*s); }},
       {"POST", "/api/v1/session/logout",
-       Guarded([this](const http::Request& r, const auto& s) {
-         return Logout(r, *s);
-       })},
+       [this](const http::Request& r, const auto& s) { return Logout(r, *s); }},
       {"POST", "/api/v1/session/codes",
-       Guarded([this](const http::Request& r, const auto& s) {
+       [this](const http::Request& r, const auto& s) {
          return ChangeCodes(r, *s);
-       })},
+       }},
       {"GET", "/api/v1/users",
-       Guarded([this](const http::Request&, const auto&) { return Users(); })},
+       [this](const http::Request&, const auto&) { return Users(); }},
       {"GET", "/api/v1/audit",
-       Guarded(
-           [this](const http::Request& r, const auto&) { return Audit(r); })},
+       [this](const http::Request& r, const auto&) { return Audit(r); }},
   };
   for (Role role : security::kAllRoles) {
     routes.push_back(
         {"POST",
          absl::StrCat("/api/v1/users/", security::RoleName(role), "/reset"),
-         Guarded([this, role](const http::Request& r, const auto& s) {
+         [this, role](const http::Request& r, const auto& s) {
            return ResetCodes(r, *s, role);
-         })});
+         }});
   }
   return routes;
 }
 
 http::Response SessionApi::Login(const http::Request& request) {
   v1::LoginRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<Role> role = RoleFromName(body.role());
-  if (!role.ok()) return ErrorFor(role.status());
+  if (!role.ok()) return ApiError(role.status());
   absl::StatusOr<security::LoginResult> login =
       auth_->Login(*role, body.pin(), request.remote_address);
-  if (!login.ok()) return ErrorFor(login.status());
+  if (!login.ok()) return ApiError(login.status());
   absl::StatusOr<security::NewSession> session = sessions_.Create(
       *role, login->must_change_codes(), request.remote_address);
-  if (!session.ok()) return ErrorFor(session.status());
+  if (!session.ok()) return ApiError(session.status());
   http::JsonWriter json;
   json.BeginObject().Key("session");
   WriteSession(session->info, json);
@@ -245,13 +204,12 @@ http::Response SessionApi::Login(const http::Request& request) {
 
 http::Response SessionApi::Unblock(const http::Request& request) {
   v1::UnblockRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<Role> role = RoleFromName(body.role());
-  if (!role.ok()) return ErrorFor(role.status());
+  if (!role.ok()) return ApiError(role.status());
   absl::Status unblocked =
       auth_->Unblock(*role, body.puk(), body.new_pin(), request.remote_address);
-  if (!unblocked.ok()) return ErrorFor(unblocked);
+  if (!unblocked.ok()) return ApiError(unblocked);
   sessions_.EndSessionsOf(*role);
   return http::Response::Json(200, R"({"status":"unblocked"})");
 }
@@ -284,12 +242,11 @@ http::Response SessionApi::Logout(const http::Request& request,
 http::Response SessionApi::ChangeCodes(const http::Request& request,
                                        const SessionInfo& session) {
   v1::ChangeCodesRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Status changed =
       auth_->ChangeCodes(session.role, body.current_pin(), body.new_pin(),
                          body.new_puk(), request.remote_address);
-  if (!changed.ok()) return ErrorFor(changed);
+  if (!changed.ok()) return ApiError(changed);
   const std::string token =
       security::SessionManager::TokenFromCookieHeader(Header(request, "cookie"))
           .value_or("");
@@ -324,37 +281,37 @@ http::Response SessionApi::Users() {
 http::Response SessionApi::ResetCodes(const http::Request& request,
                                       const SessionInfo& session, Role target) {
   v1::ResetCodesRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ErrorFor(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Status reset =
       auth_->ResetCodes(session.role, target, body.new_pin(), body.new_puk(),
                         request.remote_address);
-  if (!reset.ok()) return ErrorFor(reset);
+  if (!reset.ok()) return ApiError(reset);
   sessions_.EndSessionsOf(target);
   return http::Response::Json(200, R"({"status":"codes_reset"})");
 }
 
 http::Response SessionApi::Audit(const http::Request& request) {
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"limit", "before"});
+  if (!known.ok()) return ApiError(known);
   size_t limit = 100;
   uint64_t before = 0;
-  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
-    absl::string_view value = pair;
-    if (absl::ConsumePrefix(&value, "limit=")) {
-      if (!absl::SimpleAtoi(value, &limit) || limit == 0 || limit > 1000) {
-        return http::Response::Error(400, "limit must be 1..1000");
-      }
-    } else if (absl::ConsumePrefix(&value, "before=")) {
-      if (!absl::SimpleAtoi(value, &before)) {
-        return http::Response::Error(400, "before must be a sequence number");
-      }
-    } else if (!pair.empty()) {
-      return http::Response::Error(
-          400, absl::StrCat("unknown parameter \"", pair, "\""));
+  if (std::optional<std::string> text = Param(*params, "limit")) {
+    if (!absl::SimpleAtoi(*text, &limit) || limit == 0 || limit > 1000) {
+      return ApiError(400, "invalid_argument", "limit must be 1..1000");
+    }
+  }
+  if (std::optional<std::string> text = Param(*params, "before")) {
+    if (!absl::SimpleAtoi(*text, &before)) {
+      return ApiError(400, "invalid_argument",
+                      "before must be a sequence number");
     }
   }
   absl::StatusOr<std::vector<security::AuditEntry>> entries =
       audit_->Read(limit, before);
-  if (!entries.ok()) return ErrorFor(entries.status());
+  if (!entries.ok()) return ApiError(entries.status());
   http::JsonWriter json;
   json.BeginObject().Key("entries").BeginArray();
   for (const security::AuditEntry& entry : *entries) {

@@ -1,6 +1,6 @@
 // The session part of the HTTPS API: login, logout, who am I, change codes,
 // unblock with the PUK, the administrator's user list, code resets and audit
-// log; and Guard(), which applies a route's access rule
+// log; and Guarded(), which applies a route's access rule
 // (sdk/security/roles) with the session cookie and CSRF token to any handler.
 //
 // State in the data directory: auth_state (lockout), audit/ (audit log).
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config_store.h"
 #include "sdk/http/https_server.h"
@@ -31,29 +32,18 @@ class SessionApi {
       security::AuthOptions auth = security::AuthOptions(),
       security::SessionOptions sessions = security::SessionOptions());
 
-  struct Route {
-    std::string method;
-    std::string path;
-    http::Handler handler;  // already guarded
-  };
-  // The routes this API serves, each behind Guard().
-  std::vector<Route> Routes();
+  // The routes this API serves, to be wrapped by Guarded() like every
+  // other API route.
+  std::vector<ApiRoute> Routes();
 
   // `handler` runs only if the request's route allows it: 400 for a
   // non-canonical path, 404/405 for an unknown route, 401 without a valid
   // session, 403 for a wrong CSRF token, codes still to change, or a role
   // without the permission.
-  http::Handler Guard(http::Handler handler);
-
-  // A handler that also receives the caller's session (nullopt on public
-  // routes without one), e.g. for the audit log's "who".
-  using SessionHandler = std::function<http::Response(
-      const http::Request&, const std::optional<security::SessionInfo>&)>;
-  // Guard() for a SessionHandler.
   http::Handler Guarded(SessionHandler handler);
-  // For routes served outside Guard() (the WebSocket upgrade of
+  // For routes served outside Guarded() (the WebSocket upgrade of
   // /api/v1/live): the request's session when its route's rule allows it,
-  // else the error answer Guard() would have sent.
+  // else the error answer Guarded() would have sent.
   std::variant<security::SessionInfo, http::Response> Authorize(
       const http::Request& request);
 
@@ -92,10 +82,5 @@ class SessionApi {
   std::unique_ptr<security::AuditLog> audit_;
   security::SessionManager sessions_;
 };
-
-// The HTTP status for a Status code: InvalidArgument 400, Unauthenticated
-// 401, PermissionDenied 403, NotFound 404, FailedPrecondition 409,
-// ResourceExhausted 429, others 500.
-int HttpStatusFor(const absl::Status& status);
 
 }  // namespace ews::server

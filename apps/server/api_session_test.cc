@@ -27,6 +27,12 @@ struct Browser {
   std::string address = "192.0.2.20";
 };
 
+// A route of the rest of the server: answers {} once the guard lets it run.
+http::Response Empty(const http::Request&,
+                     const std::optional<security::SessionInfo>&) {
+  return http::Response::Json(200, "{}");
+}
+
 class SessionApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,12 +52,12 @@ class SessionApiTest : public ::testing::Test {
         SessionApi::Create(dir_, clock_, auth);
     ASSERT_THAT(api, IsOk());
     api_ = *std::move(api);
-    for (SessionApi::Route& route : api_->Routes()) {
-      handlers_[route.method + " " + route.path] = route.handler;
+    for (ApiRoute& route : api_->Routes()) {
+      handlers_[route.method + " " + route.path] =
+          api_->Guarded(std::move(route.handler));
     }
     // A protected route of the rest of the server.
-    handlers_["GET /api/v1/devices"] = api_->Guard(
-        [](const http::Request&) { return http::Response::Json(200, "{}"); });
+    handlers_["GET /api/v1/devices"] = api_->Guarded(Empty);
   }
 
   http::Response Call(Browser& browser, const std::string& method,
@@ -69,9 +75,7 @@ class SessionApiTest : public ::testing::Test {
     // Unknown routes go through the guard too, as the server would.
     http::Response response = it != handlers_.end()
                                   ? it->second(request)
-                                  : api_->Guard([](const http::Request&) {
-                                      return http::Response::Json(200, "{}");
-                                    })(request);
+                                  : api_->Guarded(Empty)(request);
     for (const auto& [name, value] : response.headers) {
       if (name != "Set-Cookie") continue;
       const size_t end = value.find(';');
@@ -189,6 +193,10 @@ TEST_F(SessionApiTest, AdministratorResetsAndReadsTheAudit) {
   }
   EXPECT_EQ(Call(admin, "GET", "/api/v1/audit", "", "limit=0").status, 400);
   EXPECT_EQ(Call(admin, "GET", "/api/v1/audit", "", "x=1").status, 400);
+  EXPECT_THAT(Call(admin, "GET", "/api/v1/audit", "", "limit=5&limit=6").body,
+              HasSubstr("given twice"));
+  EXPECT_THAT(Call(admin, "GET", "/api/v1/audit", "", "limit=%35").body,
+              HasSubstr(R"("entries":[)"));
   // Another user cannot reset codes.
   EXPECT_EQ(Call(installer, "POST", "/api/v1/users/user/reset",
                  R"({"new_pin":"12121","new_puk":"34343 4343 43434"})")

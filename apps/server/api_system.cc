@@ -15,14 +15,13 @@
 #include "apps/server/api_common.h"
 #include "apps/server/api_system.pb.h"
 #include "sdk/base/files.h"
+#include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
 
 namespace ews::server {
 namespace {
 
 constexpr size_t kMaxPemBytes = 64 * 1024;
-
-std::string Bool(bool value) { return value ? "true" : "false"; }
 
 std::string Iso(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
@@ -40,16 +39,29 @@ const char* SourceName(hal::TimeKeeper::Source source) {
   return "rtc";
 }
 
-std::string StatusJson(const absl::Status& status) {
-  return status.ok() ? "null" : JsonString(status.ToString());
+// A problem in words, null when there is none.
+void WriteStatus(const absl::Status& status, http::JsonWriter& json) {
+  if (status.ok()) {
+    json.Null();
+  } else {
+    json.String(status.ToString());
+  }
 }
 
-std::string CertificateJson(const security::CertificateInfo& info) {
-  return absl::StrCat(
-      R"({"subject":)", JsonString(info.subject), R"(,"sha256_fingerprint":)",
-      JsonString(info.sha256_fingerprint), R"(,"not_before":")",
-      IsoUtc(info.not_before), R"(","not_after":")", IsoUtc(info.not_after),
-      R"(","key_type":)", JsonString(info.key_type), "}");
+void WriteCertificate(const security::CertificateInfo& info,
+                      http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("subject")
+      .String(info.subject)
+      .Key("sha256_fingerprint")
+      .String(info.sha256_fingerprint)
+      .Key("not_before")
+      .Time(info.not_before)
+      .Key("not_after")
+      .Time(info.not_after)
+      .Key("key_type")
+      .String(info.key_type)
+      .EndObject();
 }
 
 // A sysfs attribute of a network interface, trimmed ("" when unreadable).
@@ -103,41 +115,55 @@ std::vector<ApiRoute> SystemApi::Routes() const {
 }
 
 http::Response SystemApi::Version(const http::Request&) const {
-  return http::Response::Json(
-      200, absl::StrCat(R"({"version":)", JsonString(options_.version),
-                        R"(,"model_size":)", options_.model_size,
-                        R"(,"api":"v1"})"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("version")
+      .String(options_.version)
+      .Key("model_size")
+      .Raw(options_.model_size)  // 10, 32 or null
+      .Key("api")
+      .String("v1")
+      .EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::GetTime(const http::Request&) const {
-  absl::TimeZone zone = absl::UTCTimeZone();
-  if (!options_.time_zone.empty()) {
-    absl::LoadTimeZone(options_.time_zone, &zone);
-  }
+  const absl::TimeZone zone = options_.time_zone;
   const absl::Time now = clock_.WallNow();
   const bool valid =
       options_.keeper != nullptr && options_.keeper->time_valid();
   // The battery is suspect when the RTC had no valid time at start, even if
   // the time has been set since: the next power cut loses it again.
   const bool battery_warning = !options_.rtc_problem.ok();
-  return http::Response::Json(
-      200,
-      absl::StrCat(R"({"time":")", IsoUtc(now), R"(","local":")",
-                   IsoLocal(now, zone), R"(","time_zone":)",
-                   JsonString(zone.name()), R"(,"valid":)", Bool(valid),
-                   R"(,"source":")",
-                   options_.keeper != nullptr
-                       ? SourceName(options_.keeper->last_source())
-                       : "none",
-                   R"(","rtc":{"kind":)", JsonString(options_.rtc_kind),
-                   R"(,"battery_warning":)", Bool(battery_warning),
-                   R"(,"problem":)", StatusJson(options_.rtc_problem), "}}"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("time")
+      .Time(now)
+      .Key("local")
+      .String(IsoLocal(now, zone))
+      .Key("time_zone")
+      .String(zone.name())
+      .Key("valid")
+      .Bool(valid)
+      .Key("source")
+      .String(options_.keeper != nullptr
+                  ? SourceName(options_.keeper->last_source())
+                  : "none")
+      .Key("rtc")
+      .BeginObject()
+      .Key("kind")
+      .String(options_.rtc_kind)
+      .Key("battery_warning")
+      .Bool(battery_warning)
+      .Key("problem");
+  WriteStatus(options_.rtc_problem, json);
+  json.EndObject().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::SetTime(const http::Request& request) const {
   v1::SetTimeRequest body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, body.time(), &time, &error)) {
@@ -151,53 +177,82 @@ http::Response SystemApi::SetTime(const http::Request& request) const {
   absl::Status set =
       options_.keeper->SetTime(time, hal::TimeKeeper::Source::kUser);
   if (!set.ok() && !options_.keeper->time_valid()) return ApiError(set);
-  EWS_LOG(WARNING) << "time set by hand from " << IsoUtc(before) << " to "
-                   << IsoUtc(time)
-                   << (set.ok() ? ""
-                                : absl::StrCat(" (RTC: ", set.ToString(), ")"));
-  return http::Response::Json(
-      200, absl::StrCat(R"({"time":")", IsoUtc(clock_.WallNow()),
-                        R"(","previous":")", IsoUtc(before),
-                        R"(","rtc_written":)", Bool(set.ok()), "}"));
+  EWS_LOG(WARNING)
+      << "time set by hand from "
+      << absl::FormatTime(absl::RFC3339_sec, before, absl::UTCTimeZone())
+      << " to "
+      << absl::FormatTime(absl::RFC3339_sec, time, absl::UTCTimeZone())
+      << (set.ok() ? "" : absl::StrCat(" (RTC: ", set.ToString(), ")"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("time")
+      .Time(clock_.WallNow())
+      .Key("previous")
+      .Time(before)
+      .Key("rtc_written")
+      .Bool(set.ok())
+      .EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::Ntp(const http::Request&) const {
+  http::JsonWriter json;
+  json.BeginObject();
   if (options_.ntp == nullptr) {
-    return http::Response::Json(
-        200, absl::StrCat(R"({"enabled":false,"reason":)",
-                          JsonString(options_.ntp_disabled_reason),
-                          R"(,"servers":[]})"));
+    json.Key("enabled")
+        .Bool(false)
+        .Key("reason")
+        .String(options_.ntp_disabled_reason)
+        .Key("servers")
+        .BeginArray()
+        .EndArray()
+        .EndObject();
+    return http::Response::Json(200, json.Take());
   }
   const ntp::NtpStatus status = options_.ntp->Status();
-  std::string servers;
+  json.Key("enabled").Bool(true).Key("servers").BeginArray();
   for (const ntp::NtpServerStatus& server : status.servers) {
-    absl::StrAppend(
-        &servers, servers.empty() ? "" : ",", R"({"server":)",
-        JsonString(server.server), R"(,"reach":)", server.reach,
-        R"(,"dropped":)", Bool(server.dropped), R"(,"last_result":)",
-        StatusJson(server.last_result), R"(,"offset_ms":)",
-        server.last_sample.has_value()
-            ? JsonNumber(absl::ToDoubleMilliseconds(server.last_sample->offset))
-            : "null",
-        R"(,"delay_ms":)",
-        server.last_sample.has_value()
-            ? JsonNumber(absl::ToDoubleMilliseconds(server.last_sample->delay))
-            : "null",
-        "}");
+    json.BeginObject()
+        .Key("server")
+        .String(server.server)
+        .Key("reach")
+        .Int(server.reach)
+        .Key("dropped")
+        .Bool(server.dropped)
+        .Key("last_result");
+    WriteStatus(server.last_result, json);
+    json.Key("offset_ms");
+    if (server.last_sample.has_value()) {
+      json.Number(absl::ToDoubleMilliseconds(server.last_sample->offset),
+                  kApiDigits)
+          .Key("delay_ms")
+          .Number(absl::ToDoubleMilliseconds(server.last_sample->delay),
+                  kApiDigits);
+    } else {
+      json.Null().Key("delay_ms").Null();
+    }
+    json.EndObject();
   }
-  return http::Response::Json(
-      200,
-      absl::StrCat(
-          R"({"enabled":true,"servers":[)", servers, R"(],"last_round":)",
-          status.last_round.ok() ? R"("ok")" : StatusJson(status.last_round),
-          R"(,"last_sync":)",
-          status.last_sync.has_value() ? JsonString(IsoUtc(*status.last_sync))
-                                       : "null",
-          R"(,"last_offset_ms":)",
-          JsonNumber(absl::ToDoubleMilliseconds(status.last_offset)),
-          R"(,"last_round_stepped":)", Bool(status.last_round_stepped),
-          R"(,"poll_interval_s":)", absl::ToInt64Seconds(status.poll_interval),
-          "}"));
+  json.EndArray().Key("last_round");
+  if (status.last_round.ok()) {
+    json.String("ok");
+  } else {
+    WriteStatus(status.last_round, json);
+  }
+  json.Key("last_sync");
+  if (status.last_sync.has_value()) {
+    json.Time(*status.last_sync);
+  } else {
+    json.Null();
+  }
+  json.Key("last_offset_ms")
+      .Number(absl::ToDoubleMilliseconds(status.last_offset), kApiDigits)
+      .Key("last_round_stepped")
+      .Bool(status.last_round_stepped)
+      .Key("poll_interval_s")
+      .Int(absl::ToInt64Seconds(status.poll_interval))
+      .EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::Network(const http::Request&) const {
@@ -244,30 +299,44 @@ http::Response SystemApi::Network(const http::Request&) const {
     interface.addresses.push_back(absl::StrCat(host, "/", prefix));
   }
   freeifaddrs(addresses);
-  std::string out;
-  for (const auto& [name, interface] : interfaces) {
-    std::string list;
-    for (const std::string& address : interface.addresses) {
-      absl::StrAppend(&list, list.empty() ? "" : ",", JsonString(address));
-    }
-    const std::string mac = NetAttribute(name, "address");
-    const std::string speed = NetAttribute(name, "speed");
-    int64_t mbps = 0;
-    absl::StrAppend(&out, out.empty() ? "" : ",", R"({"name":)",
-                    JsonString(name), R"(,"up":)", Bool(interface.up),
-                    R"(,"running":)", Bool(interface.running),
-                    R"(,"loopback":)", Bool(interface.loopback), R"(,"mac":)",
-                    mac.empty() ? "null" : JsonString(mac), R"(,"speed_mbps":)",
-                    absl::SimpleAtoi(speed, &mbps) && mbps > 0
-                        ? absl::StrCat(mbps)
-                        : "null",
-                    R"(,"addresses":[)", list, "]}");
-  }
   char hostname[256] = "";
   gethostname(hostname, sizeof hostname - 1);
-  return http::Response::Json(
-      200, absl::StrCat(R"({"hostname":)", JsonString(hostname),
-                        R"(,"interfaces":[)", out, "]}"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("hostname")
+      .String(hostname)
+      .Key("interfaces")
+      .BeginArray();
+  for (const auto& [name, interface] : interfaces) {
+    json.BeginObject()
+        .Key("name")
+        .String(name)
+        .Key("up")
+        .Bool(interface.up)
+        .Key("running")
+        .Bool(interface.running)
+        .Key("loopback")
+        .Bool(interface.loopback)
+        .Key("mac");
+    const std::string mac = NetAttribute(name, "address");
+    if (mac.empty()) {
+      json.Null();
+    } else {
+      json.String(mac);
+    }
+    json.Key("speed_mbps");
+    int64_t mbps = 0;
+    if (absl::SimpleAtoi(NetAttribute(name, "speed"), &mbps) && mbps > 0) {
+      json.Int(mbps);
+    } else {
+      json.Null();
+    }
+    json.Key("addresses").BeginArray();
+    for (const std::string& address : interface.addresses) json.String(address);
+    json.EndArray().EndObject();
+  }
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::Logs(const http::Request& request) const {
@@ -297,17 +366,25 @@ http::Response SystemApi::Logs(const http::Request& request) const {
                       "level must be DEBUG, INFO, WARNING or ERROR");
     }
   }
-  std::string lines;
+  http::JsonWriter json;
+  json.BeginObject().Key("lines").BeginArray();
   if (options_.logs != nullptr) {
     for (const RecentLogSink::Line& line :
          options_.logs->Recent(static_cast<size_t>(limit), level)) {
-      absl::StrAppend(&lines, lines.empty() ? "" : ",", R"({"time":")",
-                      line.time, R"(","level":")", log::LevelName(line.level),
-                      R"(","where":)", JsonString(line.where), R"(,"message":)",
-                      JsonString(line.message), "}");
+      json.BeginObject()
+          .Key("time")
+          .String(line.time)
+          .Key("level")
+          .String(log::LevelName(line.level))
+          .Key("where")
+          .String(line.where)
+          .Key("message")
+          .String(line.message)
+          .EndObject();
     }
   }
-  return http::Response::Json(200, absl::StrCat(R"({"lines":[)", lines, "]}"));
+  json.EndArray().EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::Restart(const http::Request& request) const {
@@ -327,21 +404,25 @@ http::Response SystemApi::Restart(const http::Request& request) const {
 
 http::Response SystemApi::Certificate(const http::Request&) const {
   const std::string site = options_.tls_directory + "/site.pem";
-  return http::Response::Json(
-      200,
-      absl::StrCat(
-          R"({"in_use":)", CertificateJson(options_.certificate_in_use),
-          R"(,"site_certificate_in_use":)",
-          Bool(options_.site_certificate_in_use), R"(,"ca":)",
-          options_.ca.has_value() ? CertificateJson(*options_.ca) : "null",
-          R"(,"site_uploaded":)", Bool(access(site.c_str(), F_OK) == 0), "}"));
+  http::JsonWriter json;
+  json.BeginObject().Key("in_use");
+  WriteCertificate(options_.certificate_in_use, json);
+  json.Key("site_certificate_in_use")
+      .Bool(options_.site_certificate_in_use)
+      .Key("ca");
+  if (options_.ca.has_value()) {
+    WriteCertificate(*options_.ca, json);
+  } else {
+    json.Null();
+  }
+  json.Key("site_uploaded").Bool(access(site.c_str(), F_OK) == 0).EndObject();
+  return http::Response::Json(200, json.Take());
 }
 
 http::Response SystemApi::UploadCertificate(
     const http::Request& request) const {
   v1::CertificateUpload body;
-  absl::Status parsed = ParseJsonBody(request.body, &body);
-  if (!parsed.ok()) return ApiError(parsed);
+  if (auto error = ParseJsonBody(request.body, &body)) return *error;
   absl::StatusOr<security::CertificateInfo> installed =
       security::InstallSiteCertificate(options_.tls_directory,
                                        body.certificate(), body.private_key(),
@@ -353,13 +434,20 @@ http::Response SystemApi::UploadCertificate(
                    << " installed, SHA-256 " << installed->sha256_fingerprint
                    << ": restarting to serve it";
   const bool restarting = static_cast<bool>(options_.request_restart);
-  http::Response response = http::Response::Json(
-      200,
-      absl::StrCat(R"({"status":"installed","subject":)",
-                   JsonString(installed->subject), R"(,"sha256_fingerprint":)",
-                   JsonString(installed->sha256_fingerprint),
-                   R"(,"not_after":")", IsoUtc(installed->not_after),
-                   R"(","restarting":)", Bool(restarting), "}"));
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("status")
+      .String("installed")
+      .Key("subject")
+      .String(installed->subject)
+      .Key("sha256_fingerprint")
+      .String(installed->sha256_fingerprint)
+      .Key("not_after")
+      .Time(installed->not_after)
+      .Key("restarting")
+      .Bool(restarting)
+      .EndObject();
+  http::Response response = http::Response::Json(200, json.Take());
   if (restarting) {
     response.after_sent = [restart = options_.request_restart] {
       restart("new site certificate");

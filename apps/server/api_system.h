@@ -2,7 +2,7 @@
 // status, network state, recent log lines, a graceful restart, the TLS
 // certificates (fingerprints and dates, the site's own certificate uploaded,
 // the device CA downloaded). docs/api.md documents the routes;
-// SessionApi::Guard() applies their access rules (server.cc).
+// SessionApi::Guarded() applies their access rules (server.cc).
 #pragma once
 
 #include <deque>
@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
 #include "sdk/base/log.h"
@@ -51,8 +52,8 @@ class RecentLogSink final : public log::LogSink {
 
 struct SystemApiOptions {
   std::string version;
-  std::string model_size;  // "10" / "32"
-  std::string time_zone;   // configured
+  std::string model_size;                          // "10" / "32"
+  absl::TimeZone time_zone = absl::UTCTimeZone();  // the site's
   // The device's time: `keeper` sets it (nullptr: no RTC, setting fails).
   hal::TimeKeeper* keeper = nullptr;
   std::string rtc_kind;  // "board", "simulated"

@@ -45,7 +45,7 @@ class SystemApiTest : public ::testing::Test {
     SystemApiOptions options;
     options.version = "1.2.3";
     options.model_size = "32";
-    options.time_zone = "Europe/Paris";
+    EXPECT_TRUE(absl::LoadTimeZone("Europe/Paris", &options.time_zone));
     options.keeper = &keeper_;
     options.rtc_kind = "board";
     options.rtc_problem = keeper_.Start();
@@ -96,12 +96,22 @@ TEST_F(SystemApiTest, TimeIsInvalidUntilSetByHandAndTheRtcFollows) {
 
 TEST_F(SystemApiTest, BadTimesChangeNothing) {
   SystemApi api(Options(), device_clock_);
-  for (const char* body :
-       {R"({"time":"tomorrow"})", R"({"time":"2026-12-07T12:00:00Z","x":1})",
-        "not json", R"({"time":""})"}) {
-    http::Response response = api.SetTime(Call("PUT", body));
-    EXPECT_EQ(response.status, 400) << body;
-    EXPECT_THAT(response.body, HasSubstr(R"("code":"invalid_argument")"));
+  const struct {
+    const char* body;
+    const char* code;
+  } kBad[] = {
+      {R"({"time":"tomorrow"})", "invalid_argument"},
+      {R"({"time":"2026-12-07T12:00:00Z","x":1})", "unknown_field"},
+      {"not json", "malformed_body"},
+      {R"({"time":7})", "malformed_body"},
+      {R"({"time":""})", "invalid_argument"},
+  };
+  for (const auto& bad : kBad) {
+    http::Response response = api.SetTime(Call("PUT", bad.body));
+    EXPECT_EQ(response.status, 400) << bad.body;
+    EXPECT_THAT(response.body,
+                HasSubstr(absl::StrCat(R"("code":")", bad.code, "\"")))
+        << bad.body;
   }
   EXPECT_TRUE(rtc_.sets().empty());
   EXPECT_FALSE(keeper_.time_valid());

@@ -2,10 +2,8 @@
 
 #include <unistd.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "apps/server/api_common.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
@@ -23,26 +21,25 @@ std::string SenderPath() {
   return absl::StrCat(path.substr(0, path.rfind('/') + 1), "report_sender");
 }
 
-int HttpStatusFor(const absl::Status& status) {
+// A test delivery that failed: 502 "delivery_failed" when the remote server
+// refused or was unreachable, else as any route.
+http::Response DeliveryError(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-      return 502;  // the remote server refused or was unreachable
+      return ApiError(502, "delivery_failed", status.message());
     default:
-      return 500;
+      return ApiError(status);
   }
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
-    const config::v1::DeviceConfig& config, const std::string& data_dir,
-    const storage::Store* history, Clock& clock, security::AuditLog& audit) {
+    const config::v1::DeviceConfig& config, absl::TimeZone time_zone,
+    const std::string& data_dir, const storage::Store* history, Clock& clock,
+    security::AuditLog& audit) {
   reports::ConfiguredReports configured =
       reports::SpecsFromConfig(config.reports(), reports::Language::kEnglish);
   for (const std::string& skipped : configured.skipped) {
@@ -52,9 +49,7 @@ absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
   reports::ReporterOptions options;
   options.queue_dir = data_dir + "/reports";
   options.sender_path = SenderPath();
-  if (!absl::LoadTimeZone(config.network().time_zone(), &options.time_zone)) {
-    options.time_zone = absl::UTCTimeZone();
-  }
+  options.time_zone = time_zone;
   EWS_ASSIGN_OR_RETURN(
       std::unique_ptr<reports::Reporter> reporter,
       reports::Reporter::Create(options, std::move(configured.specs), history,
@@ -82,19 +77,18 @@ ReportsService::~ReportsService() {
 }
 
 http::Response ReportsService::Test(const http::Request& request) {
-  std::string name;
-  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
-    if (absl::ConsumePrefix(&pair, "report=")) name = std::string(pair);
-  }
+  absl::StatusOr<std::map<std::string, std::string>> params =
+      ParseQuery(request.query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"report"});
+  if (!known.ok()) return ApiError(known);
+  const std::string name = Param(*params, "report").value_or("");
   if (name.empty()) {
-    return http::Response::Error(400, "missing ?report=<name>");
+    return ApiError(400, "invalid_argument", "missing ?report=<name>");
   }
   // Only the administrator holds configure_site (sdk/security/roles).
   const absl::Status sent = reporter_->SendTestNow(name, "administrator");
-  if (!sent.ok()) {
-    return http::Response::Error(HttpStatusFor(sent),
-                                 std::string(sent.message()));
-  }
+  if (!sent.ok()) return DeliveryError(sent);
   http::JsonWriter json;
   json.BeginObject().Key("sent").String(name).EndObject();
   return http::Response::Json(200, json.Take());

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "sdk/base/clock.h"
 #include "sdk/config/config.pb.h"
 #include "sdk/http/https_server.h"
@@ -27,8 +28,9 @@ class ReportsService {
   // Null (and OK) when no report is enabled or there is no history. Errors:
   // as Reporter::Create (a configuration that validated does not fail).
   static absl::StatusOr<std::unique_ptr<ReportsService>> Start(
-      const config::v1::DeviceConfig& config, const std::string& data_dir,
-      const storage::Store* history, Clock& clock, security::AuditLog& audit);
+      const config::v1::DeviceConfig& config, absl::TimeZone time_zone,
+      const std::string& data_dir, const storage::Store* history, Clock& clock,
+      security::AuditLog& audit);
   ~ReportsService();  // stops the thread
 
   http::Response Test(const http::Request& request);

@@ -147,9 +147,14 @@ absl::Status WriteReadyFile(const std::string& path, int https_port,
       0644);
 }
 
+// The configured time zone, UTC when it is not set or unknown (logged): what
+// history days, charts, reports and file names follow.
 absl::TimeZone SiteTimeZone(const config::v1::DeviceConfig& config) {
   absl::TimeZone zone = absl::UTCTimeZone();
-  if (!absl::LoadTimeZone(config.network().time_zone(), &zone)) {
+  const std::string& name = config.network().time_zone();
+  if (!name.empty() && !absl::LoadTimeZone(name, &zone)) {
+    EWS_LOG(ERROR) << "unknown time zone \"" << name
+                   << "\": history days follow UTC";
     return absl::UTCTimeZone();
   }
   return zone;
@@ -161,13 +166,9 @@ absl::TimeZone SiteTimeZone(const config::v1::DeviceConfig& config) {
 // moved aside by Open(): that is recorded in `incidents` (health reports it
 // until acknowledged) and only the newest moved-aside copies are kept.
 std::unique_ptr<storage::Store> OpenHistory(
-    const config::v1::DeviceConfig& config, const std::string& data_dir,
-    Clock& clock, HistoryIncidents& incidents, absl::Status* open_error) {
-  absl::TimeZone zone = absl::UTCTimeZone();
-  if (!absl::LoadTimeZone(config.network().time_zone(), &zone)) {
-    EWS_LOG(ERROR) << "unknown time zone \"" << config.network().time_zone()
-                   << "\": history days follow UTC";
-  }
+    const config::v1::DeviceConfig& config, absl::TimeZone zone,
+    const std::string& data_dir, Clock& clock, HistoryIncidents& incidents,
+    absl::Status* open_error) {
   storage::StoreOptions options;
   options.path = data_dir + "/history.db";
   options.counter_retention.minute =
@@ -402,10 +403,11 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   std::unique_ptr<EwsServer> server(
       new EwsServer(options, std::move(device_clock), std::move(device_time),
                     std::move(config), std::move(profiles)));
+  const absl::TimeZone zone = SiteTimeZone(server->config_);
   server->history_incidents_ =
       std::make_unique<HistoryIncidents>(options.data_dir);
   server->history_ =
-      OpenHistory(server->config_, options.data_dir, device,
+      OpenHistory(server->config_, zone, options.data_dir, device,
                   *server->history_incidents_, &server->history_open_error_);
   if (server->history_ != nullptr) {
     HistoryWriterOptions writer;
@@ -460,8 +462,8 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       [live](const std::string& id, const acquisition::PulseSample& sample) {
         live->OnPulse(id, sample);
       });
-  server->history_api_ = std::make_unique<HistoryApi>(server->history_.get(),
-                                                      server->config_, device);
+  server->history_api_ = std::make_unique<HistoryApi>(
+      server->history_.get(), server->config_, zone, device);
   server->identity_ = identity;
   server->certificate_in_use_ = certificate.path;
   std::string ntp_off_reason;
@@ -480,7 +482,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   SystemApiOptions system;
   system.version = kVersion;
   system.model_size = ModelSizeName(server->config_.model_size());
-  system.time_zone = server->config_.network().time_zone();
+  system.time_zone = zone;
   system.keeper = server->device_time_->keeper();
   system.rtc_kind = server->device_time_->rtc_kind();
   system.rtc_problem = server->device_time_->problem();
@@ -494,10 +496,11 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   system.logs = options.logs;
   system.request_restart = options.request_restart;
   server->system_api_ = std::make_unique<SystemApi>(std::move(system), device);
-  EWS_ASSIGN_OR_RETURN(server->reports_,
-                       ReportsService::Start(server->config_, options.data_dir,
-                                             server->history_.get(), device,
-                                             server->session_api_->audit()));
+  EWS_ASSIGN_OR_RETURN(
+      server->reports_,
+      ReportsService::Start(server->config_, zone, options.data_dir,
+                            server->history_.get(), device,
+                            server->session_api_->audit()));
   EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
   server->AddRoutes();
   DataAccessOptions data_access;
@@ -516,8 +519,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_ASSIGN_OR_RETURN(
       server->data_access_,
       DataAccess::Start(server->config_, data_access, server->history_.get(),
-                        SiteTimeZone(server->config_), device,
-                        *server->session_api_, *server->https_));
+                        zone, device, *server->session_api_, *server->https_));
   if (server->config_.web().tls_certificate_path().empty()) {
     server->certificate_check_ =
         std::thread([s = server.get()] { s->CheckCertificatesPeriodically(); });
@@ -581,64 +583,60 @@ void EwsServer::CheckCertificatesPeriodically() {
 }
 
 void EwsServer::AddRoutes() {
-  for (SessionApi::Route& route : session_api_->Routes()) {
-    https_->Route(route.method, route.path, std::move(route.handler));
-  }
-  for (ConfigApi::Route& route : config_api_->Routes()) {
-    https_->Route(route.method, route.path,
-                  session_api_->Guarded(std::move(route.handler)));
-  }
-  for (DevicesApi::Route& route : devices_api_->Routes()) {
-    https_->Route(route.method, route.path,
-                  session_api_->Guarded(std::move(route.handler)));
+  using Session = std::optional<security::SessionInfo>;
+  std::vector<ApiRoute> routes = {
+      {"GET", "/api/v1/health",
+       [this](const http::Request&, const Session&) { return Health(); }},
+      {"POST", "/api/v1/reports/test",
+       [this](const http::Request& request, const Session&) {
+         return reports_ ? reports_->Test(request) : NoReports(request);
+       }},
+      {"GET", "/api/v1/reports/status",
+       [this](const http::Request& request, const Session&) {
+         return reports_ ? reports_->Status(request) : NoReports(request);
+       }},
+      {"GET", "/api/v1/devices",
+       [this](const http::Request&, const Session&) {
+         return http::Response::Json(
+             200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
+                                                 pulse_inputs_->DevicesJson()));
+       }},
+      {"GET", "/api/v1/leds",
+       [this](const http::Request&, const Session&) {
+         return http::Response::Json(200, front_panel_->Json());
+       }},
+      // Live values are a WebSocket upgrade: a plain GET is told to upgrade.
+      {"GET", "/api/v1/live",
+       [](const http::Request&, const Session&) {
+         http::Response response =
+             ApiError(426, "upgrade_required",
+                      "open /api/v1/live as a WebSocket (wss://)");
+         response.headers.emplace_back("Upgrade", "websocket");
+         return response;
+       }},
+      {"POST", "/api/v1/history/acknowledge",
+       [this](const http::Request&, const Session&) {
+         absl::Status acknowledged = history_incidents_->Acknowledge();
+         if (!acknowledged.ok()) return ApiError(acknowledged);
+         http::JsonWriter json;
+         json.BeginObject();
+         GetHistoryHealth().WriteJson(json);
+         json.EndObject();
+         return http::Response::Json(200, json.Take());
+       }},
+  };
+  for (std::vector<ApiRoute> more :
+       {session_api_->Routes(), config_api_->Routes(), devices_api_->Routes(),
+        history_api_->Routes(), system_api_->Routes()}) {
+    for (ApiRoute& route : more) routes.push_back(std::move(route));
   }
   // Every route goes through its access rule (sdk/security/roles), health
   // (public) included.
-  auto route = [this](const std::string& method, const std::string& path,
-                      http::Handler handler) {
-    https_->Route(method, path, session_api_->Guard(std::move(handler)));
-  };
-  route("GET", "/api/v1/health",
-        [this](const http::Request&) { return Health(); });
-  route("POST", "/api/v1/reports/test", [this](const http::Request& request) {
-    return reports_ ? reports_->Test(request) : NoReports(request);
-  });
-  route("GET", "/api/v1/reports/status", [this](const http::Request& request) {
-    return reports_ ? reports_->Status(request) : NoReports(request);
-  });
-  route("GET", "/api/v1/devices", [this](const http::Request&) {
-    return http::Response::Json(
-        200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
-                                            pulse_inputs_->DevicesJson()));
-  });
-  route("GET", "/api/v1/leds", [this](const http::Request&) {
-    return http::Response::Json(200, front_panel_->Json());
-  });
-  for (ApiRoute& history : history_api_->Routes()) {
-    route(history.method, history.path, std::move(history.handler));
+  for (ApiRoute& route : routes) {
+    https_->Route(route.method, route.path,
+                  session_api_->Guarded(std::move(route.handler)));
   }
-  for (ApiRoute& system : system_api_->Routes()) {
-    route(system.method, system.path, std::move(system.handler));
-  }
-  // Live values: a WebSocket upgrade; a plain GET is told to upgrade.
   https_->WebSocketRoute("/api/v1/live", live_api_->Handler());
-  route("GET", "/api/v1/live", [](const http::Request&) {
-    http::Response response = ApiError(
-        426, "upgrade_required", "open /api/v1/live as a WebSocket (wss://)");
-    response.headers.emplace_back("Upgrade", "websocket");
-    return response;
-  });
-  route("POST", "/api/v1/history/acknowledge", [this](const http::Request&) {
-    absl::Status acknowledged = history_incidents_->Acknowledge();
-    if (!acknowledged.ok()) {
-      return http::Response::Error(500, std::string(acknowledged.message()));
-    }
-    http::JsonWriter json;
-    json.BeginObject();
-    GetHistoryHealth().WriteJson(json);
-    json.EndObject();
-    return http::Response::Json(200, json.Take());
-  });
 }
 
 std::vector<std::string> EwsServer::ApplyLive(

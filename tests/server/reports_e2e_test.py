@@ -103,7 +103,8 @@ try:
     smtp.wait(timeout=10)
     status, _, body = server.request("POST", "/api/v1/reports/test?report=email", body="",
                                      headers=auth, timeout=60)
-    checks("SMTP down: 502 with the reason", status == 502 and b"connect" in body.lower(),
+    checks("SMTP down: 502 delivery_failed with the reason",
+           status == 502 and b'"code":"delivery_failed"' in body and b"connect" in body.lower(),
            "%d %s" % (status, body[:300]))
     status, _, body = server.request("GET", "/api/v1/reports/status", headers=auth)
     pending = json.loads(body)["pending"] if status == 200 else []
