@@ -151,7 +151,9 @@ struct WebSocketHandler {
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
-  // Sends the status line, the fixed hardening headers and `headers`.
+  // Sends the status line, the fixed hardening headers and `headers`, with
+  // "Cache-Control: no-store" unless `headers` has a Cache-Control (as the
+  // routes' answers).
   // `content_length` is the exact body size (-1: unknown; the connection is
   // then closed after the body). Errors: FailedPrecondition when called
   // twice; Unavailable when the client is gone.
