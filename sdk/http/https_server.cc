@@ -11,7 +11,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
@@ -434,19 +433,26 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
 
 bool PathMatches(absl::string_view pattern, absl::string_view path) {
   if (pattern.find('*') == absl::string_view::npos) return false;
-  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
-  std::vector<absl::string_view> have = absl::StrSplit(path, '/');
-  if (want.size() != have.size()) return false;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "*" ? have[i].empty() : want[i] != have[i]) return false;
+  // Segment by segment in place (it runs per request on pattern routes).
+  while (true) {
+    const size_t want_end = std::min(pattern.find('/'), pattern.size());
+    const size_t have_end = std::min(path.find('/'), path.size());
+    const absl::string_view want = pattern.substr(0, want_end);
+    const absl::string_view have = path.substr(0, have_end);
+    if (want == "*" ? have.empty() : want != have) return false;
+    const bool pattern_done = want_end == pattern.size();
+    const bool path_done = have_end == path.size();
+    if (pattern_done || path_done) return pattern_done && path_done;
+    pattern.remove_prefix(want_end + 1);
+    path.remove_prefix(have_end + 1);
   }
-  return true;
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,
                         Handler handler) {
+  auto shared = std::make_shared<const Handler>(std::move(handler));
   absl::MutexLock lock(&routes_mutex_);
-  routes_[path][method] = std::move(handler);
+  routes_[path][method] = std::move(shared);
 }
 
 std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
@@ -466,11 +472,13 @@ std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
 void HttpsServer::RoutePrefix(const std::string& prefix,
                               StreamHandler handler) {
   // Every path already reaches DispatchRequest (civetweb's handler on "/").
+  auto shared = std::make_shared<const StreamHandler>(std::move(handler));
   absl::MutexLock lock(&routes_mutex_);
-  prefix_routes_[prefix] = std::move(handler);
+  prefix_routes_[prefix] = std::move(shared);
 }
 
-StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
+std::shared_ptr<const StreamHandler> HttpsServer::FindPrefixRoute(
+    const std::string& path) const {
   absl::ReaderMutexLock lock(&routes_mutex_);
   // The longest prefix that matches: walk back from the first key above.
   for (auto it = prefix_routes_.upper_bound(path);
@@ -492,7 +500,7 @@ void HttpsServer::Stop() {
 }
 
 Response HttpsServer::Dispatch(const Request& request) const {
-  Handler handler;
+  std::shared_ptr<const Handler> handler;
   {
     absl::ReaderMutexLock lock(&routes_mutex_);
     auto by_path = routes_.find(request.path);
@@ -518,7 +526,7 @@ Response HttpsServer::Dispatch(const Request& request) const {
     }
     handler = by_method->second;
   }
-  return handler(request);
+  return (*handler)(request);
 }
 
 int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
@@ -583,11 +591,12 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
-  if (StreamHandler stream = server->FindPrefixRoute(request.path)) {
+  if (std::shared_ptr<const StreamHandler> stream =
+          server->FindPrefixRoute(request.path)) {
     CivetResponseWriter writer(connection, server->fixed_headers_,
                                *server->options_.clock,
                                KeepsAlive(connection, *info));
-    stream(request, writer);
+    (*stream)(request, writer);
     if (writer.status() == 0) {
       server->Send(connection, Response::Error(500, "no answer"), false,
                    /*head_only=*/false);

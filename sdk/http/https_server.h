@@ -290,13 +290,16 @@ class HttpsServer {
   int http_port_ = -1;
 
   std::vector<std::unique_ptr<WebSocketEndpoint>> websocket_endpoints_;
-  StreamHandler FindPrefixRoute(const std::string& path) const;
+  std::shared_ptr<const StreamHandler> FindPrefixRoute(
+      const std::string& path) const;
 
+  // Handlers are shared, so a request takes one out of the lock without
+  // copying the function (and whatever it captured).
   mutable absl::Mutex routes_mutex_;
-  std::map<std::string, StreamHandler> prefix_routes_
+  std::map<std::string, std::shared_ptr<const StreamHandler>> prefix_routes_
       ABSL_GUARDED_BY(routes_mutex_);
-  std::map<std::string, std::map<std::string, Handler>> routes_
-      ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
+  std::map<std::string, std::map<std::string, std::shared_ptr<const Handler>>>
+      routes_ ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
 
 // Whether `path` matches `pattern` segment by segment, a "*" segment matching
