@@ -1,5 +1,7 @@
 #include "sdk/security/roles/permissions.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -190,18 +192,21 @@ bool IsCanonicalPath(absl::string_view path) {
   return true;
 }
 
+// Segment by segment in place: LookupRoute() runs it over the route table on
+// every API request.
 bool PatternMatches(absl::string_view pattern, absl::string_view path) {
-  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
-  std::vector<absl::string_view> have = absl::StrSplit(path, '/');
-  if (want.size() != have.size()) return false;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "*") {
-      if (have[i].empty()) return false;
-    } else if (want[i] != have[i]) {
-      return false;
-    }
+  while (true) {
+    const size_t want_end = std::min(pattern.find('/'), pattern.size());
+    const size_t have_end = std::min(path.find('/'), path.size());
+    const absl::string_view want = pattern.substr(0, want_end);
+    const absl::string_view have = path.substr(0, have_end);
+    if (want == "*" ? have.empty() : want != have) return false;
+    const bool pattern_done = want_end == pattern.size();
+    const bool path_done = have_end == path.size();
+    if (pattern_done || path_done) return pattern_done && path_done;
+    pattern.remove_prefix(want_end + 1);
+    path.remove_prefix(have_end + 1);
   }
-  return true;
 }
 
 }  // namespace
