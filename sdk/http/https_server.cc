@@ -365,9 +365,9 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
-      // civetweb's own answers (static files, its error pages) carry HSTS
-      // and the hardening headers too (civetweb's own HSTS option has no
-      // includeSubDomains). Static files keep civetweb's Cache-Control.
+      // civetweb's own answers (its error pages) carry HSTS and the
+      // hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains).
       "additional_header",
       server->security_headers_.c_str(),
       "enable_directory_listing",
@@ -429,23 +429,6 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
                                        server->http_port_)
                         : std::string());
   return server;
-}
-
-bool PathMatches(absl::string_view pattern, absl::string_view path) {
-  if (pattern.find('*') == absl::string_view::npos) return false;
-  // Segment by segment in place (it runs per request on pattern routes).
-  while (true) {
-    const size_t want_end = std::min(pattern.find('/'), pattern.size());
-    const size_t have_end = std::min(path.find('/'), path.size());
-    const absl::string_view want = pattern.substr(0, want_end);
-    const absl::string_view have = path.substr(0, have_end);
-    if (want == "*" ? have.empty() : want != have) return false;
-    const bool pattern_done = want_end == pattern.size();
-    const bool path_done = have_end == path.size();
-    if (pattern_done || path_done) return pattern_done && path_done;
-    pattern.remove_prefix(want_end + 1);
-    path.remove_prefix(have_end + 1);
-  }
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,

@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
 #include "sdk/http/connection_guard.h"
+#include "sdk/http/path_pattern.h"  // PathMatches(), for the routes
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;
@@ -301,9 +302,5 @@ class HttpsServer {
   std::map<std::string, std::map<std::string, std::shared_ptr<const Handler>>>
       routes_ ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
-
-// Whether `path` matches `pattern` segment by segment, a "*" segment matching
-// any one non-empty segment. False for a pattern without "*".
-bool PathMatches(absl::string_view pattern, absl::string_view path);
 
 }  // namespace ews::http

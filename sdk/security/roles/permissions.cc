@@ -1,10 +1,9 @@
 #include "sdk/security/roles/permissions.h"
 
-#include <algorithm>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sdk/http/path_pattern.h"
 
 namespace ews::security {
 namespace {
@@ -192,21 +191,10 @@ bool IsCanonicalPath(absl::string_view path) {
   return true;
 }
 
-// Segment by segment in place: LookupRoute() runs it over the route table on
-// every API request.
+// "*" segments match one segment each; a pattern without one is the path
+// itself.
 bool PatternMatches(absl::string_view pattern, absl::string_view path) {
-  while (true) {
-    const size_t want_end = std::min(pattern.find('/'), pattern.size());
-    const size_t have_end = std::min(path.find('/'), path.size());
-    const absl::string_view want = pattern.substr(0, want_end);
-    const absl::string_view have = path.substr(0, have_end);
-    if (want == "*" ? have.empty() : want != have) return false;
-    const bool pattern_done = want_end == pattern.size();
-    const bool path_done = have_end == path.size();
-    if (pattern_done || path_done) return pattern_done && path_done;
-    pattern.remove_prefix(want_end + 1);
-    path.remove_prefix(have_end + 1);
-  }
+  return pattern == path || http::PathMatches(pattern, path);
 }
 
 }  // namespace
