@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
@@ -79,13 +79,61 @@ Request RequestHead(const mg_request_info& info) {
   return request;
 }
 
+// The Date header's value, formatted once a second per worker thread (it is
+// in every answer).
+const std::string& HttpDate(absl::Time now) {
+  thread_local int64_t second = std::numeric_limits<int64_t>::min();
+  thread_local std::string text;
+  const int64_t now_second = absl::ToUnixSeconds(now);
+  if (now_second != second) {
+    text =
+        absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", now, absl::UTCTimeZone());
+    second = now_second;
+  }
+  return text;
+}
+
+// The head of every answer the routes give, blank line included: the status
+// line, Content-Type (when given), `framing` (Content-Length or
+// Transfer-Encoding; empty: the body ends with the connection), the fixed
+// hardening headers, `headers`, "Cache-Control: no-store" unless `headers`
+// has its own (the device's data is not cached unless the answer says so),
+// Date and Connection.
+std::string AnswerHead(
+    int status, absl::string_view content_type, absl::string_view framing,
+    absl::string_view fixed_headers,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Time now, bool keep_alive) {
+  const char* reason = mg_get_response_code_text(nullptr, status);
+  std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
+                                  reason != nullptr ? reason : "", "\r\n");
+  if (!content_type.empty()) {
+    absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
+  }
+  if (!framing.empty()) absl::StrAppend(&head, framing, "\r\n");
+  absl::StrAppend(&head, fixed_headers);
+  bool own_cache_control = false;
+  for (const auto& [name, value] : headers) {
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+    own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
+  }
+  if (!own_cache_control) {
+    absl::StrAppend(&head, kCacheControl, ": no-store\r\n");
+  }
+  absl::StrAppend(&head, "Date: ", HttpDate(now),
+                  "\r\nConnection: ", keep_alive ? "keep-alive" : "close",
+                  "\r\n\r\n");
+  return head;
+}
+
 // Writes one streamed answer on a civetweb connection.
 class CivetResponseWriter final : public ResponseWriter {
  public:
-  CivetResponseWriter(mg_connection* connection, std::string fixed_headers,
-                      const Clock& clock, bool keep_alive)
+  CivetResponseWriter(mg_connection* connection,
+                      absl::string_view fixed_headers, const Clock& clock,
+                      bool keep_alive)
       : connection_(connection),
-        fixed_headers_(std::move(fixed_headers)),
+        fixed_headers_(fixed_headers),
         clock_(clock),
         keep_alive_(keep_alive) {}
 
@@ -95,26 +143,12 @@ class CivetResponseWriter final : public ResponseWriter {
                         headers) override {
     if (status_ != 0) return absl::FailedPreconditionError("head sent twice");
     status_ = status;
-    const char* reason = mg_get_response_code_text(nullptr, status);
-    std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
-                                    reason != nullptr ? reason : "", "\r\n");
-    if (!content_type.empty()) {
-      absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
-    }
-    if (content_length >= 0) {
-      absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
-    } else {
-      keep_alive_ = false;
-    }
-    absl::StrAppend(&head, fixed_headers_);
-    for (const auto& [name, value] : headers) {
-      absl::StrAppend(&head, name, ": ", value, "\r\n");
-    }
-    absl::StrAppend(&head, "Date: ",
-                    absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
-                                     clock_.WallNow(), absl::UTCTimeZone()),
-                    "\r\nConnection: ", keep_alive_ ? "keep-alive" : "close",
-                    "\r\n\r\n");
+    if (content_length < 0) keep_alive_ = false;
+    const std::string head = AnswerHead(
+        status, content_type,
+        content_length >= 0 ? absl::StrCat("Content-Length: ", content_length)
+                            : std::string(),
+        fixed_headers_, headers, clock_.WallNow(), keep_alive_);
     return Body(head);
   }
 
@@ -127,11 +161,10 @@ class CivetResponseWriter final : public ResponseWriter {
   }
 
   int status() const { return status_; }
-  bool keep_alive() const { return keep_alive_; }
 
  private:
   mg_connection* const connection_;
-  const std::string fixed_headers_;
+  const absl::string_view fixed_headers_;
   const Clock& clock_;
   bool keep_alive_;
   int status_ = 0;
@@ -223,27 +256,13 @@ std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
 // every header line on its own (twelve records for a small JSON answer).
 void HttpsServer::Send(mg_connection* connection, const Response& response,
                        bool keep_alive, bool head_only) const {
-  const char* reason = mg_get_response_code_text(nullptr, response.status);
   const bool streamed = static_cast<bool>(response.stream);
   if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
-  std::string head = absl::StrCat(
-      "HTTP/1.1 ", response.status, " ", reason != nullptr ? reason : "",
-      "\r\nContent-Type: ", response.content_type, "\r\n",
+  std::string head = AnswerHead(
+      response.status, response.content_type,
       streamed ? std::string("Transfer-Encoding: chunked")
                : absl::StrCat("Content-Length: ", response.body.size()),
-      "\r\n", fixed_headers_);
-  bool own_cache_control = false;
-  for (const auto& [name, value] : response.headers) {
-    absl::StrAppend(&head, name, ": ", value, "\r\n");
-    own_cache_control |= absl::EqualsIgnoreCase(name, kCacheControl);
-  }
-  // API answers are not cached unless the answer says otherwise.
-  if (!own_cache_control) absl::StrAppend(&head, "Cache-Control: no-store\r\n");
-  absl::StrAppend(
-      &head, "Date: ",
-      absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", options_.clock->WallNow(),
-                       absl::UTCTimeZone()),
-      "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
+      fixed_headers_, response.headers, options_.clock->WallNow(), keep_alive);
   if (!head_only && !streamed) head += response.body;
   if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
       head_only) {
@@ -342,9 +361,9 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
       "1",
       "max_request_size",
       max_request.c_str(),
-      // civetweb's own answers (static files, its error pages) carry HSTS
-      // and the hardening headers too (civetweb's own HSTS option has no
-      // includeSubDomains). Static files keep civetweb's Cache-Control.
+      // civetweb's own answers (its error pages) carry HSTS and the
+      // hardening headers too (civetweb's own HSTS option has no
+      // includeSubDomains).
       "additional_header",
       server->security_headers_.c_str(),
       "enable_directory_listing",
@@ -408,21 +427,11 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   return server;
 }
 
-bool PathMatches(absl::string_view pattern, absl::string_view path) {
-  if (pattern.find('*') == absl::string_view::npos) return false;
-  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
-  std::vector<absl::string_view> have = absl::StrSplit(path, '/');
-  if (want.size() != have.size()) return false;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "*" ? have[i].empty() : want[i] != have[i]) return false;
-  }
-  return true;
-}
-
 void HttpsServer::Route(const std::string& method, const std::string& path,
                         Handler handler) {
+  auto shared = std::make_shared<const Handler>(std::move(handler));
   absl::MutexLock lock(&routes_mutex_);
-  routes_[path][method] = std::move(handler);
+  routes_[path][method] = std::move(shared);
 }
 
 std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
@@ -442,11 +451,13 @@ std::vector<std::pair<std::string, std::string>> HttpsServer::RegisteredRoutes()
 void HttpsServer::RoutePrefix(const std::string& prefix,
                               StreamHandler handler) {
   // Every path already reaches DispatchRequest (civetweb's handler on "/").
+  auto shared = std::make_shared<const StreamHandler>(std::move(handler));
   absl::MutexLock lock(&routes_mutex_);
-  prefix_routes_[prefix] = std::move(handler);
+  prefix_routes_[prefix] = std::move(shared);
 }
 
-StreamHandler HttpsServer::FindPrefixRoute(const std::string& path) const {
+std::shared_ptr<const StreamHandler> HttpsServer::FindPrefixRoute(
+    const std::string& path) const {
   absl::ReaderMutexLock lock(&routes_mutex_);
   // The longest prefix that matches: walk back from the first key above.
   for (auto it = prefix_routes_.upper_bound(path);
@@ -468,7 +479,7 @@ void HttpsServer::Stop() {
 }
 
 Response HttpsServer::Dispatch(const Request& request) const {
-  Handler handler;
+  std::shared_ptr<const Handler> handler;
   {
     absl::ReaderMutexLock lock(&routes_mutex_);
     auto by_path = routes_.find(request.path);
@@ -494,7 +505,7 @@ Response HttpsServer::Dispatch(const Request& request) const {
     }
     handler = by_method->second;
   }
-  return handler(request);
+  return (*handler)(request);
 }
 
 int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
@@ -559,11 +570,12 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
     if (request.body.size() > limit) return refuse_body();
   }
 
-  if (StreamHandler stream = server->FindPrefixRoute(request.path)) {
+  if (std::shared_ptr<const StreamHandler> stream =
+          server->FindPrefixRoute(request.path)) {
     CivetResponseWriter writer(connection, server->fixed_headers_,
                                *server->options_.clock,
                                KeepsAlive(connection, *info));
-    stream(request, writer);
+    (*stream)(request, writer);
     if (writer.status() == 0) {
       server->Send(connection, Response::Error(500, "no answer"), false,
                    /*head_only=*/false);

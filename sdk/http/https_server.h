@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
 #include "sdk/http/connection_guard.h"
+#include "sdk/http/path_pattern.h"  // PathMatches(), for the routes
 
 // civetweb's handles, kept opaque here (no civetweb header in the public API).
 struct mg_context;
@@ -151,7 +152,9 @@ struct WebSocketHandler {
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
-  // Sends the status line, the fixed hardening headers and `headers`.
+  // Sends the status line, the fixed hardening headers and `headers`, with
+  // "Cache-Control: no-store" unless `headers` has a Cache-Control (as the
+  // routes' answers).
   // `content_length` is the exact body size (-1: unknown; the connection is
   // then closed after the body). Errors: FailedPrecondition when called
   // twice; Unavailable when the client is gone.
@@ -288,17 +291,16 @@ class HttpsServer {
   int http_port_ = -1;
 
   std::vector<std::unique_ptr<WebSocketEndpoint>> websocket_endpoints_;
-  StreamHandler FindPrefixRoute(const std::string& path) const;
+  std::shared_ptr<const StreamHandler> FindPrefixRoute(
+      const std::string& path) const;
 
+  // Handlers are shared, so a request takes one out of the lock without
+  // copying the function (and whatever it captured).
   mutable absl::Mutex routes_mutex_;
-  std::map<std::string, StreamHandler> prefix_routes_
+  std::map<std::string, std::shared_ptr<const StreamHandler>> prefix_routes_
       ABSL_GUARDED_BY(routes_mutex_);
-  std::map<std::string, std::map<std::string, Handler>> routes_
-      ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
+  std::map<std::string, std::map<std::string, std::shared_ptr<const Handler>>>
+      routes_ ABSL_GUARDED_BY(routes_mutex_);  // path -> method -> handler
 };
-
-// Whether `path` matches `pattern` segment by segment, a "*" segment matching
-// any one non-empty segment. False for a pattern without "*".
-bool PathMatches(absl::string_view pattern, absl::string_view path);
 
 }  // namespace ews::http

@@ -8,34 +8,52 @@
 
 namespace ews::http {
 
+namespace {
+
+// Appends `text` escaped to `out`: runs that need no escape are copied whole.
+void AppendEscaped(absl::string_view text, std::string& out) {
+  size_t run = 0;  // start of the run not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        absl::StrAppendFormat(&out, "\\u%04x", c);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+}
+
+// `text` as a JSON string literal, quotes included, appended to `out`.
+void AppendQuoted(absl::string_view text, std::string& out) {
+  out += '"';
+  AppendEscaped(text, out);
+  out += '"';
+}
+
+}  // namespace
+
 std::string JsonEscape(absl::string_view text) {
   std::string escaped;
   escaped.reserve(text.size());
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        escaped += "\\\"";
-        break;
-      case '\\':
-        escaped += "\\\\";
-        break;
-      case '\n':
-        escaped += "\\n";
-        break;
-      case '\r':
-        escaped += "\\r";
-        break;
-      case '\t':
-        escaped += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          escaped += absl::StrFormat("\\u%04x", c);
-        } else {
-          escaped += static_cast<char>(c);
-        }
-    }
-  }
+  AppendEscaped(text, escaped);
   return escaped;
 }
 
@@ -92,14 +110,15 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(absl::string_view name) {
   BeforeValue();
-  absl::StrAppend(&out_, "\"", JsonEscape(name), "\":");
+  AppendQuoted(name, out_);
+  out_ += ':';
   after_key_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::String(absl::string_view text) {
   BeforeValue();
-  absl::StrAppend(&out_, "\"", JsonEscape(text), "\"");
+  AppendQuoted(text, out_);
   return *this;
 }
 
@@ -128,14 +147,17 @@ JsonWriter& JsonWriter::Null() {
 }
 
 JsonWriter& JsonWriter::Time(absl::Time time) {
-  return String(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone()));
+  BeforeValue();
+  absl::StrAppend(
+      &out_, "\"",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone()), "\"");
+  return *this;
 }
 
 JsonWriter& JsonWriter::Raw(absl::string_view json) {
   if (json.empty()) return *this;
   BeforeValue();
-  absl::StrAppend(&out_, json);
+  out_.append(json.data(), json.size());
   return *this;
 }
 

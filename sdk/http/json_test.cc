@@ -74,6 +74,15 @@ TEST(JsonWriterTest, RawElementsJoinTheList) {
 
 TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
+  EXPECT_EQ(JsonEscape("\tstart, end\r"), "\\tstart, end\\r");
+  EXPECT_EQ(JsonEscape("plain \xc3\xa9"), "plain \xc3\xa9");
+  EXPECT_EQ(JsonEscape(absl::string_view("a\0b", 3)), "a\\u0000b");
+}
+
+TEST(JsonWriterTest, KeysAndStringsAreEscaped) {
+  JsonWriter json;
+  json.BeginObject().Key("k\"1").String("\x1f\\").EndObject();
+  EXPECT_EQ(json.Take(), R"({"k\"1":"\u001f\\"})");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sdk/http/path_pattern.h"
 
 namespace ews::security {
 namespace {
@@ -190,18 +191,10 @@ bool IsCanonicalPath(absl::string_view path) {
   return true;
 }
 
+// "*" segments match one segment each; a pattern without one is the path
+// itself.
 bool PatternMatches(absl::string_view pattern, absl::string_view path) {
-  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
-  std::vector<absl::string_view> have = absl::StrSplit(path, '/');
-  if (want.size() != have.size()) return false;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "*") {
-      if (have[i].empty()) return false;
-    } else if (want[i] != have[i]) {
-      return false;
-    }
-  }
-  return true;
+  return pattern == path || http::PathMatches(pattern, path);
 }
 
 }  // namespace

@@ -213,6 +213,12 @@ TEST(PermissionsTest, UnknownPathAndWrongMethod) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(LookupRoute("GET", "/api/v1/devices/a/b/c"),
               StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(LookupRoute("GET", "/api/v1/devices/a/valuesx"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(LookupRoute("GET", "/api/v1/healthz"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(LookupRoute("GET", "/api/v1"),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(LookupRoute("DELETE", "/api/v1/health"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(LookupRoute("get", "/api/v1/health"),
