@@ -6,26 +6,22 @@ set -uo pipefail
 
 root="$PWD"
 data="$TEST_TMPDIR/data"
-server_pid=""
-source tests/server/test_lib.sh
+source tests/lib/test_lib.sh
 start_lab_bus
 
 # As demo.sh runs it: a model 32 (ten Modbus devices + three pulse counters do not fit a model 10),
 # simulated meters on the pulse inputs (there is no GPIO chip here).
 start_server() {
-  "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" \
-    --scan_on_first_start=1-30 --simulate_pulse_inputs --simulate_rtc --model_size=32 2>>"$TEST_TMPDIR/server.log" &
-  server_pid=$!
   # The scan of 30 addresses takes ~7 s of wire time.
-  if ! wait_ready "$data" "$server_pid" || [[ -z "$modbus_port" ]]; then
+  if ! ews_start "$root/apps/server/ews-server" "$data" "$TEST_TMPDIR/server.log" \
+    --http_port=-1 --modbus_port=0 --rs485_device="$run/ep0" --scan_on_first_start=1-30 \
+    --simulate_pulse_inputs --simulate_rtc --model_size=32 || [[ "$modbus_port" == -1 ]]; then
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
 }
 start_server
 
 # The live API needs a session: the installer, through the factory-code change on first use.
-source tests/lib/ews_session.sh
 jar="$TEST_TMPDIR/cookies"
 api() { curl -sk -b "$jar" --max-time 10 "https://127.0.0.1:$https_port$1"; }
 login() { ews_login "https://127.0.0.1:$https_port" "$jar" installer 55555 >/dev/null; }
