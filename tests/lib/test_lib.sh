@@ -15,6 +15,23 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # check WHAT COMMAND...: runs COMMAND; prints "ok: WHAT", or counts a failure and returns 1.
 check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; return 1; fi; }
 
+# skip REASON: ends a test that cannot run here. Under Bazel it is recorded as skipped (its
+# test.xml says so, and tools/test_summary.py counts it neither passed nor failed), not passed.
+skip() {
+  echo "SKIPPED: $*"
+  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
+    local reason=${*//&/&amp;}
+    reason=${reason//\"/&quot;} reason=${reason//</&lt;}
+    cat >"$XML_OUTPUT_FILE" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites><testsuite name="${TEST_TARGET:-test}" tests="1" failures="0" errors="0" skipped="1">
+<testcase name="${TEST_TARGET:-test}" status="notrun"><skipped message="$reason"/></testcase>
+</testsuite></testsuites>
+XML
+  fi
+  exit 0
+}
+
 # ews_start BIN DATA LOG [FLAGS...]: starts ews-server BIN on loopback (HTTPS on port 0) with the
 # data directory DATA, its log appended to LOG, and FLAGS (later flags win); sets server_pid and
 # waits for the ready file (wait_ready).

@@ -9,10 +9,8 @@ set -uo pipefail
 source tests/lib/test_lib.sh
 if [[ -z "${EWS_FULL_DISK_NS:-}" ]]; then
   # Re-run inside a private mount namespace, so that the mount is the test's alone.
-  if ! unshare -m --propagation private true 2>/dev/null; then
-    echo "SKIPPED: cannot create a mount namespace here (needs root): the full-disk test did not run"
-    exit 0
-  fi
+  unshare -m --propagation private true 2>/dev/null ||
+    skip "cannot create a mount namespace here (needs root): the full-disk test did not run"
   EWS_FULL_DISK_NS=1 exec unshare -m --propagation private "$0" "$@"
 fi
 
@@ -27,10 +25,8 @@ cleanup() {
 }
 
 mkdir -p "$small"
-if ! mount -t tmpfs -o size=3m tmpfs "$small"; then
-  echo "SKIPPED: cannot mount a tmpfs here (needs root): the full-disk test did not run"
-  exit 0
-fi
+mount -t tmpfs -o size=3m tmpfs "$small" ||
+  skip "cannot mount a tmpfs here (needs root): the full-disk test did not run"
 
 start_lab_bus
 trap cleanup EXIT
