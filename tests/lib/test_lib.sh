@@ -95,11 +95,11 @@ finish() {
 }
 
 # start_lab_bus [BIN_DIR]: the virtual RS485 bus (19200 8E1) with the demo's simulated devices
-# (lab/devices/start_demo_bus.sh beside this file, the binaries under BIN_DIR, default $PWD as in
-# the runfiles), in a new run directory `run` (under /tmp: a unix socket
-# path has at most 107 bytes, the sandbox's TEST_TMPDIR is longer); its endpoint for ews-server
-# is $run/ep0, the simulators take commands on $run/simulator.commands. At exit the bus, the
-# simulators and a server still running ($server_pid) are stopped.
+# (lab/devices/start_demo_bus.sh of this tree, the binaries under BIN_DIR, default $PWD as in the
+# runfiles), in a new run directory `run` (under /tmp: a unix socket path has at most 107 bytes,
+# the sandbox's TEST_TMPDIR is longer); its endpoint for ews-server is $run/ep0, the simulators
+# take commands on $run/simulator.commands. At exit the bus, the simulators and a server still
+# running ($server_pid) are stopped.
 start_lab_bus() {
   run=$(mktemp -d /tmp/ews-lab.XXXXXX)
   trap stop_lab EXIT
