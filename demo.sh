@@ -40,11 +40,10 @@ rm -f "$data/run/ews-server.ready"
   --simulate_pulse_inputs --model_size=32 &
 pid=$!
 
-for _ in $(seq 1 300); do  # a first start scans the bus first (about 7 s)
-  [[ -s "$data/run/ews-server.ready" ]] && break
-  kill -0 $pid 2>/dev/null || { echo "ews-server did not start (see the log above)"; exit 1; }
-  sleep 0.1
-done
+# The ready file (a first start scans the bus first, about 7 s): tests/lib/test_lib.sh's wait.
+source tests/lib/test_lib.sh
+trap stop_all INT TERM EXIT
+wait_ready "$data" "$pid" || { echo "ews-server did not start (see the log above)"; exit 1; }
 
 cat <<MSG
 

@@ -44,7 +44,7 @@ testlogs=$(bazel info bazel-testlogs 2>/dev/null)
 
 # 4. The web UI in Debian's chromium against a running ews-server with simulated devices
 #    (tests/web/run.sh): pages, live values, layout at 360/390 px, first-load bytes, axe-core.
-#    Its screenshots stay in the temporary directory (tests/web/run.sh alone refreshes docs/images/).
+#    Its screenshots stay in the temporary directory (tests/web/run.sh --docs refreshes docs/images/).
 if ((${#@} == 0)); then
   if bazel build //apps/server:ews-server //lab/bus:virtual_bus //lab/devices:device_simulator \
        >"$state/web-test-build.log" 2>&1 && tests/web/run.sh "$state/screenshots" >"$state/web-test.log" 2>&1; then
@@ -76,13 +76,12 @@ else
   echo "offline build check skipped (needs the whole suite and unshare -n)"
 fi
 
-# 4. The lab: end-to-end scenarios with the device image in Docker containers (tests/lab/run.sh,
+# 6. The lab: end-to-end scenarios with the device image in Docker containers (tests/lab/run.sh,
 #    lab/README.md). Results (JSON + summary per scenario) in $EWS_LAB_RESULTS if set.
 if ((${#@} == 0)); then
   while read -r line; do
     case "$line" in
       lab=SKIP) echo "lab scenarios SKIPPED: containers cannot run here (reason above)" ;;
-      *=SKIP) echo "${line%=SKIP} SKIPPED (not counted as passed; the reason is in its summary above)" ;;
       *=*) results+=("$line") ;;
     esac
   done < <(tests/lab/run.sh "${EWS_LAB_RESULTS:-$state/lab}")

@@ -2,9 +2,10 @@
 """Counts test results for ./test.sh and prints the closing line `N passed, N failed`.
 
 Each test case in a target's JUnit XML (written by gtest or by Bazel for shell tests) counts
-once. A test target that did not run to completion (build failure, crash, timeout) counts as
-one failure on top of whatever cases it reported, so a broken target can never vanish from
-the count. Extra results (checks run outside Bazel) come as `name=PASS|FAIL` arguments.
+once; a skipped case (a test that cannot run here: GTEST_SKIP, tests/lib/test_lib.sh's `skip`)
+counts neither way and is listed. A test target that did not run to completion (build failure,
+crash, timeout) counts as one failure on top of whatever cases it reported, so a broken target
+can never vanish from the count. Extra results (checks run outside Bazel) come as `name=PASS|FAIL` arguments.
 """
 
 import json
@@ -28,7 +29,9 @@ def read_events(path):
 
 
 def count_cases(xml_path):
+    """(passed, failed, skipped reasons) of a JUnit XML file, or None when it cannot be read."""
     passed = failed = 0
+    skipped = []
     try:
         root = ET.parse(xml_path).getroot()
     except (OSError, ET.ParseError):
@@ -37,10 +40,11 @@ def count_cases(xml_path):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
         elif case.find("skipped") is not None or case.get("status") == "notrun":
-            continue
+            reason = case.find("skipped")
+            skipped.append(reason.get("message", "") if reason is not None else "not run")
         else:
             passed += 1
-    return passed, failed
+    return passed, failed, skipped
 
 
 def main():
@@ -60,6 +64,8 @@ def main():
             failed += counts[1]
             if not target_ok and counts[1] == 0:
                 failed += 1
+            for reason in counts[2]:
+                print(f"SKIPPED (not counted as passed): {target}: {reason}")
         else:
             failed += 0 if target_ok else 1
             passed += 1 if target_ok else 0

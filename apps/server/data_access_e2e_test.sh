@@ -8,23 +8,14 @@
 # address and per user (10 at once), and the administrator logs in nine times.
 set -uo pipefail
 
-server_bin="$PWD/apps/server/ews-server"
+source tests/lib/test_lib.sh
+
 fixture="$PWD/sdk/export/history_fixture"
 py=/usr/bin/python3
 work="$TEST_TMPDIR/work"
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
 mkdir -p "$work" "$data"
-failures=0
-pid=""
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
-cleanup() { [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
 
 # Three days of minute history for two meters of 30 quantities, up to now.
 "$fixture" "$data/history.db" UTC 3 2 30 || { echo "FAIL: fixture"; exit 1; }
@@ -32,16 +23,8 @@ day=$(date -u -d '1 day ago' +%Y-%m-%d)
 month=$(date -u +%Y-%m)
 file="meter-1/meter-1_$day.csv"
 
-"$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-  --modbus_port=-1 --ftp_port=0 --rtc_device=/nonexistent/rtc 2>>"$TEST_TMPDIR/server.log" &
-pid=$!
-for _ in $(seq 1 200); do
-  [[ -s "$data/run/ews-server.ready" ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready")
-ftp_port=$(sed -n 's/^ftp_port=//p' "$data/run/ews-server.ready")
+ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" --http_port=-1 \
+  --modbus_port=-1 --ftp_port=0 --rtc_device=/nonexistent/rtc
 base="https://127.0.0.1:$https_port"
 check "server starts with FTP on" test -n "$ftp_port" -a "${ftp_port:--1}" != -1
 echo "https $https_port ftp $ftp_port"
@@ -57,12 +40,9 @@ csrf_of() { sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' <<<"$1"; }
 out=$(curl -s --max-time 10 --ssl-reqd -k --interface 127.0.0.2 --user administrator:99999 \
   "ftp://127.0.0.1:$ftp_port/" 2>&1); rc=$?
 check "FTP refuses the factory PIN until it is changed (curl exit 67, got $rc)" test "$rc" = 67
-login=$(call POST /api/v1/session/login '{"role":"administrator","pin":"99999"}')
-r=$(call POST /api/v1/session/codes \
-  '{"current_pin":"99999","new_pin":"31415","new_puk":"27182 8182 84590"}' \
-  -H "X-CSRF-Token: $(csrf_of "$login")")
-check "administrator changes the factory codes" test "${r##* }" = 200
 pin=31415
+csrf=$(ews_login "$base" "$jar" administrator 99999 "$pin" "27182 8182 84590")
+check "administrator logs in, changing the factory codes" test -n "$csrf"
 
 # --- web download ---------------------------------------------------------------------------
 r=$(curl -sk --max-time 20 -b "$jar" -o "$work/web.csv" -w '%{http_code}' "$base/api/v1/files/$file")
@@ -270,6 +250,5 @@ check "audit has ftp.login denied" grep -q '"action":"ftp.login","outcome":"deni
 check "audit has dav.login" grep -q '"action":"dav.login","outcome":"ok"' <<<"$audit"
 check "audit has FTP, WebDAV and web file reads" test "$(grep -o '"detail":"\(ftp\|webdav\|web\) /meter-1' <<<"$audit" | sort -u | wc -l)" = 3
 
-kill -TERM "$pid"; wait "$pid"; pid=""
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+check "the server stops cleanly" stop_server
+finish "$TEST_TMPDIR/server.log"

@@ -4,46 +4,15 @@
 # independent peers), no OpenSSL in the server process, the HTTP -> HTTPS redirect, clean
 # SIGTERM, a restart that keeps config and certificate, and a corrupt configuration.
 set -uo pipefail
-source tests/lib/ews_session.sh
+source tests/lib/test_lib.sh
 
-server_bin="$PWD/apps/server/ews-server"
 web_root="$PWD/web"
 data="$TEST_TMPDIR/data"
-failures=0
-pid=""
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
 
 start_server() {
-  rm -f "$data/run/ews-server.ready"
-  "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=0 --modbus_port=0 --simulate_rtc \
-    "$@" 2>>"$TEST_TMPDIR/server.log" &
-  pid=$!
-  for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  http_port=$(sed -n 's/^http_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  modbus_port=$(sed -n 's/^modbus_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  [[ -n "$https_port" ]]
+  ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" --web_root="$web_root" \
+    --http_port=0 --modbus_port=0 --simulate_rtc "$@"
 }
-
-stop_server() { # SIGTERM, then expect exit status 0 within 10 s
-  kill -TERM "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; return 1; fi
-  wait "$pid"
-}
-
-cleanup() { [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
 
 # --- first start -------------------------------------------------------------------------
 check "server starts on a fresh data directory" start_server || {
@@ -88,7 +57,7 @@ check "health has the Modbus gateway's port" grep -q "\"modbus_port\":$modbus_po
 check "the gateway listens" test "$modbus_port" -gt 0
 
 # Without an RS485 adapter and with the gateway's port taken, the box still serves its pages.
-first=("$data" "$pid" "$https_port" "$http_port" "$modbus_port")
+first=("$data" "$server_pid" "$https_port" "$http_port" "$modbus_port")
 data="$TEST_TMPDIR/second"
 check "a second server starts although its gateway port is taken" \
   start_server --modbus_port="$modbus_port"
@@ -98,7 +67,7 @@ echo "devices: $devices"
 check "it reports the RS485 line as unavailable" grep -q '"name":"rs485","available":false' <<<"$devices"
 check "it reports why the gateway is not running" grep -q '"gateway":{"problem":"' <<<"$devices"
 check "SIGTERM stops the second server" stop_server
-data=${first[0]} pid=${first[1]} https_port=${first[2]} http_port=${first[3]}
+data=${first[0]} server_pid=${first[1]} https_port=${first[2]} http_port=${first[3]}
 modbus_port=${first[4]}
 
 tls=$(timeout 10 openssl s_client -connect "127.0.0.1:$https_port" -tls1_3 </dev/null 2>&1)
@@ -109,7 +78,7 @@ check "the certificate key is P-256" grep -q 'ASN1 OID: prime256v1' \
 old=$(timeout 10 openssl s_client -connect "127.0.0.1:$https_port" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>&1)
 check "TLS 1.1 refused" grep -q 'alert protocol version' <<<"$old"
 
-maps=$(cat "/proc/$pid/maps")
+maps=$(cat "/proc/$server_pid/maps")
 check "BoringSSL is mapped in the server" grep -q 'android/libssl.so.0' <<<"$maps"
 check "OpenSSL (libssl.so.3) is not mapped in the server" bash -c "! grep -q 'libssl.so.3' <<<\"\$0\"" "$maps"
 
@@ -161,11 +130,11 @@ if start_server; then
   fail "started although the configuration and its last good copy are both corrupt"
   stop_server
 else
-  wait "$pid"
+  wait "$server_pid"
+  server_pid=""
   check "refuses to start when both copies are corrupt, saying so" \
     grep -q 'cannot start: DATA_LOSS' "$TEST_TMPDIR/server.log"
 fi
 
 echo "--- server log"; cat "$TEST_TMPDIR/server.log"
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -40,41 +40,27 @@ here=${RUNFILES_DIR:-$0.runfiles}/ews
 server="$here/apps/server/ews-server"
 [[ -x "$server" ]] || { echo "ews-server not found under $here" >&2; exit 1; }
 
-# The bus's control socket needs a short path.
-run=$(mktemp -d /tmp/ews-flash.XXXXXX)
+source "$here/tests/lib/test_lib.sh"
+# The demo's bus, in a new run directory under /tmp (its control socket needs a short path).
+start_lab_bus "$here" >/dev/null
 data=${data_parent:-$run}/ews-flash-data
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  for p in "$run/simulator.pid" "$run/bus.pid"; do
-    [[ -f "$p" ]] && kill "$(cat "$p")" 2>/dev/null
-  done
-  rm -rf "$run" "$data"
-}
-trap cleanup EXIT
+trap 'stop_lab; rm -rf "$data"' EXIT
 rm -rf "$data"
-
-BIN_DIR="$here" "$here/lab/devices/start_demo_bus.sh" "$run" "19200 8E1" >/dev/null || exit 1
 
 start() {
   rm -f "$data/run/ews-server.ready"
   "$server" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
     --modbus_port=-1 --rs485_device="$run/ep0" --scan_on_first_start=1-30 \
     --simulate_pulse_inputs --model_size=32 2> >(cat >>"$run/server.log") &
-  pid=$!
-  for _ in $(seq 1 300); do
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  [[ -n "$port" ]] || { cat "$run/server.log"; echo "ews-server did not start" >&2; exit 1; }
+  server_pid=$!
+  wait_ready "$data" "$server_pid" ||
+    { cat "$run/server.log"; echo "ews-server did not start" >&2; exit 1; }
+  port=$https_port
 }
-stop() { kill -TERM "$pid"; wait "$pid"; pid=""; }
 
 # First start: the bus scan configures the demo's devices. Then the poll and commit periods.
 start
-stop
+stop_server
 config="$data/config.textproto"
 if [[ "$poll_s" != 0 ]]; then
   sed -i "s/^\(\s*\)modbus_devices {/&\n\1  poll_interval_s: $poll_s/" "$config"
@@ -101,13 +87,13 @@ after_next_commit() {
     x = (t - o) - int((t - o) / i) * i; print i - x + 3 }')
   sleep "$into"
 }
-io() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$pid/io"; }
+io() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$server_pid/io"; }
 
 for _ in $(seq 1 "$warmup"); do after_next_commit; done  # the first registers the series
 s0=$(committed) w0=$(io write_bytes) c0=$(io wchar) t0=$(date +%s)
 for _ in $(seq 1 "$commits"); do after_next_commit; done
 w1=$(io write_bytes) c1=$(io wchar) t1=$(date +%s) s1=$(committed)
-stop
+stop_server
 
 samples=$((s1 - s0))
 (( samples > 0 )) || { echo "no samples committed" >&2; exit 1; }

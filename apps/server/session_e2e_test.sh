@@ -4,39 +4,16 @@
 # and the audit log, and ends every session.
 set -uo pipefail
 
-server_bin="$PWD/apps/server/ews-server"
+source tests/lib/test_lib.sh
+
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
-failures=0
-pid=""
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
 
 start_server() {
-  rm -f "$data/run/ews-server.ready"
-  "$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-    --modbus_port=-1 --rtc_device=/nonexistent/rtc 2>>"$TEST_TMPDIR/server.log" &
-  pid=$!
-  for _ in $(seq 1 200); do  # readiness handshake: the ready file, at most 20 s
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  base="https://127.0.0.1:$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready")"
+  ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" --http_port=-1 \
+    --modbus_port=-1 --rtc_device=/nonexistent/rtc || return 1
+  base="https://127.0.0.1:$https_port"
 }
-
-stop_server() {
-  kill -TERM "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$pid"
-}
-
-cleanup() { [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; true; }
-trap cleanup EXIT
 
 # call METHOD PATH [BODY] [extra curl args...]: prints "STATUS BODY"
 call() {
@@ -47,8 +24,7 @@ call() {
 status_of() { echo "${1##* }"; }
 csrf_of() { sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' <<<"$1"; }
 
-start_server
-check "server starts" test -n "${base:-}"
+check "server starts" start_server || { cat "$TEST_TMPDIR/server.log"; exit 1; }
 
 # --- forced change of the factory codes, CSRF -----------------------------------------------
 login=$(call POST /api/v1/session/login '{"role":"administrator","pin":"99999"}' \
@@ -83,8 +59,8 @@ r=$(curl -sk --max-time 10 -w ' %{http_code}' -X POST -d '{"role":"user","pin":"
 check "the blocked user cannot log in with the right PIN (409)" test "$(status_of "$r")" = 409
 
 # --- restart: lockout state and audit survive, sessions do not -----------------------------
-stop_server
-start_server
+check "SIGTERM stops the server" stop_server
+check "server restarts" start_server
 r=$(call GET /api/v1/users)
 check "sessions end with a restart (401)" test "$(status_of "$r")" = 401
 r=$(curl -sk --max-time 10 -w ' %{http_code}' -X POST -d '{"role":"user","pin":"11111"}' \
@@ -113,6 +89,5 @@ check "logout" test "$(status_of "$r")" = 200
 r=$(call GET /api/v1/session)
 check "after logout the session is gone (401)" test "$(status_of "$r")" = 401
 
-stop_server
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+check "SIGTERM stops the server again" stop_server
+finish "$TEST_TMPDIR/server.log"

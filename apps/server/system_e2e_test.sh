@@ -6,17 +6,14 @@
 # set by hand, a graceful restart (exit status 75 for the service manager), and a server
 # certificate renewed by the periodic check, served after such a restart under the same CA.
 set -uo pipefail
-source tests/server/test_lib.sh
-source tests/lib/ews_session.sh
+source tests/lib/test_lib.sh
 
-server_bin="$PWD/apps/server/ews-server"
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
-pid=""
 chrony_pid=""
 
 cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  kill_server
   [[ -n "$chrony_pid" ]] && kill -TERM "$chrony_pid" 2>/dev/null
   true
 }
@@ -39,11 +36,8 @@ user_flag=(); [[ $(id -u) == 0 ]] && user_flag=(-u root)
 chrony_pid=$!
 
 start_server() {
-  rm -f "$data/run/ews-server.ready"
-  "$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-    --modbus_port=-1 --simulate_rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
-  pid=$!
-  wait_ready "$data" "$pid"
+  ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" --http_port=-1 \
+    --modbus_port=-1 --simulate_rtc "$@"
   port=$https_port
   base="https://127.0.0.1:$port"
 }
@@ -56,7 +50,7 @@ status_of() { echo "${1##* }"; }
 # The first start makes the data directory; the second one finds a dead RTC battery.
 start_server --ntp_servers=off
 check "server starts" test -n "${port:-}"
-kill -TERM "$pid"; wait "$pid"
+check "and stops" stop_server
 start_server --simulate_rtc_battery_dead --ntp_servers="127.0.0.1:$ntp_port"
 check "server starts with a dead RTC battery and NTP on loopback" test -n "${port:-}"
 
@@ -123,10 +117,10 @@ check "a malformed time is 400 and changes nothing" test "$(status_of "$r")" = 4
 # --- graceful restart -----------------------------------------------------------------------
 r=$(call POST /api/v1/system/restart '')
 check "restart is accepted (202)" test "$(status_of "$r")" = 202
-for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-wait "$pid"
+for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$server_pid"
 code=$?
-pid=""
+server_pid=""
 check "the server exits with status 75 for its service manager" test "$code" = 75
 check "the ready file is removed" test ! -e "$data/run/ews-server.ready"
 check "the log says why" grep -q 'restart requested: asked for through the API' "$TEST_TMPDIR/server.log"
@@ -135,10 +129,10 @@ start_server --ntp_servers=off --certificate_check_s=1
 check "and starts again on the same data" test -n "${port:-}"
 old_fingerprint=$(openssl x509 -in "$data/tls/server.pem" -noout -fingerprint -sha256)
 rm "$data/tls/server.pem"  # as good as expiring: the next check must issue a new one
-for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-wait "$pid"
+for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$server_pid"
 code=$?
-pid=""
+server_pid=""
 check "a renewed certificate restarts the server (exit 75)" test "$code" = 75
 check "the log says why" grep -q 'restart requested: TLS certificate renewed' "$TEST_TMPDIR/server.log"
 check "the new certificate is a new one" \
@@ -148,6 +142,6 @@ check "the server starts with the renewed certificate" test -n "${port:-}"
 check "which the same downloaded CA still vouches for" \
   curl -s --max-time 10 --cacert "$TEST_TMPDIR/ca.pem" -o /dev/null \
   --resolve "localhost:$port:127.0.0.1" "https://localhost:$port/api/v1/health"
-kill -TERM "$pid"; wait "$pid"; pid=""
+check "the server stops cleanly" stop_server
 
 finish "$TEST_TMPDIR/server.log"

@@ -31,11 +31,12 @@ for tool in wrk nginx curl ss; do
 done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-# ews-server: from the runfiles (bazel run / bazel test) or $EWS_SERVER.
-server_bin=${EWS_SERVER:-}
-for candidate in apps/server/ews-server "$0.runfiles/ews/apps/server/ews-server"; do
-  [[ -z "$server_bin" && -x "$candidate" ]] && server_bin=$PWD/${candidate#"$PWD"/}
-done
+# ews-server and the tests' shell helpers (the start handshake, the login): from the runfiles
+# (bazel run / bazel test), ews-server or from $EWS_SERVER.
+runfiles=$PWD
+[[ -f "$runfiles/tests/lib/test_lib.sh" ]] || runfiles=$0.runfiles/ews
+source "$runfiles/tests/lib/test_lib.sh" || exit 1
+server_bin=${EWS_SERVER:-$runfiles/apps/server/ews-server}
 [[ -x "$server_bin" ]] || { echo "https_bench: ews-server not found (set EWS_SERVER)" >&2; exit 1; }
 
 # Under /tmp, not the test's TEMP dir: started as root, nginx's workers run as nobody and must
@@ -63,35 +64,19 @@ trap 'exit 1' INT TERM
 # simulated pulse inputs, the Modbus gateway and the HTTP redirect off, a fresh data directory.
 # All of wrk's connections come from 127.0.0.1, so the per-address cap (16 by default) is raised
 # above their number.
-"$server_bin" --data_dir="$work/data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-  --modbus_port=-1 --rs485_device="$work/no-rs485" --rtc_device="$work/no-rtc" \
-  --simulate_pulse_inputs --net_interface=lo --connections_per_address=$((connections + 28)) \
-  2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-  [[ -s "$work/data/run/ews-server.ready" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-server_port=$(sed -n 's/^https_port=//p' "$work/data/run/ews-server.ready" 2>/dev/null)
-if [[ -z "$server_port" ]]; then
+if ! ews_start "$server_bin" "$work/data" "$work/server.log" --http_port=-1 --modbus_port=-1 \
+  --rs485_device="$work/no-rs485" --rtc_device="$work/no-rtc" --simulate_pulse_inputs \
+  --net_interface=lo --connections_per_address=$((connections + 28)); then
   cat "$work/server.log" >&2; echo "https_bench: ews-server did not start" >&2; exit 1
 fi
+server_port=$https_port
 base="https://127.0.0.1:$server_port"
 
-# A session through the real flow: the factory user logs in, must change its codes (with the
-# CSRF token), then logs in with the new PIN. Its cookie goes with every authenticated request.
-json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
-login=$(curl -sk --max-time 10 -c "$work/jar" -X POST -d '{"role":"user","pin":"11111"}' \
-  "$base/api/v1/session/login")
-csrf=$(json_field csrf_token <<<"$login")
-curl -sk --max-time 10 -b "$work/jar" -o /dev/null -X POST -H "X-CSRF-Token: $csrf" \
-  -d '{"current_pin":"11111","new_pin":"13579","new_puk":"24680 1357 92468"}' \
-  "$base/api/v1/session/codes"
-curl -sk --max-time 10 -c "$work/jar" -o /dev/null -X POST -d '{"role":"user","pin":"13579"}' \
-  "$base/api/v1/session/login"
+# A session through the real flow: the factory user logs in and must change its codes (with the
+# CSRF token). Its cookie goes with every authenticated request.
+ews_login "$base" "$work/jar" user 11111 13579 "24680 1357 92468" >/dev/null ||
+  { echo "https_bench: login through the code change failed" >&2; exit 1; }
 cookie=$(awk '$6 == "__Host-ews_session" { print $6 "=" $7 }' "$work/jar")
-[[ -n "$cookie" ]] || { echo "https_bench: login through the code change failed" >&2; exit 1; }
 
 # The routes measured: "name path auth" (auth: whether the session cookie is sent). The history
 # chart is measured once ews-server serves it.

@@ -7,9 +7,8 @@ Each scenario brings its topology up in a fresh lab (a private dockerd, the devi
 lab image, virtual RS485 lines), checks the site from outside the device container (HTTPS from
 the host, mbpoll from the host, the buses' control sockets), tears the lab down and writes
 RESULTS_DIR/<scenario>.json (machine-readable) and RESULTS_DIR/<scenario>.txt (a human summary).
-Every scenario is bounded (its own deadline; waits have timeouts). A scenario that needs a route
-this server lacks is skipped with the reason (status "skip", never silent). Exit status: 0 all
-passed or skipped, 1 a scenario failed, 77 containers cannot run here (each scenario is then recorded as skipped,
+Every scenario is bounded (its own deadline; waits have timeouts). Exit status: 0 all passed,
+1 a scenario failed, 77 containers cannot run here (each scenario is then recorded as skipped,
 with the reason).
 """
 
@@ -40,7 +39,6 @@ class Scenario:
         self.topology = topology
         self.description = description
         self.checks = []
-        self.skipped = []  # [{"check", "reason"}]: parts that cannot run against this server
         self.measurements = {}
         self.lab = None
 
@@ -50,17 +48,8 @@ class Scenario:
                               not ok else ""), flush=True)
         return ok
 
-    def skip(self, what, reason):
-        """A part that cannot run here (a route another branch adds): said, never silent."""
-        self.skipped.append({"check": what, "reason": reason})
-        print("  SKIP: %s (%s)" % (what, reason), flush=True)
-
     def measure(self, name, value):
         self.measurements[name] = value
-
-
-class Skipped(Exception):
-    """The whole scenario cannot run against this server (the message says why)."""
 
 
 # ------------------------------------------------------------------------ helpers
@@ -337,17 +326,12 @@ def login_roles(s):
 
     # A configuration route (configure_rs485: administrator and installer, not user).
     route = "/api/v1/config/rs485"
-    installer_status, answer = installer.json("GET", route)
-    if installer_status == 404:
-        s.skip("user 403 / installer 200 on GET %s" % route,
-               "this server has no configuration routes yet (404): they come with the "
-               "api-config branch; the check runs once they land")
-    else:
-        s.check("installer allowed the configuration route GET %s: 200" % route,
-                installer_status == 200, (installer_status, answer))
-        status, answer = user.json("GET", route)
-        s.check("user refused the configuration route GET %s: 403" % route, status == 403,
-                (status, answer))
+    status, answer = installer.json("GET", route)
+    s.check("installer allowed the configuration route GET %s: 200" % route, status == 200,
+            (status, answer))
+    status, answer = user.json("GET", route)
+    s.check("user refused the configuration route GET %s: 403" % route, status == 403,
+            (status, answer))
     admin = logged_in(ip, "administrator")
     status, answer = admin.json("GET", "/api/v1/audit?limit=50")
     actions = [e.get("action") for e in answer.get("entries", [])] if status == 200 else []
@@ -367,9 +351,6 @@ def scan_api(s):
     lab = s.lab
     ip = lab.state["device_ip"]
     status, _ = Client(ip).json("GET", "/api/v1/scan")
-    if status == 404:
-        raise Skipped("GET /api/v1/scan answers 404: this server has no scan routes yet "
-                      "(they come with the api-config branch); the scenario runs once they land")
     s.check("no session: GET /api/v1/scan 401", status == 401, status)
     installer = logged_in(ip, "installer", changed=True)
     user = logged_in(ip, "user")
@@ -858,10 +839,6 @@ def run(name, topology, body, results_dir, skip_reason):
             s.lab.up(os.path.join(TOPOLOGIES, topology))
             s.measure("up_seconds", s.lab.state["up_seconds"])
             body(s)
-        except Skipped as e:
-            status = "skip"
-            skip_reason = str(e)
-            print("  SKIPPED: %s" % e, flush=True)
         except Exception as e:  # a scenario's failure must not stop the others
             error = "%s: %s" % (type(e).__name__, e)
             s.check("ran to the end", False, error)
@@ -870,14 +847,12 @@ def run(name, topology, body, results_dir, skip_reason):
                 s.lab.down()
             except Exception as e:
                 s.check("torn down leaving nothing behind", False, e)
-        if status != "skip" and (not s.checks or not all(c["ok"] for c in s.checks)):
+        if not s.checks or not all(c["ok"] for c in s.checks):
             status = "fail"
-        elif status == "skip" and not all(c["ok"] for c in s.checks):
-            status = "fail"  # a failed teardown is a failure even when the body skipped
     result = {
         "scenario": name, "topology": topology, "description": s.description, "status": status,
         "duration_s": round(time.monotonic() - started, 1), "checks": s.checks,
-        "skipped": s.skipped, "measurements": s.measurements, "error": error or skip_reason,
+        "measurements": s.measurements, "error": error,
     }
     with open(os.path.join(results_dir, name + ".json"), "w") as f:
         json.dump(result, f, indent=1)
@@ -886,8 +861,6 @@ def run(name, topology, body, results_dir, skip_reason):
             name, status.upper(), result["duration_s"], topology, s.description))
         if status == "skip":
             f.write("skipped: %s\n" % skip_reason)
-        for c in s.skipped:
-            f.write("  [SKIP] %s -- %s\n" % (c["check"], c["reason"]))
         for c in s.checks:
             f.write("  [%s] %s%s\n" % ("ok" if c["ok"] else "FAIL", c["check"],
                                        "" if c["ok"] else " -- " + c["detail"]))
@@ -921,7 +894,7 @@ def main(argv):
                 for name, topology, body in chosen]
     if skip_reason:
         return lablib.SKIP
-    return 0 if all(status in ("pass", "skip") for status in statuses) else 1
+    return 0 if all(status == "pass" for status in statuses) else 1
 
 
 if __name__ == "__main__":

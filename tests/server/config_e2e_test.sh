@@ -5,18 +5,12 @@
 # backup is the administrator's only.
 set -uo pipefail
 
-source tests/server/test_lib.sh
-server_bin="$PWD/apps/server/ews-server"
+source tests/lib/test_lib.sh
 data="$TEST_TMPDIR/data"
 jar="$TEST_TMPDIR/cookies"
-server_pid=""
-trap '[[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null; true' EXIT
 
-"$server_bin" --data_dir="$data" --bind_address=127.0.0.1 --https_port=0 --http_port=-1 \
-  --modbus_port=-1 --rtc_device=/nonexistent/rtc --rs485_device=/nonexistent/tty \
-  2>>"$TEST_TMPDIR/server.log" &
-server_pid=$!
-check "the server starts" wait_ready "$data" "$server_pid"
+check "the server starts" ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" \
+  --http_port=-1 --modbus_port=-1 --rtc_device=/nonexistent/rtc --rs485_device=/nonexistent/tty
 base="https://127.0.0.1:$https_port"
 
 # call METHOD PATH [BODY] [extra curl args...]: prints "BODY STATUS"
@@ -26,15 +20,9 @@ call() {
     ${body:+--data-binary "$body"} "$@" "$base$path"
 }
 status_of() { echo "${1##* }"; }
-csrf_of() { sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' <<<"$1"; }
 
-login=$(call POST /api/v1/session/login '{"role":"installer","pin":"55555"}')
-check "the installer logs in" test "$(status_of "$login")" = 200
-csrf=$(csrf_of "$login")
-r=$(call POST /api/v1/session/codes \
-  '{"current_pin":"55555","new_pin":"24680","new_puk":"13579 2468 13579"}' \
-  -H "X-CSRF-Token: $csrf")
-check "and changes the factory codes" test "$(status_of "$r")" = 200
+csrf=$(ews_login "$base" "$jar" installer 55555)
+check "the installer logs in, changing the factory codes" test -n "$csrf"
 
 r=$(call GET /api/v1/config/rs485)
 check "GET rs485 answers 200" test "$(status_of "$r")" = 200
@@ -78,12 +66,8 @@ check "the backup is the administrator's only (403)" test "$(status_of "$r")" = 
 
 # --- the administrator: backup and restore --------------------------------------------------
 jar="$TEST_TMPDIR/admin-cookies"
-login=$(call POST /api/v1/session/login '{"role":"administrator","pin":"99999"}')
-csrf=$(csrf_of "$login")
-r=$(call POST /api/v1/session/codes \
-  '{"current_pin":"99999","new_pin":"97531","new_puk":"11223 3445 56677"}' \
-  -H "X-CSRF-Token: $csrf")
-check "the administrator changes the factory codes" test "$(status_of "$r")" = 200
+csrf=$(ews_login "$base" "$jar" administrator 99999 97531 "11223 3445 56677")
+check "the administrator logs in, changing the factory codes" test -n "$csrf"
 curl -sk --max-time 10 -b "$jar" -o "$TEST_TMPDIR/backup" -w '%{http_code}' \
   "$base/api/v1/config/backup" >"$TEST_TMPDIR/backup.status"
 check "the administrator downloads the backup" grep -qx 200 "$TEST_TMPDIR/backup.status"

@@ -10,16 +10,12 @@
 #    (POST /api/v1/history/acknowledge), at most three moved-aside copies kept.
 set -uo pipefail
 
-server_bin="$PWD/apps/server/ews-server"
-web_root="$PWD/web"
 peer="$PWD/tests/server/nan_modbus_peer.py"
-server_pid=""
 peer_pid=""
-source tests/server/test_lib.sh
-source tests/lib/ews_session.sh
+source tests/lib/test_lib.sh
 
 cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
+  kill_server
   [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null
   [[ -n "${sockets:-}" ]] && rm -rf "$sockets"
   true
@@ -29,12 +25,8 @@ trap cleanup EXIT
 # start_server DATA_DIR [FLAGS...]: starts and waits for the ready file.
 start_server() {
   data=$1; shift
-  rm -f "$data/run/ews-server.ready"
-  "$server_bin" --data_dir="$data" --web_root="$web_root" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device=/nonexistent/tty \
-    "$@" 2>>"$TEST_TMPDIR/server.log" &
-  server_pid=$!
-  wait_ready "$data" "$server_pid" || return 1
+  ews_start apps/server/ews-server "$data" "$TEST_TMPDIR/server.log" --web_root="$PWD/web" \
+    --http_port=-1 --modbus_port=-1 --rs485_device=/nonexistent/tty "$@" || return 1
   # The API needs a session: the administrator, through the factory-code change on first use.
   jar="$data.cookies"
   csrf=$(ews_login "https://127.0.0.1:$https_port" "$jar" administrator 99999) || return 1

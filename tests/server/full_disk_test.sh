@@ -6,56 +6,35 @@
 # of the test's own (root only: skipped with a message where mounting is refused).
 set -uo pipefail
 
+source tests/lib/test_lib.sh
 if [[ -z "${EWS_FULL_DISK_NS:-}" ]]; then
   # Re-run inside a private mount namespace, so that the mount is the test's alone.
-  if ! unshare -m --propagation private true 2>/dev/null; then
-    echo "SKIPPED: cannot create a mount namespace here (needs root): the full-disk test did not run"
-    exit 0
-  fi
+  unshare -m --propagation private true 2>/dev/null ||
+    skip "cannot create a mount namespace here (needs root): the full-disk test did not run"
   EWS_FULL_DISK_NS=1 exec unshare -m --propagation private "$0" "$@"
 fi
 
 root="$PWD"
-run=$(mktemp -d /tmp/ews-full.XXXXXX)
 small="$TEST_TMPDIR/small"
 data="$small/data"
 log="$TEST_TMPDIR/server.log"
-failures=0
-server_pid=""
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; fi; }
 cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
-  [[ -f "$run/simulator.pid" ]] && kill "$(cat "$run/simulator.pid")" 2>/dev/null
-  [[ -f "$run/bus.pid" ]] && kill "$(cat "$run/bus.pid")" 2>/dev/null
+  stop_lab
   umount "$small" 2>/dev/null
-  rm -rf "$run"
   true
 }
-trap cleanup EXIT
 
 mkdir -p "$small"
-if ! mount -t tmpfs -o size=3m tmpfs "$small"; then
-  echo "SKIPPED: cannot mount a tmpfs here (needs root): the full-disk test did not run"
-  exit 0
-fi
+mount -t tmpfs -o size=3m tmpfs "$small" ||
+  skip "cannot mount a tmpfs here (needs root): the full-disk test did not run"
 
-BIN_DIR="$root" lab/devices/start_demo_bus.sh "$run" "19200 8E1" >/dev/null || exit 1
+start_lab_bus
+trap cleanup EXIT
 start_server() {
-  rm -f "$data/run/ews-server.ready"
-  "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device="$run/ep0" \
-    --scan_on_first_start=1-30 --simulate_pulse_inputs --model_size=32 2>>"$log" &
-  server_pid=$!
-  for _ in $(seq 1 300); do
-    [[ -s "$data/run/ews-server.ready" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  https_port=$(sed -n 's/^https_port=//p' "$data/run/ews-server.ready" 2>/dev/null)
-  [[ -n "$https_port" ]] || { cat "$log"; echo "FAIL: server did not start"; exit 1; }
+  ews_start "$root/apps/server/ews-server" "$data" "$log" --http_port=-1 --modbus_port=-1 \
+    --rs485_device="$run/ep0" --scan_on_first_start=1-30 --simulate_pulse_inputs \
+    --model_size=32 || { cat "$log"; echo "FAIL: server did not start"; exit 1; }
 }
-stop_server() { kill -TERM "$server_pid"; wait "$server_pid"; local s=$?; server_pid=""; return $s; }
 
 # First start commissions the demo devices; then 10 s polls and 10 s commits.
 start_server
@@ -64,7 +43,6 @@ sed -i 's/^\(\s*\)modbus_devices {/&\n\1  poll_interval_s: 10/' "$data/config.te
 sed -i 's/^\(\s*\)storage {/&\n\1  commit_interval_s: 10/' "$data/config.textproto"
 start_server
 # The device list needs a session: log in (changing the factory codes) while the disk has room.
-source "$root/tests/lib/ews_session.sh"
 jar="$TEST_TMPDIR/cookies"
 ews_login "https://127.0.0.1:$https_port" "$jar" installer 55555 >/dev/null ||
   { echo "FAIL: cannot log in"; exit 1; }
@@ -119,8 +97,6 @@ check "nothing waits any more" test "$(field buffered_samples "$h")" = 0
 check "the recovery is logged" grep -q 'history is written again' "$log"
 echo "full for $(( $(date +%s) - full_at )) s"
 
-stop_server
-check "SIGTERM stops the server with status 0" test $? = 0
+check "SIGTERM stops the server with status 0" stop_server
 echo "--- server log"; grep -v ' I ' "$log" | cut -c1-240 | tail -20
-if ((failures > 0)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -12,8 +12,7 @@ set -uo pipefail
 
 root="$PWD"
 data="$TEST_TMPDIR/data"
-server_pid=""
-source tests/server/test_lib.sh
+source tests/lib/test_lib.sh
 # ADDRESS:SERIES (device id / quantity) of the counters compared.
 series=("1:emdx3_4_120_45-1/ea_import" "3:acb_measurement_unit-3/ea_import"
   "6:emdx3_4_120_45-6/ea_export")
@@ -21,12 +20,8 @@ series=("1:emdx3_4_120_45-1/ea_import" "3:acb_measurement_unit-3/ea_import"
 start_lab_bus
 
 start_server() {
-  rm -f "$data/run/ews-server.ready"
-  "$root/apps/server/ews-server" --data_dir="$data" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=-1 --modbus_port=-1 --rs485_device="$run/ep0" \
-    --simulate_rtc "$@" 2>>"$TEST_TMPDIR/server.log" &
-  server_pid=$!
-  if ! wait_ready "$data" "$server_pid"; then
+  if ! ews_start "$root/apps/server/ews-server" "$data" "$TEST_TMPDIR/server.log" \
+    --http_port=-1 --modbus_port=-1 --rs485_device="$run/ep0" --simulate_rtc "$@"; then
     cat "$TEST_TMPDIR/server.log"; echo "FAIL: server did not start"; exit 1
   fi
 }
