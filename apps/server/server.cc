@@ -458,6 +458,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
              const devices::v1::Profile& profile) {
         live->OnPoll(result, profile);
       });
+  live->SetWatcher([field_bus](const std::string& device) {
+    return field_bus->Get()->Watch(device, LiveApi::kWatchPeriod,
+                                   LiveApi::kWatchDuration);
+  });
   server->pulse_inputs_->SetSampleListener(
       [live](const std::string& id, const acquisition::PulseSample& sample) {
         live->OnPulse(id, sample);

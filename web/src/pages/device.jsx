@@ -1,8 +1,9 @@
 // One device: its state in words, every value (unconfirmed registers marked), and a live trend of
 // one quantity drawn with uPlot (loaded on demand, so it is not part of the first load).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { usePoll } from '../api.js';
 import { lang, t } from '../i18n.js';
+import { loadDevices, useLiveDevices, useWatch } from '../live.js';
+import { DeviceControls } from '../controls.jsx';
 import { DeviceFacts, Page, StatusBadge, ValueList } from './devices.jsx';
 
 const MAX_POINTS = 600;
@@ -28,7 +29,8 @@ function Trend({ device, quantity, samples }) {
 }
 
 export function DevicePage({ id }) {
-  const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
+  const { data, error, updatedAt } = useLiveDevices(loadDevices);
+  useWatch([id]); // polled every 2 s while shown
   const samples = useRef({});
   const [quantity, setQuantity] = useState(null);
   const device = data?.devices.find((d) => d.id === id);
@@ -56,12 +58,13 @@ export function DevicePage({ id }) {
   }
   const selected = quantity || device.values[0]?.quantity;
   return (
-    <Page title={device.name} updatedAt={updatedAt}>
+    <Page title={device.name} updatedAt={updatedAt} live>
       <p><a href="#/devices">← {t('deviceBack')}</a></p>
       <section class="card" aria-labelledby="state-title">
         <h2 id="state-title" class="device-title">{device.profile} <StatusBadge device={device} /></h2>
         <DeviceFacts device={device} />
       </section>
+      <DeviceControls device={device} />
       <section class="card" aria-labelledby="values-title">
         <h2 id="values-title">{t('values')}</h2>
         <ValueList values={device.values} />
