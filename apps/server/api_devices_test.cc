@@ -331,7 +331,7 @@ TEST_F(DevicesApiTest, EvRoutesReachChargersOnly) {
   EXPECT_THAT(list.body, HasSubstr(R"("commands":["start","stop")"));
   EXPECT_THAT(list.body,
               HasSubstr(R"("command_arguments":{"set_current_limit":)"
-                        R"({"min":0,"max":32,"unit":"A"}})"));
+                        R"({"min":0,"max":32,"unit":"A"})"));
 
   ASSERT_EQ(Call("POST", "/api/v1/ev/chargers/ev1/start").status, 200);
   EXPECT_EQ(Holding(kCharger, 0x0203), 1);
