@@ -17,7 +17,7 @@ export function useRole() {
 }
 
 // One action: a button (and its argument's field), then "are you sure?", then the answer.
-export function ConfirmedAction({ id, label, question, argument, run }) {
+export function ConfirmedAction({ id, label, question, argument, run, warnings = [] }) {
   const [step, setStep] = useState('idle'); // idle | confirm | busy
   const [value, setValue] = useState(argument ? String(argument.initial ?? argument.min) : '');
   const [fieldError, setFieldError] = useState(null);
@@ -64,6 +64,7 @@ export function ConfirmedAction({ id, label, question, argument, run }) {
       {step !== 'idle' ? (
         <div class="confirm" role="group" aria-label={label}>
           <p>{question(argument ? `${value} ${argument.unit || ''}`.trim() : '')}</p>
+          {warnings.map((w) => <p key={w} class="note">{w}</p>)}
           <div class="actions">
             <button type="button" class="button primary" disabled={step === 'busy'} onClick={go}>{t('controlYes')}</button>
             <button type="button" class="button" disabled={step === 'busy'} onClick={() => setStep('idle')}>{t('cancel')}</button>
@@ -89,6 +90,8 @@ export function DeviceControls({ device }) {
         {device.commands.map((c) => (
           <ConfirmedAction key={c.id} id={c.id} label={c.name}
             argument={c.argument}
+            warnings={[c.requires ? t('controlRequires', { what: c.requires === 'motor_operator' ? t('motorOperator') : c.requires }) : '',
+              c.unconfirmed ? t('controlUnconfirmed') : ''].filter(Boolean)}
             question={(arg) => t(arg ? 'controlAskArg' : 'controlAsk', { action: c.name, device: device.name, value: arg })}
             run={(n) => apiPost(`${base}${encodeURIComponent(c.id)}`, n === undefined ? {} : { argument: n })} />
         ))}
