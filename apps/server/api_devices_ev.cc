@@ -60,15 +60,8 @@ void DevicesApi::ChargerJson(const FieldBus& bus,
   json.Key("command_arguments").BeginObject();
   for (const devices::v1::Command& command : device.profile->commands()) {
     if (!command.has_argument()) continue;
-    json.Key(command.id())
-        .BeginObject()
-        .Key("min")
-        .Number(command.argument().min())
-        .Key("max")
-        .Number(command.argument().max())
-        .Key("unit")
-        .String(command.argument().unit())
-        .EndObject();
+    json.Key(command.id());
+    WriteCommandArgumentJson(command.argument(), json);
   }
   json.EndObject().EndObject();
 }

@@ -84,6 +84,18 @@ modbus::LineOptions AbsentOptions(modbus::LineOptions options,
 
 }  // namespace
 
+void WriteCommandArgumentJson(const devices::v1::Command::Argument& argument,
+                              http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("min")
+      .Number(argument.min())
+      .Key("max")
+      .Number(argument.max())
+      .Key("unit")
+      .String(argument.unit())
+      .EndObject();
+}
+
 void WriteCommandsJson(const devices::v1::Profile& profile,
                        http::JsonWriter& json) {
   if (profile.commands().empty()) return;
@@ -95,15 +107,8 @@ void WriteCommandsJson(const devices::v1::Profile& profile,
         .Key("name")
         .String(command.name());
     if (command.has_argument()) {
-      json.Key("argument")
-          .BeginObject()
-          .Key("min")
-          .Number(command.argument().min())
-          .Key("max")
-          .Number(command.argument().max())
-          .Key("unit")
-          .String(command.argument().unit())
-          .EndObject();
+      json.Key("argument");
+      WriteCommandArgumentJson(command.argument(), json);
     }
     if (!command.requires().empty()) {
       json.Key("requires").String(command.requires());

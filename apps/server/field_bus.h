@@ -169,6 +169,9 @@ class FieldBus {
 // declares none.
 void WriteCommandsJson(const devices::v1::Profile& profile,
                        http::JsonWriter& json);
+// A command's argument range: {"min":0,"max":32,"unit":"A"}.
+void WriteCommandArgumentJson(const devices::v1::Command::Argument& argument,
+                              http::JsonWriter& json);
 
 // The line's view of one device's unit (its "link" in DevicesJson()):
 // {"state":"online","requests":..,"answers":..,"exceptions":..,"timeouts":..,

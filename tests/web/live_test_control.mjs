@@ -170,6 +170,7 @@ export async function liveTestControl({ url, newPage, go, check, axe, layout, sh
       check('the front-panel LEDs are mirrored in the product colours', lit && colours.power === 'rgb(47, 128, 255)'
         && colours.rx === 'rgb(255, 59, 48)' && colours.tx === 'rgb(48, 209, 88)' && colours.link === 'rgb(255, 214, 10)'
         && colours.act === 'rgb(48, 209, 88)', JSON.stringify(colours));
+      await page.evaluate(() => window.scrollTo(0, 0)); // layout() looks at the header's LEDs
       await layout(page, '390 px test page');
       await axe(page, 'the test page');
     } else {
@@ -248,6 +249,7 @@ export async function liveTestControl({ url, newPage, go, check, axe, layout, sh
       check('…16 A is set after confirming', /Done/.test(await limit.locator('.control-answer').textContent().catch(() => '')));
       const limited = await waitFor(page, (sel) => /16\u00a0A/.test(document.querySelector(`${sel} [data-quantity="current_limit"]`)?.textContent), card, 15000);
       check('…and the new limit comes back live', limited && ws.received.some((m) => m.type === 'values' && m.device === CHARGER));
+      await page.evaluate(() => window.scrollTo(0, 0));
       await layout(page, '390 px chargers');
       await axe(page, 'the chargers page (greenUp)');
     }
