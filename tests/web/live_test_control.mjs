@@ -180,6 +180,7 @@ export async function liveTestControl({ url, newPage, go, check, axe, layout, sh
       await page.waitForSelector('.test-result', { timeout: 10000 }).catch(() => {});
     }
     await page.waitForTimeout(800);
+    if (width === 390) await page.locator('.test-result').scrollIntoViewIfNeeded().catch(() => {});
     await shot(page, `test-${width}`);
     await context.close();
   }
