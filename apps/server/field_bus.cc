@@ -571,8 +571,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
     return;
   }
   json.Key("profile").String(profile->id()).Key("line").String(line_name);
-  // Last in the object, so that the fields above keep their order for
-  // readers that grep.
+  // The commands, the address and the link: last in the object, so that the
+  // fields above keep their order for readers that grep.
   auto write_link = [&] {
     WriteCommandsJson(*profile, json);
     json.Key("address").Int(device_unit_.at(device));

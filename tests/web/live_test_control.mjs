@@ -197,6 +197,8 @@ export async function liveTestControl({ url, newPage, go, check, axe, layout, sh
     await control('open').getByRole('button', { name: 'Open' }).click();
     check('a command asks for confirmation first', await control('open').locator('.confirm').count() === 1,
       await control('open').textContent());
+    check('…with the keyboard focus on Cancel, the safe choice',
+      await page.evaluate(() => document.activeElement?.textContent) === 'Cancel');
     await shot(page, 'control-confirm-390');
     await axe(page, 'the device page with its controls');
     await control('open').getByRole('button', { name: 'Cancel' }).click();

@@ -1,7 +1,7 @@
 // Control: the commands a device's profile declares (breaker open/close/reset, outputs, an EV
 // charging station's start/stop/limits), each behind a confirmation step, with the device's answer
 // or refusal in words. Shown only to the roles the server lets act (it refuses the others anyway).
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiPost, apiPut, session } from './api.js';
 import { formatNumber, t } from './i18n.js';
 import { useSignal } from './signal.js';
@@ -23,6 +23,14 @@ export function ConfirmedAction({ id, label, question, argument, run, warnings =
   const [fieldError, setFieldError] = useState(null);
   const [answer, setAnswer] = useState(null); // {ok, text}
   const fieldId = `arg-${id}`;
+  // Keyboard users land on the safe choice (Cancel) when asked, and back on the action after.
+  const cancelRef = useRef(null);
+  const actionRef = useRef(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (step === 'confirm') { asked.current = true; cancelRef.current?.focus(); }
+    if (step === 'idle' && asked.current) { asked.current = false; actionRef.current?.focus(); }
+  }, [step]);
   const ask = (e) => {
     e.preventDefault();
     setAnswer(null);
@@ -59,7 +67,7 @@ export function ConfirmedAction({ id, label, question, argument, run, warnings =
             {fieldError ? <p id={`${fieldId}-error`} class="field-error">{fieldError}</p> : null}
           </div>
         ) : null}
-        {step === 'idle' ? <button type="submit" class="button">{argument ? t('controlSet') : label}</button> : null}
+        {step === 'idle' ? <button type="submit" class="button" ref={actionRef}>{argument ? t('controlSet') : label}</button> : null}
       </form>
       {step !== 'idle' ? (
         <div class="confirm" role="group" aria-label={label}>
@@ -67,7 +75,7 @@ export function ConfirmedAction({ id, label, question, argument, run, warnings =
           {warnings.map((w) => <p key={w} class="note">{w}</p>)}
           <div class="actions">
             <button type="button" class="button primary" disabled={step === 'busy'} onClick={go}>{t('controlYes')}</button>
-            <button type="button" class="button" disabled={step === 'busy'} onClick={() => setStep('idle')}>{t('cancel')}</button>
+            <button type="button" class="button" ref={cancelRef} disabled={step === 'busy'} onClick={() => setStep('idle')}>{t('cancel')}</button>
           </div>
         </div>
       ) : null}
