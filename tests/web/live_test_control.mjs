@@ -120,8 +120,17 @@ export async function liveTestControl({ url, newPage, go, check, axe, layout, sh
   //    serves them (the meter held still), the line's counters, the LEDs mirrored.
   for (const [width, height] of [[390, 844], [1280, 900]]) {
     const { context, page } = await loginAs('installer', width, height);
-    await go(page, `${url}/#/test`);
+    if (width === 390) {
+      await go(page, `${url}/#/test`);
+    } else {
+      // From a device's page: its line counters, and a link to test it.
+      await go(page, `${url}/#/devices/${METER}`);
+      await page.waitForSelector('.link-health', { timeout: 20000 }).catch(() => {});
+      check('a device page shows its line counters', /answers to .* requests/.test(await page.locator('.link-health').textContent().catch(() => '')));
+      await page.getByRole('link', { name: 'Test this device' }).click();
+    }
     await page.waitForSelector('#test-device option[value="' + METER + '"]', { state: 'attached', timeout: 20000 });
+    if (width !== 390) check('…and its link opens the test page on it', await page.inputValue('#test-device') === METER);
     if (width === 390) {
       simulator('hold 1');
       await page.waitForTimeout(300);

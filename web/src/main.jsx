@@ -139,7 +139,8 @@ function App() {
   else if (target === 'health') content = <HealthPage />;
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
-  else if (target === 'data' || target === 'admin' || target === 'test') content = <Lazy name={target} />;
+  else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
+  else if (target === 'test') content = <Lazy name="test" device={arg} />;
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 

@@ -103,11 +103,12 @@ function Result({ result }) {
   );
 }
 
-export function TestPage() {
+// `device`: the device to start with (#/test/<id>, the device page's link).
+export function TestPage({ device }) {
   const { data } = usePoll('/api/v1/devices', 30000);
   const devices = data ? data.devices.filter((d) => d.line !== 'pulse' && d.address !== undefined) : [];
   const lines = data ? data.lines.filter((l) => l.name !== 'pulse') : [];
-  const [form, setForm] = useState({ device: '', line: 'rs485', address: '1', fn: 3, start: '0', count: '', type: '', order: '' });
+  const [form, setForm] = useState({ device: device || '', line: 'rs485', address: '1', fn: 3, start: '0', count: '', type: '', order: '' });
   const [errors, setErrors] = useState({});
   const [result, setResult] = useState(null);
   const [failure, setFailure] = useState(null);
