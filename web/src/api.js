@@ -104,3 +104,14 @@ export async function apiText(path) {
   const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || null;
   return { text: await response.text(), name };
 }
+
+export const apiPut = (path, body) => request('PUT', path, body);
+
+// Sends a text body as it is (a configuration backup to restore), with the CSRF token; answers as
+// the JSON routes.
+export async function apiPostText(path, text) {
+  const headers = { Accept: 'application/json', 'Content-Type': 'text/plain' };
+  if (session.value.csrf_token) headers['X-CSRF-Token'] = session.value.csrf_token;
+  const response = await send(path, { method: 'POST', headers, body: text }, TIMEOUT_MS);
+  try { return await response.json(); } catch (e) { return null; /* not JSON */ }
+}
