@@ -101,7 +101,6 @@ function SystemHome() {
   const until = cert.data?.in_use?.not_after;
   return (
     <Page title={t('sysHomeTitle')} updatedAt={health.updatedAt}>
-      <SystemNav />
       {!h ? <Loading error={health.error} /> : (
         <>
           <section class="card" aria-labelledby="alarms-title">

@@ -119,7 +119,7 @@ function Tree({ members }) {
         <button type="button" class="button" onClick={() => setBoards([...boards, { id: '', name: '', parent_board_id: '', groups: [] }])}>{t('treeAddBoard')}</button>
         <button type="submit" class="button primary" disabled={busy}>{t('save')}</button>
       </div>
-      <SaveResult result={result} />
+      <SaveResult id="tree-result" result={result} />
     </form>
   );
 }
@@ -202,7 +202,7 @@ function Tariffs() {
           bands: [{ name: '', weekday_mask: 127, start_minute: 0, end_minute: 1440, price_per_unit: 0 }] }])}>{t('tariffAdd')}</button>
         <button type="submit" class="button primary" disabled={busy}>{t('save')}</button>
       </div>
-      <SaveResult result={result} />
+      <SaveResult id="tariffs-result" result={result} />
     </form>
   );
 }

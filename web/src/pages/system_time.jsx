@@ -130,7 +130,7 @@ function Settings() {
       </Field>
       <datalist id="time-zones">{zones.map((z) => <option key={z} value={z} />)}</datalist>
       <div class="actions"><button type="submit" class="button primary" disabled={busy}>{t('save')}</button></div>
-      <SaveResult result={result} />
+      <SaveResult id="ntp-result" result={result} />
     </form>
   );
 }
