@@ -15,6 +15,9 @@ async function textMatching(page, selector, pattern, timeout = 15000) {
   return (await page.locator(selector).first().textContent({ timeout: 1000 }).catch(() => '')) || '';
 }
 
+// Scrolls `selector` to the middle of the screen (for a screenshot of it).
+const centre = (page, selector) => page.evaluate((sel) => document.querySelector(sel)?.scrollIntoView({ block: 'center' }), selector);
+
 async function download(page, click) {
   const [file] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), click()]);
   return { name: file.suggestedFilename(), text: readFileSync(await file.path(), 'utf8') };
@@ -66,7 +69,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   await layout(page, '390 px time page');
   await axe(page, 'the date and time page');
   await shot(page, 'system-time-390');
-  await page.locator('#ntp-title').scrollIntoViewIfNeeded();
+  await centre(page, '#ntp-0-error');
   await shot(page, 'system-time-ntp-390');
   await page.fill('#ntp-0', '127.0.0.1');
   await page.fill('#ntp-1', '::1');
@@ -103,7 +106,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   check('certificate page: a bad certificate is refused in words', /refused this certificate: .+\. The current certificate is kept/.test(refusal), refusal);
   await layout(page, '390 px certificate page');
   await axe(page, 'the certificate page');
-  await page.locator('#upload-title').scrollIntoViewIfNeeded();
+  await centre(page, '#cert-result');
   await shot(page, 'system-certificate-upload-390');
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'system-certificate-390');
@@ -126,7 +129,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   check('restore: a corrupt file is refused with its reason', /refused this file: .+\. Nothing was changed/.test(refused), refused);
   await layout(page, '390 px backup page');
   await axe(page, 'the backup page');
-  await page.locator('#restore-title').scrollIntoViewIfNeeded();
+  await centre(page, '#restore-result');
   await shot(page, 'system-backup-390');
   const after = await download(page, () => page.getByRole('button', { name: 'Download the backup' }).click());
   check('…and the configuration is unchanged', after.text === backup.text);
@@ -179,6 +182,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
     JSON.stringify(tree).slice(0, 200));
   await layout(page, '390 px tree and tariffs page');
   await axe(page, 'the tree and tariffs page');
+  await centre(page, '#t0-currency');
   await shot(page, 'system-site-390');
 
   // System: version, the log filtered by level, a restart that asks first.

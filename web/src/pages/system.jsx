@@ -49,7 +49,8 @@ function alarmsOf(health, time, cert) {
     alarms.push({ id: 'dropped', bad: true, text: t('alarmDropped', { n: formatNumber(w.dropped_samples, 0) }) });
   }
   if (!health.time_trustworthy) {
-    alarms.push({ id: 'time', bad: true, link: 'time', text: t('alarmTime', { problem: health.rtc_problem || '—' }) });
+    alarms.push({ id: 'time', bad: true, link: 'time',
+      text: t('alarmTime', { problem: String(health.rtc_problem || '—').replace(/^[A-Z_]+: /, '') }) });
   }
   if (time?.rtc?.battery_warning) alarms.push({ id: 'battery', bad: false, link: 'time', text: t('alarmBattery') });
   const until = cert?.in_use?.not_after ? new Date(cert.in_use.not_after) : null;

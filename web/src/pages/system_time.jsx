@@ -2,7 +2,7 @@
 // answer, a manual setting, and the NTP servers and time zone of the configuration.
 import { useState } from 'preact/hooks';
 import { apiPut, usePoll } from '../api.js';
-import { formatDateTime, formatNumber, t } from '../i18n.js';
+import { formatDateTime, formatNumber, locale, t } from '../i18n.js';
 import { Page } from './devices.jsx';
 import { Field, Loading, SaveResult, SystemNav, useSection } from './system_common.jsx';
 
@@ -13,6 +13,21 @@ function localInput(date) {
   const p = (n) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
+
+// The device's time in its own zone (the browser may be in another), zone named.
+function deviceDateTime(iso, zone) {
+  try {
+    return new Intl.DateTimeFormat(locale(), {
+      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone: zone, timeZoneName: 'short',
+    }).format(new Date(iso));
+  } catch (e) {
+    return formatDateTime(iso); // a zone this browser does not know
+  }
+}
+
+// The RTC's problem without the status code in front ("FAILED_PRECONDITION: …").
+const problemText = (problem) => String(problem).replace(/^[A-Z_]+: /, '');
 
 // Rounds answered out of the last 8 (one bit per round in `reach`).
 const reachCount = (reach) => [...Number(reach || 0).toString(2)].filter((b) => b === '1').length;
@@ -46,11 +61,11 @@ function Clock({ time }) {
       {rtc.battery_warning ? <p class="alarm bad" role="alert" data-alarm="battery">{t('alarmBattery')}</p> : null}
       <dl class="rows">
         <div class={time.valid ? 'row' : 'row bad'}><dt>{t('deviceTime')}</dt>
-          <dd data-field="device-time">{formatDateTime(time.time)} · {time.valid ? t('sysTimeTrusted') : t('sysTimeUntrusted')}</dd></div>
+          <dd data-field="device-time">{deviceDateTime(time.time, time.time_zone)} · {time.valid ? t('sysTimeTrusted') : t('sysTimeUntrusted')}</dd></div>
         <div class="row"><dt>{t('timeZone')}</dt><dd>{time.time_zone}</dd></div>
         <div class="row"><dt>{t('timeSource')}</dt><dd data-field="time-source">{t(`timeSource_${time.source}`)}</dd></div>
-        <div class={rtc.problem ? 'row bad' : 'row'}><dt>{t('rtc')}</dt>
-          <dd>{t(`sysRtc_${rtc.kind || 'unavailable'}`)}{rtc.problem ? ` · ${rtc.problem}` : ''}</dd></div>
+        <div class={rtc.problem && !time.valid ? 'row bad' : 'row'}><dt>{t('rtc')}</dt>
+          <dd>{t(`sysRtc_${rtc.kind || 'unavailable'}`)}{rtc.problem ? ` · ${t('timeRtcAtStart', { problem: problemText(rtc.problem) })}` : ''}</dd></div>
       </dl>
       <form class="form" onSubmit={submit} noValidate>
         <h3>{t('timeManual')}</h3>
