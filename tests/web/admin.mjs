@@ -214,6 +214,20 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   }
   await wide.context.close();
 
+  // In French: the words of the pages and the server's refusal beside the field.
+  const fr = await newPage(390, 844, 'fr-FR', await context.storageState());
+  await go(fr.page, `${url}/#/system/storage`);
+  await fr.page.waitForSelector('#minute-days', { timeout: 15000 });
+  await fr.page.fill('#minute-days', '4000');
+  await fr.page.getByRole('button', { name: 'Enregistrer' }).click();
+  const frError = await textMatching(fr.page, '#minute-days-error', /./);
+  check('in French: the storage page, its labels and the refusal beside the field',
+    await fr.page.locator('h1').textContent() === 'Stockage'
+    && /Jours gardés par minute/.test(await fr.page.locator('label[for="minute-days"]').textContent())
+    && frError.length > 0 && /corrigez/.test(await fr.page.locator('[role="alert"]').last().textContent()), frError);
+  await axe(fr.page, 'the storage page in French');
+  await fr.context.close();
+
   // A non-administrator (the installer) reaches neither the pages nor their API.
   const other = await newPage(390, 844, 'en-GB', installerState);
   await go(other.page, `${url}/#/system/backup`);

@@ -1,11 +1,15 @@
 // System: the version, the log (filtered by level) and a restart with a confirmation step.
 import { useEffect, useState } from 'preact/hooks';
 import { apiGet, apiPost, usePoll } from '../api.js';
-import { formatDateTime, t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { Page } from './devices.jsx';
 import { Confirm, Field, Loading, SystemNav } from './system_common.jsx';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'];
+// Log times to the second, in the browser's zone (named).
+const logTime = (iso) => new Intl.DateTimeFormat(locale(), {
+  month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+}).format(new Date(iso));
 
 function Logs() {
   const [level, setLevel] = useState('INFO');
@@ -37,7 +41,7 @@ function Logs() {
           {!state.lines.length ? <li>{t('logsNone')}</li> : null}
           {state.lines.map((l, i) => (
             <li key={i} class={`log-line log-${l.level}`} data-level={l.level}>
-              <span class="facts">{formatDateTime(l.time)} · {l.level} · {l.where}</span>
+              <span class="facts">{logTime(l.time)} · {l.level} · {l.where}</span>
               <span>{l.message}</span>
             </li>
           ))}
