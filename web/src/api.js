@@ -115,3 +115,15 @@ export async function apiPostText(path, text) {
   const response = await send(path, { method: 'POST', headers, body: text }, TIMEOUT_MS);
   try { return await response.json(); } catch (e) { return null; /* not JSON */ }
 }
+
+// Saves `text` as a file named `name` in the browser's downloads.
+export function saveFile(text, name, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,10 +1,10 @@
 // Backup and restore of the configuration as a file. A restore replaces the whole configuration, so
 // it asks first; a file the device refuses changes nothing and its reason is shown.
 import { useState } from 'preact/hooks';
-import { apiPostText, apiText } from '../api.js';
+import { apiPostText, apiText, saveFile } from '../api.js';
 import { t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Confirm, Field, SaveResult, SystemNav, saveFile } from './system_common.jsx';
+import { Confirm, Field, SaveResult, SystemNav } from './system_common.jsx';
 
 function Backup() {
   const [result, setResult] = useState(null);

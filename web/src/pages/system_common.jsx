@@ -1,6 +1,6 @@
 // Parts shared by the administrator's pages: their sub-navigation, a labelled field with its error
 // beside it, a configuration section edited through the server's validate route, a confirmation
-// step and a file saved from text.
+// step.
 import { useEffect, useState } from 'preact/hooks';
 import { apiGet, apiPost, apiPut } from '../api.js';
 import { t } from '../i18n.js';
@@ -115,17 +115,6 @@ export function Confirm({ question, yes, busy, onYes, onNo }) {
       </div>
     </div>
   );
-}
-
-export function saveFile(text, name, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 export function Loading({ error }) {
