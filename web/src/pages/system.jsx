@@ -19,6 +19,7 @@ const PAGES = {
   site: SitePage, maintenance: MaintenancePage,
 };
 const DAY_MS = 86400000;
+const LOW_DISK = 0.05; // a warning below 5 % free
 
 export function formatBytes(bytes) {
   if (typeof bytes !== 'number') return '—';
@@ -45,6 +46,11 @@ function alarmsOf(health, time, cert) {
   } else if (w && w.state !== 'ok') {
     alarms.push({ id: 'history-failing', bad: true, text: t('alarmWritesFailing', { problem: w.problem || w.state }) });
   }
+  const disk = health.disk;
+  if (disk && disk.total_bytes > 0 && disk.free_bytes < disk.total_bytes * LOW_DISK && !(w && w.state === 'disk_full')) {
+    alarms.push({ id: 'disk-low', bad: false, link: 'storage',
+      text: t('alarmDiskLow', { free: formatBytes(disk.free_bytes), total: formatBytes(disk.total_bytes) }) });
+  }
   if (w && w.dropped_samples > 0) {
     alarms.push({ id: 'dropped', bad: true, text: t('alarmDropped', { n: formatNumber(w.dropped_samples, 0) }) });
   }
@@ -63,25 +69,26 @@ function alarmsOf(health, time, cert) {
   return alarms;
 }
 
-function Alarm({ alarm, onAcknowledged }) {
-  const [busy, setBusy] = useState(false);
+// An acknowledged alarm says so at once; the next health poll (5 s) removes it.
+function Alarm({ alarm }) {
+  const [state, setState] = useState('idle'); // idle | busy | done
   const [error, setError] = useState(null);
   const acknowledge = async () => {
-    setBusy(true);
+    setState('busy');
     try {
       await apiPost('/api/v1/history/acknowledge', {});
-      onAcknowledged();
+      setState('done');
     } catch (e) {
       setError(t('serverError', { message: e.message }));
-    } finally {
-      setBusy(false);
+      setState('idle');
     }
   };
   return (
     <li class={alarm.bad ? 'alarm bad' : 'alarm'} data-alarm={alarm.id}>
       <p>{alarm.text}</p>
       {alarm.link ? <a class="button" href={`#/system/${alarm.link}`}>{t(SYSTEM_PAGES.find(([s]) => s === alarm.link)[1])}</a> : null}
-      {alarm.ack ? <button type="button" class="button" disabled={busy} onClick={acknowledge}>{t('alarmAcknowledge')}</button> : null}
+      {alarm.ack && state !== 'done' ? <button type="button" class="button" disabled={state === 'busy'} onClick={acknowledge}>{t('alarmAcknowledge')}</button> : null}
+      {state === 'done' ? <p class="ok-text" role="status">{t('alarmAcknowledged')}</p> : null}
       {error ? <p class="error-text" role="alert">{error}</p> : null}
     </li>
   );
@@ -95,7 +102,6 @@ function SystemHome() {
   const health = usePoll('/api/v1/health', 5000);
   const time = usePoll('/api/v1/system/time', 30000);
   const cert = usePoll('/api/v1/system/certificate', 300000);
-  const [, setAcked] = useState(0);
   const h = health.data;
   const alarms = h ? alarmsOf(h, time.data, cert.data) : [];
   const w = h?.history_writes;
@@ -107,7 +113,7 @@ function SystemHome() {
           <section class="card" aria-labelledby="alarms-title">
             <h2 id="alarms-title">{t('alarmsTitle')}</h2>
             {alarms.length ? (
-              <ul class="alarms plain">{alarms.map((a) => <Alarm key={a.id} alarm={a} onAcknowledged={() => setAcked((n) => n + 1)} />)}</ul>
+              <ul class="alarms plain">{alarms.map((a) => <Alarm key={a.id} alarm={a} />)}</ul>
             ) : <p class="ok-text" data-alarm="none">{t('alarmsNone')}</p>}
           </section>
           <section class="card" aria-labelledby="glance-title">
@@ -129,7 +135,7 @@ function SystemHome() {
                 {!w ? '—' : t(`sysWrites_${w.state}`, {})}
                 {w?.last_commit ? ` · ${t('sysLastCommit', { time: formatDateTime(w.last_commit) })}` : ''}
               </Row>
-              <Row label={t('sysDisk')} bad={h.disk && h.disk.free_bytes < h.disk.total_bytes * 0.1}>
+              <Row label={t('sysDisk')} bad={h.disk && h.disk.free_bytes < h.disk.total_bytes * LOW_DISK}>
                 {h.disk ? t('sysDiskFree', { free: formatBytes(h.disk.free_bytes), total: formatBytes(h.disk.total_bytes) })
                   : h.disk_problem || '—'}
               </Row>
