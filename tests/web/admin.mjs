@@ -206,12 +206,22 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   const levels = await page.$$eval('.log-line', (ls) => ls.map((l) => l.dataset.level));
   check('system page: the log, filtered by level', infoLines > 0 && levels.every((l) => l === 'WARNING' || l === 'ERROR'),
     `${infoLines} lines at INFO, then ${levels.length} (${[...new Set(levels)].join(',')})`);
-  await page.getByRole('button', { name: 'Restart the server' }).click();
-  check('system page: a restart asks for confirmation', /Restart the server now\?/.test(await page.locator('.confirm').textContent()));
+  // With the keyboard alone: Enter asks, the question takes the focus, Tab reaches Cancel.
+  await page.getByRole('button', { name: 'Restart the server' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.confirm', { timeout: 5000 }).catch(() => {});
+  const focused = () => page.evaluate(() => document.activeElement?.textContent);
+  check('system page: a restart asks for confirmation, the question focused', await focused() === 'Restart the server now?');
   await layout(page, '390 px system page');
   await axe(page, 'the system page');
   await shot(page, 'system-maintenance-390');
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  check('…Tab goes to "Yes, restart", then "Cancel"', await focused() === 'Cancel');
+  await page.keyboard.press('Enter');
+  check('…and Enter on Cancel restarts nothing', await page.locator('.confirm').count() === 0
+    && await page.getByText('Restarting…').count() === 0
+    && await page.evaluate(() => fetch('/api/v1/health').then((r) => r.ok)));
 
   // The desktop: every page at 1280 px.
   const wide = await newPage(1280, 800, 'en-GB', await context.storageState());

@@ -1,7 +1,7 @@
 // Parts shared by the administrator's pages: their sub-navigation, a labelled field with its error
 // beside it, a configuration section edited through the server's validate route, a confirmation
 // step.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiGet, apiPost, apiPut } from '../api.js';
 import { t } from '../i18n.js';
 
@@ -104,11 +104,14 @@ export function SaveResult({ result, id }) {
   );
 }
 
-// "Are you sure?" before an action that changes the installation.
+// "Are you sure?" before an action that changes the installation. The question takes the focus
+// (the button that opened it is gone): a screen reader reads it, Tab goes on to the answers.
 export function Confirm({ question, yes, busy, onYes, onNo }) {
+  const ref = useRef(null);
+  useEffect(() => { ref.current?.focus(); }, []);
   return (
     <div class="confirm" role="group" aria-label={question}>
-      <p>{question}</p>
+      <p ref={ref} tabIndex={-1}>{question}</p>
       <div class="actions">
         <button type="button" class="button primary" disabled={busy} onClick={onYes}>{yes}</button>
         <button type="button" class="button" onClick={onNo}>{t('cancel')}</button>
