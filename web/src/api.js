@@ -43,13 +43,14 @@ async function send(path, init, timeoutMs) {
   return response;
 }
 
-async function request(method, path, body) {
+// A JSON body, or with `text` true a text body sent as it is.
+async function request(method, path, body, text = false) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = text ? 'text/plain' : 'application/json';
   const csrf = session.value.csrf_token;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const response = await send(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined || text ? body : JSON.stringify(body),
   }, TIMEOUT_MS);
   try { return await response.json(); } catch (e) { return null; /* not JSON */ }
 }
@@ -107,14 +108,8 @@ export async function apiText(path) {
 
 export const apiPut = (path, body) => request('PUT', path, body);
 
-// Sends a text body as it is (a configuration backup to restore), with the CSRF token; answers as
-// the JSON routes.
-export async function apiPostText(path, text) {
-  const headers = { Accept: 'application/json', 'Content-Type': 'text/plain' };
-  if (session.value.csrf_token) headers['X-CSRF-Token'] = session.value.csrf_token;
-  const response = await send(path, { method: 'POST', headers, body: text }, TIMEOUT_MS);
-  try { return await response.json(); } catch (e) { return null; /* not JSON */ }
-}
+// A configuration backup to restore: its text as it is.
+export const apiPostText = (path, text) => request('POST', path, text, true);
 
 // Saves `text` as a file named `name` in the browser's downloads.
 export function saveFile(text, name, type) {
