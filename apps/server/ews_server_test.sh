@@ -29,6 +29,8 @@ check "health has the version" grep -qE '"version":"[0-9]+\.[0-9]+\.[0-9]+"' <<<
 check "health has the model size" grep -qE '"model_size":(10|32)' <<<"$health"
 check "health has the uptime" grep -qE '"uptime_s":[0-9]+' <<<"$health"
 check "health says history is recorded" grep -q '"history":true' <<<"$health"
+check "health has the data directory's disk space" \
+  grep -qE '"disk":\{"total_bytes":[1-9][0-9]*,"free_bytes":[0-9]+\}' <<<"$health"
 check "the time comes from the (simulated) RTC and is valid" \
   grep -q '"time_valid":true,"rtc":"simulated"' <<<"$health"
 check "the simulated RTC keeps its state in the data directory" test -s "$data/rtc.state"

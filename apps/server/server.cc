@@ -23,6 +23,7 @@
 #include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
 #include "sdk/security/tls/device_ca.h"
+#include "sdk/storage/disk_space.h"
 
 namespace ews::server {
 namespace {
@@ -719,6 +720,25 @@ http::Response EwsServer::Health() const {
       .Int(modbus_port());
   GetHistoryHealth().WriteJson(json);
   json.Key("history_writes").Raw(writes);
+  // The file system of the data directory (history, configuration, pulse
+  // counts): a full one stops the history's writes.
+  storage::StatvfsDiskSpace disk_space;
+  const absl::StatusOr<storage::FileSystemSpace> disk =
+      disk_space.Query(options_.data_dir);
+  if (disk.ok()) {
+    json.Key("disk")
+        .BeginObject()
+        .Key("total_bytes")
+        .Int(disk->total_bytes)
+        .Key("free_bytes")
+        .Int(disk->free_bytes)
+        .EndObject();
+  } else {
+    json.Key("disk")
+        .Raw("null")
+        .Key("disk_problem")
+        .String(disk.status().message());
+  }
   json.Key("misconfigured_devices").BeginArray();
   for (const auto& [id, problem] : field_bus_->Get()->Misconfigured()) {
     json.BeginObject()

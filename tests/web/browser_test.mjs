@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { liveTestControl } from './live_test_control.mjs';
+import { adminPages } from './admin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -403,6 +404,7 @@ const faultSent = Date.now();
         await shot(fresh.page, 'admin-390');
         await fresh.page.locator('.card.user[data-role=user] button', { hasText: 'Cancel' }).click();
         check('…and cancelling resets nothing', await fresh.page.locator('.card.user[data-role=user] .notice').count() === 0);
+        await adminPages({ ...fresh, url, check, go, axe, layout, shot, newPage, installerState });
       }
       await fresh.context.close();
     }

@@ -43,13 +43,14 @@ async function send(path, init, timeoutMs) {
   return response;
 }
 
-async function request(method, path, body) {
+// A JSON body, or with `text` true a text body sent as it is.
+async function request(method, path, body, text = false) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = text ? 'text/plain' : 'application/json';
   const csrf = session.value.csrf_token;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const response = await send(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined || text ? body : JSON.stringify(body),
   }, TIMEOUT_MS);
   try { return await response.json(); } catch (e) { return null; /* not JSON */ }
 }
@@ -106,4 +107,19 @@ export async function apiText(path) {
   const disposition = response.headers.get('Content-Disposition') || '';
   const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || null;
   return { text: await response.text(), name };
+}
+
+// A configuration backup to restore: its text as it is.
+export const apiPostText = (path, text) => request('POST', path, text, true);
+
+// Saves `text` as a file named `name` in the browser's downloads.
+export function saveFile(text, name, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }

@@ -7,6 +7,7 @@ export const LAZY = {
   admin: () => import('./pages/admin.jsx').then((m) => m.AdminPage),
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
   test: () => import('./pages/test.jsx').then((m) => m.TestPage),
+  system: () => import('./pages/system.jsx').then((m) => m.SystemPages),
 };
 
 export function Lazy({ name, ...props }) {

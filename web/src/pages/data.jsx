@@ -3,9 +3,11 @@
 // and decimal point). Asks `GET /api/v1/history/csv`; a device without that route gets the same
 // rows from the files of `GET /api/v1/files/…` (whole days, months or years), reshaped here.
 import { useState } from 'preact/hooks';
-import { ApiError, apiGet, apiText, usePoll } from '../api.js';
+import { ApiError, apiGet, apiText, saveFile, usePoll } from '../api.js';
 import { lang, t } from '../i18n.js';
 import { Page } from './devices.jsx';
+
+const CSV_TYPE = 'text/csv;charset=utf-8';
 
 const RESOLUTIONS = ['minute', 'hour', 'day', 'month', 'year'];
 const isoDate = (date) => `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
@@ -70,17 +72,6 @@ export function filesFor(device, from, to, resolution) {
   return names;
 }
 
-function saveFile(text, name) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
 // Whether the device serves the history routes (on a device without them `series` is 404 too).
 async function historyServed() {
   try { await apiGet('/api/v1/history/series'); return true; } catch (e) { return e.status !== 404; }
@@ -106,7 +97,7 @@ export function DataPage() {
     if (form.quantities.length) q.set('quantities', form.quantities.join(','));
     try {
       const { text, name } = await apiText(`/api/v1/history/csv?${q}`);
-      saveFile(text, name || `${device.id}_${form.from}_${form.to}_${form.resolution}.csv`);
+      saveFile(text, name || `${device.id}_${form.from}_${form.to}_${form.resolution}.csv`, CSV_TYPE);
       setState({ message: t('dataDone', { name: name || device.id }) });
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 404) {
@@ -129,7 +120,7 @@ export function DataPage() {
         }
         if (!texts.length) { setState({ error: t('dataNothing') }); return; }
         const name = `${device.id}_${form.from}_${form.to}_${form.resolution}.csv`;
-        saveFile(reshapeCsv(texts, form.quantities, form.separator), name);
+        saveFile(reshapeCsv(texts, form.quantities, form.separator), name, CSV_TYPE);
         setState({ message: t('dataDoneFiles', { name, files: texts.length }) });
       } catch (fileErr) {
         setState({ error: t('serverError', { message: fileErr.message }) });
