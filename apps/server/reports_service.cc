@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
     const std::string& data_dir, const storage::Store* history, Clock& clock,
     security::AuditLog& audit) {
   reports::ConfiguredReports configured =
-      reports::SpecsFromConfig(config.reports(), reports::Language::kEnglish);
+      reports::SpecsFromConfig(config.reports());
   for (const std::string& skipped : configured.skipped) {
     EWS_LOG(WARNING) << skipped;
   }
