@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testReports } from './reports.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -407,6 +408,7 @@ const faultSent = Date.now();
         await shot(fresh.page, 'admin-390');
         await fresh.page.locator('.card.user[data-role=user] button', { hasText: 'Cancel' }).click();
         check('…and cancelling resets nothing', await fresh.page.locator('.card.user[data-role=user] .notice').count() === 0);
+        await testReports({ page: fresh.page, url, root, check, shot, layout, axe, go, newPage });
       }
       await fresh.context.close();
     }

@@ -28,6 +28,7 @@ const NAV = [
   ['data', 'navData', ['administrator', 'installer', 'user']],
   ['health', 'navHealth', ['administrator', 'installer', 'greenUp', 'user']],
   ['admin', 'navAdmin', ['administrator']],
+  ['reports', 'navReports', ['administrator']],
 ];
 
 const ICONS = {
@@ -37,6 +38,7 @@ const ICONS = {
   health: 'M3 12h4l3-7 4 14 3-7h4',
   admin: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-2a6 6 0 0 1 12 0v2zm15-9a3 3 0 1 0 0-6v6zm1 9v-2a6 6 0 0 0-2-4.5 5 5 0 0 1 6 4.5v2z',
   data: 'M11 3h2v10l3-3 1.4 1.4L12 16.8l-5.4-5.4L8 10l3 3zM4 18h16v3H4z',
+  reports: 'M3 5h18v14H3zm2 2v.5l7 4.5 7-4.5V7zm0 3v7h14v-7l-7 4.5z',
   login: 'M12 2a5 5 0 0 1 5 5v3h2v12H5V10h2V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z',
 };
 
@@ -136,7 +138,7 @@ function App() {
   else if (target === 'health') content = <HealthPage />;
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
-  else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
+  else if (target === 'data' || target === 'admin' || target === 'reports') content = <Lazy name={target} />;
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 
