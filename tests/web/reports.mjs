@@ -23,7 +23,7 @@ function startSmtp(root, mailDir) {
 }
 
 async function stop(child) {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return; // gone already
   const gone = new Promise((resolve) => child.on('exit', resolve));
   child.kill('SIGTERM');
   await gone;

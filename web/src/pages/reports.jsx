@@ -180,7 +180,7 @@ function ServersForm({ section, onDone }) {
     }
   };
   return (
-    <form class="card form" onSubmit={submit} noValidate aria-labelledby="servers-title">
+    <form class="card form servers-form" onSubmit={submit} noValidate aria-labelledby="servers-title">
       <h2 id="servers-title">{t('reportServers')}</h2>
       <p class="help">{t('reportServersHelp')}</p>
       <fieldset>
