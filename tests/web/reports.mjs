@@ -108,6 +108,14 @@ export async function testReports({ page, url, root, check, shot, layout, axe, g
     await go(desktop.page, `${url}/#/reports`);
     await desktop.page.waitForSelector('.card.report .report-results li', { timeout: 15000 });
     await shot(desktop.page, 'reports-1280');
+    // Remove asks first, then the report is gone from the page and the configuration.
+    const desktopCard = desktop.page.locator('.card.report[data-report="daily-site"]');
+    await desktopCard.getByRole('button', { name: 'Remove' }).click();
+    await desktopCard.getByRole('button', { name: 'Yes, remove' }).click();
+    await desktop.page.waitForSelector('.notice', { timeout: 10000 });
+    check('reports: a report can be removed (after a confirmation)',
+      /Report daily-site removed/.test(await desktop.page.locator('.notice').textContent())
+      && await desktop.page.locator('.card.report').count() === 0);
     await desktop.context.close();
   } finally {
     await stop(smtp.child);
