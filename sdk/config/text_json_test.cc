@@ -123,7 +123,6 @@ TEST(TextJsonTest, TextToJsonToTextIsLossless) {
   EXPECT_EQ(ToText(*from_json), text);
 }
 
-
 // A configuration from before reports.list: each enabled legacy block
 // becomes a report, the legacy fields are cleared and the result validates.
 TEST(MigrateTest, LegacyReportsBecomeTheList) {
