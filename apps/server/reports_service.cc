@@ -167,7 +167,8 @@ http::Response ReportsService::Status(const http::Request&) {
 }
 
 http::Response NoReports(const http::Request&) {
-  return http::Response::Error(404, "no report is configured");
+  return http::Response::Error(
+      404, "reports need the history, which is unavailable");
 }
 
 }  // namespace ews::server

@@ -59,7 +59,8 @@ class ReportsService {
   std::thread thread_;
 };
 
-// The routes when reports are off: 404 "no report is configured".
+// The routes without a history: 404 "reports need the history, which is
+// unavailable".
 http::Response NoReports(const http::Request& request);
 
 }  // namespace ews::server
