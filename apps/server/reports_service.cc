@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "apps/server/api_common.h"
 #include "sdk/base/log.h"
@@ -41,11 +43,11 @@ absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
     const std::string& data_dir, const storage::Store* history, Clock& clock,
     security::AuditLog& audit) {
   reports::ConfiguredReports configured =
-      reports::SpecsFromConfig(config.reports(), reports::Language::kEnglish);
+      reports::SpecsFromConfig(config.reports());
   for (const std::string& skipped : configured.skipped) {
     EWS_LOG(WARNING) << skipped;
   }
-  if (configured.specs.empty() || history == nullptr) return nullptr;
+  if (history == nullptr) return nullptr;
   reports::ReporterOptions options;
   options.queue_dir = data_dir + "/reports";
   options.sender_path = SenderPath();
@@ -70,6 +72,32 @@ absl::StatusOr<std::unique_ptr<ReportsService>> ReportsService::Start(
 ReportsService::ReportsService(std::unique_ptr<reports::Reporter> reporter,
                                std::vector<std::string> skipped)
     : reporter_(std::move(reporter)), skipped_(std::move(skipped)) {}
+
+bool ReportsService::ApplyLive(const std::vector<std::string>& changed,
+                               config::ConfigStore& store) {
+  if (std::find(changed.begin(), changed.end(), "reports") == changed.end()) {
+    return false;
+  }
+  absl::MutexLock lock(&mutex_);
+  absl::StatusOr<config::v1::DeviceConfig> latest = store.Load();
+  if (!latest.ok()) {
+    EWS_LOG(ERROR) << "reports not reconfigured: " << latest.status();
+    return false;
+  }
+  reports::ConfiguredReports configured =
+      reports::SpecsFromConfig(latest->reports());
+  const absl::Status set = reporter_->SetSpecs(std::move(configured.specs));
+  if (!set.ok()) {
+    EWS_LOG(ERROR) << "reports left as they ran until the next start: " << set;
+    return false;
+  }
+  for (const std::string& skipped : configured.skipped) {
+    EWS_LOG(WARNING) << skipped;
+  }
+  skipped_ = std::move(configured.skipped);
+  EWS_LOG(INFO) << "reports: configuration applied";
+  return true;
+}
 
 ReportsService::~ReportsService() {
   stop_.Notify();
@@ -132,13 +160,15 @@ http::Response ReportsService::Status(const http::Request&) {
         .EndObject();
   }
   json.EndArray().Key("skipped").BeginArray();
+  absl::MutexLock lock(&mutex_);
   for (const std::string& s : skipped_) json.String(s);
   json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());
 }
 
 http::Response NoReports(const http::Request&) {
-  return http::Response::Error(404, "no report is configured");
+  return http::Response::Error(
+      404, "reports need the history, which is unavailable");
 }
 
 }  // namespace ews::server

@@ -442,7 +442,12 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       *server->config_store_, server->session_api_->audit(),
       [self](const config::v1::DeviceConfig&, const config::v1::DeviceConfig&,
              const std::vector<std::string>& changed) {
-        return self->ApplyLive(changed);
+        std::vector<std::string> live = self->ApplyLive(changed);
+        if (self->reports_ &&
+            self->reports_->ApplyLive(changed, *self->config_store_)) {
+          live.push_back("reports");
+        }
+        return live;
       });
   LiveFieldBus* field_bus = server->field_bus_.get();
   server->devices_api_ = std::make_unique<DevicesApi>(

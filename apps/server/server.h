@@ -164,7 +164,7 @@ class EwsServer {
   std::string certificate_in_use_;
   absl::Notification stop_certificate_check_;
   std::thread certificate_check_;
-  std::unique_ptr<ReportsService> reports_;  // null: no report enabled
+  std::unique_ptr<ReportsService> reports_;  // null: no history
   std::unique_ptr<http::HttpsServer> https_;
   std::unique_ptr<DataAccess> data_access_;  // after https_: its routes
 };

@@ -69,25 +69,14 @@ const char kFactoryConfigText[] = R"pb(
     non_counter_budget_bytes: 268435456
   }
   reports {
-    email {
-      enabled: false
-      period: PERIOD_DAILY
-      send_at_minute: 360
-      smtp { port: 587 tls_mode: TLS_MODE_STARTTLS }
-    }
+    email { smtp { port: 587 tls_mode: TLS_MODE_STARTTLS } }
     ftp {
-      enabled: false
       protocol: FTP_PROTOCOL_FTP
       port: 21
       tls_mode: TLS_MODE_STARTTLS
       remote_directory: "/"
-      period: PERIOD_DAILY
     }
-    network_drive {
-      enabled: false
-      protocol: SHARE_PROTOCOL_SMB
-      period: PERIOD_DAILY
-    }
+    network_drive { protocol: SHARE_PROTOCOL_WEBDAV }
   }
 )pb";
 

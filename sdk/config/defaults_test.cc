@@ -51,7 +51,7 @@ TEST(DefaultConfigTest, ReferenceProductDefaults) {
   EXPECT_EQ(config->storage().non_counter_budget_bytes(), 256u << 20);
   EXPECT_EQ(config->modbus_devices_size(), 0);
   EXPECT_EQ(config->pulse_counters_size(), 0);
-  EXPECT_FALSE(config->reports().email().enabled());
+  EXPECT_EQ(config->reports().list_size(), 0);
 }
 
 TEST(DefaultConfigTest, FactoryCodesAreHashedNotStored) {

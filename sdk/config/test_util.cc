@@ -116,10 +116,18 @@ constexpr char kRichAdditions[] = R"pb(
   }
   reports {
     email {
-      enabled: true
-      recipients: "energy@example.com"
       from_address: "ews@example.com"
       smtp { host: "smtp.example.com" username: "ews" password: "smtp-secret" }
+    }
+    list {
+      name: "daily-site"
+      enabled: true
+      period: PERIOD_DAILY
+      send_at_minute: 360
+      language: REPORT_LANGUAGE_FRENCH
+      devices: "main"
+      devices: "water"
+      recipients: "energy@example.com"
     }
   }
 )pb";

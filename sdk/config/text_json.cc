@@ -9,6 +9,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "sdk/config/internal/json_syntax.h"
+#include "sdk/config/migrate.h"
 
 namespace ews::config {
 namespace {
@@ -54,6 +55,7 @@ absl::StatusOr<v1::DeviceConfig> FromText(absl::string_view text) {
     return absl::InvalidArgumentError(
         errors.error().empty() ? "text format does not parse" : errors.error());
   }
+  MigrateLegacyReports(config);
   return config;
 }
 
@@ -92,6 +94,7 @@ absl::StatusOr<v1::DeviceConfig> FromJson(absl::string_view json) {
     return absl::InvalidArgumentError(
         absl::StrCat("JSON: ", status.message().ToString()));
   }
+  MigrateLegacyReports(config);
   return config;
 }
 

@@ -3,7 +3,9 @@
 //
 // The From*() functions only parse: call Validate() (sdk/config/validate.h)
 // before using the result. Unknown fields are errors in both forms, so a
-// typo is reported rather than silently dropped.
+// typo is reported rather than silently dropped. Both apply the upgrades of
+// sdk/config/migrate.h (a configuration from older software comes out in the
+// current form).
 #pragma once
 
 #include <string>

@@ -3,9 +3,11 @@
 #include <string>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "sdk/base/status_matchers.h"
+#include "sdk/config/migrate.h"
 #include "sdk/config/test_util.h"
 #include "sdk/config/validate.h"
 
@@ -119,6 +121,86 @@ TEST(TextJsonTest, TextToJsonToTextIsLossless) {
   absl::StatusOr<v1::DeviceConfig> from_json = FromJson(*json);
   ASSERT_THAT(from_json, IsOk());
   EXPECT_EQ(ToText(*from_json), text);
+}
+
+// A configuration from before reports.list: each enabled legacy block
+// becomes a report, the legacy fields are cleared and the result validates.
+TEST(MigrateTest, LegacyReportsBecomeTheList) {
+  v1::DeviceConfig legacy = testing::FactoryConfig();
+  legacy.clear_reports();
+  v1::DeviceConfig old_form;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        reports {
+          email {
+            enabled: true
+            recipients: "energy@example.com"
+            recipients: "boss@example.com"
+            period: PERIOD_WEEKLY
+            send_at_minute: 390
+            from_address: "ews@example.com"
+            smtp { host: "192.0.2.25" port: 587 tls_mode: TLS_MODE_STARTTLS }
+          }
+          ftp {
+            enabled: true
+            protocol: FTP_PROTOCOL_FTP
+            host: "192.0.2.21"
+            port: 21
+            tls_mode: TLS_MODE_STARTTLS
+            remote_directory: "/ews"
+            period: PERIOD_MONTHLY
+          }
+          network_drive { enabled: false period: PERIOD_DAILY }
+        }
+      )pb",
+      &old_form));
+  legacy.MergeFrom(old_form);
+  absl::StatusOr<v1::DeviceConfig> parsed = FromText(ToText(legacy));
+  ASSERT_THAT(parsed, IsOk());
+  const v1::Reports& reports = parsed->reports();
+  ASSERT_EQ(reports.list_size(), 2);
+  EXPECT_EQ(reports.list(0).name(), "email");
+  EXPECT_TRUE(reports.list(0).enabled());
+  EXPECT_EQ(reports.list(0).period(), v1::PERIOD_WEEKLY);
+  EXPECT_EQ(reports.list(0).send_at_minute(), 390u);
+  EXPECT_EQ(reports.list(0).language(), v1::REPORT_LANGUAGE_ENGLISH);
+  EXPECT_THAT(reports.list(0).recipients(),
+              ::testing::ElementsAre("energy@example.com", "boss@example.com"));
+  EXPECT_FALSE(reports.list(0).deposit_ftp());
+  EXPECT_EQ(reports.list(1).name(), "ftp");
+  EXPECT_EQ(reports.list(1).period(), v1::PERIOD_MONTHLY);
+  EXPECT_EQ(reports.list(1).send_at_minute(), 390u);
+  EXPECT_TRUE(reports.list(1).deposit_ftp());
+  EXPECT_EQ(reports.list(1).recipients_size(), 0);
+  EXPECT_FALSE(reports.email().enabled());
+  EXPECT_EQ(reports.email().recipients_size(), 0);
+  EXPECT_EQ(reports.ftp().period(), v1::PERIOD_UNSPECIFIED);
+  EXPECT_EQ(reports.network_drive().period(), v1::PERIOD_UNSPECIFIED);
+  EXPECT_EQ(reports.email().smtp().host(), "192.0.2.25");  // kept
+  EXPECT_EQ(reports.ftp().remote_directory(), "/ews");     // kept
+  EXPECT_THAT(Validate(*parsed), IsOk());
+
+  // The same through JSON (a PUT of the section, a restored backup), and
+  // a second pass changes nothing.
+  v1::DeviceConfig again = *parsed;
+  EXPECT_FALSE(MigrateLegacyReports(again));
+  absl::StatusOr<std::string> json = ToJson(legacy);
+  ASSERT_THAT(json, IsOk());
+  absl::StatusOr<v1::DeviceConfig> from_json = FromJson(*json);
+  ASSERT_THAT(from_json, IsOk());
+  EXPECT_TRUE(MessageDifferencer::Equals(*from_json, *parsed));
+}
+
+// The migrated report takes a free name when "email" is already in the list.
+TEST(MigrateTest, MigratedNameDoesNotCollide) {
+  v1::DeviceConfig config;
+  v1::Report* existing = config.mutable_reports()->add_list();
+  existing->set_name("email");
+  config.mutable_reports()->mutable_email()->set_enabled(true);
+  config.mutable_reports()->mutable_email()->add_recipients("a@example.com");
+  EXPECT_TRUE(MigrateLegacyReports(config));
+  ASSERT_EQ(config.reports().list_size(), 2);
+  EXPECT_EQ(config.reports().list(1).name(), "email-2");
 }
 
 }  // namespace

@@ -194,7 +194,7 @@ std::vector<BadCase> FieldBusBadCases() {
        [](C& c) {
          c.mutable_network()->clear_dns_servers();
          c.mutable_network()->set_ntp_servers(0, "192.168.1.1");
-         c.mutable_reports()->mutable_email()->set_enabled(false);
+         c.mutable_reports()->mutable_list(0)->set_enabled(false);
          c.mutable_ip_gateways(0)->set_host("gw1.site.lan");
        },
        "ip_gateways[0].host", "\"gw1.site.lan\" is a host name"},

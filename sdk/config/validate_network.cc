@@ -178,10 +178,10 @@ void Validator::CheckNameResolution() {
           config_.ip_gateways(i).host());
   }
   const v1::Reports& reports = config_.reports();
-  if (reports.email().enabled()) {
+  if (ReportsUseEmail()) {
     check("reports.email.smtp.host", reports.email().smtp().host());
   }
-  if (reports.ftp().enabled()) {
+  if (ReportsUseFtp()) {
     check("reports.ftp.host", reports.ftp().host());
   }
 }

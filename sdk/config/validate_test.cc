@@ -201,16 +201,23 @@ TEST(ValidateTest, AcceptsValidVariants) {
           d->mutable_rs485();
         }
       },
-      // A disabled report keeps incomplete settings.
+      // A disabled report keeps incomplete settings; the e-mail server is
+      // then only lightly checked.
       [](v1::DeviceConfig& c) {
-        c.mutable_reports()->mutable_email()->set_enabled(false);
-        c.mutable_reports()->mutable_email()->clear_recipients();
+        v1::Report* r = c.mutable_reports()->mutable_list(0);
+        r->set_enabled(false);
+        r->clear_recipients();
+        r->clear_period();
         c.mutable_reports()->mutable_email()->set_from_address("nonsense");
       },
-      // SFTP, WebDAV with a port, SMB with a domain.
+      // Deposits only: SFTP, WebDAV with a port, every device (no list).
       [](v1::DeviceConfig& c) {
+        v1::Report* r = c.mutable_reports()->mutable_list(0);
+        r->clear_recipients();
+        r->clear_devices();
+        r->set_deposit_ftp(true);
+        r->set_deposit_network_drive(true);
         v1::FtpExport* ftp = c.mutable_reports()->mutable_ftp();
-        ftp->set_enabled(true);
         ftp->set_protocol(v1::FTP_PROTOCOL_SFTP);
         ftp->set_tls_mode(v1::TLS_MODE_NONE);
         ftp->set_host("files.example.com");
@@ -218,14 +225,21 @@ TEST(ValidateTest, AcceptsValidVariants) {
         ftp->set_username("ews");
         ftp->set_password("secret");
         v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-        d->set_enabled(true);
         d->set_protocol(v1::SHARE_PROTOCOL_WEBDAV);
         d->set_url("https://nas.example.com:8443/dav");
         d->set_remote_directory("ews/exports");
       },
+      // SMB with a domain; a second, weekly report with a pulse counter.
       [](v1::DeviceConfig& c) {
+        v1::Report* r = c.mutable_reports()->add_list();
+        r->set_name("weekly-gas");
+        r->set_enabled(true);
+        r->set_period(v1::PERIOD_WEEKLY);
+        r->set_language(v1::REPORT_LANGUAGE_ENGLISH);
+        r->add_devices("gas");
+        r->set_deposit_network_drive(true);
         v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-        d->set_enabled(true);
+        d->set_protocol(v1::SHARE_PROTOCOL_SMB);
         d->set_url("//nas/energy/ews");
         d->set_domain("CORP");
         d->set_username("ews");

@@ -1,6 +1,6 @@
 // Validation of the users, the storage tiers, data access (the FTP server) and
-// the reports (e-mail, FTP,
-// network drive).
+// the reports (the list of reports; the e-mail, FTP and network drive servers
+// they use).
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -131,102 +131,191 @@ void Validator::CheckCredentials(const std::string& at,
   }
 }
 
+bool Validator::ReportsUse(bool (*uses)(const v1::Report&)) const {
+  for (const v1::Report& report : config_.reports().list()) {
+    if (report.enabled() && uses(report)) return true;
+  }
+  return false;
+}
+
+bool Validator::ReportsUseEmail() const {
+  return ReportsUse(
+      [](const v1::Report& r) { return r.recipients_size() > 0; });
+}
+
+bool Validator::ReportsUseFtp() const {
+  return ReportsUse([](const v1::Report& r) { return r.deposit_ftp(); });
+}
+
+bool Validator::ReportsUseNetworkDrive() const {
+  return ReportsUse(
+      [](const v1::Report& r) { return r.deposit_network_drive(); });
+}
+
 void Validator::CheckReports() {
   const v1::Reports& reports = config_.reports();
+  CheckLegacyReports();
+  if (reports.list_size() > kMaxReports) {
+    Error("reports.list", reports.list_size(), " reports, at most ",
+          kMaxReports, " allowed");
+  }
+  std::map<std::string, int> names;
+  for (int i = 0; i < reports.list_size(); ++i) {
+    CheckReport(absl::StrCat("reports.list[", i, "]"), reports.list(i), names);
+  }
+  CheckEmailServer();
+  CheckFtpServer();
+  CheckNetworkDrive();
+}
+
+void Validator::CheckLegacyReports() {
+  // FromText()/FromJson() move these into `list`; a configuration built in
+  // code must not set them.
+  const v1::Reports& reports = config_.reports();
+  const std::string moved = "moved to reports.list (must be unset)";
   const v1::EmailReports& email = reports.email();
-  Range("reports.email.send_at_minute", email.send_at_minute(), 0, 1439);
-  if (!email.enabled()) {
-    EnumOrUnset("reports.email.period", email.period(), v1::Period_IsValid);
-    EnumOrUnset("reports.email.smtp.tls_mode", email.smtp().tls_mode(),
-                v1::TlsMode_IsValid);
-  } else {
-    if (email.recipients_size() < 1 || email.recipients_size() > 10) {
-      Error("reports.email.recipients", email.recipients_size(),
-            " recipients given, 1..10 needed");
-    }
-    for (int i = 0; i < email.recipients_size(); ++i) {
-      if (!IsEmail(email.recipients(i))) {
-        Error(absl::StrCat("reports.email.recipients[", i, "]"),
-              Quote(email.recipients(i)), " is not an e-mail address");
-      }
-    }
-    Enum("reports.email.period", email.period(), v1::Period_IsValid,
-         [](int v) { return v1::Period_Name(v); });
-    if (email.period() == v1::PERIOD_HOURLY) {
-      Error("reports.email.period",
-            "PERIOD_HOURLY is not offered for e-mail (DAILY, WEEKLY or "
-            "MONTHLY)");
-    }
-    Host("reports.email.smtp.host", email.smtp().host());
-    Port("reports.email.smtp.port", email.smtp().port());
-    Enum("reports.email.smtp.tls_mode", email.smtp().tls_mode(),
-         v1::TlsMode_IsValid, [](int v) { return v1::TlsMode_Name(v); });
-    CheckCredentials("reports.email.smtp", email.smtp().username(),
-                     email.smtp().password());
-    if (!IsEmail(email.from_address())) {
-      Error("reports.email.from_address", Quote(email.from_address()),
-            " is not an e-mail address");
+  if (email.enabled()) Error("reports.email.enabled", moved);
+  if (email.recipients_size() > 0) Error("reports.email.recipients", moved);
+  if (email.period() != 0) Error("reports.email.period", moved);
+  if (email.send_at_minute() != 0) {
+    Error("reports.email.send_at_minute", moved);
+  }
+  if (reports.ftp().enabled()) Error("reports.ftp.enabled", moved);
+  if (reports.ftp().period() != 0) Error("reports.ftp.period", moved);
+  if (reports.network_drive().enabled()) {
+    Error("reports.network_drive.enabled", moved);
+  }
+  if (reports.network_drive().period() != 0) {
+    Error("reports.network_drive.period", moved);
+  }
+}
+
+void Validator::CheckReport(const std::string& at, const v1::Report& report,
+                            std::map<std::string, int>& names) {
+  Id(at + ".name", report.name());
+  if (!report.name().empty()) {
+    auto [it, inserted] = names.emplace(report.name(), 0);
+    if (!inserted) {
+      Error(at + ".name", Quote(report.name()),
+            " is the name of another report");
     }
   }
+  Range(at + ".send_at_minute", report.send_at_minute(), 0, 1439);
+  if (!report.enabled()) {
+    EnumOrUnset(at + ".period", report.period(), v1::Period_IsValid);
+    EnumOrUnset(at + ".language", report.language(),
+                v1::ReportLanguage_IsValid);
+    return;
+  }
+  Enum(at + ".period", report.period(), v1::Period_IsValid,
+       [](int v) { return v1::Period_Name(v); });
+  if (report.period() == v1::PERIOD_HOURLY) {
+    Error(at + ".period",
+          "PERIOD_HOURLY is not offered for reports (DAILY, WEEKLY or "
+          "MONTHLY)");
+  }
+  Enum(at + ".language", report.language(), v1::ReportLanguage_IsValid,
+       [](int v) { return v1::ReportLanguage_Name(v); });
+  std::set<std::string> devices;
+  for (int i = 0; i < report.devices_size(); ++i) {
+    const std::string& id = report.devices(i);
+    const std::string field = absl::StrCat(at, ".devices[", i, "]");
+    if (meter_ids_.count(id) == 0) {
+      Error(field, Quote(id),
+            " is not the id of a Modbus device or pulse counter");
+    } else if (!devices.insert(id).second) {
+      Error(field, Quote(id), " is listed twice");
+    }
+  }
+  if (report.recipients_size() > 10) {
+    Error(at + ".recipients", report.recipients_size(),
+          " recipients given, at most 10");
+  }
+  for (int i = 0; i < report.recipients_size(); ++i) {
+    if (!IsEmail(report.recipients(i))) {
+      Error(absl::StrCat(at, ".recipients[", i, "]"),
+            Quote(report.recipients(i)), " is not an e-mail address");
+    }
+  }
+  if (report.recipients_size() == 0 && !report.deposit_ftp() &&
+      !report.deposit_network_drive()) {
+    Error(at + ".recipients",
+          "no recipient and no deposit: the report would go nowhere");
+  }
+}
 
-  const v1::FtpExport& ftp = reports.ftp();
-  if (!ftp.enabled()) {
+void Validator::CheckEmailServer() {
+  const v1::EmailReports& email = config_.reports().email();
+  if (!ReportsUseEmail()) {
+    EnumOrUnset("reports.email.smtp.tls_mode", email.smtp().tls_mode(),
+                v1::TlsMode_IsValid);
+    return;
+  }
+  Host("reports.email.smtp.host", email.smtp().host());
+  Port("reports.email.smtp.port", email.smtp().port());
+  Enum("reports.email.smtp.tls_mode", email.smtp().tls_mode(),
+       v1::TlsMode_IsValid, [](int v) { return v1::TlsMode_Name(v); });
+  CheckCredentials("reports.email.smtp", email.smtp().username(),
+                   email.smtp().password());
+  if (!IsEmail(email.from_address())) {
+    Error("reports.email.from_address", Quote(email.from_address()),
+          " is not an e-mail address");
+  }
+}
+
+void Validator::CheckFtpServer() {
+  const v1::FtpExport& ftp = config_.reports().ftp();
+  if (!ReportsUseFtp()) {
     EnumOrUnset("reports.ftp.protocol", ftp.protocol(),
                 v1::FtpProtocol_IsValid);
     EnumOrUnset("reports.ftp.tls_mode", ftp.tls_mode(), v1::TlsMode_IsValid);
-    EnumOrUnset("reports.ftp.period", ftp.period(), v1::Period_IsValid);
-  } else {
-    Enum("reports.ftp.protocol", ftp.protocol(), v1::FtpProtocol_IsValid,
-         [](int v) { return v1::FtpProtocol_Name(v); });
-    Host("reports.ftp.host", ftp.host());
-    Port("reports.ftp.port", ftp.port());
-    Enum("reports.ftp.tls_mode", ftp.tls_mode(), v1::TlsMode_IsValid,
-         [](int v) { return v1::TlsMode_Name(v); });
-    if (ftp.protocol() == v1::FTP_PROTOCOL_SFTP &&
-        ftp.tls_mode() != v1::TLS_MODE_NONE &&
-        ftp.tls_mode() != v1::TLS_MODE_UNSPECIFIED) {
-      Error("reports.ftp.tls_mode",
-            "must be TLS_MODE_NONE with FTP_PROTOCOL_SFTP (SSH encrypts)");
-    }
-    CheckCredentials("reports.ftp", ftp.username(), ftp.password());
-    if (!IsAbsolutePath(ftp.remote_directory())) {
-      Error("reports.ftp.remote_directory", Quote(ftp.remote_directory()),
-            " is not an absolute path without \"..\"");
-    }
-    Enum("reports.ftp.period", ftp.period(), v1::Period_IsValid,
-         [](int v) { return v1::Period_Name(v); });
+    return;
   }
+  Enum("reports.ftp.protocol", ftp.protocol(), v1::FtpProtocol_IsValid,
+       [](int v) { return v1::FtpProtocol_Name(v); });
+  Host("reports.ftp.host", ftp.host());
+  Port("reports.ftp.port", ftp.port());
+  Enum("reports.ftp.tls_mode", ftp.tls_mode(), v1::TlsMode_IsValid,
+       [](int v) { return v1::TlsMode_Name(v); });
+  if (ftp.protocol() == v1::FTP_PROTOCOL_SFTP &&
+      ftp.tls_mode() != v1::TLS_MODE_NONE &&
+      ftp.tls_mode() != v1::TLS_MODE_UNSPECIFIED) {
+    Error("reports.ftp.tls_mode",
+          "must be TLS_MODE_NONE with FTP_PROTOCOL_SFTP (SSH encrypts)");
+  }
+  CheckCredentials("reports.ftp", ftp.username(), ftp.password());
+  if (!IsAbsolutePath(ftp.remote_directory())) {
+    Error("reports.ftp.remote_directory", Quote(ftp.remote_directory()),
+          " is not an absolute path without \"..\"");
+  }
+}
 
-  const v1::NetworkDrive& drive = reports.network_drive();
-  if (!drive.enabled()) {
+void Validator::CheckNetworkDrive() {
+  const v1::NetworkDrive& drive = config_.reports().network_drive();
+  if (!ReportsUseNetworkDrive()) {
     EnumOrUnset("reports.network_drive.protocol", drive.protocol(),
                 v1::ShareProtocol_IsValid);
-    EnumOrUnset("reports.network_drive.period", drive.period(),
-                v1::Period_IsValid);
-  } else {
-    Enum("reports.network_drive.protocol", drive.protocol(),
-         v1::ShareProtocol_IsValid,
-         [](int v) { return v1::ShareProtocol_Name(v); });
-    CheckShareUrl(drive);
-    CheckCredentials("reports.network_drive", drive.username(),
-                     drive.password());
-    if (!drive.domain().empty()) {
-      if (drive.protocol() != v1::SHARE_PROTOCOL_SMB) {
-        Error("reports.network_drive.domain", "is only used with SMB");
-      } else {
-        Text("reports.network_drive.domain", drive.domain(), 64,
-             /*required=*/false);
-      }
+    return;
+  }
+  Enum("reports.network_drive.protocol", drive.protocol(),
+       v1::ShareProtocol_IsValid,
+       [](int v) { return v1::ShareProtocol_Name(v); });
+  CheckShareUrl(drive);
+  CheckCredentials("reports.network_drive", drive.username(), drive.password());
+  if (!drive.domain().empty()) {
+    if (drive.protocol() != v1::SHARE_PROTOCOL_SMB) {
+      Error("reports.network_drive.domain", "is only used with SMB");
+    } else {
+      Text("reports.network_drive.domain", drive.domain(), 64,
+           /*required=*/false);
     }
-    if (!drive.remote_directory().empty() &&
-        !IsRelativePath(drive.remote_directory())) {
-      Error("reports.network_drive.remote_directory",
-            Quote(drive.remote_directory()),
-            " is not a relative path inside the share (no leading '/', "
-            "no \"..\")");
-    }
-    Enum("reports.network_drive.period", drive.period(), v1::Period_IsValid,
-         [](int v) { return v1::Period_Name(v); });
+  }
+  if (!drive.remote_directory().empty() &&
+      !IsRelativePath(drive.remote_directory())) {
+    Error("reports.network_drive.remote_directory",
+          Quote(drive.remote_directory()),
+          " is not a relative path inside the share (no leading '/', "
+          "no \"..\")");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "sdk/config/validate_test_cases.h"
 
 namespace ews::config::validate_test {
@@ -101,19 +102,73 @@ std::vector<BadCase> UsersReportsBadCases() {
        [](C& c) { c.mutable_storage()->set_commit_interval_s(7200); },
        "storage.commit_interval_s", "7200 s is outside 10..3600 s"},
       // ------------------------------------------------------- reports
-      {"EmailWithoutRecipients",
-       [](C& c) { c.mutable_reports()->mutable_email()->clear_recipients(); },
-       "reports.email.recipients", "0 recipients given, 1..10 needed"},
-      {"EmailBadRecipient",
+      {"ReportNameBad",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->set_name("Daily!"); },
+       "reports.list[0].name", "\"Daily!\" is not an id"},
+      {"ReportNameTwice",
+       [](C& c) { *c.mutable_reports()->add_list() = c.reports().list(0); },
+       "reports.list[1].name", "\"daily-site\" is the name of another report"},
+      {"ReportWithoutRecipientOrDeposit",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->clear_recipients(); },
+       "reports.list[0].recipients", "the report would go nowhere"},
+      {"ReportBadRecipient",
        [](C& c) {
-         c.mutable_reports()->mutable_email()->add_recipients("bob@");
+         c.mutable_reports()->mutable_list(0)->add_recipients("bob@");
        },
-       "reports.email.recipients[1]", "\"bob@\" is not an e-mail address"},
-      {"EmailHourly",
+       "reports.list[0].recipients[1]", "\"bob@\" is not an e-mail address"},
+      {"ReportTooManyRecipients",
        [](C& c) {
-         c.mutable_reports()->mutable_email()->set_period(v1::PERIOD_HOURLY);
+         for (int i = 0; i < 10; ++i) {
+           c.mutable_reports()->mutable_list(0)->add_recipients("a@b.example");
+         }
        },
-       "reports.email.period", "PERIOD_HOURLY is not offered"},
+       "reports.list[0].recipients", "11 recipients given, at most 10"},
+      {"ReportHourly",
+       [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_period(v1::PERIOD_HOURLY);
+       },
+       "reports.list[0].period", "PERIOD_HOURLY is not offered"},
+      {"ReportPeriodUnset",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->clear_period(); },
+       "reports.list[0].period", "must be set"},
+      {"ReportLanguageUnset",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->clear_language(); },
+       "reports.list[0].language", "must be set"},
+      {"ReportUnknownDevice",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->add_devices("nope"); },
+       "reports.list[0].devices[2]",
+       "\"nope\" is not the id of a Modbus device or pulse counter"},
+      {"ReportDeviceTwice",
+       [](C& c) { c.mutable_reports()->mutable_list(0)->add_devices("main"); },
+       "reports.list[0].devices[2]", "\"main\" is listed twice"},
+      {"ReportSendAtMinuteTooLarge",
+       [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_send_at_minute(1440);
+       },
+       "reports.list[0].send_at_minute", "1440 is outside 0..1439"},
+      {"DisabledReportWithUnknownEnum",
+       [](C& c) {
+         v1::Report* r = c.mutable_reports()->mutable_list(0);
+         r->set_enabled(false);
+         r->set_period(static_cast<v1::Period>(9));
+       },
+       "reports.list[0].period", "9 is not a known value"},
+      {"TooManyReports",
+       [](C& c) {
+         for (int i = 0; i < 20; ++i) {
+           v1::Report* r = c.mutable_reports()->add_list();
+           r->set_name(absl::StrCat("r", i));
+         }
+       },
+       "reports.list", "21 reports, at most 20 allowed"},
+      {"LegacyEmailEnabled",
+       [](C& c) { c.mutable_reports()->mutable_email()->set_enabled(true); },
+       "reports.email.enabled", "moved to reports.list"},
+      {"LegacyFtpPeriod",
+       [](C& c) {
+         c.mutable_reports()->mutable_ftp()->set_period(v1::PERIOD_DAILY);
+       },
+       "reports.ftp.period", "moved to reports.list"},
       {"EmailSmtpHostEmpty",
        [](C& c) {
          c.mutable_reports()->mutable_email()->mutable_smtp()->clear_host();
@@ -135,22 +190,10 @@ std::vector<BadCase> UsersReportsBadCases() {
          c.mutable_reports()->mutable_email()->set_from_address("ews");
        },
        "reports.email.from_address", "not an e-mail address"},
-      {"EmailSendAtMinuteTooLarge",
-       [](C& c) {
-         c.mutable_reports()->mutable_email()->set_send_at_minute(1440);
-       },
-       "reports.email.send_at_minute", "1440 is outside 0..1439"},
-      {"DisabledEmailWithUnknownEnum",
-       [](C& c) {
-         c.mutable_reports()->mutable_email()->set_enabled(false);
-         c.mutable_reports()->mutable_email()->set_period(
-             static_cast<v1::Period>(9));
-       },
-       "reports.email.period", "9 is not a known value"},
       {"SftpWithStartTls",
        [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_ftp(true);
          v1::FtpExport* ftp = c.mutable_reports()->mutable_ftp();
-         ftp->set_enabled(true);
          ftp->set_host("files.example.com");
          ftp->set_protocol(v1::FTP_PROTOCOL_SFTP);
          ftp->set_port(22);
@@ -158,43 +201,45 @@ std::vector<BadCase> UsersReportsBadCases() {
        "reports.ftp.tls_mode", "must be TLS_MODE_NONE with FTP_PROTOCOL_SFTP"},
       {"FtpRelativeDirectory",
        [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_ftp(true);
          v1::FtpExport* ftp = c.mutable_reports()->mutable_ftp();
-         ftp->set_enabled(true);
          ftp->set_host("files.example.com");
          ftp->set_remote_directory("exports");
        },
        "reports.ftp.remote_directory", "not an absolute path"},
       {"FtpHostMissing",
-       [](C& c) { c.mutable_reports()->mutable_ftp()->set_enabled(true); },
+       [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_ftp(true);
+       },
        "reports.ftp.host", "must not be empty"},
       {"SmbShareBadUrl",
        [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_network_drive(true);
          v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-         d->set_enabled(true);
+         d->set_protocol(v1::SHARE_PROTOCOL_SMB);
          d->set_url("\\\\server\\share");
        },
        "reports.network_drive.url", "not an SMB share"},
       {"WebdavBadScheme",
        [](C& c) {
-         v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-         d->set_enabled(true);
-         d->set_protocol(v1::SHARE_PROTOCOL_WEBDAV);
-         d->set_url("ftp://server/dav");
+         c.mutable_reports()->mutable_list(0)->set_deposit_network_drive(true);
+         c.mutable_reports()->mutable_network_drive()->set_url(
+             "ftp://server/dav");
        },
        "reports.network_drive.url", "not a WebDAV URL"},
       {"ShareDirectoryEscapes",
        [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_network_drive(true);
          v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-         d->set_enabled(true);
+         d->set_protocol(v1::SHARE_PROTOCOL_SMB);
          d->set_url("//nas/energy");
          d->set_remote_directory("ews/../../etc");
        },
        "reports.network_drive.remote_directory", "no \"..\""},
       {"WebdavWithDomain",
        [](C& c) {
+         c.mutable_reports()->mutable_list(0)->set_deposit_network_drive(true);
          v1::NetworkDrive* d = c.mutable_reports()->mutable_network_drive();
-         d->set_enabled(true);
-         d->set_protocol(v1::SHARE_PROTOCOL_WEBDAV);
          d->set_url("https://nas.example.com:8443/dav");
          d->set_domain("CORP");
        },

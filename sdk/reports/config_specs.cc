@@ -37,30 +37,31 @@ Tls TlsOf(v1::TlsMode mode) {
 
 }  // namespace
 
-ConfiguredReports SpecsFromConfig(const v1::Reports& reports,
-                                  Language language) {
+ConfiguredReports SpecsFromConfig(const v1::Reports& reports) {
   ConfiguredReports out;
-  const int minute = static_cast<int>(reports.email().send_at_minute());
-  auto base = [&](const char* name, const char* field,
-                  v1::Period period) -> std::optional<ReportSpec> {
-    const std::optional<ReportPeriod> p = PeriodOf(period);
-    if (!p.has_value()) {
-      out.skipped.push_back(absl::StrCat(
-          field, ": period ", v1::Period_Name(period), " is not supported"));
-      return std::nullopt;
+  for (int i = 0; i < reports.list_size(); ++i) {
+    const v1::Report& report = reports.list(i);
+    if (!report.enabled()) continue;
+    const std::string at =
+        absl::StrCat("reports.list[", i, "] (", report.name(), ")");
+    const std::optional<ReportPeriod> period = PeriodOf(report.period());
+    if (!period.has_value()) {
+      out.skipped.push_back(absl::StrCat(at, ": period ",
+                                         v1::Period_Name(report.period()),
+                                         " is not supported"));
+      continue;
     }
     ReportSpec spec;
-    spec.name = name;
-    spec.period = *p;
-    spec.send_at_minute = minute;
-    spec.language = language;
-    return spec;
-  };
+    spec.name = report.name();
+    spec.period = *period;
+    spec.send_at_minute = static_cast<int>(report.send_at_minute());
+    spec.language = report.language() == v1::REPORT_LANGUAGE_FRENCH
+                        ? Language::kFrench
+                        : Language::kEnglish;
+    spec.devices.assign(report.devices().begin(), report.devices().end());
 
-  const v1::EmailReports& email = reports.email();
-  if (email.enabled()) {
-    if (std::optional<ReportSpec> spec =
-            base("email", "reports.email", email.period())) {
+    if (report.recipients_size() > 0) {
+      const v1::EmailReports& email = reports.email();
       EmailTarget target;
       target.host = email.smtp().host();
       target.port = static_cast<int>(email.smtp().port());
@@ -68,51 +69,54 @@ ConfiguredReports SpecsFromConfig(const v1::Reports& reports,
       target.username = email.smtp().username();
       target.password = email.smtp().password();
       target.from = email.from_address();
-      target.recipients.assign(email.recipients().begin(),
-                               email.recipients().end());
-      spec->email = std::move(target);
-      out.specs.push_back(*std::move(spec));
+      target.recipients.assign(report.recipients().begin(),
+                               report.recipients().end());
+      spec.email = std::move(target);
     }
-  }
 
-  const v1::FtpExport& ftp = reports.ftp();
-  if (ftp.enabled()) {
-    if (ftp.protocol() != v1::FTP_PROTOCOL_FTP) {
-      out.skipped.push_back("reports.ftp: only FTP/FTPS is supported");
-    } else if (std::optional<ReportSpec> spec =
-                   base("ftp", "reports.ftp", ftp.period())) {
-      const std::string host = absl::StrContains(ftp.host(), ':')
-                                   ? absl::StrCat("[", ftp.host(), "]")
-                                   : ftp.host();
-      UploadTarget target;
-      target.base_url =
-          absl::StrCat("ftp://", host, ":", ftp.port(),
-                       absl::StripSuffix(ftp.remote_directory(), "/"));
-      target.tls = TlsOf(ftp.tls_mode());
-      target.username = ftp.username();
-      target.password = ftp.password();
-      spec->uploads.push_back(std::move(target));
-      out.specs.push_back(*std::move(spec));
-    }
-  }
-
-  const v1::NetworkDrive& drive = reports.network_drive();
-  if (drive.enabled()) {
-    if (drive.protocol() != v1::SHARE_PROTOCOL_WEBDAV) {
-      out.skipped.push_back("reports.network_drive: only WebDAV is supported");
-    } else if (std::optional<ReportSpec> spec = base(
-                   "network-drive", "reports.network_drive", drive.period())) {
-      UploadTarget target;
-      target.base_url = std::string(absl::StripSuffix(drive.url(), "/"));
-      if (!drive.remote_directory().empty()) {
-        absl::StrAppend(&target.base_url, "/",
-                        absl::StripSuffix(drive.remote_directory(), "/"));
+    const v1::FtpExport& ftp = reports.ftp();
+    if (report.deposit_ftp()) {
+      if (ftp.protocol() != v1::FTP_PROTOCOL_FTP) {
+        out.skipped.push_back(
+            absl::StrCat(at,
+                         ": deposit on reports.ftp: only FTP/FTPS is "
+                         "supported"));
+      } else {
+        const std::string host = absl::StrContains(ftp.host(), ':')
+                                     ? absl::StrCat("[", ftp.host(), "]")
+                                     : ftp.host();
+        UploadTarget target;
+        target.base_url =
+            absl::StrCat("ftp://", host, ":", ftp.port(),
+                         absl::StripSuffix(ftp.remote_directory(), "/"));
+        target.tls = TlsOf(ftp.tls_mode());
+        target.username = ftp.username();
+        target.password = ftp.password();
+        spec.uploads.push_back(std::move(target));
       }
-      target.username = drive.username();
-      target.password = drive.password();
-      spec->uploads.push_back(std::move(target));
-      out.specs.push_back(*std::move(spec));
     }
+
+    const v1::NetworkDrive& drive = reports.network_drive();
+    if (report.deposit_network_drive()) {
+      if (drive.protocol() != v1::SHARE_PROTOCOL_WEBDAV) {
+        out.skipped.push_back(
+            absl::StrCat(at,
+                         ": deposit on reports.network_drive: only WebDAV is "
+                         "supported"));
+      } else {
+        UploadTarget target;
+        target.base_url = std::string(absl::StripSuffix(drive.url(), "/"));
+        if (!drive.remote_directory().empty()) {
+          absl::StrAppend(&target.base_url, "/",
+                          absl::StripSuffix(drive.remote_directory(), "/"));
+        }
+        target.username = drive.username();
+        target.password = drive.password();
+        spec.uploads.push_back(std::move(target));
+      }
+    }
+    if (!spec.email.has_value() && spec.uploads.empty()) continue;
+    out.specs.push_back(std::move(spec));
   }
   return out;
 }

@@ -1,14 +1,16 @@
-// The reports a validated configuration asks for (config.proto `Reports`).
+// The reports a validated configuration asks for (config.proto `Reports`):
+// each enabled report of `reports.list` becomes a ReportSpec of the same
+// name, period, send time, language and devices, with
 //
-//   reports.email          → report "email": CSV of every device attached
-//   reports.ftp            → report "ftp": one file per device in
+//   recipients             → an e-mail through reports.email.smtp, from
+//                            reports.email.from_address
+//   deposit_ftp            → one file per device in reports.ftp's
 //                            remote_directory (FTP, or FTPS per tls_mode)
-//   reports.network_drive  → report "network-drive": WebDAV PUT into
+//   deposit_network_drive  → WebDAV PUT into reports.network_drive's
 //                            url + "/" + remote_directory
 //
-// All are sent at reports.email.send_at_minute (the one send time the
-// schema has). What is enabled but not supported yet (SFTP, SMB, an hourly
-// period) is left out and named in `skipped`.
+// What is asked but not supported yet (SFTP, SMB, an hourly period) is left
+// out and named in `skipped`; a report left with no target is dropped.
 #pragma once
 
 #include <string>
@@ -21,10 +23,11 @@ namespace ews::reports {
 
 struct ConfiguredReports {
   std::vector<ReportSpec> specs;
-  std::vector<std::string> skipped;  // "reports.ftp: SFTP is not supported"
+  // "reports.list[1] (weekly): deposit on reports.ftp: only FTP/FTPS is
+  // supported"
+  std::vector<std::string> skipped;
 };
 
-ConfiguredReports SpecsFromConfig(const config::v1::Reports& reports,
-                                  Language language);
+ConfiguredReports SpecsFromConfig(const config::v1::Reports& reports);
 
 }  // namespace ews::reports

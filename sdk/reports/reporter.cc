@@ -79,15 +79,11 @@ std::string CsvFileName(const std::string& device, const ReportWindow& window) {
   return absl::StrCat(device, "_", window.label, ".csv");
 }
 
-absl::StatusOr<std::unique_ptr<Reporter>> Reporter::Create(
-    ReporterOptions options, std::vector<ReportSpec> specs,
-    const storage::Store* store, Clock* clock, security::AuditLog* audit) {
-  if (store == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("reports: no store or clock");
-  }
-  if (options.sender_path.empty()) {
-    return absl::InvalidArgumentError("reports: no report_sender path");
-  }
+namespace {
+
+// The checks of Reporter::Create() / SetSpecs() on the specs.
+absl::Status CheckSpecs(const std::vector<ReportSpec>& specs,
+                        const ReporterOptions& options) {
   std::set<std::string> names;
   for (const ReportSpec& spec : specs) {
     if (!ValidName(spec.name) || !names.insert(spec.name).second) {
@@ -132,6 +128,21 @@ absl::StatusOr<std::unique_ptr<Reporter>> Reporter::Create(
       }
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Reporter>> Reporter::Create(
+    ReporterOptions options, std::vector<ReportSpec> specs,
+    const storage::Store* store, Clock* clock, security::AuditLog* audit) {
+  if (store == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("reports: no store or clock");
+  }
+  if (options.sender_path.empty()) {
+    return absl::InvalidArgumentError("reports: no report_sender path");
+  }
+  EWS_RETURN_IF_ERROR(CheckSpecs(specs, options));
   EWS_ASSIGN_OR_RETURN(
       DeliveryQueue queue,
       DeliveryQueue::Open(options.queue_dir, clock, options.queue));
@@ -149,6 +160,13 @@ Reporter::Reporter(ReporterOptions options, std::vector<ReportSpec> specs,
       store_(store),
       clock_(clock),
       audit_(audit) {}
+
+absl::Status Reporter::SetSpecs(std::vector<ReportSpec> specs) {
+  EWS_RETURN_IF_ERROR(CheckSpecs(specs, options_));
+  absl::MutexLock lock(&mutex_);
+  specs_ = std::move(specs);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<BuiltReport> Reporter::Build(const ReportSpec& spec,
                                             const ReportWindow& window) const {

@@ -97,6 +97,10 @@ class Reporter {
       ReporterOptions options, std::vector<ReportSpec> specs,
       const storage::Store* store, Clock* clock, security::AuditLog* audit);
 
+  // Replaces the reports (a configuration applied live). Jobs already queued
+  // are delivered as they were built; the last results are kept.
+  // InvalidArgument as Create() (the reports in use are then unchanged).
+  absl::Status SetSpecs(std::vector<ReportSpec> specs);
   // Queues every report that fell due (once per report, also one missed
   // while the server was down), then delivers the jobs whose attempt is due.
   absl::Status Tick();
@@ -124,12 +128,12 @@ class Reporter {
   std::string SchedulePath(const ReportSpec& spec) const;
 
   const ReporterOptions options_;
-  const std::vector<ReportSpec> specs_;
+  std::vector<ReportSpec> specs_ ABSL_GUARDED_BY(mutex_);
   DeliveryQueue queue_;
   const storage::Store* store_;
   Clock* clock_;
   security::AuditLog* audit_;
-  absl::Mutex mutex_;  // one Tick()/SendTestNow() at a time
+  absl::Mutex mutex_;  // one Tick()/SendTestNow()/SetSpecs() at a time
   mutable absl::Mutex results_mutex_;
   std::map<std::string, DeliveryResult> results_
       ABSL_GUARDED_BY(results_mutex_);

@@ -1,7 +1,7 @@
 // The reporter against real servers on loopback: Debian's aiosmtpd (STARTTLS
-// and SMTPS, AUTH required) and pyftpdlib (plain FTP: see
-// testdata/ftp_server.py for why not FTPS), each stopped and
-// restarted to simulate an outage. What arrives is compared byte for byte
+// and SMTPS, AUTH required) and pyftpdlib (explicit FTPS, TLS required on
+// the data connection too), each stopped and restarted to simulate an
+// outage. What arrives is compared byte for byte
 // with the store's exporter output.
 #include "sdk/reports/reporter.h"
 
@@ -241,7 +241,7 @@ TEST_F(ReporterTest, ScheduledReportArrivesAfterAnOutageOfEachServer) {
   const std::string ftp_root = TempDir("ftp");
   Server smtp("sdk/reports/testdata/smtp_server.py", "starttls", cert_, key_,
               mail_dir);
-  Server ftp("sdk/reports/testdata/ftp_server.py", "ftp", cert_, key_,
+  Server ftp("sdk/reports/testdata/ftp_server.py", "ftps", cert_, key_,
              ftp_root);
   smtp.Start();
   ftp.Start();
@@ -261,7 +261,7 @@ TEST_F(ReporterTest, ScheduledReportArrivesAfterAnOutageOfEachServer) {
                            {"ops@example.com", "boss@example.com"}};
   spec.uploads = {UploadTarget{
       absl::StrCat("ftp://127.0.0.1:", ftp.port(), "/exports/daily"),
-      Tls::kNone, "reporter", "s3cret-pass"}};
+      Tls::kStartTls, "reporter", "s3cret-pass"}};
   std::unique_ptr<Reporter> reporter = MakeReporter({spec});
   ASSERT_NE(reporter, nullptr);
   ASSERT_THAT(reporter->Tick(), IsOk());  // 05:00: nothing due
@@ -531,6 +531,35 @@ TEST_F(ReporterTest, BadSpecsAreRefused) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       Reporter::Create(options, {spec}, store_.get(), clock_.get(), nullptr)
           .status()));
+}
+
+// A configuration applied live: a bad set is refused and the running one
+// kept; a new report can then be sent at once, and a failure to reach its
+// server is audited and kept in the last results.
+TEST_F(ReporterTest, SpecsReplacedLive) {
+  std::unique_ptr<Reporter> reporter = MakeReporter({});
+  ASSERT_NE(reporter, nullptr);
+  EXPECT_TRUE(absl::IsNotFound(reporter->SendTestNow("weekly", "admin")));
+  ReportSpec spec;
+  spec.name = "Bad Name";
+  spec.period = ReportPeriod::kWeekly;
+  spec.uploads = {UploadTarget{"ftp://127.0.0.1:1/x"}};
+  EXPECT_TRUE(absl::IsInvalidArgument(reporter->SetSpecs({spec})));
+  spec.name = "weekly";
+  ASSERT_THAT(reporter->SetSpecs({spec}), IsOk());
+  // Nothing listens on port 1: the delivery fails, is audited and queued.
+  const absl::Status sent = reporter->SendTestNow("weekly", "administrator");
+  EXPECT_TRUE(absl::IsUnavailable(sent)) << sent;
+  const std::vector<DeliveryResult> results = reporter->LastResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].report, "weekly");
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_FALSE(results[0].detail.empty());
+  const std::vector<std::string> actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "report.test ok"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "report.failed failed"),
+            1);
+  EXPECT_EQ(reporter->Pending()->size(), 1u);
 }
 
 }  // namespace

@@ -110,6 +110,31 @@ try:
     pending = json.loads(body)["pending"] if status == 200 else []
     checks("the delivery stays queued with its error", len(pending) == 1 and
            pending[0]["attempts"] == 1 and pending[0]["last_error"] != "", body[:400])
+    status, _, body = server.request("GET", "/api/v1/audit?limit=50", headers=auth)
+    actions = [e["action"] + " " + e["outcome"][:6] for e in json.loads(body)["entries"]]
+    checks("audited: report.failed", "report.failed failed" in actions, actions)
+
+    # The configuration written in the pre-list form was migrated at start,
+    # and a report added through the API is applied live: it can be sent now.
+    status, _, body = server.request("GET", "/api/v1/config/reports", headers=auth)
+    section = json.loads(body)["reports"] if status == 200 else {}
+    checks("the legacy e-mail report was migrated to reports.list",
+           [r["name"] for r in section.get("list", [])] == ["email"] and
+           not section["email"]["enabled"], body[:300])
+    section["list"].append({"name": "weekly-meters", "enabled": True, "period": "PERIOD_WEEKLY",
+                            "send_at_minute": 420, "language": "REPORT_LANGUAGE_FRENCH",
+                            "recipients": ["energy@example.com"]})
+    status, _, body = server.request("PUT", "/api/v1/config/reports",
+                                     body=json.dumps({"reports": section}),
+                                     headers=dict(auth, **{"Content-Type": "application/json"}))
+    answer = json.loads(body) if status == 200 else {}
+    checks("a new report is applied live (no restart)", status == 200 and
+           answer.get("applied_live") == ["reports"] and not answer.get("restart_required"),
+           "%d %s" % (status, body[:300]))
+    status, _, body = server.request("POST", "/api/v1/reports/test?report=weekly-meters",
+                                     body="", headers=auth, timeout=60)
+    checks("the new report is known at once (502: SMTP still down)",
+           status == 502 and b"delivery_failed" in body, "%d %s" % (status, body[:300]))
     checks("the server is still up", server.alive())
 finally:
     if smtp.poll() is None:

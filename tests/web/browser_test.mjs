@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { liveTestControl } from './live_test_control.mjs';
 import { adminPages } from './admin.mjs';
+import { testReports } from './reports.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -405,6 +406,7 @@ const faultSent = Date.now();
         await fresh.page.locator('.card.user[data-role=user] button', { hasText: 'Cancel' }).click();
         check('…and cancelling resets nothing', await fresh.page.locator('.card.user[data-role=user] .notice').count() === 0);
         await adminPages({ ...fresh, url, check, go, axe, layout, shot, newPage, installerState });
+        await testReports({ page: fresh.page, url, root, check, shot, layout, axe, go, newPage });
       }
       await fresh.context.close();
     }

@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 export const LAZY = {
   data: () => import('./pages/data.jsx').then((m) => m.DataPage),
   admin: () => import('./pages/admin.jsx').then((m) => m.AdminPage),
+  reports: () => import('./pages/reports.jsx').then((m) => m.ReportsPage),
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
   test: () => import('./pages/test.jsx').then((m) => m.TestPage),
   system: () => import('./pages/system.jsx').then((m) => m.SystemPages),

@@ -31,6 +31,7 @@ const NAV = [
   ['health', 'navHealth', ['installer', 'greenUp', 'user']],
   ['system', 'navSystemAdmin', ['administrator']],
   ['admin', 'navAdmin', ['administrator']],
+  ['reports', 'navReports', ['administrator']],
 ];
 
 const ICONS = {
@@ -42,6 +43,7 @@ const ICONS = {
   test: 'M9 2h6v2h-1v5.5l5.6 9.7A2 2 0 0 1 17.9 22H6.1a2 2 0 0 1-1.7-2.8L10 9.5V4H9zm3 9-2.6 4.5h5.2z',
   system: 'M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zm-1-6h2l.5 3 2 .8 2.5-1.8 1.4 1.4-1.8 2.5.8 2 3 .5v2l-3 .5-.8 2 1.8 2.5-1.4 1.4-2.5-1.8-2 .8-.5 3h-2l-.5-3-2-.8-2.5 1.8-1.4-1.4 1.8-2.5-.8-2-3-.5v-2l3-.5.8-2-1.8-2.5 1.4-1.4 2.5 1.8 2-.8z',
   data: 'M11 3h2v10l3-3 1.4 1.4L12 16.8l-5.4-5.4L8 10l3 3zM4 18h16v3H4z',
+  reports: 'M3 5h18v14H3zm2 2v.5l7 4.5 7-4.5V7zm0 3v7h14v-7l-7 4.5z',
   login: 'M12 2a5 5 0 0 1 5 5v3h2v12H5V10h2V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z',
 };
 
@@ -141,7 +143,7 @@ function App() {
   else if (target === 'health') content = <HealthPage />;
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
-  else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
+  else if (target === 'data' || target === 'admin' || target === 'reports') content = <Lazy name={target} />;
   else if (target === 'test') content = <Lazy name="test" device={arg} />;
   else if (target === 'system') content = <Lazy name="system" sub={arg} />;
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;

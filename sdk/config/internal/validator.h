@@ -20,6 +20,7 @@ namespace ews::config::internal {
 
 inline constexpr int kMaxNameChars = 64;
 inline constexpr int kMaxLocationChars = 128;
+inline constexpr int kMaxReports = 20;
 
 class Validator {
  public:
@@ -168,7 +169,19 @@ class Validator {
   void CheckCredentials(const std::string& at, absl::string_view username,
                         absl::string_view password);
   void CheckReports();
+  void CheckLegacyReports();
+  void CheckReport(const std::string& at, const v1::Report& report,
+                   std::map<std::string, int>& names);
+  void CheckEmailServer();
+  void CheckFtpServer();
+  void CheckNetworkDrive();
   void CheckShareUrl(const v1::NetworkDrive& drive);
+  // Whether an enabled report e-mails / deposits on the FTP server / on the
+  // network drive (the server's settings are then checked fully).
+  bool ReportsUse(bool (*uses)(const v1::Report&)) const;
+  bool ReportsUseEmail() const;
+  bool ReportsUseFtp() const;
+  bool ReportsUseNetworkDrive() const;
 
   const v1::DeviceConfig& config_;
   std::vector<FieldError> errors_;
