@@ -209,7 +209,9 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   // With the keyboard alone: Enter asks, the question takes the focus, Tab reaches Cancel.
   await page.getByRole('button', { name: 'Restart the server' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForSelector('.confirm', { timeout: 5000 }).catch(() => {});
+  // Preact moves the focus in an effect, after the question is drawn: wait for the focus itself.
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Restart the server now?', null,
+    { timeout: 5000 }).catch(() => {});
   const focused = () => page.evaluate(() => document.activeElement?.textContent);
   check('system page: a restart asks for confirmation, the question focused', await focused() === 'Restart the server now?');
   await layout(page, '390 px system page');
