@@ -56,6 +56,8 @@ async function request(method, path, body) {
 
 export const apiGet = (path) => request('GET', path);
 export const apiPost = (path, body) => request('POST', path, body);
+export const apiPut = (path, body) => request('PUT', path, body);
+export const apiDelete = (path) => request('DELETE', path);
 
 // Polls `path` every `intervalMs` (until the live WebSocket exists); a failed poll keeps the last
 // data and retries on the same rhythm, so the page recovers by itself.

@@ -19,10 +19,14 @@ import { ChangeCodesPage, LoginPage, ROLES, UnblockPage } from './pages/login.js
 // Each user type's home page (UI.md): what it comes to the box for.
 export const HOME = { administrator: 'health', installer: 'devices', greenUp: 'chargers', user: 'energy' };
 
+// Who may commission (the server's configure_* permissions, docs/security.md).
+const COMMISSIONING_ROLES = ['administrator', 'installer'];
+
 // Which pages a role sees in its navigation (the server enforces access; this only avoids
 // offering pages that would answer 403).
 const NAV = [
   ['devices', 'navDevices', ['administrator', 'installer']],
+  ['commission', 'navCommission', COMMISSIONING_ROLES],
   ['energy', 'navEnergy', ['administrator', 'installer', 'user']],
   ['chargers', 'navChargers', ['administrator', 'installer', 'greenUp']],
   ['data', 'navData', ['administrator', 'installer', 'user']],
@@ -37,6 +41,7 @@ const ICONS = {
   health: 'M3 12h4l3-7 4 14 3-7h4',
   admin: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-2a6 6 0 0 1 12 0v2zm15-9a3 3 0 1 0 0-6v6zm1 9v-2a6 6 0 0 0-2-4.5 5 5 0 0 1 6 4.5v2z',
   data: 'M11 3h2v10l3-3 1.4 1.4L12 16.8l-5.4-5.4L8 10l3 3zM4 18h16v3H4z',
+  commission: 'M14.7 6.3a4 4 0 0 0-5.4 5.1L3 17.7 6.3 21l6.3-6.3a4 4 0 0 0 5.1-5.4l-2.5 2.5-2.4-.6-.6-2.4z',
   login: 'M12 2a5 5 0 0 1 5 5v3h2v12H5V10h2V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z',
 };
 
@@ -137,6 +142,16 @@ function App() {
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
   else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
+  else if (target === 'commission') {
+    content = active && !COMMISSIONING_ROLES.includes(role)
+      ? (
+        <>
+          <h1 id="page-title" tabIndex={-1}>{t('cmTitle')}</h1>
+          <p class="error-text" role="alert">{t('cmRefused', { role: roleName(role) })}</p>
+        </>
+      )
+      : <Lazy name="commission" step={arg} />;
+  }
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 

@@ -1,6 +1,8 @@
 // The UI's messages in each language, one table per language with the same keys and the same
 // {placeholders} (web/build.mjs checks it: t() would otherwise fall back to English unseen).
 // Data only, no browser globals, so that the build can import it.
+import { commissionMessages } from './messages-commission.js';
+
 export const messages = {
   en: {
     appName: 'EWS energy web server',
@@ -173,6 +175,7 @@ export const messages = {
     factoryCode: 'This is a publicly known factory code: choose another.',
     samePin: 'The new PIN must differ from the current one.',
     signedInAs: 'Logged in as {role}',
+    ...commissionMessages.en,
   },
   fr: {
     appName: 'Serveur web énergie EWS',
@@ -340,5 +343,6 @@ export const messages = {
     factoryCode: 'C’est un code d’usine connu de tous : choisissez-en un autre.',
     samePin: 'Le nouveau PIN doit différer de l’actuel.',
     signedInAs: 'Connecté en tant que {role}',
+    ...commissionMessages.fr,
   },
 };
