@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commissioningTests } from './commission.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -478,6 +479,9 @@ const faultSent = Date.now();
   await shot(page, 'device-absent-390');
   await context.close();
 }
+
+// 8. Commissioning, the installer's guided flow (tests/web/commission.mjs).
+await commissioningTests({ url, newPage, go, check, axe, layout, shot, userPin: sessionApi ? NEW_PIN.user : null });
 
 check('no console errors (CSP refusals, exceptions)', consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
 await browser.close();
