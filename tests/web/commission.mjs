@@ -7,8 +7,20 @@
 
 const STEPS = ['network', 'rs485', 'gateways', 'devices', 'pulse', 'summary'];
 
-export async function commissioningTests({ url, newPage, go, check, axe, layout, shot, userPin }) {
-  const { context, page } = await newPage(390, 844);
+export async function commissioningTests(helpers) {
+  const { context, page } = await helpers.newPage(390, 844);
+  try {
+    await walk(helpers, context, page);
+  } catch (e) {
+    // A step that does not come ends the walk with its reason and what the page showed.
+    helpers.check('commissioning: the walk through every step completes', false,
+      `${e.message.split('\n')[0]} on ${page.url()}: ${(await page.locator('main').textContent().catch(() => '')).slice(0, 300)}`);
+    await helpers.shot(page, 'cm-failure');
+    await context.close();
+  }
+}
+
+async function walk({ url, newPage, go, check, axe, layout, shot, userPin }, context, page) {
   const api = (path) => page.evaluate(async (p) => {
     const r = await fetch(p, { headers: { Accept: 'application/json' } });
     return { status: r.status, body: await r.json().catch(() => null) };
@@ -17,14 +29,17 @@ export async function commissioningTests({ url, newPage, go, check, axe, layout,
     await go(page, `${url}/#/commission/${name}`);
     await page.waitForSelector(`.cm-body[data-step="${name}"] .card`, { timeout: 15000 });
     await page.waitForFunction(() => !/Loading/.test(document.querySelector('.cm-body').textContent), null, { timeout: 15000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
   };
-  const saveAndConfirm = async (form) => {
+  // Check and save, then apply the listed changes; the answer shows in `answer` (by default the form's
+  // own status line; a device form closes and the list says it).
+  const saveAndConfirm = async (form, answer = form.locator('.notice[role=status]')) => {
     await form.getByRole('button', { name: 'Check and save' }).click();
     await form.locator('.confirm').waitFor({ timeout: 10000 });
     const changes = await form.locator('.confirm .changes').textContent();
     await form.getByRole('button', { name: 'Apply' }).click();
-    await form.locator('.notice[role=status]').waitFor({ timeout: 15000 });
-    return { changes, answer: await form.locator('.notice[role=status]').textContent() };
+    await answer.waitFor({ timeout: 15000 });
+    return { changes, answer: await answer.textContent() };
   };
 
   // The flow starts (and resumes) at a step; the first is site and network.
@@ -100,8 +115,9 @@ export async function commissioningTests({ url, newPage, go, check, axe, layout,
   await form.locator('input[name$="].location"]').fill('Main board, row 2');
   await form.scrollIntoViewIfNeeded();
   await shot(page, 'cm-device-add-390');
-  const added = await saveAndConfirm(form).catch((e) => ({ changes: '', answer: e.message }));
-  check('adding the found device is confirmed', /PV inverter/.test(added.changes), added.changes);
+  const added = await saveAndConfirm(form, page.locator('#cm-devices ~ .notice[role=status]'));
+  check('adding the found device is confirmed, the answer in words',
+    /PV inverter/.test(added.changes) && /Saved: PV inverter/.test(added.answer), `${added.changes} / ${added.answer}`);
   await page.waitForSelector(`.cm-device[data-device="${id}"]`, { timeout: 15000 });
   check('the added device shows in the list with its name',
     /PV inverter/.test(await page.locator(`.cm-device[data-device="${id}"] h3`).textContent()));
@@ -126,12 +142,13 @@ export async function commissioningTests({ url, newPage, go, check, axe, layout,
   await item.locator('input[name$="].id"]').fill('gas-main');
   await item.scrollIntoViewIfNeeded();
   await shot(page, 'cm-pulse-390');
-  const pulseSaved = await saveAndConfirm(pulse).catch((e) => ({ changes: '', answer: e.message }));
+  const pulseSaved = await saveAndConfirm(pulse);
   const counters = (await api('/api/v1/config/pulse-counters')).body.pulse_counters;
   const gas = counters.find((c) => c.id === 'gas-main');
   check('a pulse counter is added', gas && gas.kind === 'PULSE_KIND_GAS' && gas.unit === 'PULSE_UNIT_CUBIC_METRE'
     && gas.quantity_per_pulse === 0.01, JSON.stringify(gas));
   check('…and the answer says when it applies', /next restart/.test(pulseSaved.answer), pulseSaved.answer);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await layout(page, '390 px commissioning pulse counters');
   await axe(page, 'commissioning: pulse counters');
 

@@ -120,7 +120,7 @@ function DeviceForm({ initial, index, all, profiles, gateways, onDone, onCancel 
     validate: (body) => apiPost('/api/v1/config/devices/validate', body),
     apply: () => (adding ? apiPost('/api/v1/devices', device())
       : apiPut(`/api/v1/devices/${encodeURIComponent(initial.id)}`, device())),
-    onApplied: onDone,
+    onApplied: () => onDone(v.name),
   });
   const submit = (e) => {
     e.preventDefault();
@@ -219,7 +219,7 @@ export function DevicesStep() {
       {form ? (
         <DeviceForm key={`${form.index}-${form.initial.id}`} initial={form.initial} index={form.index} all={list}
                     profiles={profileList} gateways={gws}
-                    onDone={() => done(t('cmDeviceSaved', { name: form.initial.name || form.initial.id }))}
+                    onDone={(name) => done(t('cmDeviceSaved', { name }))}
                     onCancel={() => setForm(null)} />
       ) : null}
       <section class="card" aria-labelledby="cm-devices">

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { apiGet, apiPost, apiPut } from '../api.js';
 import { t } from '../i18n.js';
 
-export const fieldId = (path) => `f-${path.replace(/[^A-Za-z0-9]+/g, '-')}`;
+export const fieldId = (path) => `f-${path.replace(/[^A-Za-z0-9_]+/g, '-')}`;
 
 // The message for `path` among the server's errors ({field, message}), if any.
 export const errorAt = (errors, path) => (errors || []).find((e) => e.field === path)?.message;

@@ -4,7 +4,7 @@
 // place, edit, remove), pulse counters, and a printable summary. Everything goes through the
 // configuration API (docs/api.md): validate first (messages beside the fields), confirm the listed
 // changes, apply, and the device's answer in words.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { session } from '../api.js';
 import { t } from '../i18n.js';
 import { useSignal } from '../signal.js';
@@ -322,6 +322,7 @@ function GatewaysStep() {
 
 export function CommissionPage({ step }) {
   const current = STEPS.some(([id]) => id === step) ? step : progress().last;
+  useEffect(() => { window.scrollTo(0, 0); }, [current]); // a new step starts at its top
   if (step !== current) {
     location.replace(`#/commission/${current}`);
     return null;
