@@ -139,6 +139,7 @@ async function walk({ url, newPage, go, check, axe, layout, shot, userPin }, con
   await item.locator('input[name$="].location"]').fill('Boiler room');
   await item.locator('select[name$="].kind"]').selectOption('PULSE_KIND_GAS');
   await item.locator('input[name$="].quantity_per_pulse"]').fill('0.01');
+  await item.locator('input[name$="].starting_index"]').fill('1234.5');
   await item.locator('input[name$="].id"]').fill('gas-main');
   await item.scrollIntoViewIfNeeded();
   await shot(page, 'cm-pulse-390');
@@ -146,7 +147,7 @@ async function walk({ url, newPage, go, check, axe, layout, shot, userPin }, con
   const counters = (await api('/api/v1/config/pulse-counters')).body.pulse_counters;
   const gas = counters.find((c) => c.id === 'gas-main');
   check('a pulse counter is added', gas && gas.kind === 'PULSE_KIND_GAS' && gas.unit === 'PULSE_UNIT_CUBIC_METRE'
-    && gas.quantity_per_pulse === 0.01, JSON.stringify(gas));
+    && gas.quantity_per_pulse === 0.01 && gas.starting_index === 1234.5, JSON.stringify(gas));
   check('…and the answer says when it applies', /next restart/.test(pulseSaved.answer), pulseSaved.answer);
   await page.evaluate(() => window.scrollTo(0, 0));
   await layout(page, '390 px commissioning pulse counters');

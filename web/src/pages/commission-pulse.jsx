@@ -23,7 +23,9 @@ export function PulseStep() {
   const [edit, setEdit] = useState(null);
   const change = useSectionChange('pulse-counters', () => { setEdit(null); section.reload(); });
   if (section.value === undefined) return <Loading error={section.error} />;
-  const list = edit ?? section.value.map((c) => ({ ...c, input: String(c.input), quantity_per_pulse: String(c.quantity_per_pulse) }));
+  const list = edit ?? section.value.map((c) => ({
+    ...c, input: String(c.input), quantity_per_pulse: String(c.quantity_per_pulse), starting_index: String(c.starting_index ?? 0),
+  }));
   const setAt = (i, k) => (x) => setEdit(list.map((c, j) => {
     if (j !== i) return c;
     const next = { ...c, [k]: x };
@@ -35,13 +37,15 @@ export function PulseStep() {
     let input = 1;
     while (used.includes(input)) input += 1;
     setEdit([...list, { id: `pulse-${input}`, name: '', location: '', input: String(input), kind: 'PULSE_KIND_ENERGY',
-      quantity_per_pulse: '1', unit: 'PULSE_UNIT_WH', min_pulse_width_ms: 0 }]);
+      quantity_per_pulse: '1', unit: 'PULSE_UNIT_WH', min_pulse_width_ms: 0, starting_index: '0' }]);
   };
   const submit = (e) => {
     e.preventDefault();
-    change.submit({ pulse_counters: list.map((c) => ({ ...c, input: num(c.input), quantity_per_pulse: num(c.quantity_per_pulse) })) });
+    change.submit({ pulse_counters: list.map((c) => ({
+      ...c, input: num(c.input), quantity_per_pulse: num(c.quantity_per_pulse), starting_index: num(c.starting_index),
+    })) });
   };
-  const fields = ['id', 'name', 'location', 'input', 'kind', 'quantity_per_pulse', 'unit'];
+  const fields = ['id', 'name', 'location', 'input', 'kind', 'quantity_per_pulse', 'unit', 'starting_index'];
   const paths = list.flatMap((_, i) => fields.map((k) => `pulse_counters[${i}].${k}`));
   return (
     <form class="card form wide" noValidate onSubmit={submit} aria-labelledby="cm-pulse">
@@ -65,6 +69,8 @@ export function PulseStep() {
                 <Select path={p('unit')} label={t('cmUnit')} value={c.unit} onValue={setAt(i, 'unit')} errors={change.errors}
                         options={UNITS_OF[c.kind in UNITS_OF ? c.kind : 'PULSE_KIND_OTHER'].map((u) => [u, UNITS[u]])} />
               </div>
+              <Input path={p('starting_index')} label={t('cmStartIndex', { unit: UNITS[c.unit] || '' })} help={t('cmStartIndexHelp')}
+                     value={c.starting_index} onValue={setAt(i, 'starting_index')} errors={change.errors} type="number" inputMode="decimal" step="any" min="0" />
               <Input path={p('id')} label={t('cmId')} help={t('cmIdHelp')} value={c.id} onValue={setAt(i, 'id')} errors={change.errors} />
               <button type="button" class="button" onClick={() => setEdit(list.filter((_, j) => j !== i))}>
                 {t('cmRemoveItem', { name: c.name || c.id })}
