@@ -6,7 +6,7 @@
 // changes, apply, and the device's answer in words.
 import { useEffect, useState } from 'preact/hooks';
 import { session } from '../api.js';
-import { t } from '../i18n.js';
+import { formatDateTime, t } from '../i18n.js';
 import { useSignal } from '../signal.js';
 import { Page } from './devices.jsx';
 import {
@@ -135,6 +135,26 @@ function NetworkCard() {
       <div class="actions"><button class="button primary" disabled={change.busy}>{t('cmCheckSave')}</button></div>
       {change.panel(NETWORK_FIELDS)}
     </form>
+  );
+}
+
+// The clock (set by NTP or by the administrator by hand): its state, so that the installer sees a
+// dead RTC battery before leaving the cabinet.
+function TimeCard() {
+  const time = useGet('/api/v1/system/time');
+  const d = time.data;
+  return (
+    <section class="card" aria-labelledby="cm-time">
+      <h2 id="cm-time">{t('cmTime')}</h2>
+      {!d ? <Loading error={time.error} /> : (
+        <>
+          <p>{t('cmTimeNow', { time: formatDateTime(d.time), zone: d.time_zone, source: d.source || '—' })}</p>
+          {!d.valid ? <p class="error-text">{t('cmTimeInvalid')}</p> : null}
+          {d.rtc?.battery_warning ? <p class="error-text">{t('cmRtcBattery')}</p> : null}
+          <p class="help">{t('cmTimeHelp')}</p>
+        </>
+      )}
+    </section>
   );
 }
 
@@ -330,7 +350,7 @@ export function CommissionPage({ step }) {
   remember({ last: current });
   const [, key] = STEPS.find(([id]) => id === current);
   let body;
-  if (current === 'network') body = <><SiteCard /><NetworkCard /></>;
+  if (current === 'network') body = <><SiteCard /><NetworkCard /><TimeCard /></>;
   else if (current === 'rs485') body = <><Rs485Card /><ModelCard /></>;
   else if (current === 'gateways') body = <GatewaysStep />;
   else if (current === 'devices') body = <DevicesStep />;
