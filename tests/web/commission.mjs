@@ -163,14 +163,15 @@ async function walk({ url, newPage, go, check, axe, layout, shot, userPin }, con
   await shot(page, 'cm-summary-390');
   await context.close();
 
-  // 360 px: every step without horizontal scrolling, tap targets of 44 px; 1280 px screenshots.
-  for (const [width, height] of [[360, 780], [1280, 900]]) {
-    const wide = await newPage(width, height);
+  // 360 px, in French (the longer words): every step without horizontal scrolling, tap targets of
+  // 44 px; 1280 px screenshots.
+  for (const [width, height, locale] of [[360, 780, 'fr-FR'], [1280, 900, 'en-GB']]) {
+    const wide = await newPage(width, height, locale);
     for (const name of STEPS) {
       await go(wide.page, `${url}/#/commission/${name}`);
       await wide.page.waitForSelector(`.cm-body[data-step="${name}"] .card`, { timeout: 15000 });
       await wide.page.waitForTimeout(800);
-      if (width === 360) await layout(wide.page, `360 px commissioning ${name}`);
+      if (width === 360) await layout(wide.page, `360 px commissioning ${name} (French)`);
       else await shot(wide.page, `cm-${name}-1280`);
     }
     await wide.context.close();
