@@ -241,6 +241,7 @@ const std::vector<ConfigSection>& ConfigSections() {
   static const std::vector<ConfigSection>* sections =
       new std::vector<ConfigSection>{
           {"network", "network"},
+          {"site", "site"},
           {"rs485", "rs485"},
           {"model", "model_size"},
           {"devices", "modbus_devices"},

@@ -184,6 +184,22 @@ TEST_F(ConfigApiTest, ValidateNamesTheFieldAndWritesNothing) {
   EXPECT_TRUE(AuditEntries().empty());
 }
 
+// The site's name (commissioning, step 2): its own section, validated like
+// the others.
+TEST_F(ConfigApiTest, SiteNameIsASection) {
+  http::Response bad =
+      Call("POST", "/api/v1/config/site/validate", R"({"site":{"name":""}})");
+  ASSERT_EQ(bad.status, 200) << bad.body;
+  EXPECT_THAT(bad.body, HasSubstr(R"({"field":"site.name","message":)"));
+  http::Response put =
+      Call("PUT", "/api/v1/config/site", R"({"site":{"name":"Plant 2"}})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_THAT(put.body, HasSubstr(R"("changed_sections":["site"])"));
+  EXPECT_EQ(Stored().site().name(), "Plant 2");
+  EXPECT_THAT(Call("GET", "/api/v1/config/site").body,
+              HasSubstr(R"("name":"Plant 2")"));
+}
+
 TEST_F(ConfigApiTest, BadBodiesGetAStableCodeAndChangeNothing) {
   const std::string before = ConfigFile();
   struct Case {

@@ -108,6 +108,8 @@ std::vector<ApiRoute> DevicesApi::Routes() {
        [this](const auto&, const auto&) { return ScanState(); }},
       {"DELETE", "/api/v1/scan",
        [this](const auto&, const auto&) { return CancelScan(); }},
+      {"GET", "/api/v1/profiles",
+       [this](const auto&, const auto&) { return Profiles(); }},
       {"GET", "/api/v1/devices/*",
        [this](const auto& r, const auto&) { return Device(r, true); }},
       {"GET", "/api/v1/devices/*/values",
@@ -149,6 +151,25 @@ http::Response DevicesApi::Device(const http::Request& request,
   absl::Status written =
       field_bus_()->WriteDeviceJson(Segment(request.path, 4), with_link, json);
   if (!written.ok()) return ApiError(written);
+  return http::Response::Json(200, json.Take());
+}
+
+http::Response DevicesApi::Profiles() const {
+  http::JsonWriter json;
+  json.BeginObject().Key("profiles").BeginArray();
+  for (const devices::v1::Profile* profile : registry_.profiles()) {
+    json.BeginObject()
+        .Key("id")
+        .String(profile->id())
+        .Key("name")
+        .String(profile->name())
+        .Key("maker")
+        .String(profile->maker())
+        .Key("family")
+        .String(devices::v1::Family_Name(profile->family()))
+        .EndObject();
+  }
+  json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());
 }
 

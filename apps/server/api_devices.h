@@ -58,6 +58,9 @@ class DevicesApi {
   // GET /api/v1/devices/{id} (with its link health) and .../values.
   http::Response Device(const http::Request& request, bool with_link);
   http::Response DeviceHealth(const http::Request& request);
+  // GET /api/v1/profiles: the profiles a device can be given (id, name,
+  // maker, family), for the commissioning pages' profile picker.
+  http::Response Profiles() const;
   http::Response RegisterTest(const http::Request& request);
   http::Response Command(const http::Request& request, const Session& session);
   http::Response Chargers();

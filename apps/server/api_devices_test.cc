@@ -358,6 +358,13 @@ TEST_F(DevicesApiTest, EvRoutesReachChargersOnly) {
   EXPECT_THAT(sessions.body, HasSubstr(R"("supported":false)"));
 }
 
+TEST_F(DevicesApiTest, ProfilesListsTheRegistry) {
+  http::Response got = Call("GET", "/api/v1/profiles");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_THAT(got.body, HasSubstr(R"({"id":"ev_charger_generic","name":")"));
+  EXPECT_THAT(got.body, HasSubstr(R"("family":"FAMILY_EV_CHARGER"})"));
+}
+
 TEST_F(DevicesApiTest, ScanRunsInTheBackgroundAndIdentifiesDevices) {
   http::Response started =
       Call("POST", "/api/v1/scan",

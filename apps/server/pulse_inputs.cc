@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -189,6 +190,7 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
                    << ") unavailable: " << started;
     return absl::OkStatus();
   }
+  std::vector<std::string> known_ids;
   if (!options_.counts_path.empty()) {
     absl::MutexLock lock(&record_mutex_);
     hal::PulseCountPersistence::Options persistence;
@@ -198,12 +200,13 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
     if (history_ != nullptr) persistence.period = kFileSavePeriodWithHistory;
     persistence_ = std::make_unique<hal::PulseCountPersistence>(
         counter_.get(), &clock_, persistence);
-    absl::Status restored = RestoreCounts();
+    absl::Status restored = RestoreCounts(known_ids);
     if (!restored.ok()) {
       // Counting goes on from 0; the next save replaces the bad file.
       EWS_LOG(ERROR) << "pulse counts not restored: " << restored;
     }
   }
+  EWS_RETURN_IF_ERROR(ApplyStartingIndexes(known_ids));
   if (history_ != nullptr) {
     absl::Status resumed = ResumeFromHistory();
     if (!resumed.ok()) {
@@ -223,7 +226,7 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
 
 // The saved counts belong to the counters named in "<path>.ids", in order: the
 // same counters keep their counts when others are added or removed.
-absl::Status PulseInputs::RestoreCounts() {
+absl::Status PulseInputs::RestoreCounts(std::vector<std::string>& known_ids) {
   const std::string ids_path = options_.counts_path + ".ids";
   std::vector<std::string> ids;
   for (const PulseCounter& counter : counters_) ids.push_back(counter.id());
@@ -235,6 +238,7 @@ absl::Status PulseInputs::RestoreCounts() {
   if (!saved_ids.ok() || *saved_ids == ids_text) {
     // First start, or the same counters as when the counts were saved.
     EWS_RETURN_IF_ERROR(persistence_->Restore());
+    if (saved_ids.ok()) known_ids = ids;
   } else {
     absl::StatusOr<std::vector<uint64_t>> counts =
         hal::LoadPulseCounts(options_.counts_path);
@@ -243,6 +247,7 @@ absl::Status PulseInputs::RestoreCounts() {
     }
     const std::vector<std::string> old_ids =
         absl::StrSplit(*saved_ids, '\n', absl::SkipEmpty());
+    known_ids = old_ids;
     for (size_t i = 0; counts.ok() && i < ids.size(); ++i) {
       auto old = std::find(old_ids.begin(), old_ids.end(), ids[i]);
       const size_t at = old - old_ids.begin();
@@ -256,6 +261,25 @@ absl::Status PulseInputs::RestoreCounts() {
     EWS_RETURN_IF_ERROR(persistence_->SaveNow());
   }
   return WriteFileAtomically(ids_path, ids_text, 0600);
+}
+
+absl::Status PulseInputs::ApplyStartingIndexes(
+    const std::vector<std::string>& known_ids) {
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    const PulseCounter& counter = counters_[i];
+    if (counter.starting_index() <= 0 ||
+        std::find(known_ids.begin(), known_ids.end(), counter.id()) !=
+            known_ids.end()) {
+      continue;
+    }
+    const auto start = static_cast<uint64_t>(
+        std::llround(counter.starting_index() / counter.quantity_per_pulse()));
+    EWS_RETURN_IF_ERROR(counter_->SetCount(static_cast<int>(i), start));
+    EWS_LOG(INFO) << "pulse counter " << counter.id() << " starts at " << start
+                  << " pulses (starting index " << counter.starting_index()
+                  << ")";
+  }
+  return absl::OkStatus();
 }
 
 // The history holds every committed count (raw = pulses): a count below it

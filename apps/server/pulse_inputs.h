@@ -103,7 +103,11 @@ class PulseInputs {
               HistoryWriter* history);
   absl::Status Open(std::unique_ptr<hal::PulseCounter> counter,
                     std::string backend);
-  absl::Status RestoreCounts();
+  // Restores the saved counts; `known_ids` gets the ids of the counters the
+  // box already had a count of (empty at the first start).
+  absl::Status RestoreCounts(std::vector<std::string>& known_ids);
+  // Counters not in `known_ids` start at their starting_index.
+  absl::Status ApplyStartingIndexes(const std::vector<std::string>& known_ids);
   absl::Status ResumeFromHistory();
   // Records on every wall-clock minute from `next` until Stop().
   void Run(absl::Time next);

@@ -277,6 +277,29 @@ TEST_F(PulseInputsTest,
   EXPECT_EQ(StoredCount("energy", 1), 0);
 }
 
+// The meter's reading at commissioning: a new counter starts there; a count
+// the box keeps is never put back to it.
+TEST_F(PulseInputsTest, ANewCounterStartsAtItsStartingIndex) {
+  config::v1::PulseCounter water = Water();  // 10 L per pulse
+  water.set_starting_index(1234.5);          // L: 123.45 pulses
+  {
+    auto inputs = StartInputs({water});
+    ASSERT_NE(inputs, nullptr);
+    EXPECT_EQ(CountOf(0), 123u);
+    fake_->AddPulses(0, 2);
+    clock_.Advance(absl::Minutes(1));
+    ASSERT_THAT(inputs->RecordNow(), IsOk());
+    EXPECT_EQ(StoredCount("water", 10), 125);
+  }
+  // A restart keeps the count; a counter added meanwhile starts at its own.
+  config::v1::PulseCounter gas = Gas();  // 0.01 m³ per pulse
+  gas.set_starting_index(42);
+  auto inputs = StartInputs({water, gas});
+  ASSERT_NE(inputs, nullptr);
+  EXPECT_EQ(CountOf(0), 125u);
+  EXPECT_EQ(CountOf(1), 4200u);
+}
+
 TEST_F(PulseInputsTest, ServesCountersAsPulseDevices) {
   auto inputs = StartInputs({Water(), Energy()});
   ASSERT_NE(inputs, nullptr);

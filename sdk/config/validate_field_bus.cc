@@ -311,6 +311,12 @@ void Validator::CheckPulseCounters() {
     if (!std::isfinite(q) || q <= 0 || q > 1e6) {
       Error(at + ".quantity_per_pulse", q, " is not in (0, 1e6]");
     }
+    double start = pc.starting_index();
+    if (!std::isfinite(start) || start < 0 ||
+        (q > 0 && std::isfinite(q) && start / q > 9007199254740992.0)) {
+      Error(at + ".starting_index", start,
+            " is not a reading >= 0 of at most 2^53 pulses");
+    }
     Range(at + ".min_pulse_width_ms", pc.min_pulse_width_ms(), 0, 1000, " ms");
   }
 }

@@ -325,6 +325,18 @@ std::vector<BadCase> FieldBusBadCases() {
          c.mutable_pulse_counters(0)->set_quantity_per_pulse(kNan);
        },
        "pulse_counters[0].quantity_per_pulse", "not in (0, 1e6]"},
+      {"StartingIndexNegative",
+       [](C& c) { c.mutable_pulse_counters(0)->set_starting_index(-5); },
+       "pulse_counters[0].starting_index", "not a reading >= 0"},
+      {"StartingIndexNan",
+       [kNan](C& c) { c.mutable_pulse_counters(0)->set_starting_index(kNan); },
+       "pulse_counters[0].starting_index", "not a reading >= 0"},
+      {"StartingIndexBeyond2To53Pulses",
+       [](C& c) {
+         c.mutable_pulse_counters(0)->set_quantity_per_pulse(0.01);
+         c.mutable_pulse_counters(0)->set_starting_index(1e14);
+       },
+       "pulse_counters[0].starting_index", "at most 2^53 pulses"},
       {"PulseWidthTooLong",
        [](C& c) { c.mutable_pulse_counters(0)->set_min_pulse_width_ms(5000); },
        "pulse_counters[0].min_pulse_width_ms", "outside 0..1000"},

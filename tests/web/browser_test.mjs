@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { liveTestControl } from './live_test_control.mjs';
 import { adminPages } from './admin.mjs';
 import { testReports } from './reports.mjs';
+import { commissioningTests } from './commission.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -484,6 +485,9 @@ if (sessionApi) {
   await shot(page, 'device-absent-390');
   await context.close();
 }
+
+// 8. Commissioning, the installer's guided flow (tests/web/commission.mjs).
+await commissioningTests({ url, newPage, go, check, axe, layout, shot, userPin: sessionApi ? NEW_PIN.user : null });
 
 check('no console errors (CSP refusals, exceptions)', consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
 await browser.close();

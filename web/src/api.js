@@ -58,6 +58,7 @@ async function request(method, path, body, text = false) {
 export const apiGet = (path) => request('GET', path);
 export const apiPost = (path, body) => request('POST', path, body);
 export const apiPut = (path, body) => request('PUT', path, body);
+export const apiDelete = (path) => request('DELETE', path);
 
 // Polls `path` (none: nothing) every `intervalMs`, for what the live WebSocket does not push (LEDs, health, …;
 // device values come by web/src/live.js); a failed poll keeps the last data and retries on the

@@ -9,6 +9,7 @@ export const LAZY = {
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
   test: () => import('./pages/test.jsx').then((m) => m.TestPage),
   system: () => import('./pages/system.jsx').then((m) => m.SystemPages),
+  commission: () => import('./pages/commission.jsx').then((m) => m.CommissionPage),
 };
 
 export function Lazy({ name, ...props }) {

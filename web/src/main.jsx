@@ -20,10 +20,14 @@ import { ChangeCodesPage, LoginPage, ROLES, UnblockPage } from './pages/login.js
 // Each user type's home page (UI.md): what it comes to the box for.
 export const HOME = { administrator: 'system', installer: 'devices', greenUp: 'chargers', user: 'energy' };
 
+// Who may commission (the server's configure_* permissions, docs/security.md).
+const COMMISSIONING_ROLES = ['administrator', 'installer'];
+
 // Which pages a role sees in its navigation (the server enforces access; this only avoids
 // offering pages that would answer 403).
 const NAV = [
   ['devices', 'navDevices', ['administrator', 'installer']],
+  ['commission', 'navCommission', COMMISSIONING_ROLES],
   ['energy', 'navEnergy', ['administrator', 'installer', 'user']],
   ['chargers', 'navChargers', ['administrator', 'installer', 'greenUp']],
   ['test', 'navTest', ['administrator', 'installer']],
@@ -44,6 +48,7 @@ const ICONS = {
   system: 'M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zm-1-6h2l.5 3 2 .8 2.5-1.8 1.4 1.4-1.8 2.5.8 2 3 .5v2l-3 .5-.8 2 1.8 2.5-1.4 1.4-2.5-1.8-2 .8-.5 3h-2l-.5-3-2-.8-2.5 1.8-1.4-1.4 1.8-2.5-.8-2-3-.5v-2l3-.5.8-2-1.8-2.5 1.4-1.4 2.5 1.8 2-.8z',
   data: 'M11 3h2v10l3-3 1.4 1.4L12 16.8l-5.4-5.4L8 10l3 3zM4 18h16v3H4z',
   reports: 'M3 5h18v14H3zm2 2v.5l7 4.5 7-4.5V7zm0 3v7h14v-7l-7 4.5z',
+  commission: 'M14.7 6.3a4 4 0 0 0-5.4 5.1L3 17.7 6.3 21l6.3-6.3a4 4 0 0 0 5.1-5.4l-2.5 2.5-2.4-.6-.6-2.4z',
   login: 'M12 2a5 5 0 0 1 5 5v3h2v12H5V10h2V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z',
 };
 
@@ -146,6 +151,16 @@ function App() {
   else if (target === 'data' || target === 'admin' || target === 'reports') content = <Lazy name={target} />;
   else if (target === 'test') content = <Lazy name="test" device={arg} />;
   else if (target === 'system') content = <Lazy name="system" sub={arg} />;
+  else if (target === 'commission') {
+    content = active && !COMMISSIONING_ROLES.includes(role)
+      ? (
+        <>
+          <h1 id="page-title" tabIndex={-1}>{t('cmTitle')}</h1>
+          <p class="error-text" role="alert">{t('cmRefused', { role: roleName(role) })}</p>
+        </>
+      )
+      : <Lazy name="commission" step={arg} />;
+  }
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 

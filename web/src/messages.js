@@ -1,6 +1,8 @@
 // The UI's messages in each language, one table per language with the same keys and the same
 // {placeholders} (web/build.mjs checks it: t() would otherwise fall back to English unseen).
 // Data only, no browser globals, so that the build can import it.
+import { commissionMessages } from './messages-commission.js';
+
 export const messages = {
   en: {
     appName: 'EWS energy web server',
@@ -470,6 +472,7 @@ export const messages = {
     restartYes: 'Yes, restart',
     restartDone: 'Restarting… this page reconnects by itself.',
     sysApi: 'API',
+    ...commissionMessages.en,
   },
   fr: {
     appName: 'Serveur web énergie EWS',
@@ -934,5 +937,6 @@ export const messages = {
     restartYes: 'Oui, redémarrer',
     restartDone: 'Redémarrage… cette page se reconnecte seule.',
     sysApi: 'API',
+    ...commissionMessages.fr,
   },
 };

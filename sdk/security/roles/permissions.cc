@@ -92,6 +92,8 @@ std::vector<Route> BuildRoutes() {
       {"DELETE", "/api/v1/scan", Needs(P::kScanBus)},
       {"POST", "/api/v1/devices/*/registers", Needs(P::kRegisterTest)},
       {"POST", "/api/v1/devices/*/commands/*", Needs(P::kControlDevices)},
+      // the device profiles a device can be given (commissioning)
+      {"GET", "/api/v1/profiles", Needs(P::kConfigureDevices)},
       // EV charging stations (greenUp)
       {"GET", "/api/v1/ev/chargers", Needs(P::kViewEvChargers)},
       {"GET", "/api/v1/ev/chargers/*", Needs(P::kViewEvChargers)},
@@ -144,6 +146,8 @@ std::vector<Route> BuildRoutes() {
   };
   constexpr Section kSections[] = {
       {"/api/v1/config/network", "/api/v1/config/network/validate",
+       P::kConfigureNetwork},
+      {"/api/v1/config/site", "/api/v1/config/site/validate",
        P::kConfigureNetwork},
       {"/api/v1/config/rs485", "/api/v1/config/rs485/validate",
        P::kConfigureRs485},
