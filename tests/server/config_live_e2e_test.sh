@@ -74,7 +74,7 @@ check "a tariff applies live: $r" grep -q '"applied_live":\["tariffs"\],"restart
 r=$(call "$jar" GET "/api/v1/history/tree?from=$(date -u +%F)&to=$(date -u -d tomorrow +%F)")
 check "/history/tree shows the new board at once: ${r:0:300}" \
   grep -q '"name":"Main board live"' <<<"$r"
-check "…with its group and the new tariff" \
+check "…with its group (its price: api_history_test, once an hour of consumption is stored)" \
   grep -q '"name":"Lighting"' <<<"$r"
 if grep -q '"consumption":{"electricity"' <<<"$r"; then
   check "…priced at the flat rate" grep -q '"tariff":"flat","name":"Flat rate"' <<<"$r"
