@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testCharts } from './charts.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
@@ -362,6 +363,9 @@ const faultSent = Date.now();
     await fr.page.isChecked('input[name=separator][value=semicolon]'));
   await fr.context.close();
 }
+
+// 3c. History charts: zoom by dragging and by keyboard, the resolution following (charts.mjs).
+await testCharts({ url, newPage, go, check, shot, axe, layout });
 
 // 4. Login: against the session API when the device serves it, else the page must say so.
 {

@@ -6,6 +6,7 @@ export const LAZY = {
   data: () => import('./pages/data.jsx').then((m) => m.DataPage),
   admin: () => import('./pages/admin.jsx').then((m) => m.AdminPage),
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
+  chart: () => import('./pages/chart.jsx').then((m) => m.ChartPage),
 };
 
 export function Lazy({ name, ...props }) {

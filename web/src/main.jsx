@@ -137,6 +137,7 @@ function App() {
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
   else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
+  else if (target === 'chart') content = <Lazy name="chart" />; // #/chart/<device>/<quantity>
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 
