@@ -470,10 +470,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
              const devices::v1::Profile& profile) {
         live->OnPoll(result, profile);
       });
-  server->pulse_inputs()->SetSampleListener(
-      [live](const std::string& id, const acquisition::PulseSample& sample) {
-        live->OnPulse(id, sample);
-      });
+  server->ListenToPulses(*server->pulse_inputs());
   server->history_api_ = std::make_unique<HistoryApi>(
       server->history_.get(), server->config_, zone, device);
   server->identity_ = identity;
@@ -707,6 +704,14 @@ std::vector<std::string> EwsServer::ApplyLive(
   return live;
 }
 
+void EwsServer::ListenToPulses(PulseInputs& inputs) {
+  LiveApi* live = live_api_.get();
+  inputs.SetSampleListener(
+      [live](const std::string& id, const acquisition::PulseSample& sample) {
+        live->OnPulse(id, sample);
+      });
+}
+
 bool EwsServer::RestartPulseInputs(const config::v1::DeviceConfig& latest,
                                    const config::v1::DeviceConfig& before) {
   // The running inputs stop and save their counts (by counter id); the new
@@ -732,11 +737,7 @@ bool EwsServer::RestartPulseInputs(const config::v1::DeviceConfig& latest,
       return false;
     }
   }
-  LiveApi* live = live_api_.get();
-  (*started)->SetSampleListener(
-      [live](const std::string& id, const acquisition::PulseSample& sample) {
-        live->OnPulse(id, sample);
-      });
+  ListenToPulses(**started);
   {
     absl::MutexLock lock(&pulse_mutex_);
     pulse_inputs_ = *std::move(started);

@@ -138,6 +138,8 @@ class EwsServer {
   bool RestartPulseInputs(const config::v1::DeviceConfig& latest,
                           const config::v1::DeviceConfig& before)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mutex_);
+  // Pulse samples go to the live WebSocket.
+  void ListenToPulses(PulseInputs& inputs);
   bool ApplyStorage(const config::v1::DeviceConfig& latest,
                     const config::v1::DeviceConfig& before);
   std::shared_ptr<PulseInputs> pulse_inputs() const {

@@ -828,7 +828,6 @@ TEST_F(StoreTest, BackgroundWorkFlushesAndConsolidates) {
   EXPECT_THAT(*hours, SizeIs(2));
 }
 
-}  // namespace
 TEST_F(StoreTest, SetRetentionAppliesAtOnceAndAtTheNextPrune) {
   options_.counter_retention.minute = absl::Hours(48);
   auto store = OpenStore();
@@ -890,4 +889,5 @@ TEST_F(StoreTest, SetRetentionAppliesAtOnceAndAtTheNextPrune) {
   }
 }
 
+}  // namespace
 }  // namespace ews::storage
