@@ -120,6 +120,33 @@ export async function testCharts({ url, newPage, go, check, shot, axe, layout })
   await shot(wide.page, 'chart-1280');
   await wide.context.close();
 
+  // Gaps: an answer (made up here, as a fresh box has none) of 20 points whose 11th is a gap:
+  // the plot holds no value there (the legend says so) and the points either side keep theirs.
+  const gap = await newPage(1280, 800);
+  await gap.page.route('**/api/v1/history/chart?**', (route) => {
+    const q = new URL(route.request().url()).searchParams;
+    const from = Number(q.get('from'));
+    const step = (Number(q.get('to')) - from) / 20;
+    const points = Array.from({ length: 20 }, (_, i) => (i === 10
+      ? { t: Math.round(from + i * step), end: Math.round(from + (i + 1) * step), counter: null, delta: null, gap: true }
+      : { t: Math.round(from + i * step), end: Math.round(from + (i + 1) * step), counter: 1000 + 60 * i, delta: 60 }));
+    route.fulfill({ contentType: 'application/json', body: JSON.stringify({ device: 'x', quantity: 'index', kind: 'counter',
+      unit: 'Wh', from: '', to: '', time_zone: 'UTC', resolution: 'hour', intervals_per_point: 1, points }) });
+  });
+  await go(gap.page, `${url}/#/chart/${target}`);
+  await settled(gap.page);
+  await gap.page.waitForSelector('.history-chart canvas', { timeout: 10000 });
+  const plotBox = await gap.page.locator('.history-chart .u-over').boundingBox();
+  const legendAt = async (i) => {
+    await gap.page.mouse.move(plotBox.x + plotBox.width * ((i + 0.05) / 20), plotBox.y + plotBox.height / 2);
+    await gap.page.waitForTimeout(100);
+    return gap.page.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent();
+  };
+  const values = [await legendAt(9), await legendAt(10), await legendAt(11)];
+  check('a gap point is plotted as no value (a null: uPlot breaks the line there, spanGaps false), its neighbours keep theirs', values[0] === '60' && values[1] === '—'
+    && values[2] === '60', JSON.stringify(values));
+  await gap.context.close();
+
   // French: words, dates (dd/mm/yyyy) and the time zone named.
   const fr = await newPage(390, 844, 'fr-FR');
   await go(fr.page, `${url}/#/chart/${target}`);
