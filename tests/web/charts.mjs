@@ -1,7 +1,8 @@
 // Browser checks of the history chart (web/src/pages/chart.jsx), called from browser_test.mjs once
 // the history holds a few minutes: open a chart, zoom by dragging and with the keyboard (each zoom
 // asks /api/v1/history/chart for a narrower period and the resolution label follows), reset the
-// zoom, a year at daily resolution, the horizons table, French formats, 360/390/1280 px layouts.
+// zoom, a year at a coarser resolution, the horizons table, a gap left as a gap, French formats,
+// 360/390/1280 px layouts.
 
 // One /history/chart request of the page: its period in seconds.
 function spanOf(request) {
