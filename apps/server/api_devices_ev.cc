@@ -55,7 +55,15 @@ void DevicesApi::ChargerJson(const FieldBus& bus,
   for (const devices::v1::Command& command : device.profile->commands()) {
     json.String(command.id());
   }
-  json.EndArray().EndObject();
+  json.EndArray();
+  // The range of each command that takes an argument (the current limit).
+  json.Key("command_arguments").BeginObject();
+  for (const devices::v1::Command& command : device.profile->commands()) {
+    if (!command.has_argument()) continue;
+    json.Key(command.id());
+    WriteCommandArgumentJson(command.argument(), json);
+  }
+  json.EndObject().EndObject();
 }
 
 namespace {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,7 @@ namespace ews::server {
 namespace {
 
 using ::ews::testing::IsOk;
+using ::ews::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -167,6 +170,14 @@ TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {
                         R"("profile":"ev_charger_generic","line":"gw1",)"
                         R"("online":true)"));
   EXPECT_THAT(device.body, HasSubstr(R"("address":3,"link":{"state":)"));
+  // The commands its profile declares, with an argument's range: what the
+  // pages offer (docs/api.md).
+  EXPECT_THAT(device.body, HasSubstr(R"("commands":[{"id":"start","name":)"));
+  EXPECT_THAT(
+      device.body,
+      HasSubstr(
+          R"({"id":"set_current_limit","name":"Set )"
+          R"(charging current limit","argument":{"min":0,"max":32,"unit":"A"})"));
   EXPECT_THAT(device.body, HasSubstr(R"("state":"ok")"));
   EXPECT_THAT(device.body, HasSubstr(R"("values":[{"quantity":"state")"));
   http::Response values = Call("GET", "/api/v1/devices/ev1/values");
@@ -182,6 +193,22 @@ TEST_F(DevicesApiTest, OneDeviceWithItsValuesAndLineHealth) {
   EXPECT_THAT(health.body, HasSubstr(R"("line_stats":{)"));
   EXPECT_EQ(Call("GET", "/api/v1/devices/nothing").status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/devices/nothing/health").status, 404);
+}
+
+TEST_F(DevicesApiTest, WatchPollsOneDeviceFasterForAWhile) {
+  std::shared_ptr<FieldBus> bus = field_bus_->Get();
+  // Every 100 ms for 2 s: far more polls than the start-up rhythm (5 s).
+  ASSERT_THAT(bus->Watch("ev1", absl::Milliseconds(100), absl::Seconds(2)),
+              IsOk());
+  std::set<absl::Time> polls;
+  for (int i = 0; i < 30 && polls.size() < 4; ++i) {
+    std::optional<acquisition::PollResult> latest = bus->Latest("ev1");
+    if (latest.has_value()) polls.insert(latest->time);
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GE(polls.size(), 4u);
+  EXPECT_THAT(bus->Watch("nothing", absl::Seconds(1), absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(DevicesApiTest, RegisterTestReadsRawWordsAndDecodes) {
@@ -302,6 +329,9 @@ TEST_F(DevicesApiTest, EvRoutesReachChargersOnly) {
   EXPECT_THAT(list.body, HasSubstr(R"("id":"ev1")"));
   EXPECT_THAT(list.body, Not(HasSubstr("mccb1")));
   EXPECT_THAT(list.body, HasSubstr(R"("commands":["start","stop")"));
+  EXPECT_THAT(list.body,
+              HasSubstr(R"("command_arguments":{"set_current_limit":)"
+                        R"({"min":0,"max":32,"unit":"A"})"));
 
   ASSERT_EQ(Call("POST", "/api/v1/ev/chargers/ev1/start").status, 200);
   EXPECT_EQ(Holding(kCharger, 0x0203), 1);

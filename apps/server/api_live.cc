@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apps/server/api_common.h"
+#include "apps/server/api_live.pb.h"
 #include "apps/server/pulse_inputs.h"
 #include "sdk/base/log.h"
 #include "sdk/http/json.h"
@@ -51,6 +52,9 @@ http::WebSocketHandler LiveApi::Handler() {
   };
   handler.on_open = [this](std::shared_ptr<http::WebSocket> socket) {
     Open(std::move(socket));
+  };
+  handler.on_message = [this](http::WebSocket& socket, absl::string_view text) {
+    Received(socket, text);
   };
   handler.on_close = [this](http::WebSocket& socket) { Closed(socket); };
   handler.max_queued = max_queued_;
@@ -126,6 +130,63 @@ void LiveApi::Broadcast(devices::v1::Family family,
       ++it;
     }
   }
+}
+
+void LiveApi::SetWatcher(Watcher watcher) {
+  absl::MutexLock lock(&mutex_);
+  watcher_ = std::move(watcher);
+}
+
+void LiveApi::Received(http::WebSocket& socket, absl::string_view text) {
+  auto reply_error = [&socket](absl::string_view device,
+                               absl::string_view message) {
+    http::JsonWriter json;
+    json.BeginObject().Key("type").String("error");
+    if (!device.empty()) json.Key("device").String(device);
+    json.Key("message").String(message).EndObject();
+    (void)socket.Send(json.Take());
+  };
+  v1::LiveRequest request;
+  if (ParseJsonBody(std::string(text), &request).has_value() ||
+      request.type() != "watch" || request.device().empty()) {
+    reply_error("", "a live message is {\"type\":\"watch\",\"device\":ID}");
+    return;
+  }
+  Watcher watch;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto client = std::find_if(
+        clients_.begin(), clients_.end(),
+        [&socket](const Client& c) { return c.socket.get() == &socket; });
+    auto state = states_.find(request.device());
+    // A device the role may not see is as unknown as a missing one.
+    if (client == clients_.end() || state == states_.end() ||
+        !MaySee(client->role, state->second.family)) {
+      reply_error(request.device(),
+                  absl::StrCat("no device \"", request.device(), "\""));
+      return;
+    }
+    watch = watcher_;
+  }
+  absl::Status watching =
+      watch ? watch(request.device())
+            : absl::UnavailableError("live polling is not available");
+  if (!watching.ok()) {
+    reply_error(request.device(), watching.message());
+    return;
+  }
+  http::JsonWriter json;
+  json.BeginObject()
+      .Key("type")
+      .String("watching")
+      .Key("device")
+      .String(request.device())
+      .Key("period_s")
+      .Number(absl::ToDoubleSeconds(kWatchPeriod))
+      .Key("for_s")
+      .Number(absl::ToDoubleSeconds(kWatchDuration))
+      .EndObject();
+  (void)socket.Send(json.Take());
 }
 
 size_t LiveApi::clients() const {

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "sdk/acquisition/poller.h"
 #include "sdk/acquisition/pulse_meters.h"
 #include "sdk/devices/profile.pb.h"
@@ -46,6 +48,15 @@ class LiveApi {
   void OnPulse(const std::string& counter_id,
                const acquisition::PulseSample& sample);
 
+  // Polls a device faster for a while (FieldBus::Watch): what a client's
+  // {"type":"watch","device":ID} asks, for a device its role may see.
+  // The watcher polls it every kWatchPeriod for kWatchDuration; a page
+  // showing the device asks again before that runs out.
+  static constexpr absl::Duration kWatchPeriod = absl::Seconds(2);
+  static constexpr absl::Duration kWatchDuration = absl::Seconds(60);
+  using Watcher = std::function<absl::Status(const std::string& device)>;
+  void SetWatcher(Watcher watcher);
+
   size_t clients() const;
 
   // "online", "absent" (no answer: timeout, unreachable) or "misconfigured"
@@ -68,6 +79,8 @@ class LiveApi {
   std::optional<http::Response> Accept(const http::Request& request);
   void Open(std::shared_ptr<http::WebSocket> socket);
   void Closed(http::WebSocket& socket);
+  // A client's message: {"type":"watch","device":ID}.
+  void Received(http::WebSocket& socket, absl::string_view text);
   // Sends `message` to every client whose role may see a device of `family`.
   void Broadcast(devices::v1::Family family, const std::string& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -78,6 +91,7 @@ class LiveApi {
   mutable absl::Mutex mutex_;
   std::vector<Client> clients_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, DeviceState> states_ ABSL_GUARDED_BY(mutex_);
+  Watcher watcher_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ews::server

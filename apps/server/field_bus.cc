@@ -84,6 +84,41 @@ modbus::LineOptions AbsentOptions(modbus::LineOptions options,
 
 }  // namespace
 
+void WriteCommandArgumentJson(const devices::v1::Command::Argument& argument,
+                              http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("min")
+      .Number(argument.min())
+      .Key("max")
+      .Number(argument.max())
+      .Key("unit")
+      .String(argument.unit())
+      .EndObject();
+}
+
+void WriteCommandsJson(const devices::v1::Profile& profile,
+                       http::JsonWriter& json) {
+  if (profile.commands().empty()) return;
+  json.Key("commands").BeginArray();
+  for (const devices::v1::Command& command : profile.commands()) {
+    json.BeginObject()
+        .Key("id")
+        .String(command.id())
+        .Key("name")
+        .String(command.name());
+    if (command.has_argument()) {
+      json.Key("argument");
+      WriteCommandArgumentJson(command.argument(), json);
+    }
+    if (!command.requires().empty()) {
+      json.Key("requires").String(command.requires());
+    }
+    if (command.unconfirmed()) json.Key("unconfirmed").Bool(true);
+    json.EndObject();
+  }
+  json.EndArray();
+}
+
 void WriteLinkHealth(const modbus::DeviceHealth& health,
                      http::JsonWriter& json) {
   json.BeginObject()
@@ -439,6 +474,25 @@ std::optional<acquisition::PollResult> FieldBus::Latest(
   return latest->second;
 }
 
+absl::Status FieldBus::Watch(const std::string& id, absl::Duration period,
+                             absl::Duration duration) {
+  std::string line_name;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto line = device_line_.find(id);
+    if (line == device_line_.end() || misconfigured_.count(id) > 0) {
+      return absl::NotFoundError(absl::StrCat("no polled device \"", id, "\""));
+    }
+    line_name = line->second;
+  }
+  auto line = lines_.find(line_name);
+  if (line == lines_.end() || line->second.poller == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the line ", line_name, " of ", id, " is not available"));
+  }
+  return line->second.poller->SetLive(id, period, duration);
+}
+
 int FieldBus::modbus_port() const {
   return gateway_ != nullptr ? gateway_->port() : -1;
 }
@@ -517,9 +571,10 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
     return;
   }
   json.Key("profile").String(profile->id()).Key("line").String(line_name);
-  // Last in the object, so that the fields above keep their order for
-  // readers that grep.
+  // The commands, the address and the link: last in the object, so that the
+  // fields above keep their order for readers that grep.
   auto write_link = [&] {
+    WriteCommandsJson(*profile, json);
     json.Key("address").Int(device_unit_.at(device));
     auto line = lines_.find(line_name);
     if (!with_link || line == lines_.end() ||

@@ -86,6 +86,13 @@ class FieldBus {
   // The latest poll of device `id` (nullopt: none yet).
   std::optional<acquisition::PollResult> Latest(const std::string& id) const;
 
+  // Polls device `id` every `period` (every quantity, interactive priority)
+  // for `duration` from now: a page is showing it (Poller::SetLive).
+  // NotFound: no such polled device; FailedPrecondition: its line is not
+  // available.
+  absl::Status Watch(const std::string& id, absl::Duration period,
+                     absl::Duration duration);
+
   // The bound Modbus TCP port, or -1 when the gateway is off.
   int modbus_port() const;
 
@@ -155,6 +162,16 @@ class FieldBus {
   // The unit id on its line (for the line's per-unit health).
   std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
 };
+
+// The commands `profile` declares, as "commands":[{"id":"open","name":"Open"},
+// {"id":"set_current_limit","name":..,"argument":{"min":6,"max":32,
+// "unit":"A"}},..] (+ "requires", "unconfirmed" where set); nothing when it
+// declares none.
+void WriteCommandsJson(const devices::v1::Profile& profile,
+                       http::JsonWriter& json);
+// A command's argument range: {"min":0,"max":32,"unit":"A"}.
+void WriteCommandArgumentJson(const devices::v1::Command::Argument& argument,
+                              http::JsonWriter& json);
 
 // The line's view of one device's unit (its "link" in DevicesJson()):
 // {"state":"online","requests":..,"answers":..,"exceptions":..,"timeouts":..,

@@ -470,6 +470,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
              const devices::v1::Profile& profile) {
         live->OnPoll(result, profile);
       });
+  live->SetWatcher([field_bus](const std::string& device) {
+    return field_bus->Get()->Watch(device, LiveApi::kWatchPeriod,
+                                   LiveApi::kWatchDuration);
+  });
   server->ListenToPulses(*server->pulse_inputs());
   server->history_api_ = std::make_unique<HistoryApi>(
       server->history_.get(), server->config_, zone, device);

@@ -78,6 +78,19 @@ echo "greenUp live: $green"
 check "greenUp sees the EV charging station" \
   grep -q '"type":"state","device":"ev_charger_generic-' <<<"$green"
 check "and nothing else" test -z "$(grep '"device":' <<<"$green" | grep -v '"device":"ev_charger_generic-')"
+# A page showing a device asks for it to be polled every 2 s for a while ("watch", docs/api.md).
+w=$(ws --header "Cookie: $(cookie_of "$jar")" --send '{"type":"watch","device":"emdx3_4_120_45-1"}' \
+  --send 'nonsense' --duration 9)
+check "a watch is acknowledged" \
+  grep -q '^{"type":"watching","device":"emdx3_4_120_45-1","period_s":2,"for_s":60}$' <<<"$w"
+check "and the device's values then come every 2 s (saw $(grep -c '"type":"values","device":"emdx3_4_120_45-1"' <<<"$w") in 9 s)" \
+  test "$(grep -c '"type":"values","device":"emdx3_4_120_45-1"' <<<"$w")" -ge 3
+check "a message that is no watch gets an error" \
+  grep -q '^{"type":"error","message":"a live message is' <<<"$w"
+w=$(ws --header "Cookie: $(cookie_of "$green_jar")" \
+  --send '{"type":"watch","device":"mccb_measurement_unit-2"}' --duration 3)
+check "greenUp cannot watch a breaker" \
+  grep -q '^{"type":"error","device":"mccb_measurement_unit-2","message":"no device' <<<"$w"
 check "greenUp may not read the device list (403)" test "$(curl -sk -b "$green_jar" \
   -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/api/v1/devices")" = 403
 check "the meter's voltage is served" grep -qE '"quantity":"v1n","name":"V1-N","value":2[0-9]{2}' <<<"$devices"

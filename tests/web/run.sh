@@ -34,7 +34,7 @@ ews_start "$bin/apps/server/ews-server" "$work/data" "$work/server.log" \
 mkdir -p "$work/tmp"
 EWS_URL="https://127.0.0.1:$https_port" EWS_SCREENSHOTS="$shots" TMPDIR="$work/tmp" \
   EWS_SIMULATOR_COMMANDS="$run/simulator.commands" \
-  timeout 300 node tests/web/browser_test.mjs
+  timeout 480 node tests/web/browser_test.mjs
 status=$?
 ((status == 0)) || tail -20 "$work/server.log"
 echo "screenshots in $shots"

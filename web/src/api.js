@@ -56,13 +56,16 @@ async function request(method, path, body) {
 
 export const apiGet = (path) => request('GET', path);
 export const apiPost = (path, body) => request('POST', path, body);
+export const apiPut = (path, body) => request('PUT', path, body);
 
-// Polls `path` every `intervalMs` (until the live WebSocket exists); a failed poll keeps the last
-// data and retries on the same rhythm, so the page recovers by itself.
+// Polls `path` (none: nothing) every `intervalMs`, for what the live WebSocket does not push (LEDs, health, …;
+// device values come by web/src/live.js); a failed poll keeps the last data and retries on the
+// same rhythm, so the page recovers by itself.
 export function usePoll(path, intervalMs) {
   const [state, setState] = useState({ data: null, error: null, updatedAt: null });
   const alive = useRef(true);
   useEffect(() => {
+    if (!path) return undefined; // nothing to poll (yet)
     alive.current = true;
     let timer;
     const tick = async () => {

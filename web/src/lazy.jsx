@@ -7,6 +7,7 @@ export const LAZY = {
   admin: () => import('./pages/admin.jsx').then((m) => m.AdminPage),
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
   chart: () => import('./pages/chart.jsx').then((m) => m.ChartPage),
+  test: () => import('./pages/test.jsx').then((m) => m.TestPage),
 };
 
 export function Lazy({ name, ...props }) {

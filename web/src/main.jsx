@@ -13,7 +13,8 @@ import { useSignal } from './signal.js';
 import { DevicesPage } from './pages/devices.jsx';
 import { DevicePage } from './pages/device.jsx';
 import { HealthPage } from './pages/health.jsx';
-import { ChargersPage, EnergyPage } from './pages/energy.jsx';
+import { EnergyPage } from './pages/energy.jsx';
+import { ChargersPage } from './pages/chargers.jsx';
 import { ChangeCodesPage, LoginPage, ROLES, UnblockPage } from './pages/login.jsx';
 
 // Each user type's home page (UI.md): what it comes to the box for.
@@ -25,6 +26,7 @@ const NAV = [
   ['devices', 'navDevices', ['administrator', 'installer']],
   ['energy', 'navEnergy', ['administrator', 'installer', 'user']],
   ['chargers', 'navChargers', ['administrator', 'installer', 'greenUp']],
+  ['test', 'navTest', ['administrator', 'installer']],
   ['data', 'navData', ['administrator', 'installer', 'user']],
   ['health', 'navHealth', ['administrator', 'installer', 'greenUp', 'user']],
   ['admin', 'navAdmin', ['administrator']],
@@ -36,6 +38,7 @@ const ICONS = {
   chargers: 'M7 2h8v9h2a2 2 0 0 1 2 2v5a1 1 0 0 0 2 0V9l-2-2 1-1 3 3v9a3 3 0 0 1-6 0v-5h-2v9H7z',
   health: 'M3 12h4l3-7 4 14 3-7h4',
   admin: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-2a6 6 0 0 1 12 0v2zm15-9a3 3 0 1 0 0-6v6zm1 9v-2a6 6 0 0 0-2-4.5 5 5 0 0 1 6 4.5v2z',
+  test: 'M9 2h6v2h-1v5.5l5.6 9.7A2 2 0 0 1 17.9 22H6.1a2 2 0 0 1-1.7-2.8L10 9.5V4H9zm3 9-2.6 4.5h5.2z',
   data: 'M11 3h2v10l3-3 1.4 1.4L12 16.8l-5.4-5.4L8 10l3 3zM4 18h16v3H4z',
   login: 'M12 2a5 5 0 0 1 5 5v3h2v12H5V10h2V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z',
 };
@@ -138,6 +141,7 @@ function App() {
   else if (target === 'energy') content = <EnergyPage />;
   else if (target === 'data' || target === 'admin') content = <Lazy name={target} />;
   else if (target === 'chart') content = <Lazy name="chart" />; // #/chart/<device>/<quantity>
+  else if (target === 'test') content = <Lazy name="test" device={arg} />;
   else if (target === 'devices' && arg) content = <DevicePage id={arg} />;
   else content = <DevicesPage />;
 

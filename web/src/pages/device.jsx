@@ -3,6 +3,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { usePoll } from '../api.js';
 import { lang, t } from '../i18n.js';
+import { loadDevices, useLiveDevices, useWatch } from '../live.js';
+import { DeviceControls, useRole } from '../controls.jsx';
+
+const CAN_TEST = ['administrator', 'installer']; // register_test
 import { DeviceFacts, Page, StatusBadge, ValueList } from './devices.jsx';
 
 const MAX_POINTS = 600;
@@ -28,10 +32,15 @@ function Trend({ device, quantity, samples }) {
 }
 
 export function DevicePage({ id }) {
-  const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
+  const { data, error, updatedAt } = useLiveDevices(loadDevices);
+  useWatch([id]); // polled every 2 s while shown
+  const role = useRole();
   const samples = useRef({});
   const [quantity, setQuantity] = useState(null);
   const device = data?.devices.find((d) => d.id === id);
+  // The line's counters for its address (not pushed): every 10 s; pulse counters have none.
+  const modbus = device && device.address !== undefined;
+  const health = usePoll(modbus ? `/api/v1/devices/${encodeURIComponent(id)}/health` : null, 10000).data;
   // Each poll's values join the trend once (keyed by the poll's time), before the chart draws.
   if (device?.time) {
     const stamp = Date.parse(device.time) / 1000;
@@ -56,12 +65,20 @@ export function DevicePage({ id }) {
   }
   const selected = quantity || device.values[0]?.quantity;
   return (
-    <Page title={device.name} updatedAt={updatedAt}>
+    <Page title={device.name} updatedAt={updatedAt} live>
       <p><a href="#/devices">← {t('deviceBack')}</a></p>
       <section class="card" aria-labelledby="state-title">
         <h2 id="state-title" class="device-title">{device.profile} <StatusBadge device={device} /></h2>
         <DeviceFacts device={device} />
+        {health?.link ? (
+          <p class="facts link-health">
+            {t('linkHealth', { answers: health.link.answers, requests: health.link.requests,
+              timeouts: health.link.timeouts, crc: health.link.crc_errors, exceptions: health.link.exceptions })}
+            {CAN_TEST.includes(role) ? <> · <a href={`#/test/${encodeURIComponent(device.id)}`}>{t('testThisDevice')}</a></> : null}
+          </p>
+        ) : null}
       </section>
+      <DeviceControls device={device} />
       <section class="card" aria-labelledby="values-title">
         <h2 id="values-title">{t('values')}</h2>
         <ValueList values={device.values} />

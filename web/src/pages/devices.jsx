@@ -1,6 +1,7 @@
 // Installer's home: every line and device, their state in words, their latest values.
-import { usePoll } from '../api.js';
 import { formatDateTime, formatQuantity, formatTime, t } from '../i18n.js';
+import { loadDevices, useLiveDevices } from '../live.js';
+import { LiveStatus } from '../live-status.jsx';
 import { deviceStatus, STATUS_KEY } from '../status.js';
 
 export function StatusBadge({ device }) {
@@ -10,9 +11,12 @@ export function StatusBadge({ device }) {
 
 export function DeviceFacts({ device }) {
   const status = deviceStatus(device);
+  // Since when it is in its state: the live state change, else the line's absence.
+  const since = device.since || (status === 'absent' ? device.link?.absent_since : null);
   return (
     <p class="facts">
       {t('line', { line: device.line })}
+      {since && status !== 'waiting' ? <> · <span class="since">{t('stateSince', { time: formatDateTime(since) })}</span></> : null}
       {device.time ? <> · {t('lastPoll', { time: formatDateTime(device.time) })}</> : null}
       {status !== 'online' && status !== 'waiting' && device.state
         ? <> · <span class="error-text">{t('lastError', { error: device.state })}</span></>
@@ -79,13 +83,13 @@ export function Lines({ data }) {
 }
 
 export function DevicesPage() {
-  const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
+  const { data, error, updatedAt } = useLiveDevices(loadDevices);
   if (!data) {
     return <Page title={t('devicesTitle')}>{error ? <p class="error-text">{error.message}</p> : <p>{t('loading')}</p>}</Page>;
   }
   const online = data.devices.filter((d) => d.online).length;
   return (
-    <Page title={t('devicesTitle')} updatedAt={updatedAt}>
+    <Page title={t('devicesTitle')} updatedAt={updatedAt} live>
       <p class="summary" aria-live="polite">{t('devicesSummary', { online, total: data.devices.length })}</p>
       <Lines data={data} />
       {data.devices.length === 0 ? <p>{t('noDevices')}</p> : null}
@@ -96,12 +100,13 @@ export function DevicesPage() {
   );
 }
 
-export function Page({ title, updatedAt, children }) {
+export function Page({ title, updatedAt, live, children }) {
   return (
     <>
       <div class="page-head">
         <h1 id="page-title" tabIndex={-1}>{title}</h1>
-        {updatedAt ? <p class="updated">{t('updated', { time: formatTime(updatedAt) })}</p> : null}
+        {live ? <LiveStatus updatedAt={updatedAt} />
+          : updatedAt ? <p class="updated">{t('updated', { time: formatTime(updatedAt) })}</p> : null}
       </div>
       {children}
     </>

@@ -1,22 +1,8 @@
-// greenUp's home (EV chargers) and the user's home (consumption), from today's devices API.
+// The user's home (consumption), from today's devices API.
 import { usePoll } from '../api.js';
 import { formatQuantity, t } from '../i18n.js';
 import { Lazy } from '../lazy.jsx';
-import { DeviceCard, Page, StatusBadge, ValueList } from './devices.jsx';
-
-export function ChargersPage() {
-  const { data, error, updatedAt } = usePoll('/api/v1/devices', 2000);
-  const chargers = data ? data.devices.filter((d) => d.profile.startsWith('ev_charger')) : [];
-  return (
-    <Page title={t('chargersTitle')} updatedAt={updatedAt}>
-      {!data ? <p class={error ? 'error-text' : ''}>{error ? error.message : t('loading')}</p> : null}
-      {data && chargers.length === 0 ? <p>{t('noChargers')}</p> : null}
-      <ul class="cards">
-        {chargers.map((device) => <DeviceCard key={device.id} device={device} />)}
-      </ul>
-    </Page>
-  );
-}
+import { Page, StatusBadge, ValueList } from './devices.jsx';
 
 const KIND_KEY = { energy: 'kindElectricity', water: 'kindWater', gas: 'kindGas', other: 'kindOther' };
 
