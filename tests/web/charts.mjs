@@ -110,7 +110,10 @@ export async function testCharts({ url, newPage, go, check, shot, axe, layout })
   check('…and a year at daily resolution', state.resolution === 'day' && /a day/.test(state.label), JSON.stringify(state));
   await wide.page.getByRole('button', { name: '24 hours' }).click();
   await settled(wide.page);
-  // Zoomed into the last hour or so for the manual's picture (a fresh box has only minutes).
+  // The manual's picture: the meter's voltage (average, minimum, maximum), zoomed into the last
+  // hour or so (a fresh box has only minutes).
+  await go(wide.page, `${url}/#/chart/emdx3_4_120_45-1/v1n`);
+  await settled(wide.page);
   await wide.page.locator('.history-chart .u-over').scrollIntoViewIfNeeded();
   const box = await wide.page.locator('.history-chart .u-over').boundingBox();
   await wide.page.mouse.move(box.x + box.width * 0.96, box.y + box.height / 2);
