@@ -508,7 +508,6 @@ http::Response ConfigApi::Change(const std::string& action,
     if (listener_ && !changed.empty())
       live = listener_(before, *after, changed);
   }
-  bool restart_required = false;
   http::JsonWriter json;
   json.BeginObject();
   if (apply) {
@@ -531,15 +530,19 @@ http::Response ConfigApi::Change(const std::string& action,
   }
   json.EndArray();
   if (apply) {
+    std::vector<std::string> waiting;  // sections that wait for a restart
     json.Key("applied_live").BeginArray();
     for (const std::string& field : changed) {
       if (std::find(live.begin(), live.end(), field) != live.end()) {
         json.String(SectionOfField(field));
       } else {
-        restart_required = true;
+        waiting.push_back(SectionOfField(field));
       }
     }
-    json.EndArray().Key("restart_required").Bool(restart_required);
+    json.EndArray().Key("restart_required").Bool(!waiting.empty());
+    json.Key("needs_restart").BeginArray();
+    for (const std::string& section : waiting) json.String(section);
+    json.EndArray();
   }
   json.EndObject();
   return http::Response::Json(200, json.Take());

@@ -138,7 +138,8 @@ TEST_F(ConfigApiTest, ApplySavesAuditsAndSaysARestartIsNeeded) {
   EXPECT_THAT(
       put.body,
       HasSubstr(R"({"field":"rs485.baud_rate","from":"19200","to":"9600"})"));
-  EXPECT_THAT(put.body, HasSubstr(R"("restart_required":true)"));
+  EXPECT_THAT(put.body, HasSubstr(R"("restart_required":true,)"
+                                  R"("needs_restart":["rs485"])"));
   EXPECT_EQ(Stored().rs485().baud_rate(), 9600u);
   std::vector<security::AuditEntry> audit = AuditEntries();
   ASSERT_FALSE(audit.empty());
@@ -166,7 +167,8 @@ TEST_F(ConfigApiTest, LiveSectionsNeedNoRestart) {
                                 "non_counter_budget_bytes":"268435456"}})");
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_THAT(put.body, HasSubstr(R"("applied_live":["storage"])"));
-  EXPECT_THAT(put.body, HasSubstr(R"("restart_required":false)"));
+  EXPECT_THAT(put.body, HasSubstr(R"("restart_required":false,)"
+                                  R"("needs_restart":[])"));
 }
 
 TEST_F(ConfigApiTest, ValidateNamesTheFieldAndWritesNothing) {

@@ -432,12 +432,25 @@ HistoryApi::HistoryApi(storage::Store* store,
                        const config::v1::DeviceConfig& config,
                        absl::TimeZone zone, const Clock& clock)
     : store_(store),
-      tree_(config.consumption_tree()),
-      tariffs_(config.tariffs().begin(), config.tariffs().end()),
-      pulse_counters_(config.pulse_counters().begin(),
-                      config.pulse_counters().end()),
+      tree_config_(TreeConfigOf(config)),
       clock_(clock),
       zone_(zone) {}
+
+std::shared_ptr<const HistoryApi::TreeConfig> HistoryApi::TreeConfigOf(
+    const config::v1::DeviceConfig& config) {
+  auto tree = std::make_shared<TreeConfig>();
+  tree->tree = config.consumption_tree();
+  tree->tariffs.assign(config.tariffs().begin(), config.tariffs().end());
+  tree->pulse_counters.assign(config.pulse_counters().begin(),
+                              config.pulse_counters().end());
+  return tree;
+}
+
+void HistoryApi::Reconfigure(const config::v1::DeviceConfig& config) {
+  std::shared_ptr<const TreeConfig> tree = TreeConfigOf(config);
+  absl::MutexLock lock(&mutex_);
+  tree_config_ = std::move(tree);
+}
 
 std::vector<ApiRoute> HistoryApi::Routes() const {
   auto bind = [this](auto method) { return BindRoute(this, method); };
@@ -540,6 +553,8 @@ http::Response HistoryApi::Chart(const http::Request& request) const {
       .Time(period->from)
       .Key("to")
       .Time(period->to)
+      .Key("time_zone")
+      .String(zone_.name())
       .Key("resolution")
       .String(storage::TierName(chart.tier))
       .Key("intervals_per_point")
@@ -602,6 +617,11 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
   absl::StatusOr<Period> period =
       ParsePeriod(*params, zone_, clock_.WallNow(), absl::ZeroDuration());
   if (!period.ok()) return ApiError(period.status());
+  std::shared_ptr<const TreeConfig> config;
+  {
+    absl::MutexLock lock(&mutex_);
+    config = tree_config_;
+  }
 
   // One member: its consumption per hour, priced by every tariff of its kind
   // into `sums`.
@@ -620,7 +640,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
     } else {
       member.device = ref.pulse_counter_id();
       member.quantity = kPulseQuantity;
-      for (const config::v1::PulseCounter& counter : pulse_counters_) {
+      for (const config::v1::PulseCounter& counter : config->pulse_counters) {
         if (counter.id() != member.device) continue;
         if (counter.kind() == config::v1::PULSE_KIND_WATER) {
           member.utility = Utility::kWater;
@@ -651,7 +671,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
     for (const Point& hour : *hours) {
       const double amount = hour.delta * *factor;
       member.consumption += amount;
-      for (const config::v1::Tariff& tariff : tariffs_) {
+      for (const config::v1::Tariff& tariff : config->tariffs) {
         if (!TariffCovers(tariff, member.utility)) continue;
         auto& cost = sums.costs[tariff.id()];
         if (std::optional<double> price = PriceAt(tariff, hour.start, zone_)) {
@@ -681,7 +701,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
     }
     json.EndObject();
   };
-  auto write_sums = [this](const Sums& sums, http::JsonWriter& json) {
+  auto write_sums = [&config](const Sums& sums, http::JsonWriter& json) {
     json.Key("consumption").BeginObject();
     for (const auto& [utility, value] : sums.consumption) {
       json.Key(UtilityName(utility)).BeginObject().Key("value");
@@ -689,7 +709,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       json.Key("unit").String(UtilityUnit(utility)).EndObject();
     }
     json.EndObject().Key("costs").BeginArray();
-    for (const config::v1::Tariff& tariff : tariffs_) {
+    for (const config::v1::Tariff& tariff : config->tariffs) {
       auto it = sums.costs.find(tariff.id());
       if (it == sums.costs.end()) continue;
       json.BeginObject()
@@ -718,7 +738,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
       .String(zone_.name())
       .Key("boards")
       .BeginArray();
-  for (const config::v1::Board& board : tree_.boards()) {
+  for (const config::v1::Board& board : config->tree.boards()) {
     // A board's sums come before its groups: measure first, then write.
     struct MeasuredGroup {
       const config::v1::Group* group;

@@ -5,9 +5,12 @@
 // rules (server.cc).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "apps/server/api_common.h"
 #include "sdk/base/clock.h"
@@ -27,6 +30,10 @@ class HistoryApi {
 
   std::vector<ApiRoute> Routes() const;
 
+  // Takes the consumption tree, the tariffs and the pulse counters of
+  // `config` (a configuration applied live): the next /tree answer uses them.
+  void Reconfigure(const config::v1::DeviceConfig& config);
+
   // GET /api/v1/history/series[?device=]
   http::Response Series(const http::Request& request) const;
   // GET /api/v1/history/chart?device=&quantity=[&from=&to=][&resolution=]
@@ -41,10 +48,19 @@ class HistoryApi {
   http::Response Csv(const http::Request& request) const;
 
  private:
+  // What /tree prices and sums: replaced whole by Reconfigure(), so that an
+  // answer uses one consistent configuration.
+  struct TreeConfig {
+    config::v1::ConsumptionTree tree;
+    std::vector<config::v1::Tariff> tariffs;
+    std::vector<config::v1::PulseCounter> pulse_counters;
+  };
+  static std::shared_ptr<const TreeConfig> TreeConfigOf(
+      const config::v1::DeviceConfig& config);
+
   storage::Store* const store_;
-  const config::v1::ConsumptionTree tree_;
-  const std::vector<config::v1::Tariff> tariffs_;
-  const std::vector<config::v1::PulseCounter> pulse_counters_;
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<const TreeConfig> tree_config_ ABSL_GUARDED_BY(mutex_);
   const Clock& clock_;
   const absl::TimeZone zone_;
 };

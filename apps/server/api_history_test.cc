@@ -277,6 +277,26 @@ TEST_F(HistoryApiTest, TreeSumsGroupsAndPricesEachHourByItsBand) {
   EXPECT_EQ(api_->Tree(Get("")).status, 400);  // the period is required
 }
 
+TEST_F(HistoryApiTest, ReconfigureChangesTheTreeAndItsPricesAtOnce) {
+  config::v1::DeviceConfig changed = config_;
+  changed.mutable_consumption_tree()->mutable_boards(0)->set_name("Board A");
+  changed.mutable_tariffs(0)->mutable_bands(0)->set_price_per_unit(0.45);
+  changed.mutable_tariffs(0)->mutable_bands(1)->set_price_per_unit(0.45);
+  api_->Reconfigure(changed);
+  http::Response response = api_->Tree(Get("from=2026-03-30&to=2026-03-31"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  // 14.4 kWh at 0.45 in every hour.
+  EXPECT_THAT(response.body,
+              HasSubstr(R"({"id":"main","name":"Board A","parent_board_id":)"));
+  EXPECT_THAT(response.body, HasSubstr(R"("amount":6.48,"unpriced":0})"));
+}
+
+TEST_F(HistoryApiTest, ChartNamesTheTimeZoneOfItsDays) {
+  http::Response chart = api_->Chart(Get("device=meter-1&quantity=P"));
+  ASSERT_EQ(chart.status, 200) << chart.body;
+  EXPECT_THAT(chart.body, HasSubstr(R"("time_zone":"Europe/Paris")"));
+}
+
 TEST_F(HistoryApiTest, CsvIsStreamedInPieces) {
   http::Response response = api_->Csv(
       Get("device=meter-1&from=2026-03-27T00:00:00Z&to=2026-03-31T00:00:00Z"

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
@@ -161,6 +162,17 @@ absl::TimeZone SiteTimeZone(const config::v1::DeviceConfig& config) {
   return zone;
 }
 
+// The configured retention of the history: the counters' minute and hour
+// tiers and the budget of everything else.
+void SetRetention(const config::v1::Storage& storage,
+                  storage::StoreOptions& options) {
+  options.counter_retention.minute =
+      absl::Hours(24) * storage.minute_tier_days();
+  options.counter_retention.hour = absl::Hours(24) * storage.hour_tier_days();
+  options.budget_bytes =
+      static_cast<int64_t>(storage.non_counter_budget_bytes());
+}
+
 // The history store, with the site's time zone and the configured retention. A
 // store that cannot be opened leaves the box running without history (logged,
 // shown in health) rather than not serving at all. A corrupt file has been
@@ -172,12 +184,7 @@ std::unique_ptr<storage::Store> OpenHistory(
     absl::Status* open_error) {
   storage::StoreOptions options;
   options.path = data_dir + "/history.db";
-  options.counter_retention.minute =
-      absl::Hours(24) * config.storage().minute_tier_days();
-  options.counter_retention.hour =
-      absl::Hours(24) * config.storage().hour_tier_days();
-  options.budget_bytes =
-      static_cast<int64_t>(config.storage().non_counter_budget_bytes());
+  SetRetention(config.storage(), options);
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
       storage::Store::Open(options, &clock, zone);
   absl::Status pruned =
@@ -430,9 +437,13 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                           server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
-  EWS_ASSIGN_OR_RETURN(server->pulse_inputs_,
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<PulseInputs> pulse_inputs,
                        PulseInputs::Start(server->config_, pulse, device,
                                           server->history_writer_.get()));
+  {
+    absl::MutexLock lock(&server->pulse_mutex_);
+    server->pulse_inputs_ = std::move(pulse_inputs);
+  }
   EWS_ASSIGN_OR_RETURN(server->session_api_,
                        SessionApi::Create(options.data_dir, device));
   server->config_store_ =
@@ -440,9 +451,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EwsServer* self = server.get();
   server->config_api_ = std::make_unique<ConfigApi>(
       *server->config_store_, server->session_api_->audit(),
-      [self](const config::v1::DeviceConfig&, const config::v1::DeviceConfig&,
+      [self](const config::v1::DeviceConfig& before,
+             const config::v1::DeviceConfig&,
              const std::vector<std::string>& changed) {
-        std::vector<std::string> live = self->ApplyLive(changed);
+        std::vector<std::string> live = self->ApplyLive(before, changed);
         if (self->reports_ &&
             self->reports_->ApplyLive(changed, *self->config_store_)) {
           live.push_back("reports");
@@ -468,10 +480,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
     return field_bus->Get()->Watch(device, LiveApi::kWatchPeriod,
                                    LiveApi::kWatchDuration);
   });
-  server->pulse_inputs_->SetSampleListener(
-      [live](const std::string& id, const acquisition::PulseSample& sample) {
-        live->OnPulse(id, sample);
-      });
+  server->ListenToPulses(*server->pulse_inputs());
   server->history_api_ = std::make_unique<HistoryApi>(
       server->history_.get(), server->config_, zone, device);
   server->identity_ = identity;
@@ -550,14 +559,17 @@ void EwsServer::Stop() {
   }
   if (certificate_check_.joinable()) certificate_check_.join();
   field_bus_->SetPollListener(nullptr);
-  pulse_inputs_->SetSampleListener(nullptr);
+  pulse_inputs()->SetSampleListener(nullptr);
   https_->Stop();
   data_access_.reset();  // FTP stops; nothing reads the history any more
   https_.reset();
   devices_api_.reset();  // a running scan ends before its line
   if (ntp_ != nullptr) ntp_->Stop();
-  field_bus_.reset();     // pollers stop before the history they write to
-  pulse_inputs_.reset();  // saves the pulse counts
+  field_bus_.reset();  // pollers stop before the history they write to
+  {
+    absl::MutexLock lock(&pulse_mutex_);
+    pulse_inputs_.reset();  // saves the pulse counts
+  }
   front_panel_.reset();
   history_writer_.reset();  // commits what the last polls buffered
   reports_.reset();         // reads the history
@@ -607,9 +619,10 @@ void EwsServer::AddRoutes() {
        }},
       {"GET", "/api/v1/devices",
        [this](const http::Request&, const Session&) {
+         std::shared_ptr<PulseInputs> pulse = pulse_inputs();
          return http::Response::Json(
-             200, field_bus_->Get()->DevicesJson(pulse_inputs_->LineJson(),
-                                                 pulse_inputs_->DevicesJson()));
+             200, field_bus_->Get()->DevicesJson(pulse->LineJson(),
+                                                 pulse->DevicesJson()));
        }},
       {"GET", "/api/v1/leds",
        [this](const http::Request&, const Session&) {
@@ -650,32 +663,121 @@ void EwsServer::AddRoutes() {
 }
 
 std::vector<std::string> EwsServer::ApplyLive(
+    const config::v1::DeviceConfig& before,
     const std::vector<std::string>& changed) {
-  // The field side (RS485 line, devices, IP gateways, Modbus TCP gateway) is
-  // rebuilt on the new configuration; everything else reads its
-  // configuration at start.
-  std::vector<std::string> live;
+  // Live: the field side (RS485 line, devices, IP gateways, Modbus TCP
+  // gateway) is rebuilt on the new configuration, the pulse inputs are
+  // restarted with their counts, the consumption tree and tariffs are taken
+  // by the history API, the storage retention by the store (the reports are
+  // replaced by ReportsService::ApplyLive, beside this). Everything else
+  // (network, model, the commit interval) reads its configuration at start.
+  auto has = [&changed](absl::string_view field) {
+    return std::find(changed.begin(), changed.end(), field) != changed.end();
+  };
+  bool field_side = false;
   for (const std::string& field : changed) {
-    if (LiveFieldBus::Handles(field)) live.push_back(field);
+    field_side = field_side || LiveFieldBus::Handles(field);
   }
-  if (live.empty()) return live;
+  const bool pulse = has("pulse_counters");
+  const bool tree = has("consumption_tree") || has("tariffs");
+  const bool storage = has("storage");
+  if (!field_side && !pulse && !tree && !storage) return {};
   // Under one lock, from the file: two changes applied at once end with the
-  // field side of the last one saved, whichever listener runs last.
+  // parts of the last one saved, whichever listener runs last.
   absl::MutexLock lock(&apply_mutex_);
   absl::StatusOr<config::v1::DeviceConfig> latest = config_store_->Load();
   if (!latest.ok()) {
-    EWS_LOG(ERROR) << "field side not reconfigured: " << latest.status();
+    EWS_LOG(ERROR) << "configuration saved, not applied: " << latest.status();
     return {};
   }
-  devices_api_->StopScan();  // a scan runs on the line being replaced
-  absl::Status reconfigured = field_bus_->Reconfigure(*latest);
-  if (!reconfigured.ok()) {
-    EWS_LOG(ERROR) << "configuration saved, field side left as it ran until "
-                      "the next start: "
-                   << reconfigured;
-    return {};
+  std::vector<std::string> live;
+  if (field_side) {
+    devices_api_->StopScan();  // a scan runs on the line being replaced
+    absl::Status reconfigured = field_bus_->Reconfigure(*latest);
+    if (reconfigured.ok()) {
+      for (const std::string& field : changed) {
+        if (LiveFieldBus::Handles(field)) live.push_back(field);
+      }
+    } else {
+      EWS_LOG(ERROR) << "configuration saved, field side left as it ran "
+                        "until the next start: "
+                     << reconfigured;
+    }
   }
+  if (pulse && RestartPulseInputs(*latest, before)) {
+    live.push_back("pulse_counters");
+  }
+  if (pulse || tree) history_api_->Reconfigure(*latest);
+  if (has("consumption_tree")) live.push_back("consumption_tree");
+  if (has("tariffs")) live.push_back("tariffs");
+  if (storage && ApplyStorage(*latest, before)) live.push_back("storage");
   return live;
+}
+
+void EwsServer::ListenToPulses(PulseInputs& inputs) {
+  LiveApi* live = live_api_.get();
+  inputs.SetSampleListener(
+      [live](const std::string& id, const acquisition::PulseSample& sample) {
+        live->OnPulse(id, sample);
+      });
+}
+
+bool EwsServer::RestartPulseInputs(const config::v1::DeviceConfig& latest,
+                                   const config::v1::DeviceConfig& before) {
+  // The running inputs stop and save their counts (by counter id); the new
+  // ones restore them, so a counter kept, renamed or moved to another input
+  // keeps its count, as across a restart. Pulses in the few milliseconds
+  // between the two are not counted.
+  std::shared_ptr<PulseInputs> old = pulse_inputs();
+  old->SetSampleListener(nullptr);
+  old->Stop();
+  PulseInputsOptions options = options_.pulse;
+  options.counts_path = options_.data_dir + "/pulse-counts";
+  absl::StatusOr<std::unique_ptr<PulseInputs>> started =
+      PulseInputs::Start(latest, options, clock_, history_writer_.get());
+  bool applied = started.ok();
+  if (!applied) {
+    EWS_LOG(ERROR) << "configuration saved, pulse counters as before until "
+                      "the next start: "
+                   << started.status();
+    started =
+        PulseInputs::Start(before, options, clock_, history_writer_.get());
+    if (!started.ok()) {
+      EWS_LOG(ERROR) << "pulse inputs not restarted: " << started.status();
+      return false;
+    }
+  }
+  ListenToPulses(**started);
+  {
+    absl::MutexLock lock(&pulse_mutex_);
+    pulse_inputs_ = *std::move(started);
+  }
+  return applied;
+}
+
+bool EwsServer::ApplyStorage(const config::v1::DeviceConfig& latest,
+                             const config::v1::DeviceConfig& before) {
+  bool applied = true;
+  if (latest.storage().commit_interval_s() !=
+      before.storage().commit_interval_s()) {
+    applied = false;  // the history writer's interval is set at start
+  }
+  if (history_ == nullptr) return applied;
+  storage::StoreOptions options;
+  SetRetention(latest.storage(), options);
+  absl::Status set =
+      history_->SetRetention(options.counter_retention, options.budget_bytes);
+  if (!set.ok()) {
+    EWS_LOG(ERROR) << "configuration saved, history retention as before "
+                      "until the next start: "
+                   << set;
+    return false;
+  }
+  EWS_LOG(INFO) << "history retention: counters' minutes "
+                << latest.storage().minute_tier_days() << " days, hours "
+                << latest.storage().hour_tier_days() << " days, budget "
+                << options.budget_bytes << " bytes (pruned at the next pass)";
+  return applied;
 }
 
 HistoryHealth EwsServer::GetHistoryHealth() const {

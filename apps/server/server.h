@@ -131,7 +131,21 @@ class EwsServer {
   HistoryHealth GetHistoryHealth() const;
   // ConfigApi's listener: applies what can change without a restart and
   // returns those top-level fields.
-  std::vector<std::string> ApplyLive(const std::vector<std::string>& changed);
+  std::vector<std::string> ApplyLive(const config::v1::DeviceConfig& before,
+                                     const std::vector<std::string>& changed);
+  // The parts of ApplyLive() beside the field side; each returns whether the
+  // new configuration `latest` took effect.
+  bool RestartPulseInputs(const config::v1::DeviceConfig& latest,
+                          const config::v1::DeviceConfig& before)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mutex_);
+  // Pulse samples go to the live WebSocket.
+  void ListenToPulses(PulseInputs& inputs);
+  bool ApplyStorage(const config::v1::DeviceConfig& latest,
+                    const config::v1::DeviceConfig& before);
+  std::shared_ptr<PulseInputs> pulse_inputs() const {
+    absl::MutexLock lock(&pulse_mutex_);
+    return pulse_inputs_;
+  }
 
   const ServerOptions options_;
   const std::unique_ptr<DeviceClock> device_clock_;
@@ -148,7 +162,9 @@ class EwsServer {
   std::unique_ptr<FrontPanel> front_panel_;
   // Replaced when an applied configuration changes the field side.
   std::unique_ptr<LiveFieldBus> field_bus_;
-  std::unique_ptr<PulseInputs> pulse_inputs_;
+  // Replaced when an applied configuration changes the pulse counters.
+  mutable absl::Mutex pulse_mutex_;
+  std::shared_ptr<PulseInputs> pulse_inputs_ ABSL_GUARDED_BY(pulse_mutex_);
   std::unique_ptr<SessionApi> session_api_;
   std::unique_ptr<config::ConfigStore> config_store_;
   std::unique_ptr<ConfigApi> config_api_;

@@ -258,8 +258,8 @@ TierRetention Store::Impl::BudgetRetentionLocked() const {
 }
 
 TierRetention Store::Impl::RetentionFor(SeriesKind kind) const {
-  if (internal::IsCounter(kind)) return options.counter_retention;
   absl::ReaderMutexLock lock(&registry_mu);
+  if (internal::IsCounter(kind)) return options.counter_retention;
   return BudgetRetentionLocked();
 }
 
@@ -377,6 +377,24 @@ absl::Status ValidateOptions(const StoreOptions& options) {
 }  // namespace
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::Status Store::SetRetention(const TierRetention& counter_retention,
+                                 int64_t budget_bytes) {
+  StoreOptions changed = impl_->options;
+  changed.counter_retention = counter_retention;
+  changed.budget_bytes = budget_bytes;
+  EWS_RETURN_IF_ERROR(ValidateOptions(changed));
+  absl::MutexLock lock(&impl_->mu);
+  {
+    absl::WriterMutexLock registry_lock(&impl_->registry_mu);
+    impl_->options.counter_retention = counter_retention;
+    impl_->options.budget_bytes = budget_bytes;
+    impl_->budget_bytes = budget_bytes;
+  }
+  impl_->UpdateBudgetLocked();      // never more than the disk has room for
+  impl_->last_prune_s = INT64_MIN;  // the next Consolidate() prunes
+  return absl::OkStatus();
+}
 
 Store::~Store() {
   if (impl_->bg_thread.joinable()) {

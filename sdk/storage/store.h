@@ -194,6 +194,14 @@ class Store {
   // must go (at most once per wall-clock hour, or when `force_prune`).
   absl::Status Consolidate(bool force_prune = false);
 
+  // Changes the counters' retention and the non-counter budget of a running
+  // store (a configuration applied live). Horizons() tells the new ones at
+  // once; what they no longer keep is deleted by the next Consolidate(),
+  // which prunes whatever the hour (the background work's next pass).
+  // Errors: InvalidArgument (budget <= 0, a retention <= 0), nothing changed.
+  absl::Status SetRetention(const TierRetention& counter_retention,
+                            int64_t budget_bytes);
+
   // Runs Flush() and Consolidate() every `period` of real time on a thread of
   // the store's own, until the store is destroyed.
   void StartBackgroundWork(absl::Duration period);

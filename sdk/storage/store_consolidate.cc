@@ -446,7 +446,10 @@ absl::Status Store::Consolidate(bool force_prune) {
   const int64_t cutoff_s = internal::SlotStart(
       Tier::kHour, now_s - absl::ToInt64Seconds(impl.options.late_grace),
       impl.tz);
-  const bool prune = force_prune || now_s - impl.last_prune_s >= 3600;
+  // INT64_MIN: never pruned (or a failed prune): due now. (now_s - INT64_MIN
+  // would overflow and never be due.)
+  const bool prune = force_prune || impl.last_prune_s == INT64_MIN ||
+                     now_s - impl.last_prune_s >= 3600;
   std::vector<SeriesState*> todo;
   for (const auto& [id, state] : impl.series) {
     if (state->consolidated_until_ms < cutoff_s * 1000) {

@@ -141,12 +141,14 @@ absl::StatusOr<std::vector<Point>> Store::Totals(SeriesId id, Tier tier,
 absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
   std::vector<SeriesInfo> infos;
   TierRetention budget;
+  TierRetention counters;
   {
     absl::ReaderMutexLock lock(&impl_->registry_mu);
     for (const auto& [name, id] : impl_->by_name) {
       infos.push_back(impl_->series.at(id)->info);
     }
     budget = impl_->BudgetRetentionLocked();
+    counters = impl_->options.counter_retention;
   }
   std::vector<SeriesHorizon> out;
   absl::MutexLock lock(&impl_->read_mu);
@@ -174,9 +176,8 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
     h.device_id = info.spec.device_id;
     h.quantity_id = info.spec.quantity_id;
     h.kind = info.spec.kind;
-    const TierRetention& retention = internal::IsCounter(info.spec.kind)
-                                         ? impl_->options.counter_retention
-                                         : budget;
+    const TierRetention& retention =
+        internal::IsCounter(info.spec.kind) ? counters : budget;
     for (int k = 0; k < kTierCount; ++k) {
       h.retention[k] = retention.Get(static_cast<Tier>(k));
       h.oldest[k] = absl::InfiniteFuture();

@@ -828,5 +828,66 @@ TEST_F(StoreTest, BackgroundWorkFlushesAndConsolidates) {
   EXPECT_THAT(*hours, SizeIs(2));
 }
 
+TEST_F(StoreTest, SetRetentionAppliesAtOnceAndAtTheNextPrune) {
+  options_.counter_retention.minute = absl::Hours(48);
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  auto volts = store->RegisterSeries(Voltage());
+  ASSERT_THAT(energy, IsOk());
+  ASSERT_THAT(volts, IsOk());
+  double counter = 0;
+  for (int i = 0; i < 3 * 24 * 60; ++i) {
+    ASSERT_THAT(store->Append(*energy, clock_.WallNow(), counter), IsOk());
+    counter += 0.001;
+    Feed(*store, *volts, 230, absl::Minutes(1));
+  }
+  ASSERT_THAT(store->Consolidate(/*force_prune=*/true), IsOk());
+  auto before = store->Horizons();
+  ASSERT_THAT(before, IsOk());
+  absl::Duration volt_minutes;
+  for (const SeriesHorizon& h : *before) {
+    if (h.id == *volts) volt_minutes = h.retention[0];
+  }
+
+  // Bad values change nothing.
+  TierRetention shorter = options_.counter_retention;
+  shorter.minute = absl::ZeroDuration();
+  EXPECT_THAT(store->SetRetention(shorter, options_.budget_bytes),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->SetRetention(options_.counter_retention, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // One day of minutes for counters, a quarter of the budget for the rest:
+  // the horizons say so at once ...
+  shorter.minute = absl::Hours(24);
+  ASSERT_THAT(store->SetRetention(shorter, options_.budget_bytes / 4), IsOk());
+  auto after = store->Horizons();
+  ASSERT_THAT(after, IsOk());
+  for (const SeriesHorizon& h : *after) {
+    if (h.id == *energy) {
+      EXPECT_EQ(h.retention[0], absl::Hours(24));
+      EXPECT_LT(h.oldest[0], clock_.WallNow() - absl::Hours(47));
+    }
+    if (h.id == *volts) EXPECT_LT(h.retention[0], volt_minutes / 3);
+  }
+  // ... and the next consolidation prunes to them, within the hour of the
+  // last prune (not forced); minutes go by whole days (blocks).
+  absl::Time oldest_before;
+  for (const SeriesHorizon& h : *after) {
+    if (h.id == *energy) oldest_before = h.oldest[0];
+  }
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  after = store->Horizons();
+  ASSERT_THAT(after, IsOk());
+  for (const SeriesHorizon& h : *after) {
+    if (h.id == *energy) {
+      EXPECT_EQ(h.oldest[0], oldest_before + absl::Hours(24));
+      EXPECT_GE(h.oldest[0], clock_.WallNow() - absl::Hours(48));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ews::storage

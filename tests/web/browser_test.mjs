@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testCharts } from './charts.mjs';
 import { liveTestControl } from './live_test_control.mjs';
 import { adminPages } from './admin.mjs';
 import { testReports } from './reports.mjs';
@@ -361,6 +362,9 @@ const faultSent = Date.now();
     await fr.page.isChecked('input[name=separator][value=semicolon]'));
   await fr.context.close();
 }
+
+// 3c. History charts: zoom by dragging and by keyboard, the resolution following (charts.mjs).
+await testCharts({ url, newPage, go, check, shot, axe, layout });
 
 // 4. Login: against the session API when the device serves it, else the page must say so.
 {

@@ -7,6 +7,7 @@ export const LAZY = {
   admin: () => import('./pages/admin.jsx').then((m) => m.AdminPage),
   reports: () => import('./pages/reports.jsx').then((m) => m.ReportsPage),
   dashboard: () => import('./pages/dashboard.jsx').then((m) => m.Dashboard),
+  chart: () => import('./pages/chart.jsx').then((m) => m.ChartPage),
   test: () => import('./pages/test.jsx').then((m) => m.TestPage),
   system: () => import('./pages/system.jsx').then((m) => m.SystemPages),
   commission: () => import('./pages/commission.jsx').then((m) => m.CommissionPage),

@@ -149,6 +149,7 @@ function App() {
   else if (target === 'chargers') content = <ChargersPage />;
   else if (target === 'energy') content = <EnergyPage />;
   else if (target === 'data' || target === 'admin' || target === 'reports') content = <Lazy name={target} />;
+  else if (target === 'chart') content = <Lazy name="chart" />; // #/chart/<device>/<quantity>
   else if (target === 'test') content = <Lazy name="test" device={arg} />;
   else if (target === 'system') content = <Lazy name="system" sub={arg} />;
   else if (target === 'commission') {

@@ -44,6 +44,9 @@ struct SeriesState {
 
 class Store::Impl {
  public:
+  // Fixed at open, except options.counter_retention and options.budget_bytes:
+  // changed by SetRetention() with `mu` and `registry_mu` held, read with
+  // either.
   StoreOptions options;
   Clock* clock = nullptr;
   absl::TimeZone tz;

@@ -91,6 +91,7 @@ function Utility({ utility, rows, compare }) {
         <p class="note">{t('previousPeriod')}: <span class="number">{formatQuantity(previous.total, shown.totals.unit)}</span></p>
       ) : null}
       <Bars totals={shown.totals} compare={compare} />
+      <p><a class="button chart-link" href={`#/chart/${shown.key.split('/').map(encodeURIComponent).join('/')}`}>{t('chartOpen')}</a></p>
       {ranked.length > 1 ? (
         <>
           <h3>{t('ranking')}</h3>

@@ -94,6 +94,7 @@ export function DevicePage({ id }) {
           </label>
           <Trend device={device} quantity={selected} samples={samples} />
           <p class="note">{t('trendNote')}</p>
+          <p><a class="button" href={`#/chart/${encodeURIComponent(device.id)}/${encodeURIComponent(selected)}`}>{t('chartOpen')}</a></p>
         </section>
       ) : null}
     </Page>
