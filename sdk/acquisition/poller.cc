@@ -286,29 +286,16 @@ absl::Status Poller::SetLive(absl::string_view device, absl::Duration period,
     return absl::InvalidArgumentError("live period must be > 0");
   }
   absl::MutexLock lock(&mutex_);
-  const absl::Duration now = clock_->MonotonicNow();
-  Entry* found = nullptr;
-  int others_live = 0;
   for (Entry& entry : entries_) {
-    if (entry.config.name == device) {
-      found = &entry;
-    } else if (entry.live_until > now) {
-      ++others_live;
-    }
+    if (entry.config.name != device) continue;
+    const absl::Duration now = clock_->MonotonicNow();
+    entry.live_period = period;
+    entry.live_until = now + duration;
+    entry.next_live = now;
+    UpdateNextPoll(entry, now, clock_->WallNow());
+    return absl::OkStatus();
   }
-  if (found == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no device '", device, "'"));
-  }
-  if (found->live_until <= now && others_live >= options_.max_live_devices) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        others_live, " devices of this line are polled live already (at most ",
-        options_.max_live_devices, "); try again when a page closes"));
-  }
-  found->live_period = period;
-  found->live_until = now + duration;
-  found->next_live = now;
-  UpdateNextPoll(*found, now, clock_->WallNow());
-  return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("no device '", device, "'"));
 }
 
 std::vector<DeviceState> Poller::States() const {

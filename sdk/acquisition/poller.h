@@ -65,9 +65,6 @@ struct PollerOptions {
   // addresses polled plus `pulse_counters`.
   int model_size = 0;
   int pulse_counters = 0;
-  // Devices polled live at once (SetLive): each fast poll takes line time
-  // from the history polls and the gateway, so pages cannot watch them all.
-  int max_live_devices = 4;
 };
 
 struct Sample {
@@ -124,9 +121,8 @@ class Poller {
   absl::Duration NextDue() const;
 
   // Polls `device` every `period` (all quantities, interactive priority)
-  // for `duration` from now (renewing a device already live is always
-  // allowed). NotFound: no such device. InvalidArgument: period <= 0.
-  // ResourceExhausted: `max_live_devices` other devices are live already.
+  // for `duration` from now. NotFound: no such device. InvalidArgument:
+  // period <= 0.
   absl::Status SetLive(absl::string_view device, absl::Duration period,
                        absl::Duration duration);
 

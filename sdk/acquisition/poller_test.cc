@@ -243,31 +243,6 @@ TEST_F(PollerTest, LiveViewPollsFasterWithEveryQuantity) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST_F(PollerTest, LiveViewIsBoundedPerLine) {
-  Populate(24, "ems_cx3_pulse_concentrator");
-  Populate(25, "ems_cx3_pulse_concentrator");
-  Populate(26, "ems_cx3_pulse_concentrator");
-  const v1::Profile* profile = registry_.Find("ems_cx3_pulse_concentrator");
-  PollerOptions options;
-  options.max_live_devices = 2;
-  auto poller = MakePoller(
-      {{"a", 24, profile}, {"b", 25, profile}, {"c", 26, profile}}, options);
-  ASSERT_NE(poller, nullptr);
-  ASSERT_THAT(poller->SetLive("a", absl::Seconds(2), absl::Seconds(10)),
-              IsOk());
-  ASSERT_THAT(poller->SetLive("b", absl::Seconds(2), absl::Seconds(10)),
-              IsOk());
-  EXPECT_THAT(poller->SetLive("c", absl::Seconds(2), absl::Seconds(10)),
-              StatusIs(absl::StatusCode::kResourceExhausted));
-  // Renewing a device that is live already stays allowed.
-  EXPECT_THAT(poller->SetLive("a", absl::Seconds(2), absl::Seconds(10)),
-              IsOk());
-  // Once a live view ends, its place is free again.
-  clock_.Advance(absl::Seconds(11));
-  EXPECT_THAT(poller->SetLive("c", absl::Seconds(2), absl::Seconds(10)),
-              IsOk());
-}
-
 TEST_F(PollerTest, RejectsBadConfigurationsAndTheModelLimit) {
   const v1::Profile* p = registry_.Find("mccb_measurement_unit");
   auto create = [&](std::vector<PolledDevice> devices,
