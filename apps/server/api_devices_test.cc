@@ -83,6 +83,7 @@ class DevicesApiTest : public ::testing::Test {
         std::make_unique<devices::ProfileRegistry>(*std::move(registry));
     FieldBusOverrides overrides;
     overrides.modbus_port = -1;
+    overrides.max_watched_per_line = 2;  // below the three devices
     absl::StatusOr<std::unique_ptr<LiveFieldBus>> bus = LiveFieldBus::Start(
         config, overrides, SystemClock::Get(), *registry_, nullptr);
     ASSERT_THAT(bus, IsOk());
@@ -209,6 +210,21 @@ TEST_F(DevicesApiTest, WatchPollsOneDeviceFasterForAWhile) {
   EXPECT_GE(polls.size(), 4u);
   EXPECT_THAT(bus->Watch("nothing", absl::Seconds(1), absl::Seconds(1)),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(DevicesApiTest, PagesCannotWatchEveryDeviceOfALine) {
+  std::shared_ptr<FieldBus> bus = field_bus_->Get();
+  ASSERT_THAT(bus->Watch("ev1", absl::Seconds(2), absl::Seconds(60)), IsOk());
+  ASSERT_THAT(bus->Watch("mccb1", absl::Seconds(2), absl::Seconds(60)), IsOk());
+  EXPECT_THAT(bus->Watch("mccb2", absl::Seconds(2), absl::Seconds(60)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  // A page renewing its watch keeps it.
+  EXPECT_THAT(bus->Watch("ev1", absl::Seconds(2), absl::Seconds(60)), IsOk());
+  // A watch that ended frees its place.
+  ASSERT_THAT(bus->Watch("mccb1", absl::Seconds(2), absl::Milliseconds(1)),
+              IsOk());
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_THAT(bus->Watch("mccb2", absl::Seconds(2), absl::Seconds(60)), IsOk());
 }
 
 TEST_F(DevicesApiTest, RegisterTestReadsRawWordsAndDecodes) {

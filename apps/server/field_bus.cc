@@ -149,8 +149,11 @@ void WriteLinkHealth(const modbus::DeviceHealth& health,
 }
 
 FieldBus::FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
-                   HistoryWriter* history)
-    : clock_(clock), registry_(registry), history_(history) {}
+                   HistoryWriter* history, int max_watched_per_line)
+    : clock_(clock),
+      registry_(registry),
+      history_(history),
+      max_watched_per_line_(max_watched_per_line) {}
 
 FieldBus::~FieldBus() { Stop(); }
 
@@ -158,7 +161,8 @@ absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
     HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
-  std::unique_ptr<FieldBus> bus(new FieldBus(clock, registry, history));
+  std::unique_ptr<FieldBus> bus(
+      new FieldBus(clock, registry, history, overrides.max_watched_per_line));
   EWS_RETURN_IF_ERROR(
       bus->OpenLines(config, overrides, std::move(rs485_traffic)));
   absl::Status gateway = bus->StartGateway(config, overrides);
@@ -489,6 +493,26 @@ absl::Status FieldBus::Watch(const std::string& id, absl::Duration period,
   if (line == lines_.end() || line->second.poller == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("the line ", line_name, " of ", id, " is not available"));
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    const absl::Duration now = clock_.MonotonicNow();
+    int others = 0;
+    for (auto it = watched_until_.begin(); it != watched_until_.end();) {
+      if (it->second <= now) {
+        it = watched_until_.erase(it);
+        continue;
+      }
+      if (it->first != id && device_line_[it->first] == line_name) ++others;
+      ++it;
+    }
+    if (watched_until_.count(id) == 0 && others >= max_watched_per_line_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(others, " devices of the line ", line_name,
+                       " are watched already (at most ", max_watched_per_line_,
+                       "): close a page that shows one"));
+    }
+    watched_until_[id] = now + duration;
   }
   return line->second.poller->SetLive(id, period, duration);
 }

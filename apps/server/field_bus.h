@@ -36,6 +36,9 @@ struct FieldBusOverrides {
   int modbus_port = -2;
   // Address the gateway listens on; empty: all interfaces.
   std::string modbus_bind_address;
+  // Devices of one line that pages may have polled fast at once (Watch):
+  // each fast poll takes line time from the history polls and the gateway.
+  int max_watched_per_line = 4;
 };
 
 class FieldBus {
@@ -89,7 +92,8 @@ class FieldBus {
   // Polls device `id` every `period` (every quantity, interactive priority)
   // for `duration` from now: a page is showing it (Poller::SetLive).
   // NotFound: no such polled device; FailedPrecondition: its line is not
-  // available.
+  // available; ResourceExhausted: `max_watched_per_line` other devices of its
+  // line are watched already (renewing a watched device is always allowed).
   absl::Status Watch(const std::string& id, absl::Duration period,
                      absl::Duration duration);
 
@@ -124,7 +128,7 @@ class FieldBus {
   };
 
   FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
-           HistoryWriter* history);
+           HistoryWriter* history, int max_watched_per_line);
   absl::Status OpenLines(const config::v1::DeviceConfig& config,
                          const FieldBusOverrides& overrides,
                          hal::SerialPort::TrafficListener rs485_traffic);
@@ -161,6 +165,9 @@ class FieldBus {
       ABSL_GUARDED_BY(mutex_);
   // The unit id on its line (for the line's per-unit health).
   std::map<std::string, uint8_t> device_unit_ ABSL_GUARDED_BY(mutex_);
+  const int max_watched_per_line_;
+  // Device -> when its page's watch ends (monotonic).
+  std::map<std::string, absl::Duration> watched_until_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The commands `profile` declares, as "commands":[{"id":"open","name":"Open"},
