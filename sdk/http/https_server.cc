@@ -172,6 +172,29 @@ class CivetResponseWriter final : public ResponseWriter {
 
 }  // namespace
 
+struct HttpsServer::Civet {
+  mg_context* context = nullptr;
+
+  // The callbacks civetweb calls; `self` / `data` is the HttpsServer or its
+  // WebSocketEndpoint.
+  static int RedirectPlainHttp(mg_connection* connection);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(mg_connection* connection, void* self);
+  static int WebSocketConnect(const mg_connection* connection, void* data);
+  static void WebSocketReady(mg_connection* connection, void* data);
+  static int WebSocketData(mg_connection* connection, int flags, char* bytes,
+                           size_t length, void* data);
+  static void WebSocketClose(const mg_connection* connection, void* data);
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
+  static void Send(const HttpsServer& server, mg_connection* connection,
+                   const Response& response, bool keep_alive, bool head_only);
+};
+
+struct WebSocket::Connection {
+  mg_connection* const handle;
+};
+
 Response Response::Json(int status, std::string body) {
   Response response;
   response.status = status;
@@ -254,15 +277,18 @@ std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
 // The whole answer goes out in one mg_write, so an answer of up to 16 KB is one
 // TLS record and one TCP segment: civetweb's mg_response_header_*() write
 // every header line on its own (twelve records for a small JSON answer).
-void HttpsServer::Send(mg_connection* connection, const Response& response,
-                       bool keep_alive, bool head_only) const {
+void HttpsServer::Civet::Send(const HttpsServer& server,
+                              mg_connection* connection,
+                              const Response& response, bool keep_alive,
+                              bool head_only) {
   const bool streamed = static_cast<bool>(response.stream);
   if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
   std::string head = AnswerHead(
       response.status, response.content_type,
       streamed ? std::string("Transfer-Encoding: chunked")
                : absl::StrCat("Content-Length: ", response.body.size()),
-      fixed_headers_, response.headers, options_.clock->WallNow(), keep_alive);
+      server.fixed_headers_, response.headers, server.options_.clock->WallNow(),
+      keep_alive);
   if (!head_only && !streamed) head += response.body;
   if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
       head_only) {
@@ -380,7 +406,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   mg_callbacks callbacks{};
   callbacks.init_ssl = InitSsl;
   callbacks.log_message = LogCivetweb;
-  callbacks.begin_request = &HttpsServer::RedirectPlainHttp;
+  callbacks.begin_request = &Civet::RedirectPlainHttp;
 
   char error_text[256] = "";
   mg_init_data init{};
@@ -390,15 +416,17 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   mg_error_data error{};
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
-  server->context_ = mg_start2(&init, &error);
-  if (server->context_ == nullptr) {
+  server->civet_ = std::make_unique<Civet>();
+  server->civet_->context = mg_start2(&init, &error);
+  if (server->civet_->context == nullptr) {
+    server->civet_.reset();
     return absl::FailedPreconditionError(
         absl::StrCat("cannot start HTTPS server on ", ports, ": ",
                      error_text[0] != '\0' ? error_text : "unknown error"));
   }
 
   mg_server_port listening[4];
-  int count = mg_get_server_ports(server->context_, 4, listening);
+  int count = mg_get_server_ports(server->civet_->context, 4, listening);
   for (int i = 0; i < count; ++i) {
     if (listening[i].is_ssl) {
       server->https_port_ = listening[i].port;
@@ -416,7 +444,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
-  mg_set_request_handler(server->context_, "/", &HttpsServer::DispatchRequest,
+  mg_set_request_handler(server->civet_->context, "/", &Civet::DispatchRequest,
                          server.get());
   EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
                 << server->https_port_
@@ -469,12 +497,12 @@ std::shared_ptr<const StreamHandler> HttpsServer::FindPrefixRoute(
 }
 
 void HttpsServer::Stop() {
-  if (context_ != nullptr) {
+  if (civet_ != nullptr) {
     for (int port : {https_port_, http_port_}) {
       if (guard_ != nullptr && port > 0) UnguardPort(port);
     }
-    mg_stop(context_);
-    context_ = nullptr;
+    mg_stop(civet_->context);
+    civet_.reset();
   }
 }
 
@@ -508,7 +536,7 @@ Response HttpsServer::Dispatch(const Request& request) const {
   return (*handler)(request);
 }
 
-int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
+int HttpsServer::Civet::RedirectPlainHttp(mg_connection* connection) {
   const mg_request_info* info = mg_get_request_info(connection);
   if (info->is_ssl) return 0;  // civetweb goes on to the handlers
   auto* server =
@@ -546,17 +574,17 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   return 308;
 }
 
-int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
+int HttpsServer::Civet::DispatchRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpsServer*>(self);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request = RequestHead(*info);
 
   const size_t limit = server->options_.max_body_bytes;
   auto refuse_body = [&] {
-    server->Send(connection,
-                 Response::Error(
-                     413, absl::StrCat("request body over ", limit, " bytes")),
-                 /*keep_alive=*/false, /*head_only=*/false);
+    Send(*server, connection,
+         Response::Error(413,
+                         absl::StrCat("request body over ", limit, " bytes")),
+         /*keep_alive=*/false, /*head_only=*/false);
     return 413;
   };
   if (info->content_length > 0 &&
@@ -577,8 +605,8 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
                                KeepsAlive(connection, *info));
     (*stream)(request, writer);
     if (writer.status() == 0) {
-      server->Send(connection, Response::Error(500, "no answer"), false,
-                   /*head_only=*/false);
+      Send(*server, connection, Response::Error(500, "no answer"), false,
+           /*head_only=*/false);
       return 500;
     }
     return writer.status();
@@ -591,8 +619,8 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   } else {
     response = Response::Error(404, "no web UI installed");
   }
-  server->Send(connection, response, KeepsAlive(connection, *info),
-               /*head_only=*/request.method == "HEAD");
+  Send(*server, connection, response, KeepsAlive(connection, *info),
+       /*head_only=*/request.method == "HEAD");
   if (response.after_sent) response.after_sent();
   return response.status;
 }
@@ -601,9 +629,9 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
 
 namespace ews::http {
 
-WebSocket::WebSocket(mg_connection* connection, Request request,
+WebSocket::WebSocket(std::unique_ptr<Connection> connection, Request request,
                      size_t max_queued)
-    : connection_(connection),
+    : connection_(std::move(connection)),
       request_(std::move(request)),
       max_queued_(max_queued) {}
 
@@ -673,11 +701,12 @@ void WebSocket::SenderLoop() {
       }
     }
     if (close) {
-      mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE,
+      mg_websocket_write(connection_->handle,
+                         MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE,
                          close_payload.data(), close_payload.size());
       return;  // civetweb ends the connection when the client answers
     }
-    if (mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_TEXT,
+    if (mg_websocket_write(connection_->handle, MG_WEBSOCKET_OPCODE_TEXT,
                            message.data(), message.size()) <= 0) {
       absl::MutexLock lock(&mutex_);
       closing_ = true;  // broken: stop sending; civetweb notices on its side
@@ -702,10 +731,11 @@ void HttpsServer::WebSocketRoute(const std::string& path,
                                  WebSocketHandler handler) {
   auto endpoint = std::make_unique<WebSocketEndpoint>(
       WebSocketEndpoint{this, std::move(handler)});
-  mg_set_websocket_handler(
-      context_, path.c_str(), &HttpsServer::WebSocketConnect,
-      &HttpsServer::WebSocketReady, &HttpsServer::WebSocketData,
-      &HttpsServer::WebSocketClose, endpoint.get());
+  if (civet_ == nullptr) return;  // stopped
+  mg_set_websocket_handler(civet_->context, path.c_str(),
+                           &Civet::WebSocketConnect, &Civet::WebSocketReady,
+                           &Civet::WebSocketData, &Civet::WebSocketClose,
+                           endpoint.get());
   websocket_endpoints_.push_back(std::move(endpoint));
 }
 
@@ -718,7 +748,8 @@ std::shared_ptr<WebSocket>* SocketOf(const mg_connection* connection) {
 }
 }  // namespace
 
-int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
+int HttpsServer::Civet::WebSocketConnect(const mg_connection* connection,
+                                         void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request = RequestHead(*info);
@@ -726,19 +757,20 @@ int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
   if (endpoint->handler.accept) {
     std::optional<Response> refusal = endpoint->handler.accept(request);
     if (refusal.has_value()) {
-      endpoint->server->Send(mutable_connection, *refusal,
-                             /*keep_alive=*/false, /*head_only=*/false);
+      Send(*endpoint->server, mutable_connection, *refusal,
+           /*keep_alive=*/false, /*head_only=*/false);
       return 1;  // no handshake; civetweb closes the connection
     }
   }
   mg_set_user_connection_data(
-      connection, new std::shared_ptr<WebSocket>(
-                      new WebSocket(mutable_connection, std::move(request),
-                                    endpoint->handler.max_queued)));
+      connection, new std::shared_ptr<WebSocket>(new WebSocket(
+                      std::make_unique<WebSocket::Connection>(
+                          WebSocket::Connection{mutable_connection}),
+                      std::move(request), endpoint->handler.max_queued)));
   return 0;
 }
 
-void HttpsServer::WebSocketReady(mg_connection* connection, void* data) {
+void HttpsServer::Civet::WebSocketReady(mg_connection* connection, void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   std::shared_ptr<WebSocket>* socket = SocketOf(connection);
   if (socket == nullptr) return;
@@ -746,8 +778,8 @@ void HttpsServer::WebSocketReady(mg_connection* connection, void* data) {
   if (endpoint->handler.on_open) endpoint->handler.on_open(*socket);
 }
 
-int HttpsServer::WebSocketData(mg_connection* connection, int flags,
-                               char* bytes, size_t length, void* data) {
+int HttpsServer::Civet::WebSocketData(mg_connection* connection, int flags,
+                                      char* bytes, size_t length, void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   const int opcode = flags & 0xf;
   if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) return 0;
@@ -759,7 +791,8 @@ int HttpsServer::WebSocketData(mg_connection* connection, int flags,
   return 1;  // keep the connection
 }
 
-void HttpsServer::WebSocketClose(const mg_connection* connection, void* data) {
+void HttpsServer::Civet::WebSocketClose(const mg_connection* connection,
+                                        void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   std::shared_ptr<WebSocket>* socket = SocketOf(connection);
   if (socket == nullptr) return;
