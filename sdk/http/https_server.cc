@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
 #include "sdk/security/tls/internal/server_context.h"
@@ -170,6 +171,112 @@ class CivetResponseWriter final : public ResponseWriter {
   int status_ = 0;
 };
 
+absl::Status CheckOptions(const ServerOptions& options) {
+  if (options.certificate_path.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
+  }
+  if (options.https_port < 0 || options.https_port > 65535 ||
+      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
+    return absl::InvalidArgumentError("port out of range");
+  }
+  if (options.http_redirect_port > 0 &&
+      options.http_redirect_port == options.https_port) {
+    return absl::InvalidArgumentError(
+        "the HTTP redirect port must differ from the HTTPS port");
+  }
+  if (options.worker_threads < 2 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("HTTPS needs a clock");
+  }
+  return absl::OkStatus();
+}
+
+// civetweb's listening_ports: the HTTPS listener first (civetweb redirects
+// plain HTTP to the first TLS port), then the plain one if any.
+std::string ListeningPorts(const ServerOptions& options) {
+  std::string ports =
+      absl::StrCat(options.bind_address, ":", options.https_port, "s");
+  if (options.http_redirect_port >= 0) {
+    // A plain listener: BeginRequest() answers everything on it with a
+    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
+    // not to the host the client asked for.
+    absl::StrAppend(&ports, ",", options.bind_address, ":",
+                    options.http_redirect_port);
+  }
+  return ports;
+}
+
+// civetweb's configuration (name, value, ..., nullptr), with the strings it
+// points into.
+class CivetOptions {
+ public:
+  CivetOptions(const ServerOptions& options, const std::string& ports,
+               const std::string& security_headers)
+      : threads_(std::to_string(options.worker_threads)),
+        request_timeout_(
+            std::to_string(absl::ToInt64Milliseconds(options.request_timeout))),
+        keep_alive_timeout_(std::to_string(
+            absl::ToInt64Milliseconds(options.keep_alive_timeout))),
+        max_request_(std::to_string(options.max_header_bytes)),
+        websocket_timeout_(std::to_string(
+            absl::ToInt64Milliseconds(options.websocket_ping_interval))) {
+    pointers_ = {
+        "listening_ports",
+        ports.c_str(),
+        "ssl_certificate",
+        options.certificate_path.c_str(),
+        "ssl_protocol_version",
+        kTls12AndNewer,
+        "ssl_cipher_list",
+        security::internal::kServerCipherList,
+        "num_threads",
+        threads_.c_str(),
+        "request_timeout_ms",
+        request_timeout_.c_str(),
+        "keep_alive_timeout_ms",
+        keep_alive_timeout_.c_str(),
+        "enable_keep_alive",
+        "yes",
+        "tcp_nodelay",
+        "1",
+        "max_request_size",
+        max_request_.c_str(),
+        // civetweb's own answers (its error pages) carry HSTS and the
+        // hardening headers too (civetweb's own HSTS option has no
+        // includeSubDomains).
+        "additional_header",
+        security_headers.c_str(),
+        "enable_directory_listing",
+        "no",
+        "decode_url",
+        "yes",
+        "websocket_timeout_ms",
+        websocket_timeout_.c_str(),
+        "enable_websocket_ping_pong",
+        "yes",
+        nullptr,
+    };
+  }
+  CivetOptions(const CivetOptions&) = delete;
+  CivetOptions& operator=(const CivetOptions&) = delete;
+
+  const char** pointers() { return pointers_.data(); }
+
+ private:
+  const std::string threads_;
+  const std::string request_timeout_;
+  const std::string keep_alive_timeout_;
+  const std::string max_request_;
+  const std::string websocket_timeout_;
+  std::vector<const char*> pointers_;
+};
+
 }  // namespace
 
 struct HttpsServer::Civet {
@@ -315,28 +422,7 @@ HttpsServer::~HttpsServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     const ServerOptions& options) {
-  if (options.certificate_path.empty()) {
-    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
-  }
-  if (options.https_port < 0 || options.https_port > 65535 ||
-      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
-    return absl::InvalidArgumentError("port out of range");
-  }
-  if (options.http_redirect_port > 0 &&
-      options.http_redirect_port == options.https_port) {
-    return absl::InvalidArgumentError(
-        "the HTTP redirect port must differ from the HTTPS port");
-  }
-  if (options.worker_threads < 2 || options.worker_threads > 1024) {
-    return absl::InvalidArgumentError("worker_threads must be 2..1024");
-  }
-  if (options.max_connections_per_address < 0) {
-    return absl::InvalidArgumentError(
-        "max_connections_per_address must be >= 0");
-  }
-  if (options.clock == nullptr) {
-    return absl::InvalidArgumentError("HTTPS needs a clock");
-  }
+  EWS_RETURN_IF_ERROR(CheckOptions(options));
 
   static const unsigned features = mg_init_library(MG_FEATURES_TLS);
   if ((features & MG_FEATURES_TLS) == 0 &&
@@ -346,62 +432,8 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
 
   std::unique_ptr<HttpsServer> server(new HttpsServer(options));
 
-  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
-  std::string ports =
-      absl::StrCat(options.bind_address, ":", options.https_port, "s");
-  if (options.http_redirect_port >= 0) {
-    // A plain listener: BeginRequest() answers everything on it with a
-    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
-    // not to the host the client asked for.
-    absl::StrAppend(&ports, ",", options.bind_address, ":",
-                    options.http_redirect_port);
-  }
-
-  const std::string threads = std::to_string(options.worker_threads);
-  const std::string request_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.request_timeout));
-  const std::string keep_alive_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
-  const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string websocket_timeout = std::to_string(
-      absl::ToInt64Milliseconds(options.websocket_ping_interval));
-
-  std::vector<const char*> civet_options = {
-      "listening_ports",
-      ports.c_str(),
-      "ssl_certificate",
-      options.certificate_path.c_str(),
-      "ssl_protocol_version",
-      kTls12AndNewer,
-      "ssl_cipher_list",
-      security::internal::kServerCipherList,
-      "num_threads",
-      threads.c_str(),
-      "request_timeout_ms",
-      request_timeout.c_str(),
-      "keep_alive_timeout_ms",
-      keep_alive_timeout.c_str(),
-      "enable_keep_alive",
-      "yes",
-      "tcp_nodelay",
-      "1",
-      "max_request_size",
-      max_request.c_str(),
-      // civetweb's own answers (its error pages) carry HSTS and the
-      // hardening headers too (civetweb's own HSTS option has no
-      // includeSubDomains).
-      "additional_header",
-      server->security_headers_.c_str(),
-      "enable_directory_listing",
-      "no",
-      "decode_url",
-      "yes",
-      "websocket_timeout_ms",
-      websocket_timeout.c_str(),
-      "enable_websocket_ping_pong",
-      "yes",
-  };
-  civet_options.push_back(nullptr);
+  const std::string ports = ListeningPorts(options);
+  CivetOptions civet_options(options, ports, server->security_headers_);
 
   mg_callbacks callbacks{};
   callbacks.init_ssl = InitSsl;
@@ -412,7 +444,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = server.get();
-  init.configuration_options = civet_options.data();
+  init.configuration_options = civet_options.pointers();
   mg_error_data error{};
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
@@ -425,15 +457,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
                      error_text[0] != '\0' ? error_text : "unknown error"));
   }
 
-  mg_server_port listening[4];
-  int count = mg_get_server_ports(server->civet_->context, 4, listening);
-  for (int i = 0; i < count; ++i) {
-    if (listening[i].is_ssl) {
-      server->https_port_ = listening[i].port;
-    } else {
-      server->http_port_ = listening[i].port;
-    }
-  }
+  server->ReadBackPorts();
   if (options.max_connections_per_address > 0) {
     server->guard_ =
         std::make_unique<ConnectionGuard>(options.max_connections_per_address);
@@ -453,6 +477,18 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
                                        server->http_port_)
                         : std::string());
   return server;
+}
+
+void HttpsServer::ReadBackPorts() {
+  mg_server_port listening[4];
+  int count = mg_get_server_ports(civet_->context, 4, listening);
+  for (int i = 0; i < count; ++i) {
+    if (listening[i].is_ssl) {
+      https_port_ = listening[i].port;
+    } else {
+      http_port_ = listening[i].port;
+    }
+  }
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,

@@ -268,6 +268,9 @@ class HttpsServer {
     HttpsServer* server;
     WebSocketHandler handler;
   };
+  // The ports civetweb listens on (the HTTPS one, the redirect one), read
+  // back into https_port_ and http_port_ (port 0 asks for any free port).
+  void ReadBackPorts();
   Response Dispatch(const Request& request) const;
   // HSTS and the hardening headers as "Name: value" lines, without a final
   // CRLF.
