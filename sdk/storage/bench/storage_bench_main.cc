@@ -4,7 +4,7 @@
 // counter history and the default budget's horizons. `--quick` runs a small
 // version (for CI); `--only=a|b|c|d` one part.
 //
-//   bazel run -c opt //sdk/storage/bench:storage_bench            (full, ~10 min)
+//   bazel run -c opt //sdk/storage/bench:storage_bench  (full, ~10 min)
 //   bazel run -c opt //sdk/storage/bench:storage_bench -- --quick
 #include <stdlib.h>
 #include <sys/resource.h>
