@@ -123,6 +123,118 @@ struct Sums {
   }
 };
 
+// One member of a group: what it measured over the period, or why not.
+struct Member {
+  std::string device;
+  std::string quantity;
+  Utility utility = Utility::kOther;
+  double consumption = 0;
+  std::string problem;  // empty: measured
+};
+
+// A member's consumption per hour over `period`, priced by every tariff of
+// its kind into `sums`.
+Member Measure(const storage::Store& store, const config::v1::MeterRef& ref,
+               const std::vector<config::v1::PulseCounter>& pulse_counters,
+               const std::vector<config::v1::Tariff>& tariffs,
+               const Period& period, absl::TimeZone zone, Sums& sums) {
+  Member member;
+  if (ref.has_modbus()) {
+    member.device = ref.modbus().device_id();
+    member.quantity = ref.modbus().quantity_id();
+  } else {
+    member.device = ref.pulse_counter_id();
+    member.quantity = kPulseQuantity;
+    for (const config::v1::PulseCounter& counter : pulse_counters) {
+      if (counter.id() != member.device) continue;
+      if (counter.kind() == config::v1::PULSE_KIND_WATER) {
+        member.utility = Utility::kWater;
+      } else if (counter.kind() == config::v1::PULSE_KIND_GAS) {
+        member.utility = Utility::kGas;
+      }
+    }
+  }
+  auto problem = [&member](absl::string_view why) {
+    member.problem = std::string(why);
+    return member;
+  };
+  absl::StatusOr<storage::SeriesId> id =
+      store.FindSeries(member.device, member.quantity);
+  if (!id.ok()) return problem("no history recorded");
+  absl::StatusOr<SeriesSpec> spec = store.GetSpec(*id);
+  if (!spec.ok()) return problem(spec.status().message());
+  bool energy = false;
+  std::optional<double> factor = ToPricedUnit(spec->unit, &energy);
+  if (spec->kind != SeriesKind::kCounter || !factor.has_value()) {
+    return problem(
+        absl::StrCat("not an energy or volume counter (", spec->unit, ")"));
+  }
+  if (energy) member.utility = Utility::kElectricity;
+  absl::StatusOr<std::vector<Point>> hours =
+      store.Totals(*id, Tier::kHour, period.from, period.to);
+  if (!hours.ok()) return problem(hours.status().message());
+  for (const Point& hour : *hours) {
+    const double amount = hour.delta * *factor;
+    member.consumption += amount;
+    for (const config::v1::Tariff& tariff : tariffs) {
+      if (!TariffCovers(tariff, member.utility)) continue;
+      auto& cost = sums.costs[tariff.id()];
+      if (std::optional<double> price = PriceAt(tariff, hour.start, zone)) {
+        cost.first += amount * *price;
+      } else {
+        cost.second += amount;
+      }
+    }
+  }
+  sums.consumption[member.utility] += member.consumption;
+  return member;
+}
+
+void WriteMember(const Member& member, http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("device")
+      .String(member.device)
+      .Key("quantity")
+      .String(member.quantity);
+  if (!member.problem.empty()) {
+    json.Key("consumption").Null().Key("problem").String(member.problem);
+  } else {
+    json.Key("utility").String(UtilityName(member.utility)).Key("consumption");
+    json.Number(member.consumption, kApiDigits);
+    json.Key("unit").String(UtilityUnit(member.utility));
+  }
+  json.EndObject();
+}
+
+// A board's or group's consumption per utility and its cost per tariff.
+void WriteSums(const Sums& sums, const std::vector<config::v1::Tariff>& tariffs,
+               http::JsonWriter& json) {
+  json.Key("consumption").BeginObject();
+  for (const auto& [utility, value] : sums.consumption) {
+    json.Key(UtilityName(utility)).BeginObject().Key("value");
+    json.Number(value, kApiDigits);
+    json.Key("unit").String(UtilityUnit(utility)).EndObject();
+  }
+  json.EndObject().Key("costs").BeginArray();
+  for (const config::v1::Tariff& tariff : tariffs) {
+    auto it = sums.costs.find(tariff.id());
+    if (it == sums.costs.end()) continue;
+    json.BeginObject()
+        .Key("tariff")
+        .String(tariff.id())
+        .Key("name")
+        .String(tariff.name())
+        .Key("currency")
+        .String(tariff.currency())
+        .Key("amount");
+    json.Number(it->second.first, kApiDigits);
+    json.Key("unpriced");
+    json.Number(it->second.second, kApiDigits);
+    json.EndObject();
+  }
+  json.EndArray();
+}
+
 }  // namespace
 
 http::Response HistoryApi::Tree(const http::Request& request) const {
@@ -132,111 +244,6 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
   absl::StatusOr<Period> period =
       ParsePeriod(*params, zone_, clock_.WallNow(), absl::ZeroDuration());
   if (!period.ok()) return ApiError(period.status());
-
-  // One member: its consumption per hour, priced by every tariff of its kind
-  // into `sums`.
-  struct Member {
-    std::string device;
-    std::string quantity;
-    Utility utility = Utility::kOther;
-    double consumption = 0;
-    std::string problem;  // empty: measured
-  };
-  auto measure = [&](const config::v1::MeterRef& ref, Sums& sums) {
-    Member member;
-    if (ref.has_modbus()) {
-      member.device = ref.modbus().device_id();
-      member.quantity = ref.modbus().quantity_id();
-    } else {
-      member.device = ref.pulse_counter_id();
-      member.quantity = kPulseQuantity;
-      for (const config::v1::PulseCounter& counter : pulse_counters_) {
-        if (counter.id() != member.device) continue;
-        if (counter.kind() == config::v1::PULSE_KIND_WATER) {
-          member.utility = Utility::kWater;
-        } else if (counter.kind() == config::v1::PULSE_KIND_GAS) {
-          member.utility = Utility::kGas;
-        }
-      }
-    }
-    auto problem = [&member](absl::string_view why) {
-      member.problem = std::string(why);
-      return member;
-    };
-    absl::StatusOr<storage::SeriesId> id =
-        store_->FindSeries(member.device, member.quantity);
-    if (!id.ok()) return problem("no history recorded");
-    absl::StatusOr<SeriesSpec> spec = store_->GetSpec(*id);
-    if (!spec.ok()) return problem(spec.status().message());
-    bool energy = false;
-    std::optional<double> factor = ToPricedUnit(spec->unit, &energy);
-    if (spec->kind != SeriesKind::kCounter || !factor.has_value()) {
-      return problem(
-          absl::StrCat("not an energy or volume counter (", spec->unit, ")"));
-    }
-    if (energy) member.utility = Utility::kElectricity;
-    absl::StatusOr<std::vector<Point>> hours =
-        store_->Totals(*id, Tier::kHour, period->from, period->to);
-    if (!hours.ok()) return problem(hours.status().message());
-    for (const Point& hour : *hours) {
-      const double amount = hour.delta * *factor;
-      member.consumption += amount;
-      for (const config::v1::Tariff& tariff : tariffs_) {
-        if (!TariffCovers(tariff, member.utility)) continue;
-        auto& cost = sums.costs[tariff.id()];
-        if (std::optional<double> price = PriceAt(tariff, hour.start, zone_)) {
-          cost.first += amount * *price;
-        } else {
-          cost.second += amount;
-        }
-      }
-    }
-    sums.consumption[member.utility] += member.consumption;
-    return member;
-  };
-  auto write_member = [](const Member& member, http::JsonWriter& json) {
-    json.BeginObject()
-        .Key("device")
-        .String(member.device)
-        .Key("quantity")
-        .String(member.quantity);
-    if (!member.problem.empty()) {
-      json.Key("consumption").Null().Key("problem").String(member.problem);
-    } else {
-      json.Key("utility")
-          .String(UtilityName(member.utility))
-          .Key("consumption");
-      json.Number(member.consumption, kApiDigits);
-      json.Key("unit").String(UtilityUnit(member.utility));
-    }
-    json.EndObject();
-  };
-  auto write_sums = [this](const Sums& sums, http::JsonWriter& json) {
-    json.Key("consumption").BeginObject();
-    for (const auto& [utility, value] : sums.consumption) {
-      json.Key(UtilityName(utility)).BeginObject().Key("value");
-      json.Number(value, kApiDigits);
-      json.Key("unit").String(UtilityUnit(utility)).EndObject();
-    }
-    json.EndObject().Key("costs").BeginArray();
-    for (const config::v1::Tariff& tariff : tariffs_) {
-      auto it = sums.costs.find(tariff.id());
-      if (it == sums.costs.end()) continue;
-      json.BeginObject()
-          .Key("tariff")
-          .String(tariff.id())
-          .Key("name")
-          .String(tariff.name())
-          .Key("currency")
-          .String(tariff.currency())
-          .Key("amount");
-      json.Number(it->second.first, kApiDigits);
-      json.Key("unpriced");
-      json.Number(it->second.second, kApiDigits);
-      json.EndObject();
-    }
-    json.EndArray();
-  };
 
   http::JsonWriter json;
   json.BeginObject()
@@ -260,7 +267,9 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
     for (const config::v1::Group& group : board.groups()) {
       MeasuredGroup& measured = groups.emplace_back(MeasuredGroup{&group});
       for (const config::v1::MeterRef& ref : group.members()) {
-        measured.members.push_back(measure(ref, measured.sums));
+        measured.members.push_back(Measure(*store_, ref, pulse_counters_,
+                                           tariffs_, *period, zone_,
+                                           measured.sums));
       }
       board_sums.Add(measured.sums);
     }
@@ -275,7 +284,7 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
     } else {
       json.String(board.parent_board_id());
     }
-    write_sums(board_sums, json);
+    WriteSums(board_sums, tariffs_, json);
     json.Key("groups").BeginArray();
     for (const MeasuredGroup& measured : groups) {
       json.BeginObject()
@@ -283,9 +292,9 @@ http::Response HistoryApi::Tree(const http::Request& request) const {
           .String(measured.group->id())
           .Key("name")
           .String(measured.group->name());
-      write_sums(measured.sums, json);
+      WriteSums(measured.sums, tariffs_, json);
       json.Key("members").BeginArray();
-      for (const Member& member : measured.members) write_member(member, json);
+      for (const Member& member : measured.members) WriteMember(member, json);
       json.EndArray().EndObject();
     }
     json.EndArray().EndObject();
