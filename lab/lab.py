@@ -594,7 +594,7 @@ class Lab:
 
 def server_has_flag(name):
     """Whether the ews-server in the image (built from this tree) has the flag `name`."""
-    with open(os.path.join(REPO, "apps", "server", "main.cc")) as f:
+    with open(os.path.join(REPO, "apps", "server", "server_main.cc")) as f:
         return (", %s," % name) in f.read()
 
 

@@ -7,6 +7,7 @@
 #include "apps/server/device_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/capturing_log_sink.h"
 #include "sdk/base/files.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -324,6 +326,76 @@ std::string ModelSizeName(config::v1::ModelSize size) {
   }
 }
 
+// The first start's additions to the factory configuration: the devices a
+// bus scan finds (--scan_first_address) and the demo's simulated pulse
+// counters (--simulate_pulse_inputs), saved.
+absl::Status FirstStartSetup(const ServerOptions& options, Clock& device,
+                             const devices::ProfileRegistry& profiles,
+                             config::ConfigStore& store,
+                             config::v1::DeviceConfig& config) {
+  if (options.scan_first_address > 0) {
+    // A field bus without devices (and without the gateway) just for the scan.
+    FieldBusOverrides scan_only = options.field_bus;
+    scan_only.modbus_port = -1;
+    EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> scanner,
+                         FieldBus::Start(config, scan_only, device, profiles,
+                                         /*store=*/nullptr));
+    absl::Status scanned = ConfigureScannedDevices(options, *scanner, config);
+    scanner.reset();
+    if (!scanned.ok()) {
+      EWS_LOG(ERROR) << "scan failed: " << scanned;
+    } else {
+      EWS_RETURN_IF_ERROR(store.Save(config));
+    }
+  }
+  if (options.pulse.simulate) {
+    ConfigureDemoPulseCounters(config);
+    EWS_RETURN_IF_ERROR(store.Save(config));
+  }
+  return absl::OkStatus();
+}
+
+// The HTTPS server's options: flags first, then the configuration.
+http::ServerOptions WebServerOptions(const ServerOptions& options,
+                                     const config::v1::DeviceConfig& config,
+                                     const std::string& certificate_path,
+                                     const Clock& device) {
+  http::ServerOptions web;
+  web.certificate_path = certificate_path;
+  web.document_root = options.web_root;
+  web.clock = &device;  // the Date header in device time
+  web.max_connections_per_address = options.connections_per_address;
+  web.worker_threads = options.https_workers;
+  web.bind_address = options.bind_address.empty() ? config.web().bind_address()
+                                                  : options.bind_address;
+  web.https_port = options.https_port >= 0
+                       ? options.https_port
+                       : static_cast<int>(config.web().https_port());
+  if (options.http_redirect_port >= -1) {
+    web.http_redirect_port = options.http_redirect_port;
+  } else {
+    // In the configuration 0 means "no redirect listener".
+    web.http_redirect_port = config.web().http_redirect_port() == 0
+                                 ? -1
+                                 : config.web().http_redirect_port();
+  }
+  return web;
+}
+
+// The configured devices whose profile is an EV charger.
+std::set<std::string> EvChargerIds(const config::v1::DeviceConfig& config,
+                                   const devices::ProfileRegistry& profiles) {
+  std::set<std::string> ids;
+  for (const config::v1::ModbusDevice& device : config.modbus_devices()) {
+    const devices::v1::Profile* profile = profiles.Find(device.profile());
+    if (profile != nullptr &&
+        profile->family() == devices::v1::FAMILY_EV_CHARGER) {
+      ids.insert(device.id());
+    }
+  }
+  return ids;
+}
+
 }  // namespace
 
 EwsServer::EwsServer(const ServerOptions& options,
@@ -368,66 +440,19 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
                        devices::ProfileRegistry::BuiltIn());
 
-  if (first_start && options.scan_first_address > 0) {
-    // A field bus without devices (and without the gateway) just for the scan.
-    FieldBusOverrides scan_only = options.field_bus;
-    scan_only.modbus_port = -1;
-    EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> scanner,
-                         FieldBus::Start(config, scan_only, device, profiles,
-                                         /*store=*/nullptr));
-    absl::Status scanned = ConfigureScannedDevices(options, *scanner, config);
-    scanner.reset();
-    if (!scanned.ok()) {
-      EWS_LOG(ERROR) << "scan failed: " << scanned;
-    } else {
-      EWS_RETURN_IF_ERROR(store.Save(config));
-    }
-  }
-  if (first_start && options.pulse.simulate) {
-    ConfigureDemoPulseCounters(config);
-    EWS_RETURN_IF_ERROR(store.Save(config));
+  if (first_start) {
+    EWS_RETURN_IF_ERROR(
+        FirstStartSetup(options, device, profiles, store, config));
   }
 
-  http::ServerOptions web;
-  web.certificate_path = certificate.path;
-  web.document_root = options.web_root;
-  web.clock = &device;  // the Date header in device time
-  web.max_connections_per_address = options.connections_per_address;
-  web.worker_threads = options.https_workers;
-  web.bind_address = options.bind_address.empty() ? config.web().bind_address()
-                                                  : options.bind_address;
-  web.https_port = options.https_port >= 0
-                       ? options.https_port
-                       : static_cast<int>(config.web().https_port());
-  if (options.http_redirect_port >= -1) {
-    web.http_redirect_port = options.http_redirect_port;
-  } else {
-    // In the configuration 0 means "no redirect listener".
-    web.http_redirect_port = config.web().http_redirect_port() == 0
-                                 ? -1
-                                 : config.web().http_redirect_port();
-  }
+  const http::ServerOptions web =
+      WebServerOptions(options, config, certificate.path, device);
 
   std::unique_ptr<EwsServer> server(
       new EwsServer(options, std::move(device_clock), std::move(device_time),
                     std::move(config), std::move(profiles)));
   const absl::TimeZone zone = SiteTimeZone(server->config_);
-  server->history_incidents_ =
-      std::make_unique<HistoryIncidents>(options.data_dir);
-  server->history_ =
-      OpenHistory(server->config_, zone, options.data_dir, device,
-                  *server->history_incidents_, &server->history_open_error_);
-  if (server->history_ != nullptr) {
-    HistoryWriterOptions writer;
-    if (server->config_.storage().commit_interval_s() != 0) {
-      writer.commit_interval =
-          absl::Seconds(server->config_.storage().commit_interval_s());
-    }
-    EWS_LOG(INFO) << "history commits every "
-                  << absl::FormatDuration(writer.commit_interval);
-    server->history_writer_ =
-        std::make_unique<HistoryWriter>(*server->history_, device, writer);
-  }
+  server->StartHistory(zone);
   server->front_panel_ =
       std::make_unique<FrontPanel>(device, options.net_interface);
   EWS_ASSIGN_OR_RETURN(
@@ -444,60 +469,10 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
     absl::MutexLock lock(&server->pulse_mutex_);
     server->pulse_inputs_ = std::move(pulse_inputs);
   }
-  EWS_ASSIGN_OR_RETURN(server->session_api_,
-                       SessionApi::Create(options.data_dir, device));
-  server->config_store_ =
-      std::make_unique<config::ConfigStore>(options.data_dir, device);
-  EwsServer* self = server.get();
-  server->config_api_ = std::make_unique<ConfigApi>(
-      *server->config_store_, server->session_api_->audit(),
-      [self](const config::v1::DeviceConfig& before,
-             const config::v1::DeviceConfig&,
-             const std::vector<std::string>& changed) {
-        std::vector<std::string> live = self->ApplyLive(before, changed);
-        if (self->reports_ &&
-            self->reports_->ApplyLive(changed, *self->config_store_)) {
-          live.push_back("reports");
-        }
-        return live;
-      });
-  LiveFieldBus* field_bus = server->field_bus_.get();
-  server->devices_api_ = std::make_unique<DevicesApi>(
-      [field_bus] { return field_bus->Get(); }, server->profiles_,
-      server->session_api_->audit(), device, server->history_.get());
-  SessionApi* sessions = server->session_api_.get();
-  server->live_api_ =
-      std::make_unique<LiveApi>([sessions](const http::Request& request) {
-        return sessions->Authorize(request);
-      });
-  LiveApi* live = server->live_api_.get();
-  server->field_bus_->SetPollListener(
-      [live](const acquisition::PollResult& result,
-             const devices::v1::Profile& profile) {
-        live->OnPoll(result, profile);
-      });
-  live->SetWatcher([field_bus](const std::string& device) {
-    return field_bus->Get()->Watch(device, LiveApi::kWatchPeriod,
-                                   LiveApi::kWatchDuration);
-  });
-  server->ListenToPulses(*server->pulse_inputs());
-  server->history_api_ = std::make_unique<HistoryApi>(
-      server->history_.get(), server->config_, zone, device);
+  EWS_RETURN_IF_ERROR(server->CreateApis(zone));
   server->identity_ = identity;
   server->certificate_in_use_ = certificate.path;
-  std::string ntp_off_reason;
-  const std::vector<std::string> ntp_servers =
-      NtpServers(options, server->config_, web.bind_address, &ntp_off_reason);
-  if (!ntp_servers.empty() && server->device_time_->keeper() != nullptr) {
-    ntp::NtpOptions ntp;
-    ntp.servers = ntp_servers;
-    server->ntp_ = std::make_unique<ntp::NtpSynchronizer>(
-        ntp, server->device_time_->keeper(), device);
-    server->ntp_->Start();
-    EWS_LOG(INFO) << "NTP from " << absl::StrJoin(ntp_servers, ", ");
-  } else if (!ntp_servers.empty()) {
-    ntp_off_reason = "no RTC to set";
-  }
+  const std::string ntp_off_reason = server->StartNtp(web.bind_address);
   SystemApiOptions system;
   system.version = kVersion;
   system.model_size = ModelSizeName(server->config_.model_size());
@@ -526,15 +501,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   data_access.bind_address = web.bind_address;
   data_access.certificate_path = certificate.path;
   data_access.ftp_port = options.ftp_port;
-  for (const config::v1::ModbusDevice& device :
-       server->config_.modbus_devices()) {
-    const devices::v1::Profile* profile =
-        server->profiles_.Find(device.profile());
-    if (profile != nullptr &&
-        profile->family() == devices::v1::FAMILY_EV_CHARGER) {
-      data_access.ev_charger_ids.insert(device.id());
-    }
-  }
+  data_access.ev_charger_ids = EvChargerIds(server->config_, server->profiles_);
   EWS_ASSIGN_OR_RETURN(
       server->data_access_,
       DataAccess::Start(server->config_, data_access, server->history_.get(),
@@ -550,6 +517,82 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                 << server->https_port() << "/ (model "
                 << ModelSizeName(server->config_.model_size()) << ")";
   return server;
+}
+
+absl::Status EwsServer::CreateApis(absl::TimeZone zone) {
+  EWS_ASSIGN_OR_RETURN(session_api_,
+                       SessionApi::Create(options_.data_dir, clock_));
+  config_store_ =
+      std::make_unique<config::ConfigStore>(options_.data_dir, clock_);
+  EwsServer* self = this;
+  config_api_ = std::make_unique<ConfigApi>(
+      *config_store_, session_api_->audit(),
+      [self](const config::v1::DeviceConfig& before,
+             const config::v1::DeviceConfig&,
+             const std::vector<std::string>& changed) {
+        std::vector<std::string> live = self->ApplyLive(before, changed);
+        if (self->reports_ &&
+            self->reports_->ApplyLive(changed, *self->config_store_)) {
+          live.push_back("reports");
+        }
+        return live;
+      });
+  LiveFieldBus* field_bus = field_bus_.get();
+  devices_api_ = std::make_unique<DevicesApi>(
+      [field_bus] { return field_bus->Get(); }, profiles_,
+      session_api_->audit(), clock_, history_.get());
+  SessionApi* sessions = session_api_.get();
+  live_api_ =
+      std::make_unique<LiveApi>([sessions](const http::Request& request) {
+        return sessions->Authorize(request);
+      });
+  LiveApi* live = live_api_.get();
+  field_bus_->SetPollListener([live](const acquisition::PollResult& result,
+                                     const devices::v1::Profile& profile) {
+    live->OnPoll(result, profile);
+  });
+  live->SetWatcher([field_bus](const std::string& device) {
+    return field_bus->Get()->Watch(device, LiveApi::kWatchPeriod,
+                                   LiveApi::kWatchDuration);
+  });
+  ListenToPulses(*pulse_inputs());
+  history_api_ =
+      std::make_unique<HistoryApi>(history_.get(), config_, zone, clock_);
+  return absl::OkStatus();
+}
+
+void EwsServer::StartHistory(absl::TimeZone zone) {
+  history_incidents_ = std::make_unique<HistoryIncidents>(options_.data_dir);
+  history_ = OpenHistory(config_, zone, options_.data_dir, clock_,
+                         *history_incidents_, &history_open_error_);
+  if (history_ != nullptr) {
+    HistoryWriterOptions writer;
+    if (config_.storage().commit_interval_s() != 0) {
+      writer.commit_interval =
+          absl::Seconds(config_.storage().commit_interval_s());
+    }
+    EWS_LOG(INFO) << "history commits every "
+                  << absl::FormatDuration(writer.commit_interval);
+    history_writer_ =
+        std::make_unique<HistoryWriter>(*history_, clock_, writer);
+  }
+}
+
+std::string EwsServer::StartNtp(const std::string& bind_address) {
+  std::string ntp_off_reason;
+  const std::vector<std::string> ntp_servers =
+      NtpServers(options_, config_, bind_address, &ntp_off_reason);
+  if (!ntp_servers.empty() && device_time_->keeper() != nullptr) {
+    ntp::NtpOptions ntp;
+    ntp.servers = ntp_servers;
+    ntp_ = std::make_unique<ntp::NtpSynchronizer>(ntp, device_time_->keeper(),
+                                                  clock_);
+    ntp_->Start();
+    EWS_LOG(INFO) << "NTP from " << absl::StrJoin(ntp_servers, ", ");
+  } else if (!ntp_servers.empty()) {
+    ntp_off_reason = "no RTC to set";
+  }
+  return ntp_off_reason;
 }
 
 void EwsServer::Stop() {

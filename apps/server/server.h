@@ -125,6 +125,14 @@ class EwsServer {
   EwsServer(const ServerOptions& options, std::unique_ptr<DeviceClock> clock,
             std::unique_ptr<DeviceTime> time, config::v1::DeviceConfig config,
             devices::ProfileRegistry profiles);
+  // Start()'s parts: the history store and its writer (history_open_error_
+  // when it cannot be opened); NTP when servers are configured and reachable
+  // (else returns why not).
+  void StartHistory(absl::TimeZone zone);
+  // The session, configuration, devices, live and history routes' objects,
+  // wired to the field bus, pulse inputs and history.
+  absl::Status CreateApis(absl::TimeZone zone);
+  std::string StartNtp(const std::string& bind_address);
   void AddRoutes();
   void CheckCertificatesPeriodically();
   http::Response Health() const;

@@ -112,7 +112,18 @@ bool SimulatedDevice::ConductingLocked() const {
 // computes the load of the next interval. The constructor calls it once to
 // compute the first load (and then resets the integrals).
 void SimulatedDevice::StepLocked() {
-  // 1. Integrate the interval that ends now.
+  IntegrateLocked();  // the interval that ends now
+  const int64_t k = step_;
+  if (profile_.family() == v1::FAMILY_EV_CHARGER) StepChargerLocked(k);
+  if (profile_.ems().module_kind() ==
+      v1::EmsAddressing::MODULE_KIND_SIGNALLING) {
+    StepContactsLocked(k);
+  }
+  NextLoadLocked(k);  // the load of the next interval
+}
+
+// Energies of the interval that ends now, at the present power.
+void SimulatedDevice::IntegrateLocked() {
   if (p_uw_ >= 0) {
     ea_import_uj_ += static_cast<uint64_t>(p_uw_);
   } else {
@@ -125,54 +136,58 @@ void SimulatedDevice::StepLocked() {
   }
   i1_sum_ma_ += i_ma_[0];
   ++step_;
-  const int64_t k = step_;
+}
 
-  // 2. State machines.
-  if (profile_.family() == v1::FAMILY_EV_CHARGER) {
-    const int64_t in_state = k - ev_state_since_;
-    const int64_t available_for = 1200 + (options_.seed % 5) * 60;
-    int next = ev_state_;
-    switch (ev_state_) {
-      case 0:  // available
-        if (in_state >= available_for) next = 1;
-        break;
-      case 1:  // preparing
-        if (in_state >= 60) next = ev_enabled_ ? 2 : 3;
-        break;
-      case 2:  // charging
-        if (!ev_enabled_) {
-          next = 3;
-        } else if (in_state >= 5400) {
-          next = 5;
-        }
-        break;
-      case 3:  // suspended by the station
-        if (ev_enabled_) next = 2;
-        break;
-      case 5:  // finishing
-        if (in_state >= 60) next = 0;
-        break;
-      default:
-        break;
-    }
-    if (next != ev_state_) {
-      if (next == 1) ev_session_start_uj_ = ea_import_uj_;
-      ev_state_ = next;
-      ev_state_since_ = k;
-    }
-    ev_cable_ = ev_state_ == 0 ? 0 : (ev_state_ == 1 || ev_state_ == 5 ? 1 : 2);
+// The charging session's state machine (available, preparing, charging,
+// suspended, finishing) at step `k`.
+void SimulatedDevice::StepChargerLocked(int64_t k) {
+  const int64_t in_state = k - ev_state_since_;
+  const int64_t available_for = 1200 + (options_.seed % 5) * 60;
+  int next = ev_state_;
+  switch (ev_state_) {
+    case 0:  // available
+      if (in_state >= available_for) next = 1;
+      break;
+    case 1:  // preparing
+      if (in_state >= 60) next = ev_enabled_ ? 2 : 3;
+      break;
+    case 2:  // charging
+      if (!ev_enabled_) {
+        next = 3;
+      } else if (in_state >= 5400) {
+        next = 5;
+      }
+      break;
+    case 3:  // suspended by the station
+      if (ev_enabled_) next = 2;
+      break;
+    case 5:  // finishing
+      if (in_state >= 60) next = 0;
+      break;
+    default:
+      break;
   }
-  if (profile_.ems().module_kind() ==
-      v1::EmsAddressing::MODULE_KIND_SIGNALLING) {
-    for (int n = 0; n < 4; ++n) {
-      const int64_t period = 600 + 137 * n + 31 * options_.seed;
-      const int state = (k / period) % 2 == 0 ? 1 : 0;  // closed, open
-      if (state != contact_[n] && k > 0) ++contact_changes_[n];
-      contact_[n] = state;
-    }
+  if (next != ev_state_) {
+    if (next == 1) ev_session_start_uj_ = ea_import_uj_;
+    ev_state_ = next;
+    ev_state_since_ = k;
   }
+  ev_cable_ = ev_state_ == 0 ? 0 : (ev_state_ == 1 || ev_state_ == 5 ? 1 : 2);
+}
 
-  // 3. The load of the next interval, at register resolution.
+// The signalling module's four contacts, each toggling on its own period.
+void SimulatedDevice::StepContactsLocked(int64_t k) {
+  for (int n = 0; n < 4; ++n) {
+    const int64_t period = 600 + 137 * n + 31 * options_.seed;
+    const int state = (k / period) % 2 == 0 ? 1 : 0;  // closed, open
+    if (state != contact_[n] && k > 0) ++contact_changes_[n];
+    contact_[n] = state;
+  }
+}
+
+// Voltages, currents, THD, power factor, frequency and P, Q, S for the
+// interval after step `k`, at register resolution.
+void SimulatedDevice::NextLoadLocked(int64_t k) {
   const double t = static_cast<double>(k);
   const double phase_seed = options_.seed * 0.7;
   const bool conducting = ConductingLocked();

@@ -145,6 +145,11 @@ class SimulatedDevice : public modbus::RtuUnitHandler {
                   const SimulatedDeviceOptions& options, Clock* clock);
 
   void StepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // StepLocked()'s parts, in order.
+  void IntegrateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void StepChargerLocked(int64_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void StepContactsLocked(int64_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void NextLoadLocked(int64_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void UpdateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void RefreshImageLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<devices::RawValue> ValueLocked(const v1::Quantity& quantity)

@@ -163,6 +163,59 @@ PollResult Poller::PollOne(const Entry& entry, bool history) {
   return result;
 }
 
+void Poller::RecordSuccess(Entry& e, bool history, absl::Time polled_at,
+                           absl::Duration after, absl::Time wall_after) const {
+  DeviceState& state = e.state;
+  if (!state.online && state.consecutive_failures > 0) {
+    EWS_LOG(INFO) << e.config.name << " is back online";
+  }
+  state.online = true;
+  state.consecutive_failures = 0;
+  state.last_error = absl::OkStatus();
+  state.last_success = polled_at;
+  e.backoff_until = absl::ZeroDuration();
+  if (history) {
+    if (options_.align_to_wall_clock) {
+      // From the wall clock each time: a clock set meanwhile is
+      // followed.
+      e.next_history_wall =
+          NextWallAligned(wall_after, e.config.history_period);
+    } else {
+      // Keep the cadence; skip the slots that were missed.
+      while (e.next_history <= after) {
+        e.next_history += e.config.history_period;
+      }
+    }
+  }
+  if (e.live_until > after) e.next_live = after + e.live_period;
+}
+
+void Poller::RecordFailure(Entry& e, const absl::Status& status,
+                           absl::Duration after) const {
+  DeviceState& state = e.state;
+  ++state.failures;
+  ++state.consecutive_failures;
+  state.last_error = status;
+  if (state.consecutive_failures >= options_.offline_after) {
+    if (state.online || state.consecutive_failures == options_.offline_after) {
+      EWS_LOG(WARNING) << e.config.name << " at " << e.config.address
+                       << " is offline: " << status;
+    }
+    state.online = false;
+  }
+  absl::Duration backoff = options_.initial_backoff;
+  for (int i = 1;
+       i < state.consecutive_failures && backoff < options_.max_backoff; ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, options_.max_backoff);
+  // Retry after the back-off; a history slot missed meanwhile is
+  // polled at the retry.
+  e.backoff_until = after + backoff;
+  e.next_history = std::max(e.next_history, e.backoff_until);
+  e.next_live = e.backoff_until;
+}
+
 int Poller::PollDue() {
   // Pick the due devices, poll them without the lock, then update.
   struct Due {
@@ -193,57 +246,13 @@ int Poller::PollDue() {
     {
       absl::MutexLock lock(&mutex_);
       Entry& e = entries_[d.index];
-      DeviceState& state = e.state;
-      ++state.polls;
+      ++e.state.polls;
       const absl::Duration after = clock_->MonotonicNow();
       const absl::Time wall_after = clock_->WallNow();
       if (result.status.ok()) {
-        if (!state.online && state.consecutive_failures > 0) {
-          EWS_LOG(INFO) << e.config.name << " is back online";
-        }
-        state.online = true;
-        state.consecutive_failures = 0;
-        state.last_error = absl::OkStatus();
-        state.last_success = result.time;
-        e.backoff_until = absl::ZeroDuration();
-        if (d.history) {
-          if (options_.align_to_wall_clock) {
-            // From the wall clock each time: a clock set meanwhile is
-            // followed.
-            e.next_history_wall =
-                NextWallAligned(wall_after, e.config.history_period);
-          } else {
-            // Keep the cadence; skip the slots that were missed.
-            while (e.next_history <= after) {
-              e.next_history += e.config.history_period;
-            }
-          }
-        }
-        if (e.live_until > after) e.next_live = after + e.live_period;
+        RecordSuccess(e, d.history, result.time, after, wall_after);
       } else {
-        ++state.failures;
-        ++state.consecutive_failures;
-        state.last_error = result.status;
-        if (state.consecutive_failures >= options_.offline_after) {
-          if (state.online ||
-              state.consecutive_failures == options_.offline_after) {
-            EWS_LOG(WARNING) << e.config.name << " at " << e.config.address
-                             << " is offline: " << result.status;
-          }
-          state.online = false;
-        }
-        absl::Duration backoff = options_.initial_backoff;
-        for (int i = 1;
-             i < state.consecutive_failures && backoff < options_.max_backoff;
-             ++i) {
-          backoff *= 2;
-        }
-        backoff = std::min(backoff, options_.max_backoff);
-        // Retry after the back-off; a history slot missed meanwhile is
-        // polled at the retry.
-        e.backoff_until = after + backoff;
-        e.next_history = std::max(e.next_history, e.backoff_until);
-        e.next_live = e.backoff_until;
+        RecordFailure(e, result.status, after);
       }
       UpdateNextPoll(e, after, wall_after);
     }

@@ -154,6 +154,13 @@ class Poller {
   static absl::Time NextWallAligned(absl::Time wall, absl::Duration period);
   // Refreshes entry.state.next_poll (the monotonic estimate NextDue() uses).
   void UpdateNextPoll(Entry& entry, absl::Duration now, absl::Time wall) const;
+  // A poll's outcome into `entry` (an element of entries_, under mutex_):
+  // online again and the next slots, or offline after `offline_after`
+  // failures and the back-off before the retry.
+  void RecordSuccess(Entry& entry, bool history, absl::Time polled_at,
+                     absl::Duration after, absl::Time wall_after) const;
+  void RecordFailure(Entry& entry, const absl::Status& status,
+                     absl::Duration after) const;
 
   modbus::Client* const client_;
   const PollerOptions options_;

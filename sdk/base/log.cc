@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdio>
 
-#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -56,28 +55,6 @@ void StderrLogSink::Write(const Entry& entry) {
   line.append(entry.file.data(), entry.file.size());
   line += ':' + std::to_string(entry.line) + "] " + entry.message + '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
-}
-
-void CapturingLogSink::Write(const Entry& entry) {
-  absl::MutexLock lock(&mutex_);
-  entries_.emplace_back(entry.level, entry.message);
-}
-
-std::vector<std::string> CapturingLogSink::Messages(Level at_least) const {
-  absl::MutexLock lock(&mutex_);
-  std::vector<std::string> messages;
-  for (const auto& [level, message] : entries_) {
-    if (level >= at_least) messages.push_back(message);
-  }
-  return messages;
-}
-
-bool CapturingLogSink::Contains(absl::string_view substring) const {
-  absl::MutexLock lock(&mutex_);
-  for (const auto& entry : entries_) {
-    if (absl::StrContains(entry.second, substring)) return true;
-  }
-  return false;
 }
 
 Message::Message(Level level, const char* file, int line)

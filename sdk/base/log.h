@@ -4,7 +4,8 @@
 //   EWS_LOG(ERROR) << "config corrupt: " << status;
 //
 // Lines go to the installed LogSink (stderr by default) with level, source file
-// and line. Tests install a CapturingLogSink to assert on what was logged.
+// and line. Tests install a CapturingLogSink (capturing_log_sink.h) to assert
+// on what was logged.
 #pragma once
 
 #include <sstream>
@@ -45,18 +46,6 @@ bool IsEnabled(Level level);
 class StderrLogSink final : public LogSink {
  public:
   void Write(const Entry& entry) override;
-};
-
-// Keeps every entry, for tests.
-class CapturingLogSink final : public LogSink {
- public:
-  void Write(const Entry& entry) override;
-  std::vector<std::string> Messages(Level at_least = Level::kDebug) const;
-  bool Contains(absl::string_view substring) const;
-
- private:
-  mutable absl::Mutex mutex_;
-  std::vector<std::pair<Level, std::string>> entries_ ABSL_GUARDED_BY(mutex_);
 };
 
 // One log statement; writes its entry when destroyed.

@@ -1,6 +1,7 @@
 #include "sdk/base/log.h"
 
 #include "gtest/gtest.h"
+#include "sdk/base/capturing_log_sink.h"
 
 namespace ews::log {
 namespace {

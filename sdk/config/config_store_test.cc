@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/capturing_log_sink.h"
 #include "sdk/base/log.h"
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"

@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
+#include "sdk/base/status_macros.h"
+#include "sdk/http/internal/websocket_connection.h"
 #include "sdk/http/json.h"
 #include "sdk/http/static_files.h"
 #include "sdk/security/tls/internal/server_context.h"
@@ -170,7 +172,132 @@ class CivetResponseWriter final : public ResponseWriter {
   int status_ = 0;
 };
 
+absl::Status CheckOptions(const ServerOptions& options) {
+  if (options.certificate_path.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
+  }
+  if (options.https_port < 0 || options.https_port > 65535 ||
+      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
+    return absl::InvalidArgumentError("port out of range");
+  }
+  if (options.http_redirect_port > 0 &&
+      options.http_redirect_port == options.https_port) {
+    return absl::InvalidArgumentError(
+        "the HTTP redirect port must differ from the HTTPS port");
+  }
+  if (options.worker_threads < 2 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError("worker_threads must be 2..1024");
+  }
+  if (options.max_connections_per_address < 0) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be >= 0");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("HTTPS needs a clock");
+  }
+  return absl::OkStatus();
+}
+
+// civetweb's listening_ports: the HTTPS listener first (civetweb redirects
+// plain HTTP to the first TLS port), then the plain one if any.
+std::string ListeningPorts(const ServerOptions& options) {
+  std::string ports =
+      absl::StrCat(options.bind_address, ":", options.https_port, "s");
+  if (options.http_redirect_port >= 0) {
+    // A plain listener: BeginRequest() answers everything on it with a
+    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
+    // not to the host the client asked for.
+    absl::StrAppend(&ports, ",", options.bind_address, ":",
+                    options.http_redirect_port);
+  }
+  return ports;
+}
+
+// civetweb's configuration (name, value, ..., nullptr), with the strings it
+// points into.
+class CivetOptions {
+ public:
+  CivetOptions(const ServerOptions& options, const std::string& ports,
+               const std::string& security_headers)
+      : threads_(std::to_string(options.worker_threads)),
+        request_timeout_(
+            std::to_string(absl::ToInt64Milliseconds(options.request_timeout))),
+        keep_alive_timeout_(std::to_string(
+            absl::ToInt64Milliseconds(options.keep_alive_timeout))),
+        max_request_(std::to_string(options.max_header_bytes)),
+        websocket_timeout_(std::to_string(
+            absl::ToInt64Milliseconds(options.websocket_ping_interval))) {
+    pointers_ = {
+        "listening_ports",
+        ports.c_str(),
+        "ssl_certificate",
+        options.certificate_path.c_str(),
+        "ssl_protocol_version",
+        kTls12AndNewer,
+        "ssl_cipher_list",
+        security::internal::kServerCipherList,
+        "num_threads",
+        threads_.c_str(),
+        "request_timeout_ms",
+        request_timeout_.c_str(),
+        "keep_alive_timeout_ms",
+        keep_alive_timeout_.c_str(),
+        "enable_keep_alive",
+        "yes",
+        "tcp_nodelay",
+        "1",
+        "max_request_size",
+        max_request_.c_str(),
+        // civetweb's own answers (its error pages) carry HSTS and the
+        // hardening headers too (civetweb's own HSTS option has no
+        // includeSubDomains).
+        "additional_header",
+        security_headers.c_str(),
+        "enable_directory_listing",
+        "no",
+        "decode_url",
+        "yes",
+        "websocket_timeout_ms",
+        websocket_timeout_.c_str(),
+        "enable_websocket_ping_pong",
+        "yes",
+        nullptr,
+    };
+  }
+  CivetOptions(const CivetOptions&) = delete;
+  CivetOptions& operator=(const CivetOptions&) = delete;
+
+  const char** pointers() { return pointers_.data(); }
+
+ private:
+  const std::string threads_;
+  const std::string request_timeout_;
+  const std::string keep_alive_timeout_;
+  const std::string max_request_;
+  const std::string websocket_timeout_;
+  std::vector<const char*> pointers_;
+};
+
 }  // namespace
+
+struct HttpsServer::Civet {
+  mg_context* context = nullptr;
+
+  // The callbacks civetweb calls; `self` / `data` is the HttpsServer or its
+  // WebSocketEndpoint.
+  static int RedirectPlainHttp(mg_connection* connection);
+  // /api/ to the routes, everything else to the static files.
+  static int DispatchRequest(mg_connection* connection, void* self);
+  static int WebSocketConnect(const mg_connection* connection, void* data);
+  static void WebSocketReady(mg_connection* connection, void* data);
+  static int WebSocketData(mg_connection* connection, int flags, char* bytes,
+                           size_t length, void* data);
+  static void WebSocketClose(const mg_connection* connection, void* data);
+  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
+  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
+  static void Send(const HttpsServer& server, mg_connection* connection,
+                   const Response& response, bool keep_alive, bool head_only);
+};
 
 Response Response::Json(int status, std::string body) {
   Response response;
@@ -254,15 +381,18 @@ std::string HttpsServer::SecurityHeaderLines(absl::Duration hsts_max_age) {
 // The whole answer goes out in one mg_write, so an answer of up to 16 KB is one
 // TLS record and one TCP segment: civetweb's mg_response_header_*() write
 // every header line on its own (twelve records for a small JSON answer).
-void HttpsServer::Send(mg_connection* connection, const Response& response,
-                       bool keep_alive, bool head_only) const {
+void HttpsServer::Civet::Send(const HttpsServer& server,
+                              mg_connection* connection,
+                              const Response& response, bool keep_alive,
+                              bool head_only) {
   const bool streamed = static_cast<bool>(response.stream);
   if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
   std::string head = AnswerHead(
       response.status, response.content_type,
       streamed ? std::string("Transfer-Encoding: chunked")
                : absl::StrCat("Content-Length: ", response.body.size()),
-      fixed_headers_, response.headers, options_.clock->WallNow(), keep_alive);
+      server.fixed_headers_, response.headers, server.options_.clock->WallNow(),
+      keep_alive);
   if (!head_only && !streamed) head += response.body;
   if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
       head_only) {
@@ -289,28 +419,7 @@ HttpsServer::~HttpsServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
     const ServerOptions& options) {
-  if (options.certificate_path.empty()) {
-    return absl::InvalidArgumentError("HTTPS needs a certificate_path");
-  }
-  if (options.https_port < 0 || options.https_port > 65535 ||
-      options.http_redirect_port < -1 || options.http_redirect_port > 65535) {
-    return absl::InvalidArgumentError("port out of range");
-  }
-  if (options.http_redirect_port > 0 &&
-      options.http_redirect_port == options.https_port) {
-    return absl::InvalidArgumentError(
-        "the HTTP redirect port must differ from the HTTPS port");
-  }
-  if (options.worker_threads < 2 || options.worker_threads > 1024) {
-    return absl::InvalidArgumentError("worker_threads must be 2..1024");
-  }
-  if (options.max_connections_per_address < 0) {
-    return absl::InvalidArgumentError(
-        "max_connections_per_address must be >= 0");
-  }
-  if (options.clock == nullptr) {
-    return absl::InvalidArgumentError("HTTPS needs a clock");
-  }
+  EWS_RETURN_IF_ERROR(CheckOptions(options));
 
   static const unsigned features = mg_init_library(MG_FEATURES_TLS);
   if ((features & MG_FEATURES_TLS) == 0 &&
@@ -320,92 +429,32 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
 
   std::unique_ptr<HttpsServer> server(new HttpsServer(options));
 
-  // HTTPS listener first: civetweb redirects plain HTTP to the first TLS port.
-  std::string ports =
-      absl::StrCat(options.bind_address, ":", options.https_port, "s");
-  if (options.http_redirect_port >= 0) {
-    // A plain listener: BeginRequest() answers everything on it with a
-    // redirect. civetweb's own "r" ports redirect to its authentication_domain,
-    // not to the host the client asked for.
-    absl::StrAppend(&ports, ",", options.bind_address, ":",
-                    options.http_redirect_port);
-  }
-
-  const std::string threads = std::to_string(options.worker_threads);
-  const std::string request_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.request_timeout));
-  const std::string keep_alive_timeout =
-      std::to_string(absl::ToInt64Milliseconds(options.keep_alive_timeout));
-  const std::string max_request = std::to_string(options.max_header_bytes);
-  const std::string websocket_timeout = std::to_string(
-      absl::ToInt64Milliseconds(options.websocket_ping_interval));
-
-  std::vector<const char*> civet_options = {
-      "listening_ports",
-      ports.c_str(),
-      "ssl_certificate",
-      options.certificate_path.c_str(),
-      "ssl_protocol_version",
-      kTls12AndNewer,
-      "ssl_cipher_list",
-      security::internal::kServerCipherList,
-      "num_threads",
-      threads.c_str(),
-      "request_timeout_ms",
-      request_timeout.c_str(),
-      "keep_alive_timeout_ms",
-      keep_alive_timeout.c_str(),
-      "enable_keep_alive",
-      "yes",
-      "tcp_nodelay",
-      "1",
-      "max_request_size",
-      max_request.c_str(),
-      // civetweb's own answers (its error pages) carry HSTS and the
-      // hardening headers too (civetweb's own HSTS option has no
-      // includeSubDomains).
-      "additional_header",
-      server->security_headers_.c_str(),
-      "enable_directory_listing",
-      "no",
-      "decode_url",
-      "yes",
-      "websocket_timeout_ms",
-      websocket_timeout.c_str(),
-      "enable_websocket_ping_pong",
-      "yes",
-  };
-  civet_options.push_back(nullptr);
+  const std::string ports = ListeningPorts(options);
+  CivetOptions civet_options(options, ports, server->security_headers_);
 
   mg_callbacks callbacks{};
   callbacks.init_ssl = InitSsl;
   callbacks.log_message = LogCivetweb;
-  callbacks.begin_request = &HttpsServer::RedirectPlainHttp;
+  callbacks.begin_request = &Civet::RedirectPlainHttp;
 
   char error_text[256] = "";
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = server.get();
-  init.configuration_options = civet_options.data();
+  init.configuration_options = civet_options.pointers();
   mg_error_data error{};
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
-  server->context_ = mg_start2(&init, &error);
-  if (server->context_ == nullptr) {
+  server->civet_ = std::make_unique<Civet>();
+  server->civet_->context = mg_start2(&init, &error);
+  if (server->civet_->context == nullptr) {
+    server->civet_.reset();
     return absl::FailedPreconditionError(
         absl::StrCat("cannot start HTTPS server on ", ports, ": ",
                      error_text[0] != '\0' ? error_text : "unknown error"));
   }
 
-  mg_server_port listening[4];
-  int count = mg_get_server_ports(server->context_, 4, listening);
-  for (int i = 0; i < count; ++i) {
-    if (listening[i].is_ssl) {
-      server->https_port_ = listening[i].port;
-    } else {
-      server->http_port_ = listening[i].port;
-    }
-  }
+  server->ReadBackPorts();
   if (options.max_connections_per_address > 0) {
     server->guard_ =
         std::make_unique<ConnectionGuard>(options.max_connections_per_address);
@@ -416,7 +465,7 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
   // One handler for every path (civetweb would otherwise pick between
   // overlapping prefixes by registration order): /api/ goes to the routes, the
   // rest to the web UI's files.
-  mg_set_request_handler(server->context_, "/", &HttpsServer::DispatchRequest,
+  mg_set_request_handler(server->civet_->context, "/", &Civet::DispatchRequest,
                          server.get());
   EWS_LOG(INFO) << "HTTPS on " << options.bind_address << ":"
                 << server->https_port_
@@ -425,6 +474,18 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(
                                        server->http_port_)
                         : std::string());
   return server;
+}
+
+void HttpsServer::ReadBackPorts() {
+  mg_server_port listening[4];
+  int count = mg_get_server_ports(civet_->context, 4, listening);
+  for (int i = 0; i < count; ++i) {
+    if (listening[i].is_ssl) {
+      https_port_ = listening[i].port;
+    } else {
+      http_port_ = listening[i].port;
+    }
+  }
 }
 
 void HttpsServer::Route(const std::string& method, const std::string& path,
@@ -469,12 +530,12 @@ std::shared_ptr<const StreamHandler> HttpsServer::FindPrefixRoute(
 }
 
 void HttpsServer::Stop() {
-  if (context_ != nullptr) {
+  if (civet_ != nullptr) {
     for (int port : {https_port_, http_port_}) {
       if (guard_ != nullptr && port > 0) UnguardPort(port);
     }
-    mg_stop(context_);
-    context_ = nullptr;
+    mg_stop(civet_->context);
+    civet_.reset();
   }
 }
 
@@ -508,7 +569,7 @@ Response HttpsServer::Dispatch(const Request& request) const {
   return (*handler)(request);
 }
 
-int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
+int HttpsServer::Civet::RedirectPlainHttp(mg_connection* connection) {
   const mg_request_info* info = mg_get_request_info(connection);
   if (info->is_ssl) return 0;  // civetweb goes on to the handlers
   auto* server =
@@ -546,17 +607,17 @@ int HttpsServer::RedirectPlainHttp(mg_connection* connection) {
   return 308;
 }
 
-int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
+int HttpsServer::Civet::DispatchRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpsServer*>(self);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request = RequestHead(*info);
 
   const size_t limit = server->options_.max_body_bytes;
   auto refuse_body = [&] {
-    server->Send(connection,
-                 Response::Error(
-                     413, absl::StrCat("request body over ", limit, " bytes")),
-                 /*keep_alive=*/false, /*head_only=*/false);
+    Send(*server, connection,
+         Response::Error(413,
+                         absl::StrCat("request body over ", limit, " bytes")),
+         /*keep_alive=*/false, /*head_only=*/false);
     return 413;
   };
   if (info->content_length > 0 &&
@@ -577,8 +638,8 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
                                KeepsAlive(connection, *info));
     (*stream)(request, writer);
     if (writer.status() == 0) {
-      server->Send(connection, Response::Error(500, "no answer"), false,
-                   /*head_only=*/false);
+      Send(*server, connection, Response::Error(500, "no answer"), false,
+           /*head_only=*/false);
       return 500;
     }
     return writer.status();
@@ -591,8 +652,8 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
   } else {
     response = Response::Error(404, "no web UI installed");
   }
-  server->Send(connection, response, KeepsAlive(connection, *info),
-               /*head_only=*/request.method == "HEAD");
+  Send(*server, connection, response, KeepsAlive(connection, *info),
+       /*head_only=*/request.method == "HEAD");
   if (response.after_sent) response.after_sent();
   return response.status;
 }
@@ -601,111 +662,15 @@ int HttpsServer::DispatchRequest(mg_connection* connection, void* self) {
 
 namespace ews::http {
 
-WebSocket::WebSocket(mg_connection* connection, Request request,
-                     size_t max_queued)
-    : connection_(connection),
-      request_(std::move(request)),
-      max_queued_(max_queued) {}
-
-WebSocket::~WebSocket() { Closed(); }
-
-void WebSocket::Start() {
-  sender_ = std::thread([this] { SenderLoop(); });
-}
-
-absl::Status WebSocket::Send(std::string text) {
-  absl::MutexLock lock(&mutex_);
-  if (closed_ || closing_) return absl::UnavailableError("WebSocket closed");
-  if (queue_.size() >= max_queued_) {
-    // Too slow: drop it rather than buffer without bound.
-    queue_.clear();
-    closing_ = true;
-    close_code_ = 1008;
-    close_reason_ = "too slow: messages were not read";
-    EWS_LOG(WARNING) << "WebSocket client " << request_.remote_address
-                     << " dropped: " << max_queued_ << " messages waiting";
-    return absl::ResourceExhaustedError("client too slow: dropped");
-  }
-  queue_.push_back(std::move(text));
-  return absl::OkStatus();
-}
-
-void WebSocket::Close(int code, const std::string& reason) {
-  absl::MutexLock lock(&mutex_);
-  if (closed_ || closing_) return;
-  queue_.clear();
-  closing_ = true;
-  close_code_ = code;
-  close_reason_ = reason.substr(0, 120);
-}
-
-bool WebSocket::open() const {
-  absl::MutexLock lock(&mutex_);
-  return !closed_ && !closing_;
-}
-
-uint64_t WebSocket::sent() const {
-  absl::MutexLock lock(&mutex_);
-  return sent_;
-}
-
-void WebSocket::SenderLoop() {
-  while (true) {
-    std::string message;
-    bool close = false;
-    std::string close_payload;
-    {
-      absl::MutexLock lock(&mutex_);
-      mutex_.Await(absl::Condition(
-          +[](WebSocket* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return self->closed_ || self->closing_ || !self->queue_.empty();
-          },
-          this));
-      if (closed_) return;
-      if (closing_) {
-        close = true;
-        close_payload.push_back(static_cast<char>(close_code_ >> 8));
-        close_payload.push_back(static_cast<char>(close_code_ & 0xff));
-        close_payload += close_reason_;
-      } else {
-        message = std::move(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    if (close) {
-      mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE,
-                         close_payload.data(), close_payload.size());
-      return;  // civetweb ends the connection when the client answers
-    }
-    if (mg_websocket_write(connection_, MG_WEBSOCKET_OPCODE_TEXT,
-                           message.data(), message.size()) <= 0) {
-      absl::MutexLock lock(&mutex_);
-      closing_ = true;  // broken: stop sending; civetweb notices on its side
-      queue_.clear();
-      return;
-    }
-    absl::MutexLock lock(&mutex_);
-    ++sent_;
-  }
-}
-
-void WebSocket::Closed() {
-  {
-    absl::MutexLock lock(&mutex_);
-    closed_ = true;
-    queue_.clear();
-  }
-  if (sender_.joinable()) sender_.join();
-}
-
 void HttpsServer::WebSocketRoute(const std::string& path,
                                  WebSocketHandler handler) {
   auto endpoint = std::make_unique<WebSocketEndpoint>(
       WebSocketEndpoint{this, std::move(handler)});
-  mg_set_websocket_handler(
-      context_, path.c_str(), &HttpsServer::WebSocketConnect,
-      &HttpsServer::WebSocketReady, &HttpsServer::WebSocketData,
-      &HttpsServer::WebSocketClose, endpoint.get());
+  if (civet_ == nullptr) return;  // stopped
+  mg_set_websocket_handler(civet_->context, path.c_str(),
+                           &Civet::WebSocketConnect, &Civet::WebSocketReady,
+                           &Civet::WebSocketData, &Civet::WebSocketClose,
+                           endpoint.get());
   websocket_endpoints_.push_back(std::move(endpoint));
 }
 
@@ -718,7 +683,8 @@ std::shared_ptr<WebSocket>* SocketOf(const mg_connection* connection) {
 }
 }  // namespace
 
-int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
+int HttpsServer::Civet::WebSocketConnect(const mg_connection* connection,
+                                         void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   const mg_request_info* info = mg_get_request_info(connection);
   Request request = RequestHead(*info);
@@ -726,19 +692,20 @@ int HttpsServer::WebSocketConnect(const mg_connection* connection, void* data) {
   if (endpoint->handler.accept) {
     std::optional<Response> refusal = endpoint->handler.accept(request);
     if (refusal.has_value()) {
-      endpoint->server->Send(mutable_connection, *refusal,
-                             /*keep_alive=*/false, /*head_only=*/false);
+      Send(*endpoint->server, mutable_connection, *refusal,
+           /*keep_alive=*/false, /*head_only=*/false);
       return 1;  // no handshake; civetweb closes the connection
     }
   }
   mg_set_user_connection_data(
-      connection, new std::shared_ptr<WebSocket>(
-                      new WebSocket(mutable_connection, std::move(request),
-                                    endpoint->handler.max_queued)));
+      connection, new std::shared_ptr<WebSocket>(new WebSocket(
+                      std::make_unique<WebSocket::Connection>(
+                          WebSocket::Connection{mutable_connection}),
+                      std::move(request), endpoint->handler.max_queued)));
   return 0;
 }
 
-void HttpsServer::WebSocketReady(mg_connection* connection, void* data) {
+void HttpsServer::Civet::WebSocketReady(mg_connection* connection, void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   std::shared_ptr<WebSocket>* socket = SocketOf(connection);
   if (socket == nullptr) return;
@@ -746,8 +713,8 @@ void HttpsServer::WebSocketReady(mg_connection* connection, void* data) {
   if (endpoint->handler.on_open) endpoint->handler.on_open(*socket);
 }
 
-int HttpsServer::WebSocketData(mg_connection* connection, int flags,
-                               char* bytes, size_t length, void* data) {
+int HttpsServer::Civet::WebSocketData(mg_connection* connection, int flags,
+                                      char* bytes, size_t length, void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   const int opcode = flags & 0xf;
   if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) return 0;
@@ -759,7 +726,8 @@ int HttpsServer::WebSocketData(mg_connection* connection, int flags,
   return 1;  // keep the connection
 }
 
-void HttpsServer::WebSocketClose(const mg_connection* connection, void* data) {
+void HttpsServer::Civet::WebSocketClose(const mg_connection* connection,
+                                        void* data) {
   auto* endpoint = static_cast<WebSocketEndpoint*>(data);
   std::shared_ptr<WebSocket>* socket = SocketOf(connection);
   if (socket == nullptr) return;

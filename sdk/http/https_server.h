@@ -43,10 +43,6 @@
 #include "sdk/http/connection_guard.h"
 #include "sdk/http/path_pattern.h"  // PathMatches(), for the routes
 
-// civetweb's handles, kept opaque here (no civetweb header in the public API).
-struct mg_context;
-struct mg_connection;
-
 namespace ews::http {
 
 struct Request {
@@ -116,12 +112,16 @@ class WebSocket {
 
  private:
   friend class HttpsServer;
-  WebSocket(::mg_connection* connection, Request request, size_t max_queued);
+  // The civetweb connection it writes to (defined in https_server.cc, so no
+  // civetweb type appears here).
+  struct Connection;
+  WebSocket(std::unique_ptr<Connection> connection, Request request,
+            size_t max_queued);
   void Start();
   void SenderLoop();
   void Closed();  // the connection is gone: stop and join the sender
 
-  ::mg_connection* const connection_;
+  const std::unique_ptr<Connection> connection_;
   const Request request_;
   const size_t max_queued_;
   mutable absl::Mutex mutex_;
@@ -260,23 +260,18 @@ class HttpsServer {
 
  private:
   explicit HttpsServer(const ServerOptions& options);
-  static int RedirectPlainHttp(::mg_connection* connection);
-  // /api/ to the routes, everything else to the static files.
-  static int DispatchRequest(::mg_connection* connection, void* self);
+  // civetweb's side of the server (defined in https_server.cc, so no
+  // civetweb type appears here): its context, and the callbacks it calls
+  // with this server as their user data.
+  struct Civet;
   struct WebSocketEndpoint {
     HttpsServer* server;
     WebSocketHandler handler;
   };
-  static int WebSocketConnect(const ::mg_connection* connection, void* data);
-  static void WebSocketReady(::mg_connection* connection, void* data);
-  static int WebSocketData(::mg_connection* connection, int flags, char* bytes,
-                           size_t length, void* data);
-  static void WebSocketClose(const ::mg_connection* connection, void* data);
+  // The ports civetweb listens on (the HTTPS one, the redirect one), read
+  // back into https_port_ and http_port_ (port 0 asks for any free port).
+  void ReadBackPorts();
   Response Dispatch(const Request& request) const;
-  // Writes the answer; `head_only` leaves out the body (HEAD) but keeps its
-  // Content-Length. "Cache-Control: no-store" unless the answer sets its own.
-  void Send(::mg_connection* connection, const Response& response,
-            bool keep_alive, bool head_only) const;
   // HSTS and the hardening headers as "Name: value" lines, without a final
   // CRLF.
   static std::string SecurityHeaderLines(absl::Duration hsts_max_age);
@@ -286,7 +281,7 @@ class HttpsServer {
   // security_headers_, each line with its CRLF.
   const std::string fixed_headers_;
   std::unique_ptr<ConnectionGuard> guard_;  // null: no per-address cap
-  ::mg_context* context_ = nullptr;
+  std::unique_ptr<Civet> civet_;            // null once stopped
   int https_port_ = -1;
   int http_port_ = -1;
 

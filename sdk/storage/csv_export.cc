@@ -152,6 +152,71 @@ class CsvWriter {
   bool first_in_row_ = true;
 };
 
+// The head row: time, UTC offset, each series' columns, the notes column.
+absl::Status WriteHead(const std::vector<SeriesInfo>& series, bool any_counter,
+                       const absl::TimeZone& tz, CsvWriter& out) {
+  out.Raw("\xEF\xBB\xBF");
+  out.Text(absl::StrCat("Time (", tz.name(), ")"));
+  // The offset makes every row unambiguous, also in the hour a DST fall-back
+  // repeats.
+  out.Text("UTC offset (min)");
+  for (const SeriesInfo& info : series) {
+    const std::string& q = info.spec.quantity_id;
+    const std::string unit = absl::StrCat(" [", info.spec.unit, "]");
+    if (internal::IsCounter(info.spec.kind)) {
+      out.Text(absl::StrCat(q, " counter", unit));
+      out.Text(absl::StrCat(q, " consumption", unit));
+    } else {
+      out.Text(absl::StrCat(q, " avg", unit));
+      out.Text(absl::StrCat(q, " min", unit));
+      out.Text(absl::StrCat(q, " max", unit));
+    }
+  }
+  if (any_counter) out.Text("Note");
+  return out.EndRow();
+}
+
+// One series' cells of a row, from its record at the row's time (null: none);
+// a counter's gap, reset and wrap go to `notes`.
+void WriteCells(const SeriesSpec& spec, const Record* r,
+                const absl::TimeZone& tz, CsvWriter& out,
+                std::vector<std::string>& notes) {
+  const int decimals = Decimals(spec.scale);
+  if (internal::IsCounter(spec.kind)) {
+    if (r == nullptr) {
+      out.Empty();
+      out.Empty();
+      return;
+    }
+    out.Number(static_cast<double>(r->a) * spec.scale, decimals);
+    out.Number(static_cast<double>(r->b) * spec.scale, decimals);
+    if (r->flags & kFlagGap) {
+      notes.push_back(absl::StrCat(
+          spec.quantity_id, ": no data since ",
+          absl::FormatTime("%Y-%m-%d %H:%M",
+                           absl::FromUnixSeconds(r->gap_start), tz)));
+    }
+    if (r->flags & kFlagReset) {
+      notes.push_back(absl::StrCat(spec.quantity_id, ": counter reset"));
+    }
+    if (r->flags & kFlagWrap) {
+      notes.push_back(absl::StrCat(spec.quantity_id, ": counter wrapped"));
+    }
+  } else {
+    if (r == nullptr || r->b == 0) {
+      out.Empty();
+      out.Empty();
+      out.Empty();
+    } else {
+      out.Number(
+          static_cast<double>(r->a) / static_cast<double>(r->b) * spec.scale,
+          decimals + 1);
+      out.Number(static_cast<double>(r->min) * spec.scale, decimals);
+      out.Number(static_cast<double>(r->max) * spec.scale, decimals);
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status Store::ExportCsv(const CsvRequest& request,
@@ -194,26 +259,7 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
   }
 
   CsvWriter out(request.style, sink);
-  out.Raw("\xEF\xBB\xBF");
-  out.Text(absl::StrCat("Time (", tz.name(), ")"));
-  // The offset makes every row unambiguous, also in the hour a DST fall-back
-  // repeats.
-  out.Text("UTC offset (min)");
-  for (const SeriesInfo& info : series) {
-    const std::string& q = info.spec.quantity_id;
-    const std::string unit = absl::StrCat(" [", info.spec.unit, "]");
-    if (internal::IsCounter(info.spec.kind)) {
-      out.Text(absl::StrCat(q, " counter", unit));
-      out.Text(absl::StrCat(q, " consumption", unit));
-    } else {
-      out.Text(absl::StrCat(q, " avg", unit));
-      out.Text(absl::StrCat(q, " min", unit));
-      out.Text(absl::StrCat(q, " max", unit));
-    }
-  }
-  if (any_counter) out.Text("Note");
-  EWS_RETURN_IF_ERROR(out.EndRow());
-
+  EWS_RETURN_IF_ERROR(WriteHead(series, any_counter, tz, out));
   for (;;) {
     int64_t t = INT64_MAX;
     for (const auto& c : cursors) {
@@ -224,43 +270,9 @@ absl::Status Store::ExportCsv(const CsvRequest& request,
     out.Text(std::to_string(tz.At(absl::FromUnixSeconds(t)).offset / 60));
     std::vector<std::string> notes;
     for (const auto& c : cursors) {
-      const SeriesSpec& spec = c->info().spec;
       const Record* r = c->Peek();
       const bool here = r != nullptr && r->start == t;
-      const int decimals = Decimals(spec.scale);
-      if (internal::IsCounter(spec.kind)) {
-        if (!here) {
-          out.Empty();
-          out.Empty();
-          continue;
-        }
-        out.Number(static_cast<double>(r->a) * spec.scale, decimals);
-        out.Number(static_cast<double>(r->b) * spec.scale, decimals);
-        if (r->flags & kFlagGap) {
-          notes.push_back(absl::StrCat(
-              spec.quantity_id, ": no data since ",
-              absl::FormatTime("%Y-%m-%d %H:%M",
-                               absl::FromUnixSeconds(r->gap_start), tz)));
-        }
-        if (r->flags & kFlagReset) {
-          notes.push_back(absl::StrCat(spec.quantity_id, ": counter reset"));
-        }
-        if (r->flags & kFlagWrap) {
-          notes.push_back(absl::StrCat(spec.quantity_id, ": counter wrapped"));
-        }
-      } else {
-        if (!here || r->b == 0) {
-          out.Empty();
-          out.Empty();
-          out.Empty();
-        } else {
-          out.Number(static_cast<double>(r->a) / static_cast<double>(r->b) *
-                         spec.scale,
-                     decimals + 1);
-          out.Number(static_cast<double>(r->min) * spec.scale, decimals);
-          out.Number(static_cast<double>(r->max) * spec.scale, decimals);
-        }
-      }
+      WriteCells(c->info().spec, here ? r : nullptr, tz, out, notes);
       if (here) EWS_RETURN_IF_ERROR(c->Advance());
     }
     if (any_counter) out.Text(absl::StrJoin(notes, "; "));

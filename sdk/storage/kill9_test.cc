@@ -29,7 +29,7 @@ using ::ews::testing::IsOk;
 
 std::string WriterPath() {
   return absl::StrCat(std::getenv("TEST_SRCDIR"),
-                      "/ews/sdk/storage/kill9_writer");
+                      "/ews/sdk/storage/bench/kill9_writer");
 }
 
 // Runs the writer for about `run_for`, kills it with SIGKILL and returns the

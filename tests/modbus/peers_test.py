@@ -22,7 +22,7 @@ from pymodbus.mei_message import ReadDeviceInformationRequest
 
 RUNFILES = os.environ.get("TEST_SRCDIR", "") + "/ews"
 VIRTUAL_BUS = RUNFILES + "/lab/bus/virtual_bus"
-GATEWAY = RUNFILES + "/sdk/modbus/ews-gateway"
+GATEWAY = RUNFILES + "/apps/gateway/ews-gateway"
 SLAVE = RUNFILES + "/tests/modbus/pymodbus_rtu_slave.py"
 
 

@@ -4,8 +4,6 @@
 //
 // Backends:
 //   TermiosSerialPort  (termios_serial_port.h)  Linux tty / RS485 / pty
-//   SimulatedSerialPort (simulated_serial_port.h) one simulated device,
-//                                               line timing, no hardware
 //   FakeSerialPort     (fake_serial_port.h)     testonly: scripted exchanges,
 //                                               injected faults, recording
 //

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/base/capturing_log_sink.h"
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/simulated_clock.h"

@@ -2,7 +2,7 @@
 // PBKDF2 iterations (a right and a wrong PIN), against the raw PBKDF2 it is
 // built on. The rate limits in docs/security.md are sized from these figures.
 //
-//   bazel run -c opt //sdk/security/auth:login_bench
+//   bazel run -c opt //sdk/security/auth/bench:login_bench
 #include <sys/stat.h>
 
 #include <cstdlib>

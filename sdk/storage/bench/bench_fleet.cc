@@ -1,4 +1,4 @@
-#include "sdk/storage/bench_fleet.h"
+#include "sdk/storage/bench/bench_fleet.h"
 
 #include <algorithm>
 #include <cmath>

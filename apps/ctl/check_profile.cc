@@ -1,12 +1,5 @@
-// check_profile: validates device profiles the way EWS loads them, for
-// installers editing a profile and for CI.
-//
-//   check_profile FILE.textproto ...     each file: "ok" or the error
-//   check_profile --builtin              the profiles compiled into EWS
-//
-// For each valid profile it prints its id, family, quantity and command
-// counts and the reads one history poll takes. Exit status 1 if any file is
-// invalid, 2 on bad usage.
+#include "apps/ctl/check_profile.h"
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,6 +8,7 @@
 #include "sdk/devices/profile_registry.h"
 #include "sdk/devices/request_planner.h"
 
+namespace ews::ctl {
 namespace {
 
 namespace v1 = ::ews::devices::v1;
@@ -39,9 +33,10 @@ void Describe(const std::string& source, const v1::Profile& profile) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int CheckProfile(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: check_profile FILE.textproto ... | --builtin\n";
+    std::cerr
+        << "usage: ews-ctl check-profile FILE.textproto ... | --builtin\n";
     return 2;
   }
   int bad = 0;
@@ -67,3 +62,5 @@ int main(int argc, char** argv) {
   }
   return bad == 0 ? 0 : 1;
 }
+
+}  // namespace ews::ctl

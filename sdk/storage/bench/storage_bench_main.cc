@@ -4,8 +4,8 @@
 // counter history and the default budget's horizons. `--quick` runs a small
 // version (for CI); `--only=a|b|c|d` one part.
 //
-//   bazel run -c opt //sdk/storage:storage_bench            (full, ~10 min)
-//   bazel run -c opt //sdk/storage:storage_bench -- --quick
+//   bazel run -c opt //sdk/storage/bench:storage_bench  (full, ~10 min)
+//   bazel run -c opt //sdk/storage/bench:storage_bench -- --quick
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -26,7 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "sdk/base/simulated_clock.h"
-#include "sdk/storage/bench_fleet.h"
+#include "sdk/storage/bench/bench_fleet.h"
 #include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/store.h"
@@ -200,7 +200,7 @@ std::string Duration(absl::Duration d) {
   return absl::StrFormat("%.0f days", days);
 }
 
-// ---- D: density on realistic meter data (sdk/storage/bench_fleet.h).
+// ---- D: density on realistic meter data (sdk/storage/bench/bench_fleet.h).
 
 struct KindTotals {
   int64_t values = 0;

@@ -1,12 +1,5 @@
-// Checks a configuration file and converts between its text and JSON forms.
-//
-//   config_check FILE              parse (text, or JSON if FILE ends in
-//                                  .json) and validate; prints every problem
-//   config_check --to-json FILE    ... then print it as JSON
-//   config_check --to-text FILE    ... then print it as text format
-//   config_check --redact ...      blank the secrets in what is printed
-//
-// Exit status: 0 valid, 1 invalid or unreadable, 2 usage.
+#include "apps/ctl/check_config.h"
+
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -19,16 +12,18 @@
 #include "sdk/config/text_json.h"
 #include "sdk/config/validate.h"
 
+namespace ews::ctl {
 namespace {
 
 int Usage() {
-  std::cerr << "usage: config_check [--to-json|--to-text] [--redact] FILE\n";
+  std::cerr
+      << "usage: ews-ctl check-config [--to-json|--to-text] [--redact] FILE\n";
   return 2;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int CheckConfig(int argc, char** argv) {
   using namespace ews::config;
   enum class Output { kNone, kJson, kText } output = Output::kNone;
   bool redact = false;
@@ -81,3 +76,5 @@ int main(int argc, char** argv) {
   if (output == Output::kNone) std::cerr << path << ": valid\n";
   return 0;
 }
+
+}  // namespace ews::ctl

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs storage_bench --quick and checks that it printed every figure.
 set -eu
-out=$(sdk/storage/storage_bench --quick 2>&1)
+out=$(sdk/storage/bench/storage_bench --quick 2>&1)
 echo "$out"
 for figure in "bytes per value, minute tier" "overall" "whole file" \
     "open day (unsealed" "sealed reads" "power (float32)" "water/gas pulses" \

@@ -1,0 +1,304 @@
+// The store across restarts and damage: acknowledged samples survive,
+// garbage and corrupt files are moved aside, corrupt blocks are reported and
+// rebuilt, sealed days read back exactly, schema upgrades.
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdk/base/status_matchers.h"
+#include "sdk/storage/internal/db.h"
+#include "sdk/storage/store.h"
+#include "sdk/storage/store_test_fixture.h"
+
+namespace ews::storage {
+namespace {
+
+using ::ews::testing::IsOk;
+using ::ews::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+TEST_F(StoreTest, AcknowledgedSamplesSurviveReopen) {
+  const absl::Time start = clock_.WallNow();
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    for (int i = 0; i < 90; ++i)
+      Feed(*store, *id, 10 + 0.001 * i, absl::Minutes(1));
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto id = store->FindSeries("meter-1", "ea_import");
+  ASSERT_THAT(id, IsOk());
+  // The counter continues: no "first sample" and no reset after the reopen.
+  for (int i = 90; i < 120; ++i)
+    Feed(*store, *id, 10 + 0.001 * i, absl::Minutes(1));
+  ASSERT_THAT(store->Flush(), IsOk());
+  auto minutes = store->Read(*id, Tier::kMinute, start, start + absl::Hours(3));
+  ASSERT_THAT(minutes, IsOk());
+  ASSERT_THAT(*minutes, SizeIs(120));
+  for (int i = 1; i < 120; ++i) {
+    EXPECT_EQ((*minutes)[i].flags, 0u) << i;
+    EXPECT_NEAR((*minutes)[i].delta, 0.001, 1e-9) << i;
+  }
+  EXPECT_THAT(store->CheckIntegrity(), IsOk());
+}
+
+void WriteFile(const std::string& path, const std::string& bytes,
+               long offset = -1) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f.is_open() || offset < 0) {
+    f.close();
+    f.open(path, std::ios::out | std::ios::binary | std::ios::trunc);
+  } else {
+    f.seekp(offset);
+  }
+  f.write(bytes.data(), bytes.size());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST_F(StoreTest, GarbageFileIsMovedAsideAndAFreshStoreStarts) {
+  const std::string garbage(8192, '\x5a');
+  WriteFile(path_, garbage);
+  options_.recover_corrupt = false;
+  {
+    StoreOptions options = options_;
+    options.path = path_;
+    EXPECT_THAT(Store::Open(options, &clock_, tz_),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("corrupt")));
+    EXPECT_EQ(ReadFile(path_), garbage);  // untouched
+  }
+  options_.recover_corrupt = true;
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("moved to")));
+  ASSERT_FALSE(store->moved_aside_path().empty());
+  EXPECT_EQ(ReadFile(store->moved_aside_path()), garbage);
+  auto id = store->RegisterSeries(Energy());
+  ASSERT_THAT(id, IsOk());
+  EXPECT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+  EXPECT_THAT(store->Flush(), IsOk());
+  EXPECT_THAT(store->CheckIntegrity(), IsOk());
+}
+
+TEST_F(StoreTest, DamagedPagesAreDetectedAndMovedAside) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    for (int i = 0; i < 600; ++i)
+      Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+    ASSERT_THAT(store->Consolidate(), IsOk());
+  }
+  const std::string original = ReadFile(path_);
+  ASSERT_GT(original.size(), 3 * 4096u);
+  // Keep the header page, scribble over every other page.
+  WriteFile(path_, std::string(original.size() - 4096, '\x3c'), 4096);
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(store->ListSeries(), SizeIs(0));
+  EXPECT_THAT(store->CheckIntegrity(), IsOk());
+}
+
+void Scribble(const std::string& path, absl::string_view sql) {
+  auto db = internal::Db::Open(path, internal::Db::Mode::kReadWriteCreate);
+  ASSERT_THAT(db, IsOk());
+  ASSERT_THAT((*db)->Exec(sql), IsOk());
+}
+
+TEST_F(StoreTest, UndecodableStagedSamplesMoveTheFileAside) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  Scribble(path_, "UPDATE staging SET data = x'ffffffff0102'");
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("moved to")));
+  EXPECT_THAT(store->ListSeries(), SizeIs(0));
+}
+
+TEST_F(StoreTest, CorruptBlockIsADataLossForReadsAndIsRebuiltByConsolidation) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto id = store->RegisterSeries(Energy());
+  ASSERT_THAT(id, IsOk());
+  const absl::Time start = clock_.WallNow();
+  for (int i = 0; i < 130; ++i) Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+  Scribble(path_, "UPDATE tier_hour SET data = x'01ff'");
+  EXPECT_THAT(store->Totals(*id, Tier::kHour, start, clock_.WallNow()),
+              StatusIs(absl::StatusCode::kDataLoss));
+  for (int i = 130; i < 200; ++i)
+    Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  auto hours = store->Totals(*id, Tier::kHour, start, clock_.WallNow());
+  ASSERT_THAT(hours, IsOk());
+  EXPECT_FALSE(hours->empty());
+}
+
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  auto db = internal::Db::Open(path, internal::Db::Mode::kReadOnly);
+  EXPECT_THAT(db, IsOk());
+  if (!db.ok()) return -1;
+  auto value = (*db)->QueryInt(sql);
+  EXPECT_THAT(value, IsOk());
+  return value.ok() ? *value : -1;
+}
+
+TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto volts = store->RegisterSeries(Voltage());
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(volts, IsOk());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
+  // 2.5 days of minutes, with an hour of silence on the first day.
+  const int minutes = 60 * 60;
+  for (int i = 0; i < minutes; ++i) {
+    if (i >= 600 && i < 660) {
+      clock_.Advance(absl::Minutes(1));
+      continue;
+    }
+    ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+                IsOk());
+    Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+  }
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  // Days 15 and 16 sealed (one row per series and day); day 17 in hours.
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM minute_sealed"), 4);
+  EXPECT_EQ(
+      QueryInt(path_, absl::StrCat("SELECT COUNT(*) FROM tier_minute "
+                                   "WHERE start < ",
+                                   absl::ToUnixSeconds(start) + 2 * 86400)),
+      0);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto points = store->Read(*volts, Tier::kMinute, start,
+                              start + absl::Minutes(minutes));
+    ASSERT_THAT(points, IsOk());
+    ASSERT_THAT(*points, SizeIs(minutes - 60));
+    for (const Point& p : *points) {
+      const int i = static_cast<int>((p.start - start) / absl::Minutes(1));
+      EXPECT_NEAR(p.avg, 230 + 0.1 * (i % 7), 1e-9) << i;
+      EXPECT_EQ(p.samples, 1);
+    }
+    auto counter = store->Read(*energy, Tier::kMinute, start + absl::Hours(11),
+                               start + absl::Hours(11) + absl::Minutes(2));
+    ASSERT_THAT(counter, IsOk());
+    ASSERT_THAT(*counter, SizeIs(2));
+    EXPECT_EQ((*counter)[0].flags, static_cast<uint32_t>(kFlagGap));
+    EXPECT_NEAR((*counter)[0].delta, 0.017 * 61, 1e-9);
+    auto days = store->Totals(*energy, Tier::kDay, start, clock_.WallNow());
+    ASSERT_THAT(days, IsOk());
+    double total = 0;
+    for (const Point& p : *days) total += p.delta;
+    EXPECT_NEAR(total, 0.017 * (minutes - 1), 1e-6);
+    auto stats = store->Stats();
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_GE(stats->records[0], 2 * (minutes - 60) - 120);
+    // The same after a restart.
+    store.reset();
+    store = OpenStore();
+    ASSERT_NE(store, nullptr);
+  }
+}
+
+TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto volts = store->RegisterSeries(Voltage());
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(volts, IsOk());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
+  auto feed = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+                  IsOk());
+      Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(feed(0, 20 * 60));
+  // The 10:00 minute block of the voltage, damaged before its day is over.
+  Scribble(path_, absl::StrCat("UPDATE tier_minute SET data = x'01ff' WHERE "
+                               "series_id = ",
+                               *volts, " AND start = ",
+                               absl::ToUnixSeconds(start + absl::Hours(10))));
+  ASSERT_NO_FATAL_FAILURE(feed(20 * 60, 26 * 60));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  // The energy's day is sealed; the voltage's stays in hour blocks, so that
+  // reads of that hour keep reporting the damage instead of silently
+  // missing it (a day is either sealed or in hours, never both).
+  EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM minute_sealed"), 1);
+  EXPECT_EQ(QueryInt(path_, absl::StrCat("SELECT COUNT(*) FROM tier_minute "
+                                         "WHERE series_id = ",
+                                         *volts, " AND start < ",
+                                         absl::ToUnixSeconds(start) + 86400)),
+            24);
+  EXPECT_THAT(
+      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(24)),
+      StatusIs(absl::StatusCode::kDataLoss));
+  auto hours =
+      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(10));
+  ASSERT_THAT(hours, IsOk());
+  EXPECT_THAT(*hours, SizeIs(600));
+  auto energy_day =
+      store->Read(*energy, Tier::kMinute, start, start + absl::Hours(24));
+  ASSERT_THAT(energy_day, IsOk());
+  EXPECT_THAT(*energy_day, SizeIs(24 * 60));
+}
+
+TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
+  const absl::Time start = clock_.WallNow();
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Voltage());
+    ASSERT_THAT(id, IsOk());
+    for (int i = 0; i < 150; ++i) Feed(*store, *id, 231, absl::Minutes(1));
+  }
+  // Version 1 wrote the same plain blocks and staging rows.
+  Scribble(path_, "UPDATE meta SET value = '1' WHERE key = 'schema'");
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->startup_problem(), IsOk());
+    auto id = store->FindSeries("meter-1", "u1");
+    ASSERT_THAT(id, IsOk());
+    auto points = store->Read(*id, Tier::kMinute, start, clock_.WallNow());
+    ASSERT_THAT(points, IsOk());
+    EXPECT_THAT(*points, SizeIs(150));
+  }
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 2);
+  // A file from a newer version is refused, and left alone.
+  Scribble(path_, "UPDATE meta SET value = '3' WHERE key = 'schema'");
+  StoreOptions options = options_;
+  options.path = path_;
+  EXPECT_THAT(Store::Open(options, &clock_, tz_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 3 is not supported")));
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
+}
+
+}  // namespace
+}  // namespace ews::storage
