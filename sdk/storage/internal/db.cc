@@ -93,6 +93,7 @@ absl::StatusOr<bool> Statement::Step() {
 }
 
 absl::Status Statement::Run() {
+  if (stmt_ == nullptr) return absl::OkStatus();  // blank SQL, as sqlite3_exec
   for (;;) {
     absl::StatusOr<bool> row = Step();
     if (!row.ok()) return row.status();

@@ -38,7 +38,8 @@ class Statement {
 
   // Returns true while a row is available, false when done.
   absl::StatusOr<bool> Step();
-  // Runs to completion (for statements without result rows).
+  // Runs to completion (for statements without result rows); blank SQL
+  // (white space, a comment) runs nothing.
   absl::Status Run();
   void Reset();
 

@@ -73,6 +73,8 @@ TEST(DbTest, ErrorsAndScripts) {
   ASSERT_THAT(db->Exec("CREATE TABLE a(x); CREATE TABLE b(y); "
                        "INSERT INTO a VALUES(1);"),
               IsOk());
+  EXPECT_THAT(db->Exec(""), IsOk());  // nothing to run, as sqlite3_exec
+  EXPECT_THAT(db->Exec("  -- a comment"), IsOk());
   EXPECT_EQ(ValueOr<int64_t>(db->QueryInt("SELECT x FROM a"), -1), 1);
   EXPECT_THAT(db->Exec("SELECT * FROM missing"),
               StatusIs(absl::StatusCode::kInternal));
