@@ -29,9 +29,11 @@ absl::StatusOr<Role> RoleFromName(const std::string& name) {
   return *role;
 }
 
-std::string Header(const http::Request& request, const std::string& name) {
+// A header's value (empty when absent), not copied: it runs per request.
+absl::string_view Header(const http::Request& request,
+                         const std::string& name) {
   auto it = request.headers.find(name);
-  return it == request.headers.end() ? "" : it->second;
+  return it == request.headers.end() ? absl::string_view() : it->second;
 }
 
 // The session object of login and who-am-I answers, written into `json`.
@@ -87,9 +89,8 @@ SessionApi::SessionApi(Clock& clock, std::unique_ptr<config::ConfigStore> store,
 
 absl::StatusOr<SessionInfo> SessionApi::CheckSession(
     const http::Request& request, absl::string_view method) {
-  const std::string cookie = Header(request, "cookie");
-  const std::string csrf = Header(request, "x-csrf-token");
-  return sessions_.Check({cookie, method, csrf});
+  return sessions_.Check(
+      {Header(request, "cookie"), method, Header(request, "x-csrf-token")});
 }
 
 std::variant<SessionInfo, http::Response> SessionApi::Authorize(
@@ -117,18 +118,21 @@ http::Handler SessionApi::Guarded(SessionHandler handler) {
                             access.status().message())
                  : ApiError(access.status());
     }
-    const std::string cookie = Header(request, "cookie");
-    const std::string csrf = Header(request, "x-csrf-token");
+    const absl::string_view cookie = Header(request, "cookie");
     std::optional<SessionInfo> session;
     std::optional<security::Principal> principal;
-    absl::StatusOr<SessionInfo> checked =
-        sessions_.Check({cookie, request.method, csrf});
-    if (checked.ok()) {
-      session = *checked;
-      principal =
-          security::Principal{checked->role, checked->must_change_codes};
-    } else if (access->kind != security::RouteAccess::Kind::kPublic) {
-      return ApiError(checked.status());  // 401, or 403 for CSRF
+    const bool is_public = access->kind == security::RouteAccess::Kind::kPublic;
+    // A public route called without a cookie has no session to look up.
+    if (!is_public || !cookie.empty()) {
+      absl::StatusOr<SessionInfo> checked = sessions_.Check(
+          {cookie, request.method, Header(request, "x-csrf-token")});
+      if (checked.ok()) {
+        principal =
+            security::Principal{checked->role, checked->must_change_codes};
+        session = *std::move(checked);
+      } else if (!is_public) {
+        return ApiError(checked.status());  // 401, or 403 for CSRF
+      }
     }
     switch (security::Authorize(*access, principal)) {
       case Decision::kAllow:

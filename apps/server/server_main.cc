@@ -19,6 +19,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "apps/server/server.h"
 #include "apps/server/version.h"
 #include "sdk/base/clock.h"
@@ -101,9 +102,18 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("EWS energy web server (see README.md)");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_version)) {
-    std::printf("ews-server %s\n", ews::kVersion);
+    std::printf("ews-server %s (%s build)\n", ews::kVersion,
+                ews::kOptimizedBuild ? "optimized" : "unoptimized");
     return 0;
   }
+#ifdef NDEBUG
+  // Debian builds absl without NDEBUG, so its mutexes run the debug-only
+  // deadlock detector: a graph update under one process-wide lock on every
+  // lock and unlock, which serialises the HTTPS workers. The shipped (-c opt)
+  // build turns it off, as absl's own release builds do; tests and
+  // fastbuild keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
 
   // Signals are taken synchronously by this thread; block them before any
   // thread starts so that no worker receives them.

@@ -32,12 +32,16 @@ done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 # ews-server and the tests' shell helpers (the start handshake, the login): from the runfiles
-# (bazel run / bazel test), ews-server or from $EWS_SERVER.
+# (bazel run / bazel test). ews-server is built with -c opt, as it ships, whatever the command
+# line's compilation mode (BUILD.bazel: opt_binary); $EWS_SERVER measures another binary.
 runfiles=$PWD
 [[ -f "$runfiles/tests/lib/test_lib.sh" ]] || runfiles=$0.runfiles/ews
 source "$runfiles/tests/lib/test_lib.sh" || exit 1
-server_bin=${EWS_SERVER:-$runfiles/apps/server/ews-server}
+server_bin=${EWS_SERVER:-$runfiles/lab/https_bench/ews-server-opt}
 [[ -x "$server_bin" ]] || { echo "https_bench: ews-server not found (set EWS_SERVER)" >&2; exit 1; }
+# "ews-server 0.1.0 (optimized build)": the binary says how it was compiled.
+server_build=$("$server_bin" --version 2>/dev/null)
+[[ -n "$server_build" ]] || { echo "https_bench: $server_bin --version failed" >&2; exit 1; }
 
 # Under /tmp, not the test's TEMP dir: started as root, nginx's workers run as nobody and must
 # reach the body file (the directory is private otherwise; the data dir and key stay private).
@@ -240,7 +244,10 @@ report() {  # the line from measure()
 }
 
 echo "HTTPS keep-alive: wrk -t2 -c$connections -d${duration}s --latency https://127.0.0.1:PORT/PATH"
-echo "  ews-server $(basename "$server_bin") on port $server_port; nginx $("$nginx_bin" -v 2>&1 | sed 's|.*/||') on port $nginx_port; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  ews-server $server_build: $server_bin"
+[[ "$server_build" == *"(optimized build)"* ]] ||
+  echo "  note: not the shipped (-c opt) build: its figures are not for the record"
+echo "  ews-server on port $server_port; nginx $("$nginx_bin" -v 2>&1 | sed 's|.*/||') on port $nginx_port; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  session: user logged in through the forced code change; GET /api/v1/devices without the cookie answers $devices_without_cookie"
 status=0
 for round in $(seq 1 "$rounds"); do

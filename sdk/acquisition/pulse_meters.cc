@@ -91,7 +91,17 @@ absl::StatusOr<std::vector<PulseSample>> PulseMeters::Sample() {
     absl::StatusOr<uint64_t> pulses = counter_->Count(config.channel);
     if (!pulses.ok()) return pulses.status();
     auto& history = history_[i];
-    history.emplace_back(now, *pulses);
+    // At most one kept reading per 1/kHistorySlots of the window, so that
+    // frequent readers (every live-values request) neither grow the history
+    // nor spend time on it: a reading that follows the previous kept one
+    // closer than that replaces the newest.
+    if (history.size() >= 2 &&
+        history.back().first - history[history.size() - 2].first <
+            config.rate_window / kHistorySlots) {
+      history.back() = {now, *pulses};
+    } else {
+      history.emplace_back(now, *pulses);
+    }
     // Keep the newest sample at or before the window's start, plus newer.
     while (history.size() > 2 && history[1].first <= now - config.rate_window) {
       history.pop_front();

@@ -66,8 +66,14 @@ class PulseMeters {
       hal::PulseCounter* counter, std::vector<PulseMeterConfig> configs,
       Clock* clock);
 
-  // Reads every channel now. Errors: the counter's (Count()).
+  // Reads every channel now. The rate is over the readings kept since the
+  // window's start: one per window/kHistorySlots at most (the newest always),
+  // so calling it often (every live-values request) keeps memory bounded; the
+  // rate is then over a span up to 1/kHistorySlots longer than the window.
+  // Errors: the counter's (Count()).
   absl::StatusOr<std::vector<PulseSample>> Sample();
+
+  static constexpr int kHistorySlots = 64;
 
   size_t size() const { return configs_.size(); }
 

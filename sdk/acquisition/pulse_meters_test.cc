@@ -50,6 +50,36 @@ TEST(PulseMetersTest, IndexAndRateFromPulses) {
   EXPECT_NEAR((*samples)[0].rate_per_hour, 600, 1e-6);
 }
 
+// Read many times a second (live-values requests), the rate stays that of
+// the window: the readings kept are thinned, not the rate's span lost.
+TEST(PulseMetersTest, FrequentReadsKeepTheRate) {
+  SimulatedClock clock;
+  hal::FakePulseCounter counter;
+  std::vector<hal::PulseChannelConfig> channels(1);
+  channels[0].line = 0;
+  ASSERT_THAT(counter.Start(channels), IsOk());
+  auto meters = PulseMeters::Create(
+      &counter, {{"water", 0, 10, PulseUnit::kLitre, 0, absl::Minutes(5)}},
+      &clock);
+  ASSERT_THAT(meters, IsOk());
+  // 10 minutes read every 50 ms: one pulse a second (36,000 L/h) for five
+  // minutes, then one every two seconds (18,000 L/h).
+  for (int step = 1; step <= 12000; ++step) {
+    clock.Advance(absl::Milliseconds(50));
+    if (step % (step <= 6000 ? 20 : 40) == 0) counter.AddPulses(0, 1);
+    ASSERT_THAT((*meters)->Sample(), IsOk());
+    if (step == 6000) {
+      auto samples = (*meters)->Sample();
+      EXPECT_NEAR((*samples)[0].rate_per_hour, 36000, 36000.0 / 64);
+    }
+  }
+  auto samples = (*meters)->Sample();
+  ASSERT_THAT(samples, IsOk());
+  EXPECT_EQ((*samples)[0].pulses, 450u);
+  // The window holds only the slower pulses by now.
+  EXPECT_NEAR((*samples)[0].rate_per_hour, 18000, 18000.0 / 64 + 200);
+}
+
 TEST(PulseMetersTest, RejectsBadConfigs) {
   SimulatedClock clock;
   hal::FakePulseCounter counter;

@@ -100,15 +100,18 @@ const std::string& HttpDate(absl::Time now) {
 // Transfer-Encoding; empty: the body ends with the connection), the fixed
 // hardening headers, `headers`, "Cache-Control: no-store" unless `headers`
 // has its own (the device's data is not cached unless the answer says so),
-// Date and Connection.
+// Date and Connection. `body_room`: bytes to reserve after the head, for a
+// body appended to it.
 std::string AnswerHead(
     int status, absl::string_view content_type, absl::string_view framing,
     absl::string_view fixed_headers,
     const std::vector<std::pair<std::string, std::string>>& headers,
-    absl::Time now, bool keep_alive) {
+    absl::Time now, bool keep_alive, size_t body_room = 0) {
   const char* reason = mg_get_response_code_text(nullptr, status);
-  std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
-                                  reason != nullptr ? reason : "", "\r\n");
+  std::string head;
+  head.reserve(fixed_headers.size() + 256 + body_room);
+  absl::StrAppend(&head, "HTTP/1.1 ", status, " ",
+                  reason != nullptr ? reason : "", "\r\n");
   if (!content_type.empty()) {
     absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
   }
@@ -387,13 +390,14 @@ void HttpsServer::Civet::Send(const HttpsServer& server,
                               bool head_only) {
   const bool streamed = static_cast<bool>(response.stream);
   if (streamed) keep_alive = false;  // a broken stream must not desync a reuse
+  const bool with_body = !head_only && !streamed;
   std::string head = AnswerHead(
       response.status, response.content_type,
       streamed ? std::string("Transfer-Encoding: chunked")
                : absl::StrCat("Content-Length: ", response.body.size()),
       server.fixed_headers_, response.headers, server.options_.clock->WallNow(),
-      keep_alive);
-  if (!head_only && !streamed) head += response.body;
+      keep_alive, with_body ? response.body.size() : 0);
+  if (with_body) head += response.body;
   if (mg_write(connection, head.data(), head.size()) <= 0 || !streamed ||
       head_only) {
     return;

@@ -1,7 +1,9 @@
 #include "sdk/http/json.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -57,9 +59,27 @@ std::string JsonEscape(absl::string_view text) {
   return escaped;
 }
 
+namespace {
+
+// JsonNumber()'s text appended to `out`, through a buffer on the stack (it
+// runs for every value of every answer).
+void AppendNumber(double value, int significant_digits, std::string& out) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char text[64];  // %.*g of a double: at most 17 digits, sign, point, exponent
+  const int n = std::snprintf(text, sizeof text, "%.*g",
+                              std::min(significant_digits, 40), value);
+  out.append(text, static_cast<size_t>(std::clamp(n, 0, 63)));
+}
+
+}  // namespace
+
 std::string JsonNumber(double value, int significant_digits) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.*g", significant_digits, value);
+  std::string text;
+  AppendNumber(value, significant_digits, text);
+  return text;
 }
 
 const char* NonFiniteState(double value) {
@@ -136,7 +156,7 @@ JsonWriter& JsonWriter::Int(int64_t value) {
 
 JsonWriter& JsonWriter::Number(double value, int significant_digits) {
   BeforeValue();
-  out_ += JsonNumber(value, significant_digits);
+  AppendNumber(value, significant_digits, out_);
   return *this;
 }
 
@@ -148,9 +168,24 @@ JsonWriter& JsonWriter::Null() {
 
 JsonWriter& JsonWriter::Time(absl::Time time) {
   BeforeValue();
-  absl::StrAppend(
-      &out_, "\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone()), "\"");
+  // Years 0..9999 directly (every answer has a time or several); anything
+  // else (infinite, far away) as absl::FormatTime writes it.
+  const absl::CivilSecond civil =
+      absl::ToCivilSecond(time, absl::UTCTimeZone());
+  if (civil.year() >= 0 && civil.year() <= 9999 &&
+      time != absl::InfiniteFuture() && time != absl::InfinitePast()) {
+    char text[24];
+    const int n = std::snprintf(
+        text, sizeof text, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"",
+        static_cast<int>(civil.year()), civil.month(), civil.day(),
+        civil.hour(), civil.minute(), civil.second());
+    out_.append(text, static_cast<size_t>(std::clamp(n, 0, 23)));
+  } else {
+    absl::StrAppend(
+        &out_, "\"",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone()),
+        "\"");
+  }
   return *this;
 }
 
@@ -160,6 +195,8 @@ JsonWriter& JsonWriter::Raw(absl::string_view json) {
   out_.append(json.data(), json.size());
   return *this;
 }
+
+JsonWriter::JsonWriter() { out_.reserve(kInitialCapacity); }
 
 std::string JsonWriter::Take() {
   std::string out = std::move(out_);

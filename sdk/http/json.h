@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -34,6 +35,8 @@ const char* NonFiniteState(double value);
 // and is not checked beyond debug assertions.
 class JsonWriter {
  public:
+  JsonWriter();
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -59,9 +62,13 @@ class JsonWriter {
  private:
   void BeforeValue();
 
+  // Most answers fit, so the text is not copied while it grows.
+  static constexpr size_t kInitialCapacity = 1024;
+
   std::string out_;
-  // Per open object/array: whether it already has a member/element.
-  std::vector<bool> has_items_;
+  // Per open object/array: whether it already has a member/element (kept
+  // inline: answers rarely nest deeper).
+  absl::InlinedVector<bool, 16> has_items_;
   bool after_key_ = false;
 };
 

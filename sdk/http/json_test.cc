@@ -72,6 +72,42 @@ TEST(JsonWriterTest, RawElementsJoinTheList) {
   EXPECT_EQ(json.Take(), "[2]");
 }
 
+// Times as absl::FormatTime("%Y-%m-%dT%H:%M:%SZ") writes them, the common
+// years on a shorter path: whole seconds (rounded down), and far or infinite
+// times as absl writes them.
+TEST(JsonWriterTest, TimesAsFormatTimeWritesThem) {
+  const absl::Time times[] = {
+      absl::FromUnixSeconds(0),
+      absl::FromUnixMillis(1796648400999),
+      absl::FromUnixMillis(-1500),
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
+                      absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(-1, 6, 1, 0, 0, 0),
+                      absl::UTCTimeZone()),
+      absl::InfiniteFuture(),
+      absl::InfinitePast(),
+  };
+  for (absl::Time time : times) {
+    JsonWriter json;
+    json.Time(time);
+    EXPECT_EQ(json.Take(), "\"" +
+                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time,
+                                                absl::UTCTimeZone()) +
+                               "\"");
+  }
+  JsonWriter json;
+  json.Time(absl::FromUnixMillis(1796648400999));
+  EXPECT_EQ(json.Take(), "\"2026-12-07T13:00:00Z\"");
+}
+
+TEST(JsonNumberTest, AllSignificantDigitsFit) {
+  EXPECT_EQ(JsonNumber(-1.2345678901234567e-300, 17),
+            "-1.2345678901234568e-300");
+  EXPECT_EQ(JsonNumber(0.1, 40), "0.1000000000000000055511151231257827021182");
+}
+
 TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
   EXPECT_EQ(JsonEscape("\tstart, end\r"), "\\tstart, end\\r");

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace ews::storage::internal {
 
@@ -36,7 +39,30 @@ absl::Status SqliteStatus(int code, absl::string_view what, sqlite3* db) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+// Idle compiled statements of one connection, by SQL text. Shared with the
+// Statements handed out, which may outlive the Db (sqlite3_close_v2 then
+// waits for them): once the Db is gone they are finalized instead.
+struct StatementCache {
+  absl::Mutex mu;
+  bool open ABSL_GUARDED_BY(mu) = true;
+  size_t idle_count ABSL_GUARDED_BY(mu) = 0;
+  absl::flat_hash_map<std::string, std::vector<sqlite3_stmt*>> idle
+      ABSL_GUARDED_BY(mu);
+};
+
+Statement::~Statement() {
+  if (cache_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    absl::MutexLock lock(&cache_->mu);
+    if (cache_->open && cache_->idle_count < Db::kCachedStatements) {
+      cache_->idle[sqlite3_sql(stmt_)].push_back(stmt_);
+      ++cache_->idle_count;
+      return;
+    }
+  }
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
@@ -67,6 +93,7 @@ absl::StatusOr<bool> Statement::Step() {
 }
 
 absl::Status Statement::Run() {
+  if (stmt_ == nullptr) return absl::OkStatus();  // blank SQL, as sqlite3_exec
   for (;;) {
     absl::StatusOr<bool> row = Step();
     if (!row.ok()) return row.status();
@@ -122,9 +149,27 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path,
   return std::unique_ptr<Db>(new Db(handle));
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::Db(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCache>()) {}
+
+Db::~Db() {
+  {
+    absl::MutexLock lock(&cache_->mu);
+    cache_->open = false;
+    for (auto& [sql, statements] : cache_->idle) {
+      for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+    }
+    cache_->idle.clear();
+    cache_->idle_count = 0;
+  }
+  sqlite3_close_v2(db_);
+}
 
 absl::Status Db::Exec(absl::string_view sql) {
+  if (sql.find(';') == absl::string_view::npos) {
+    absl::StatusOr<std::unique_ptr<Statement>> statement = Prepare(sql);
+    if (!statement.ok()) return statement.status();
+    return (*statement)->Run();
+  }
   std::string text(sql);
   char* error = nullptr;
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -133,12 +178,25 @@ absl::Status Db::Exec(absl::string_view sql) {
 }
 
 absl::StatusOr<std::unique_ptr<Statement>> Db::Prepare(absl::string_view sql) {
+  {
+    absl::MutexLock lock(&cache_->mu);
+    auto idle = cache_->idle.find(sql);
+    if (idle != cache_->idle.end() && !idle->second.empty()) {
+      sqlite3_stmt* stmt = idle->second.back();
+      idle->second.pop_back();
+      --cache_->idle_count;
+      return std::make_unique<Statement>(db_, stmt, cache_);
+    }
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc =
       sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                          SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(rc, sql, db_);
-  return std::make_unique<Statement>(db_, stmt);
+  if (stmt == nullptr) {  // only a comment or white space: nothing to run
+    return std::make_unique<Statement>(db_, stmt);
+  }
+  return std::make_unique<Statement>(db_, stmt, cache_);
 }
 
 absl::StatusOr<std::string> Db::QueryText(absl::string_view sql) {

@@ -18,9 +18,15 @@ namespace ews::storage::internal {
 
 absl::Status SqliteStatus(int code, absl::string_view what, sqlite3* db);
 
+struct StatementCache;
+
 class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // A statement of `cache`: reset and given back to it when destroyed.
+  Statement(sqlite3* db, sqlite3_stmt* stmt,
+            std::shared_ptr<StatementCache> cache)
+      : db_(db), stmt_(stmt), cache_(std::move(cache)) {}
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -32,7 +38,8 @@ class Statement {
 
   // Returns true while a row is available, false when done.
   absl::StatusOr<bool> Step();
-  // Runs to completion (for statements without result rows).
+  // Runs to completion (for statements without result rows); blank SQL
+  // (white space, a comment) runs nothing.
   absl::Status Run();
   void Reset();
 
@@ -45,6 +52,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  std::shared_ptr<StatementCache> cache_;
 };
 
 class Db {
@@ -57,15 +65,24 @@ class Db {
                                                   Mode mode);
   ~Db();
 
+  // One statement (no ';') runs through Prepare()'s cache; a script of
+  // several through sqlite3_exec().
   absl::Status Exec(absl::string_view sql);
+  // Statements are compiled once per text and connection: a Statement given
+  // back (destroyed) is reset and kept for the next Prepare() of the same
+  // text (at most kCachedStatements idle ones), so queries that run per
+  // request (charts, totals) skip SQLite's parser and planner.
   absl::StatusOr<std::unique_ptr<Statement>> Prepare(absl::string_view sql);
+
+  static constexpr size_t kCachedStatements = 64;
   // Runs a query that returns one text value (PRAGMAs).
   absl::StatusOr<std::string> QueryText(absl::string_view sql);
   absl::StatusOr<int64_t> QueryInt(absl::string_view sql);
 
  private:
-  explicit Db(sqlite3* db) : db_(db) {}
+  explicit Db(sqlite3* db);
   sqlite3* db_;
+  const std::shared_ptr<StatementCache> cache_;
 };
 
 // Registers (once) and names a VFS that wraps the default one and counts the
