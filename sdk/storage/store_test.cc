@@ -1,5 +1,8 @@
 #include "sdk/storage/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +18,7 @@
 #include "sdk/base/simulated_clock.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/storage/internal/db.h"
+#include "sdk/storage/internal/sample_log.h"
 
 namespace ews::storage {
 namespace {
@@ -33,7 +37,7 @@ absl::TimeZone Paris() {
 std::string TempPath(absl::string_view name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-  for (const char* suffix : {"", "-wal", "-shm"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
     std::remove((path + suffix).c_str());
   }
   return path;
@@ -517,6 +521,7 @@ void Scribble(const std::string& path, absl::string_view sql) {
 }
 
 TEST_F(StoreTest, UndecodableStagedSamplesMoveTheFileAside) {
+  options_.max_log_bytes = 0;  // every Flush() into the staging table
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
@@ -684,15 +689,15 @@ TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
     ASSERT_THAT(points, IsOk());
     EXPECT_THAT(*points, SizeIs(150));
   }
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 2);
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
   // A file from a newer version is refused, and left alone.
-  Scribble(path_, "UPDATE meta SET value = '3' WHERE key = 'schema'");
+  Scribble(path_, "UPDATE meta SET value = '4' WHERE key = 'schema'");
   StoreOptions options = options_;
   options.path = path_;
   EXPECT_THAT(Store::Open(options, &clock_, tz_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 3 is not supported")));
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
+                       HasSubstr("schema version 4 is not supported")));
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 4);
 }
 
 TEST_F(StoreTest, ChartPicksTheResolutionThatFits) {
@@ -826,6 +831,221 @@ TEST_F(StoreTest, BackgroundWorkFlushesAndConsolidates) {
   auto hours = store->Totals(*id, Tier::kHour, start, clock_.WallNow());
   ASSERT_THAT(hours, IsOk());
   EXPECT_THAT(*hours, SizeIs(2));
+}
+
+// --------------------------------------------------------------- sample log
+
+int64_t FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  return in ? static_cast<int64_t>(in.tellg()) : -1;
+}
+
+// What the disk holds at this instant, as a kill -9 (or a power cut after
+// the last acknowledgement) leaves it: the store's files copied while it is
+// open.
+void CopyCrashImage(const std::string& from, const std::string& to) {
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
+    std::remove((to + suffix).c_str());
+    std::ifstream in(from + suffix, std::ios::binary);
+    if (!in) continue;
+    std::ofstream out(to + suffix, std::ios::binary);
+    out << in.rdbuf();
+  }
+}
+
+class SampleLogStoreTest : public StoreTest {
+ protected:
+  std::unique_ptr<Store> OpenAt(const std::string& path) {
+    StoreOptions options = options_;
+    options.path = path;
+    auto store = Store::Open(options, &clock_, tz_);
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  // One sample of each series a minute, each minute flushed (acknowledged).
+  void Round(Store& store, SeriesId energy, SeriesId volts, int i) {
+    ASSERT_THAT(store.Append(energy, clock_.WallNow(), 1000 + 0.5 * i), IsOk());
+    ASSERT_THAT(store.Append(volts, clock_.WallNow(), 230 + i % 7), IsOk());
+    ASSERT_THAT(store.Flush(), IsOk());
+    clock_.Advance(absl::Minutes(1));
+  }
+  // Every sample of both series since `start`, exactly once, with its value.
+  void ExpectAll(const std::string& path, absl::Time start, int rounds) {
+    auto store = OpenAt(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->startup_problem(), IsOk());
+    auto energy = store->FindSeries("meter-1", "ea_import");
+    auto volts = store->FindSeries("meter-1", "u1");
+    ASSERT_THAT(energy, IsOk());
+    ASSERT_THAT(volts, IsOk());
+    auto e = store->Read(*energy, Tier::kMinute, start, clock_.WallNow());
+    auto v = store->Read(*volts, Tier::kMinute, start, clock_.WallNow());
+    ASSERT_THAT(e, IsOk());
+    ASSERT_THAT(v, IsOk());
+    ASSERT_THAT(*e, SizeIs(rounds));
+    ASSERT_THAT(*v, SizeIs(rounds));
+    for (int i = 0; i < rounds; ++i) {
+      EXPECT_DOUBLE_EQ((*e)[i].counter, 1000 + 0.5 * i) << i;
+      EXPECT_DOUBLE_EQ((*v)[i].avg, 230 + i % 7) << i;
+    }
+    auto raw = store->LastSampleRaw(*energy);
+    ASSERT_THAT(raw, IsOk());
+    EXPECT_EQ(**raw, 1000000 + 500 * (rounds - 1));
+  }
+};
+
+TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
+  const absl::Time start = clock_.WallNow();
+  const std::string after_consolidation = path_ + ".image1";
+  const std::string later = path_ + ".image2";
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  auto volts = store->RegisterSeries(Voltage());
+  ASSERT_THAT(energy, IsOk());
+  ASSERT_THAT(volts, IsOk());
+  for (int i = 0; i < 66; ++i) Round(*store, *energy, *volts, i);
+  // The flushes went to the log, not to SQLite.
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 0);
+  EXPECT_GT(FileBytes(path_ + "-log"), 66 * 16);
+  // 01:06: the first hour is consolidated, the log absorbed and started
+  // over; its 66 records are still in the file.
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
+  CopyCrashImage(path_, after_consolidation);
+  for (int i = 66; i < 90; ++i) Round(*store, *energy, *volts, i);
+  CopyCrashImage(path_, later);
+  // Neither image has a sample twice or misses one.
+  ExpectAll(after_consolidation, start, 66);
+  ExpectAll(later, start, 90);
+  // The replayed samples consolidate like the others.
+  clock_.Advance(absl::Hours(1));
+  {
+    auto copy = OpenAt(later);
+    ASSERT_NE(copy, nullptr);
+    ASSERT_THAT(copy->Consolidate(), IsOk());
+    auto hours = copy->Totals(*energy, Tier::kHour, start, clock_.WallNow());
+    ASSERT_THAT(hours, IsOk());
+    ASSERT_THAT(*hours, SizeIs(2));
+    EXPECT_NEAR((*hours)[0].delta + (*hours)[1].delta, 0.5 * 89, 1e-9);
+  }
+  ExpectAll(later, start, 90);
+}
+
+TEST_F(SampleLogStoreTest, AFullLogIsAbsorbedIntoSqlite) {
+  options_.max_log_bytes = 400;  // a few rounds
+  const absl::Time start = clock_.WallNow();
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  auto volts = store->RegisterSeries(Voltage());
+  ASSERT_THAT(energy, IsOk());
+  ASSERT_THAT(volts, IsOk());
+  for (int i = 0; i < 40; ++i) Round(*store, *energy, *volts, i);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
+  EXPECT_GT(QueryInt(path_,
+                     "SELECT value FROM meta WHERE key = "
+                     "'log_absorbed'"),
+            1);
+  EXPECT_EQ(FileBytes(path_ + "-log"), internal::SampleLog::kGrowBytes);
+  CopyCrashImage(path_, path_ + ".image");
+  ExpectAll(path_ + ".image", start, 40);
+}
+
+TEST_F(SampleLogStoreTest, ATornLastRecordIsDiscardedAndTheRestKept) {
+  const absl::Time start = clock_.WallNow();
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  auto volts = store->RegisterSeries(Voltage());
+  ASSERT_THAT(energy, IsOk());
+  ASSERT_THAT(volts, IsOk());
+  for (int i = 0; i < 10; ++i) Round(*store, *energy, *volts, i);
+  const std::string image = path_ + ".image";
+  CopyCrashImage(path_, image);
+  int64_t tail = 0;
+  {
+    internal::SampleLog::Contents contents;
+    auto log = internal::SampleLog::Open(image + "-log", &contents);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT(contents.entries, SizeIs(10));
+    tail = (*log)->used_bytes();
+  }
+  // The 11th record, half written when the power went: a length, a CRC and
+  // part of its payload.
+  const char torn[] = {40, 0, 0, 0, 1, 2, 3, 4, 11, 0, 0, 0, 0, 0, 0, 0, 9, 9};
+  const int fd = ::open((image + "-log").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, torn, sizeof(torn), tail),
+            static_cast<ssize_t>(sizeof(torn)));
+  ::close(fd);
+  ExpectAll(image, start, 10);
+  {
+    // The next record goes where the torn one was.
+    auto copy = OpenAt(image);
+    ASSERT_NE(copy, nullptr);
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_THAT(copy->Append(*energy, clock_.WallNow(), 1005), IsOk());
+    ASSERT_THAT(copy->Flush(), IsOk());
+  }
+  internal::SampleLog::Contents contents;
+  ASSERT_THAT(internal::SampleLog::Open(image + "-log", &contents), IsOk());
+  EXPECT_FALSE(contents.torn_tail);
+  EXPECT_THAT(contents.entries, SizeIs(11));
+}
+
+TEST_F(SampleLogStoreTest, ADamagedLogIsMovedAsideAndTheDatabaseKept) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  {
+    // A record whose CRC checks but whose samples do not decode.
+    internal::SampleLog::Contents contents;
+    auto log = internal::SampleLog::Open(path_ + "-log", &contents);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT((*log)->Append(1000, "\xff\xff\xff\xff\x01\x02"), IsOk());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("moved to " + path_ + "-log.corrupt-")));
+  EXPECT_THAT(store->moved_aside_path(), HasSubstr("-log.corrupt-"));
+  EXPECT_THAT(store->ListSeries(), SizeIs(1));
+  auto id = store->FindSeries("meter-1", "ea_import");
+  ASSERT_THAT(id, IsOk());
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(store->Append(*id, clock_.WallNow(), 2), IsOk());
+  EXPECT_THAT(store->Flush(), IsOk());
+}
+
+TEST_F(SampleLogStoreTest, ALogWithoutItsDatabaseIsNotReplayed) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  std::remove(path_.c_str());
+  std::remove((path_ + "-wal").c_str());
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(), IsOk());
+  EXPECT_THAT(store->ListSeries(), SizeIs(0));
+  EXPECT_GT(FileBytes(path_ + "-log.orphaned"), 0);
+  auto id = store->RegisterSeries(Voltage());
+  ASSERT_THAT(id, IsOk());
+  auto points = store->Read(*id, Tier::kMinute, absl::InfinitePast(),
+                            clock_.WallNow() + absl::Hours(1));
+  ASSERT_THAT(points, IsOk());
+  EXPECT_THAT(*points, SizeIs(0));
 }
 
 }  // namespace
