@@ -227,7 +227,7 @@ absl::StatusOr<std::vector<SeriesInfo>> Store::Impl::DeviceSeries(
   return out;
 }
 
-void Store::Impl::UpdateBudgetLocked() {
+absl::StatusOr<FileSystemSpace> Store::Impl::QuerySpace() const {
   StatvfsDiskSpace statvfs;
   DiskSpace& disk = options.disk_space != nullptr
                         ? *options.disk_space
@@ -237,7 +237,12 @@ void Store::Impl::UpdateBudgetLocked() {
   const std::string dir = slash == std::string::npos ? "."
                           : slash == 0               ? "/"
                                                      : path.substr(0, slash);
-  absl::StatusOr<FileSystemSpace> space = disk.Query(dir);
+  return disk.Query(dir);
+}
+
+void Store::Impl::UpdateBudgetLocked() {
+  const std::string& path = options.path;
+  absl::StatusOr<FileSystemSpace> space = QuerySpace();
   if (!space.ok()) {
     EWS_LOG(WARNING) << "history store: free space unknown, keeping the "
                      << "budget: " << space.status();

@@ -131,6 +131,10 @@ struct StoreStats {
   int64_t file_bytes = 0;  // database + WAL + sample log on disk
   int64_t page_bytes = 0;  // pages in use (excluding free pages)
   int64_t staged_samples = 0;
+  // The sample log: records appended since SQLite last absorbed it, and the
+  // bytes they take.
+  int64_t log_records = 0;
+  int64_t log_bytes = 0;
   // The non-counter budget in force (budget_bytes, or less when the file
   // system has less room).
   int64_t budget_bytes = 0;

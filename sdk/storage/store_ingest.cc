@@ -150,6 +150,16 @@ absl::Status Store::Impl::FlushLocked() {
                             internal::SampleLog::kRecordHeaderBytes +
                             static_cast<int64_t>(payload.size());
   if (log_after <= impl.options.max_log_bytes) {
+    // A full file system is refused at once, as SQLite would, although the
+    // log's pre-allocated room might hold a few more records: the samples
+    // stay buffered, the caller reports the full disk, and the log keeps its
+    // room for what is buffered when space returns.
+    absl::StatusOr<FileSystemSpace> space = impl.QuerySpace();
+    if (space.ok() && space->free_bytes < internal::SampleLog::kGrowBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("history store: the file system is full (",
+                       space->free_bytes, " bytes free); samples not written"));
+    }
     // The usual case: one record appended to the log, one page written.
     EWS_RETURN_IF_ERROR(impl.log->Append(impl.next_batch, payload));
   } else {

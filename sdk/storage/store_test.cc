@@ -910,8 +910,15 @@ TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
   EXPECT_GT(FileBytes(path_ + "-log"), 66 * 16);
   // 01:06: the first hour is consolidated, the log absorbed and started
   // over; its 66 records are still in the file.
+  auto stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->log_records, 66);
   ASSERT_THAT(store->Consolidate(), IsOk());
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
+  stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->log_records, 0);
+  EXPECT_EQ(stats->log_bytes, 0);
   CopyCrashImage(path_, after_consolidation);
   for (int i = 66; i < 90; ++i) Round(*store, *energy, *volts, i);
   CopyCrashImage(path_, later);

@@ -166,6 +166,7 @@ absl::StatusOr<std::unique_ptr<SampleLog>> SampleLog::Open(
         absl::StrCat("sample log ", path, ": not a sample log (bad header)"));
   }
   log->end_ = Parse(*data, contents);
+  log->records_ = static_cast<int64_t>(contents->entries.size());
   log->allocated_ = static_cast<int64_t>(data->size());
   if (log->allocated_ % kGrowBytes != 0) {
     // Cut short (a crash while it grew, or a copy): back to whole steps.
@@ -221,9 +222,13 @@ absl::Status SampleLog::Append(int64_t batch, absl::string_view payload) {
   if (auto s = WriteAll(fd_, path_, record, end_); !s.ok()) return s;
   if (auto s = Sync(fd_, path_); !s.ok()) return s;
   end_ += kRecordHeaderBytes + length;
+  ++records_;
   return absl::OkStatus();
 }
 
-void SampleLog::Reset() { end_ = kHeaderBytes; }
+void SampleLog::Reset() {
+  end_ = kHeaderBytes;
+  records_ = 0;
+}
 
 }  // namespace ews::storage::internal

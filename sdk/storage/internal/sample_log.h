@@ -22,6 +22,7 @@
 // behind from before the log started over).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,8 +67,12 @@ class SampleLog {
   // records left behind are older than the next one and are not read back.
   void Reset();
 
+  // Records written since the log was opened or started over (after an
+  // open: those read back).
+  // Both may be read from any thread.
+  int64_t records() const { return records_.load(); }
   // Bytes of records in use (header included) and of the file.
-  int64_t used_bytes() const { return end_; }
+  int64_t used_bytes() const { return end_.load(); }
   int64_t file_bytes() const { return allocated_; }
   const std::string& path() const { return path_; }
 
@@ -82,8 +87,9 @@ class SampleLog {
 
   std::string path_;
   int fd_ = -1;
-  int64_t end_ = kHeaderBytes;  // where the next record goes
-  int64_t allocated_ = 0;       // file size
+  std::atomic<int64_t> end_{kHeaderBytes};  // where the next record goes
+  int64_t allocated_ = 0;                   // file size
+  std::atomic<int64_t> records_{0};
 };
 
 // CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start).

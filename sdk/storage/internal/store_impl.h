@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/storage/disk_space.h"
 #include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/internal/live.h"
@@ -104,6 +105,8 @@ class Store::Impl {
   // Appends the pending samples to the log as one batch, or absorbs them
   // with the log into SQLite (store_ingest.cc).
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The room on the store's file system (options.disk_space or statvfs).
+  absl::StatusOr<FileSystemSpace> QuerySpace() const;
   // Sets budget_bytes from the room on the store's file system (kept as it
   // was when the file system cannot be asked): at open and at each prune.
   void UpdateBudgetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
