@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +20,8 @@ constexpr char kMagic[SampleLog::kHeaderBytes] = {
     'E', 'W', 'S', '-', 'S', 'A', 'M', 'P', 'L', 'E', '-', 'L', 'O', 'G', 1, 0};
 constexpr int64_t kEndMarkBytes = 4;
 constexpr int64_t kPageBytes = 4096;
+std::atomic<uint64_t> g_pages_written{0};
+std::atomic<uint64_t> g_syncs{0};
 
 absl::Status IoError(absl::string_view what, const std::string& path,
                      int error) {
@@ -118,6 +121,9 @@ int64_t Parse(absl::string_view data, SampleLog::Contents* contents) {
 }
 
 }  // namespace
+
+uint64_t SampleLogPagesWritten() { return g_pages_written.load(); }
+uint64_t SampleLogSyncs() { return g_syncs.load(); }
 
 uint32_t Crc32c(absl::string_view data, uint32_t crc) {
   static const std::array<uint32_t, 256> table = [] {
@@ -221,6 +227,9 @@ absl::Status SampleLog::Append(int64_t batch, absl::string_view payload) {
   record.append(kEndMarkBytes, '\0');
   if (auto s = WriteAll(fd_, path_, record, end_); !s.ok()) return s;
   if (auto s = Sync(fd_, path_); !s.ok()) return s;
+  const int64_t last = end_ + static_cast<int64_t>(record.size()) - 1;
+  g_pages_written += last / kPageBytes - end_ / kPageBytes + 1;
+  ++g_syncs;
   end_ += kRecordHeaderBytes + length;
   ++records_;
   return absl::OkStatus();

@@ -92,6 +92,12 @@ class SampleLog {
   std::atomic<int64_t> records_{0};
 };
 
+// Process-wide totals of Append(), for the benchmarks: the 4 KiB pages the
+// records touched (each page a record touches is written again, since the
+// previous record's fdatasync cleaned it) and the fdatasyncs.
+uint64_t SampleLogPagesWritten();
+uint64_t SampleLogSyncs();
+
 // CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start).
 uint32_t Crc32c(absl::string_view data, uint32_t crc = 0);
 
