@@ -862,12 +862,28 @@ class SampleLogStoreTest : public StoreTest {
     EXPECT_THAT(store, IsOk());
     return store.ok() ? *std::move(store) : nullptr;
   }
-  // One sample of each series a minute, each minute flushed (acknowledged).
-  void Round(Store& store, SeriesId energy, SeriesId volts, int i) {
-    ASSERT_THAT(store.Append(energy, clock_.WallNow(), 1000 + 0.5 * i), IsOk());
-    ASSERT_THAT(store.Append(volts, clock_.WallNow(), 230 + i % 7), IsOk());
-    ASSERT_THAT(store.Flush(), IsOk());
-    clock_.Advance(absl::Minutes(1));
+  // Opens the store at path_ with an energy and a voltage series.
+  void Start() {
+    store_ = OpenStore();
+    ASSERT_NE(store_, nullptr);
+    auto energy = store_->RegisterSeries(Energy());
+    auto volts = store_->RegisterSeries(Voltage());
+    ASSERT_THAT(energy, IsOk());
+    ASSERT_THAT(volts, IsOk());
+    energy_ = *energy;
+    volts_ = *volts;
+  }
+  // Rounds [from, to): one sample of each series a minute, each minute
+  // flushed (acknowledged).
+  void Rounds(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_THAT(store_->Append(energy_, clock_.WallNow(), 1000 + 0.5 * i),
+                  IsOk());
+      ASSERT_THAT(store_->Append(volts_, clock_.WallNow(), 230 + i % 7),
+                  IsOk());
+      ASSERT_THAT(store_->Flush(), IsOk());
+      clock_.Advance(absl::Minutes(1));
+    }
   }
   // Every sample of both series since `start`, exactly once, with its value.
   void ExpectAll(const std::string& path, absl::Time start, int rounds) {
@@ -892,19 +908,19 @@ class SampleLogStoreTest : public StoreTest {
     ASSERT_THAT(raw, IsOk());
     EXPECT_EQ(**raw, 1000000 + 500 * (rounds - 1));
   }
+
+  std::unique_ptr<Store> store_;
+  SeriesId energy_ = 0;
+  SeriesId volts_ = 0;
 };
 
 TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
   const absl::Time start = clock_.WallNow();
   const std::string after_consolidation = path_ + ".image1";
   const std::string later = path_ + ".image2";
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto energy = store->RegisterSeries(Energy());
-  auto volts = store->RegisterSeries(Voltage());
-  ASSERT_THAT(energy, IsOk());
-  ASSERT_THAT(volts, IsOk());
-  for (int i = 0; i < 66; ++i) Round(*store, *energy, *volts, i);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Store* store = store_.get();
+  Rounds(0, 66);
   // The flushes went to the log, not to SQLite.
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 0);
   EXPECT_GT(FileBytes(path_ + "-log"), 66 * 16);
@@ -920,7 +936,7 @@ TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
   EXPECT_EQ(stats->log_records, 0);
   EXPECT_EQ(stats->log_bytes, 0);
   CopyCrashImage(path_, after_consolidation);
-  for (int i = 66; i < 90; ++i) Round(*store, *energy, *volts, i);
+  Rounds(66, 90);
   CopyCrashImage(path_, later);
   // Neither image has a sample twice or misses one.
   ExpectAll(after_consolidation, start, 66);
@@ -931,7 +947,7 @@ TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
     auto copy = OpenAt(later);
     ASSERT_NE(copy, nullptr);
     ASSERT_THAT(copy->Consolidate(), IsOk());
-    auto hours = copy->Totals(*energy, Tier::kHour, start, clock_.WallNow());
+    auto hours = copy->Totals(energy_, Tier::kHour, start, clock_.WallNow());
     ASSERT_THAT(hours, IsOk());
     ASSERT_THAT(*hours, SizeIs(2));
     EXPECT_NEAR((*hours)[0].delta + (*hours)[1].delta, 0.5 * 89, 1e-9);
@@ -942,18 +958,11 @@ TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
 TEST_F(SampleLogStoreTest, AFullLogIsAbsorbedIntoSqlite) {
   options_.max_log_bytes = 400;  // a few rounds
   const absl::Time start = clock_.WallNow();
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto energy = store->RegisterSeries(Energy());
-  auto volts = store->RegisterSeries(Voltage());
-  ASSERT_THAT(energy, IsOk());
-  ASSERT_THAT(volts, IsOk());
-  for (int i = 0; i < 40; ++i) Round(*store, *energy, *volts, i);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Rounds(0, 40);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
-  EXPECT_GT(QueryInt(path_,
-                     "SELECT value FROM meta WHERE key = "
-                     "'log_absorbed'"),
-            1);
+  EXPECT_GT(
+      QueryInt(path_, "SELECT value FROM meta WHERE key = 'log_absorbed'"), 1);
   EXPECT_EQ(FileBytes(path_ + "-log"), internal::SampleLog::kGrowBytes);
   CopyCrashImage(path_, path_ + ".image");
   ExpectAll(path_ + ".image", start, 40);
@@ -961,13 +970,8 @@ TEST_F(SampleLogStoreTest, AFullLogIsAbsorbedIntoSqlite) {
 
 TEST_F(SampleLogStoreTest, ATornLastRecordIsDiscardedAndTheRestKept) {
   const absl::Time start = clock_.WallNow();
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto energy = store->RegisterSeries(Energy());
-  auto volts = store->RegisterSeries(Voltage());
-  ASSERT_THAT(energy, IsOk());
-  ASSERT_THAT(volts, IsOk());
-  for (int i = 0; i < 10; ++i) Round(*store, *energy, *volts, i);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Rounds(0, 10);
   const std::string image = path_ + ".image";
   CopyCrashImage(path_, image);
   int64_t tail = 0;
@@ -992,7 +996,7 @@ TEST_F(SampleLogStoreTest, ATornLastRecordIsDiscardedAndTheRestKept) {
     auto copy = OpenAt(image);
     ASSERT_NE(copy, nullptr);
     clock_.Advance(absl::Seconds(1));
-    ASSERT_THAT(copy->Append(*energy, clock_.WallNow(), 1005), IsOk());
+    ASSERT_THAT(copy->Append(energy_, clock_.WallNow(), 1005), IsOk());
     ASSERT_THAT(copy->Flush(), IsOk());
   }
   internal::SampleLog::Contents contents;
