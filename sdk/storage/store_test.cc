@@ -97,6 +97,16 @@ class StoreTest : public ::testing::Test {
     }
   }
 
+  // Creates the store at path_ with one acknowledged energy sample.
+  void OneAcknowledgedSample() {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+
   std::string path_;
   absl::TimeZone tz_;
   SimulatedClock clock_{Utc(2026, 1, 15)};
@@ -522,14 +532,7 @@ void Scribble(const std::string& path, absl::string_view sql) {
 
 TEST_F(StoreTest, UndecodableStagedSamplesMoveTheFileAside) {
   options_.max_log_bytes = 0;  // every Flush() into the staging table
-  {
-    auto store = OpenStore();
-    ASSERT_NE(store, nullptr);
-    auto id = store->RegisterSeries(Energy());
-    ASSERT_THAT(id, IsOk());
-    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
-    ASSERT_THAT(store->Flush(), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
   Scribble(path_, "UPDATE staging SET data = x'ffffffff0102'");
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -1006,14 +1009,7 @@ TEST_F(SampleLogStoreTest, ATornLastRecordIsDiscardedAndTheRestKept) {
 }
 
 TEST_F(SampleLogStoreTest, ADamagedLogIsMovedAsideAndTheDatabaseKept) {
-  {
-    auto store = OpenStore();
-    ASSERT_NE(store, nullptr);
-    auto id = store->RegisterSeries(Energy());
-    ASSERT_THAT(id, IsOk());
-    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
-    ASSERT_THAT(store->Flush(), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
   {
     // A record whose CRC checks but whose samples do not decode.
     internal::SampleLog::Contents contents;
@@ -1036,14 +1032,7 @@ TEST_F(SampleLogStoreTest, ADamagedLogIsMovedAsideAndTheDatabaseKept) {
 }
 
 TEST_F(SampleLogStoreTest, ALogWithoutItsDatabaseIsNotReplayed) {
-  {
-    auto store = OpenStore();
-    ASSERT_NE(store, nullptr);
-    auto id = store->RegisterSeries(Energy());
-    ASSERT_THAT(id, IsOk());
-    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
-    ASSERT_THAT(store->Flush(), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
   std::remove(path_.c_str());
   std::remove((path_ + "-wal").c_str());
   auto store = OpenStore();
