@@ -50,10 +50,13 @@ std::optional<HistoryCorruption> Parse(absl::string_view text) {
   return corruption;
 }
 
-// "20261207T111432Z" of "history.db.corrupt-20261207T111432Z-wal".
+// "20261207T111432Z" of "history.db.corrupt-20261207T111432Z-wal" (and of
+// the copies of "-shm" and the store's sample log "-log").
 std::string StampOf(absl::string_view name, absl::string_view prefix) {
   absl::string_view stamp = name.substr(prefix.size());
-  if (!absl::ConsumeSuffix(&stamp, "-wal")) absl::ConsumeSuffix(&stamp, "-shm");
+  for (absl::string_view suffix : {"-wal", "-shm", "-log"}) {
+    if (absl::ConsumeSuffix(&stamp, suffix)) break;
+  }
   return std::string(stamp);
 }
 

@@ -97,7 +97,7 @@ int64_t RunAndKill(const std::string& db, int seed, absl::Duration run_for,
 
 TEST(Kill9Test, EveryAcknowledgedSampleSurvivesSigkill) {
   const std::string db = absl::StrCat(std::getenv("TEST_TMPDIR"), "/kill9.db");
-  for (const char* suffix : {"", "-wal", "-shm"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
     std::remove((db + suffix).c_str());
   }
   std::mt19937 rng(20261125);

@@ -51,11 +51,35 @@ int64_t internal::FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
 }
 
+int64_t internal::StoreFilesSize(const std::string& path) {
+  return FileSize(path) + FileSize(path + "-wal") + FileSize(path + "-log");
+}
+
+absl::Status internal::WriteStaging(
+    Db& db, int64_t batch,
+    const std::vector<std::pair<SeriesId, std::string>>& chunks) {
+  EWS_RETURN_IF_ERROR(db.Exec("DELETE FROM staging"));
+  if (!chunks.empty()) {
+    EWS_ASSIGN_OR_RETURN(
+        auto insert,
+        db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
+    insert->Bind(1, batch).BindBlob(2, EncodeBatch(chunks));
+    EWS_RETURN_IF_ERROR(insert->Run());
+  }
+  EWS_ASSIGN_OR_RETURN(
+      auto absorbed,
+      db.Prepare("INSERT OR REPLACE INTO meta VALUES('log_absorbed', ?)"));
+  absorbed->BindText(1, absl::StrCat(batch));
+  return absorbed->Run();
+}
+
 namespace {
 
 // 1: plain blocks. 2: finished days of the minute tier sealed into one
 // zstd-compressed block; delta-of-delta and step-exception column modes.
-constexpr int64_t kSchemaVersion = 2;
+// 3: acknowledged samples in the sample log ("<path>-log") until absorbed
+// (meta 'log_absorbed'), which older code would not read.
+constexpr int64_t kSchemaVersion = 3;
 // Estimated bytes per record of a non-counter series per tier, until measured.
 constexpr double kDefaultBytesPerRecord[kTierCount] = {2.5, 8, 10, 14, 30};
 
@@ -87,7 +111,7 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
       "NULL, scale REAL NOT NULL, counter_bits INTEGER NOT NULL, max_rate REAL "
       "NOT NULL, consolidated_until_ms INTEGER NOT NULL, prev_t_ms INTEGER, "
       "prev_raw INTEGER, UNIQUE(device, quantity));"
-      // One row per Flush(): appends touch the B-tree's last page only.
+      // The live samples absorbed from the sample log, one row.
       "CREATE TABLE IF NOT EXISTS staging(batch INTEGER PRIMARY KEY, data "
       "BLOB NOT NULL);"));
   for (const char* table : internal::kTierTable) {
@@ -106,18 +130,21 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
   if (version.empty()) {
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "INSERT INTO meta VALUES('schema','", kSchemaVersion, "');")));
-  } else if (version == "1") {
+  } else if (version == "1" || version == "2") {
     // Version 1 files hold only plain blocks and column modes 0..4, which
     // version 2 reads as they are; from now on finished days are sealed and
     // new column modes are written, which version-1 code must not meet.
-    EWS_LOG(INFO) << "history store: schema 1 -> " << kSchemaVersion;
+    // Version 2 has no sample log (all its staged samples are in SQLite);
+    // from now on there is one, which version-2 code would not read.
+    EWS_LOG(INFO) << "history store: schema " << version << " -> "
+                  << kSchemaVersion;
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "UPDATE meta SET value='", kSchemaVersion, "' WHERE key='schema';")));
   } else if (version != absl::StrCat(kSchemaVersion)) {
     db.Exec("ROLLBACK").IgnoreError();
     return absl::FailedPreconditionError(absl::StrCat(
         "history store: schema version ", version,
-        " is not supported (this build reads 1 and ", kSchemaVersion, ")"));
+        " is not supported (this build reads 1 to ", kSchemaVersion, ")"));
   }
   EWS_ASSIGN_OR_RETURN(std::string zone,
                        db.QueryText("SELECT value FROM meta WHERE key='tz'"));
@@ -200,7 +227,7 @@ absl::StatusOr<std::vector<SeriesInfo>> Store::Impl::DeviceSeries(
   return out;
 }
 
-void Store::Impl::UpdateBudgetLocked() {
+absl::StatusOr<FileSystemSpace> Store::Impl::QuerySpace() const {
   StatvfsDiskSpace statvfs;
   DiskSpace& disk = options.disk_space != nullptr
                         ? *options.disk_space
@@ -210,15 +237,19 @@ void Store::Impl::UpdateBudgetLocked() {
   const std::string dir = slash == std::string::npos ? "."
                           : slash == 0               ? "/"
                                                      : path.substr(0, slash);
-  absl::StatusOr<FileSystemSpace> space = disk.Query(dir);
+  return disk.Query(dir);
+}
+
+void Store::Impl::UpdateBudgetLocked() {
+  const std::string& path = options.path;
+  absl::StatusOr<FileSystemSpace> space = QuerySpace();
   if (!space.ok()) {
     EWS_LOG(WARNING) << "history store: free space unknown, keeping the "
                      << "budget: " << space.status();
     return;
   }
   const int64_t budget = FreeSpaceBudget(
-      options.budget_bytes,
-      internal::FileSize(path) + internal::FileSize(path + "-wal"), *space);
+      options.budget_bytes, internal::StoreFilesSize(path), *space);
   absl::WriterMutexLock registry_lock(&registry_mu);
   // Logged when it first drops below the configured one and then on changes
   // of more than 10 %.
@@ -267,7 +298,21 @@ TierRetention Store::Impl::RetentionFor(SeriesKind kind) const {
 
 namespace {
 
-// Reads the series and their staged (acknowledged, unconsolidated) samples.
+// Adds one chunk of acknowledged samples to a series' staged samples.
+void AddStaged(Store::Impl* impl, SeriesId id, std::string chunk,
+               const std::vector<Sample>& samples)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
+  auto it = impl->series.find(id);
+  if (it == impl->series.end() || samples.empty()) return;
+  SeriesState& state = *it->second;
+  state.has_last = true;
+  state.last_t_ms = samples.back().t_ms;
+  state.last_raw = samples.back().raw;
+  state.staged_count += static_cast<int64_t>(samples.size());
+  state.staged.push_back(std::move(chunk));
+}
+
+// Reads the series and their staged samples absorbed into SQLite.
 absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
   {
     absl::MutexLock lock(&impl->mu);
@@ -319,19 +364,72 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
       EWS_ASSIGN_OR_RETURN(auto chunks,
                            internal::DecodeBatch(batches->ColumnBlob(1)));
       for (auto& [id, chunk] : chunks) {
-        auto it = impl->series.find(id);
-        if (it == impl->series.end()) continue;
-        SeriesState& state = *it->second;
         EWS_ASSIGN_OR_RETURN(std::vector<Sample> samples,
                              internal::DecodeChunk(chunk));
-        if (samples.empty()) continue;
-        state.has_last = true;
-        state.last_t_ms = samples.back().t_ms;
-        state.last_raw = samples.back().raw;
-        state.staged_count += static_cast<int64_t>(samples.size());
-        state.staged.push_back(std::move(chunk));
+        AddStaged(impl, id, std::move(chunk), samples);
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+// Opens the sample log and adds its records that SQLite has not absorbed to
+// the staged samples. DataLoss: the log is damaged (then nothing is added).
+absl::Status ReplayLog(Store::Impl* impl) {
+  absl::MutexLock lock(&impl->mu);
+  const std::string path = impl->options.path + "-log";
+  EWS_ASSIGN_OR_RETURN(std::string absorbed_text,
+                       impl->write_db->QueryText(
+                           "SELECT value FROM meta WHERE key='log_absorbed'"));
+  int64_t absorbed = 0;
+  if (!absorbed_text.empty() && !absl::SimpleAtoi(absorbed_text, &absorbed)) {
+    return absl::DataLossError(
+        absl::StrCat("meta log_absorbed is \"", absorbed_text, "\""));
+  }
+  internal::SampleLog::Contents contents;
+  impl->log.reset();
+  EWS_ASSIGN_OR_RETURN(impl->log, internal::SampleLog::Open(path, &contents));
+  struct Chunk {
+    SeriesId id;
+    std::string data;
+    std::vector<Sample> samples;
+  };
+  std::vector<Chunk> live;
+  int64_t last_batch = 0;
+  for (internal::SampleLog::Entry& entry : contents.entries) {
+    if (entry.batch <= absorbed) continue;  // in SQLite already
+    absl::StatusOr<std::vector<std::pair<SeriesId, std::string>>> chunks =
+        internal::DecodeBatch(entry.payload);
+    if (!chunks.ok()) {
+      return absl::DataLossError(absl::StrCat("sample log ", path, ": batch ",
+                                              entry.batch, ": ",
+                                              chunks.status().message()));
+    }
+    for (auto& [id, data] : *chunks) {
+      absl::StatusOr<std::vector<Sample>> samples = internal::DecodeChunk(data);
+      if (!samples.ok()) {
+        return absl::DataLossError(absl::StrCat("sample log ", path, ": batch ",
+                                                entry.batch, ": ",
+                                                samples.status().message()));
+      }
+      live.push_back({id, std::move(data), *std::move(samples)});
+    }
+    last_batch = entry.batch;
+  }
+  int64_t replayed = 0;
+  for (Chunk& chunk : live) {
+    replayed += static_cast<int64_t>(chunk.samples.size());
+    AddStaged(impl, chunk.id, std::move(chunk.data), chunk.samples);
+  }
+  impl->next_batch = std::max({impl->next_batch, absorbed + 1, last_batch + 1});
+  if (last_batch == 0) impl->log->Reset();
+  if (contents.torn_tail) {
+    EWS_LOG(WARNING) << "history store: " << path << ": a torn last record "
+                     << "was discarded (its write was interrupted; it had "
+                     << "not been acknowledged)";
+  }
+  if (replayed > 0) {
+    EWS_LOG(INFO) << "history store: " << replayed << " samples from " << path;
   }
   return absl::OkStatus();
 }
@@ -366,10 +464,10 @@ absl::Status ValidateOptions(const StoreOptions& options) {
   if (options.gap_threshold <= absl::ZeroDuration() ||
       options.late_grace < absl::ZeroDuration() ||
       options.max_future < absl::ZeroDuration() ||
-      options.max_pending_samples < 1) {
+      options.max_pending_samples < 1 || options.max_log_bytes < 0) {
     return absl::InvalidArgumentError(
-        "history store: gap_threshold, late_grace, max_future or "
-        "max_pending_samples out of range");
+        "history store: gap_threshold, late_grace, max_future, "
+        "max_pending_samples or max_log_bytes out of range");
   }
   return absl::OkStatus();
 }
@@ -453,7 +551,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     moved_to = absl::StrCat(options.path, ".corrupt-",
                             absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
                                              absl::UTCTimeZone()));
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
       const std::string from = options.path + suffix;
       if (!FileExists(from)) continue;
       if (std::rename(from.c_str(), (moved_to + suffix).c_str()) != 0) {
@@ -471,6 +569,40 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     if (db.ok()) db = LoadState(impl.get(), options);
   }
   if (!db.ok()) return db;
+  const std::string log_path = options.path + "-log";
+  if (!existed && FileExists(log_path)) {
+    // A log without its database (deleted by hand): its series ids mean
+    // nothing in the new database.
+    const std::string aside = absl::StrCat(log_path, ".orphaned");
+    EWS_LOG(WARNING) << "history store: " << log_path << " has no database; "
+                     << "moved to " << aside;
+    std::rename(log_path.c_str(), aside.c_str());
+  }
+  absl::Status log = ReplayLog(impl.get());
+  if (absl::IsDataLoss(log) && options.recover_corrupt) {
+    // The database is fine: only the log is moved aside, and with it the
+    // samples acknowledged since the last consolidation.
+    {
+      absl::MutexLock lock(&impl->mu);
+      impl->log.reset();
+    }
+    const std::string aside =
+        absl::StrCat(log_path, ".corrupt-",
+                     absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
+                                      absl::UTCTimeZone()));
+    if (std::rename(log_path.c_str(), aside.c_str()) != 0) {
+      return absl::DataLossError(absl::StrCat(
+          "sample log ", log_path,
+          " is damaged and could not be moved aside: ", std::strerror(errno)));
+    }
+    problem = absl::DataLossError(absl::StrCat(
+        log.message(), " (moved to ", aside,
+        "); the samples acknowledged since the last consolidation are lost"));
+    EWS_LOG(ERROR) << "history store: " << problem.message();
+    if (moved_to.empty()) moved_to = aside;
+    log = ReplayLog(impl.get());
+  }
+  if (!log.ok()) return log;
   {
     absl::MutexLock lock(&impl->mu);
     impl->UpdateBudgetLocked();

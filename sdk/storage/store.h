@@ -44,7 +44,9 @@ struct TierRetention {
 };
 
 struct StoreOptions {
-  std::string path;  // the SQLite file; "-wal"/"-shm" live beside it
+  // The SQLite file; its WAL ("-wal") and the sample log ("-log", the
+  // acknowledged samples not yet in SQLite) live beside it.
+  std::string path;
   // Counters (energy, water, gas) are never dropped entirely; their finer tiers
   // are.
   TierRetention counter_retention{
@@ -70,6 +72,12 @@ struct StoreOptions {
   absl::Duration max_future = absl::Hours(1);
   // Append() flushes by itself once this many samples are pending.
   int64_t max_pending_samples = 100000;
+  // Flush() appends the samples to the sample log, which SQLite absorbs at
+  // each consolidation of a finished hour; a Flush() that would take the log
+  // past this size commits every live sample to SQLite instead (and the log
+  // starts over). 1 MiB holds about 1.5 hours of 1000 samples a minute;
+  // 0 = no log, every Flush() is a SQLite commit.
+  int64_t max_log_bytes = int64_t{1} << 20;
   // A corrupt or unreadable file is renamed to "<path>.corrupt-<time>" and a
   // fresh store started (with a DataLoss in startup_problem()). When false,
   // Open() fails with DataLoss instead.
@@ -120,9 +128,13 @@ struct CsvRequest {
 using CsvSink = std::function<absl::Status(absl::string_view)>;
 
 struct StoreStats {
-  int64_t file_bytes = 0;  // database + WAL on disk
+  int64_t file_bytes = 0;  // database + WAL + sample log on disk
   int64_t page_bytes = 0;  // pages in use (excluding free pages)
   int64_t staged_samples = 0;
+  // The sample log: records appended since SQLite last absorbed it, and the
+  // bytes they take.
+  int64_t log_records = 0;
+  int64_t log_bytes = 0;
   // The non-counter budget in force (budget_bytes, or less when the file
   // system has less room).
   int64_t budget_bytes = 0;

@@ -413,12 +413,8 @@ absl::Status Consolidation::Restage() {
                                                      : state->staged;
     for (const std::string& chunk : staged) chunks.emplace_back(id, chunk);
   }
-  EWS_RETURN_IF_ERROR(db_.Exec("DELETE FROM staging"));
-  if (chunks.empty()) return absl::OkStatus();
-  EWS_ASSIGN_OR_RETURN(
-      auto insert, db_.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
-  insert->Bind(1, impl_.next_batch).BindBlob(2, internal::EncodeBatch(chunks));
-  return insert->Run();
+  // Every live sample, those of the log included, is now in this batch.
+  return internal::WriteStaging(db_, impl_.next_batch, chunks);
 }
 
 absl::Status Consolidation::Commit() {
@@ -482,7 +478,10 @@ absl::Status Store::Consolidate(bool force_prune) {
     impl.last_prune_s = INT64_MIN;
     return status;
   }
-  if (run.restaged()) ++impl.next_batch;
+  if (run.restaged()) {
+    ++impl.next_batch;
+    impl.log->Reset();
+  }
   return absl::OkStatus();
 }
 

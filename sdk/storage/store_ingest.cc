@@ -140,24 +140,46 @@ int64_t Store::pending_samples() const {
 absl::Status Store::Impl::FlushLocked() {
   Impl& impl = *this;
   if (impl.dirty.empty()) return absl::OkStatus();
-  Db& db = *impl.write_db;
-  EWS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   std::vector<std::pair<SeriesId, std::string>> chunks;
   chunks.reserve(impl.dirty.size());
   for (SeriesState* state : impl.dirty) {
     chunks.emplace_back(state->info.id, internal::EncodeChunk(state->pending));
   }
-  absl::Status status = [&]() -> absl::Status {
-    EWS_ASSIGN_OR_RETURN(
-        auto insert,
-        db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
-    insert->Bind(1, impl.next_batch).BindBlob(2, internal::EncodeBatch(chunks));
-    EWS_RETURN_IF_ERROR(insert->Run());
-    return db.Exec("COMMIT");
-  }();
-  if (!status.ok()) {
-    db.Exec("ROLLBACK").IgnoreError();
-    return status;
+  const std::string payload = internal::EncodeBatch(chunks);
+  const int64_t log_after = impl.log->used_bytes() +
+                            internal::SampleLog::kRecordHeaderBytes +
+                            static_cast<int64_t>(payload.size());
+  if (log_after <= impl.options.max_log_bytes) {
+    // A full file system is refused at once, as SQLite would, although the
+    // log's pre-allocated room might hold a few more records: the samples
+    // stay buffered, the caller reports the full disk, and the log keeps its
+    // room for what is buffered when space returns.
+    absl::StatusOr<FileSystemSpace> space = impl.QuerySpace();
+    if (space.ok() && space->free_bytes < internal::SampleLog::kGrowBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("history store: the file system is full (",
+                       space->free_bytes, " bytes free); samples not written"));
+    }
+    // The usual case: one record appended to the log, one page written.
+    EWS_RETURN_IF_ERROR(impl.log->Append(impl.next_batch, payload));
+  } else {
+    // The log is full (no consolidation for a long while): every live sample
+    // goes into SQLite as one staging batch, and the log starts over.
+    std::vector<std::pair<SeriesId, std::string>> all;
+    for (const auto& [id, state] : impl.series) {
+      for (const std::string& chunk : state->staged)
+        all.emplace_back(id, chunk);
+    }
+    all.insert(all.end(), chunks.begin(), chunks.end());
+    Db& db = *impl.write_db;
+    EWS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    absl::Status status = internal::WriteStaging(db, impl.next_batch, all);
+    if (status.ok()) status = db.Exec("COMMIT");
+    if (!status.ok()) {
+      db.Exec("ROLLBACK").IgnoreError();
+      return status;
+    }
+    impl.log->Reset();
   }
   ++impl.next_batch;
   absl::MutexLock live_lock(&impl.live_mu);

@@ -199,8 +199,11 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
 
 absl::StatusOr<StoreStats> Store::Stats() const {
   StoreStats stats;
-  stats.file_bytes = internal::FileSize(impl_->options.path) +
-                     internal::FileSize(impl_->options.path + "-wal");
+  stats.file_bytes = internal::StoreFilesSize(impl_->options.path);
+  // The log is set at open and its counters are atomic.
+  const internal::SampleLog* log = ABSL_TS_UNCHECKED_READ(impl_->log).get();
+  stats.log_records = log->records();
+  stats.log_bytes = log->used_bytes() - internal::SampleLog::kHeaderBytes;
   absl::MutexLock lock(&impl_->read_mu);
   Db& db = *impl_->read_db;
   EWS_ASSIGN_OR_RETURN(int64_t pages, db.QueryInt("PRAGMA page_count"));

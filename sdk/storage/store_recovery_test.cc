@@ -1,7 +1,14 @@
 // The store across restarts and damage: acknowledged samples survive,
 // garbage and corrupt files are moved aside, corrupt blocks are reported and
-// rebuilt, sealed days read back exactly, schema upgrades.
+// rebuilt, sealed days read back exactly, schema upgrades; the sample log
+// replayed once after a crash, torn or damaged logs handled.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -10,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "sdk/base/status_matchers.h"
 #include "sdk/storage/internal/db.h"
+#include "sdk/storage/internal/sample_log.h"
 #include "sdk/storage/store.h"
 #include "sdk/storage/store_test_fixture.h"
 
@@ -122,14 +130,8 @@ void Scribble(const std::string& path, absl::string_view sql) {
 }
 
 TEST_F(StoreTest, UndecodableStagedSamplesMoveTheFileAside) {
-  {
-    auto store = OpenStore();
-    ASSERT_NE(store, nullptr);
-    auto id = store->RegisterSeries(Energy());
-    ASSERT_THAT(id, IsOk());
-    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
-    ASSERT_THAT(store->Flush(), IsOk());
-  }
+  options_.max_log_bytes = 0;  // every Flush() into the staging table
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
   Scribble(path_, "UPDATE staging SET data = x'ffffffff0102'");
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -289,15 +291,227 @@ TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
     ASSERT_THAT(points, IsOk());
     EXPECT_THAT(*points, SizeIs(150));
   }
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 2);
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
   // A file from a newer version is refused, and left alone.
-  Scribble(path_, "UPDATE meta SET value = '3' WHERE key = 'schema'");
+  Scribble(path_, "UPDATE meta SET value = '4' WHERE key = 'schema'");
   StoreOptions options = options_;
   options.path = path_;
   EXPECT_THAT(Store::Open(options, &clock_, tz_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 3 is not supported")));
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
+                       HasSubstr("schema version 4 is not supported")));
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 4);
+}
+
+// --------------------------------------------------------------- sample log
+
+int64_t FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  return in ? static_cast<int64_t>(in.tellg()) : -1;
+}
+
+// What the disk holds at this instant, as a kill -9 (or a power cut after
+// the last acknowledgement) leaves it: the store's files copied while it is
+// open.
+void CopyCrashImage(const std::string& from, const std::string& to) {
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
+    std::remove((to + suffix).c_str());
+    std::ifstream in(from + suffix, std::ios::binary);
+    if (!in) continue;
+    std::ofstream out(to + suffix, std::ios::binary);
+    out << in.rdbuf();
+  }
+}
+
+class SampleLogStoreTest : public StoreTest {
+ protected:
+  std::unique_ptr<Store> OpenAt(const std::string& path) {
+    StoreOptions options = options_;
+    options.path = path;
+    auto store = Store::Open(options, &clock_, tz_);
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  // Opens the store at path_ with an energy and a voltage series.
+  void Start() {
+    store_ = OpenStore();
+    ASSERT_NE(store_, nullptr);
+    auto energy = store_->RegisterSeries(Energy());
+    auto volts = store_->RegisterSeries(Voltage());
+    ASSERT_THAT(energy, IsOk());
+    ASSERT_THAT(volts, IsOk());
+    energy_ = *energy;
+    volts_ = *volts;
+  }
+  // Rounds [from, to): one sample of each series a minute, each minute
+  // flushed (acknowledged).
+  void Rounds(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_THAT(store_->Append(energy_, clock_.WallNow(), 1000 + 0.5 * i),
+                  IsOk());
+      ASSERT_THAT(store_->Append(volts_, clock_.WallNow(), 230 + i % 7),
+                  IsOk());
+      ASSERT_THAT(store_->Flush(), IsOk());
+      clock_.Advance(absl::Minutes(1));
+    }
+  }
+  // Every sample of both series since `start`, exactly once, with its value.
+  void ExpectAll(const std::string& path, absl::Time start, int rounds) {
+    auto store = OpenAt(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->startup_problem(), IsOk());
+    auto energy = store->FindSeries("meter-1", "ea_import");
+    auto volts = store->FindSeries("meter-1", "u1");
+    ASSERT_THAT(energy, IsOk());
+    ASSERT_THAT(volts, IsOk());
+    auto e = store->Read(*energy, Tier::kMinute, start, clock_.WallNow());
+    auto v = store->Read(*volts, Tier::kMinute, start, clock_.WallNow());
+    ASSERT_THAT(e, IsOk());
+    ASSERT_THAT(v, IsOk());
+    ASSERT_THAT(*e, SizeIs(rounds));
+    ASSERT_THAT(*v, SizeIs(rounds));
+    for (int i = 0; i < rounds; ++i) {
+      EXPECT_DOUBLE_EQ((*e)[i].counter, 1000 + 0.5 * i) << i;
+      EXPECT_DOUBLE_EQ((*v)[i].avg, 230 + i % 7) << i;
+    }
+    auto raw = store->LastSampleRaw(*energy);
+    ASSERT_THAT(raw, IsOk());
+    EXPECT_EQ(**raw, 1000000 + 500 * (rounds - 1));
+  }
+
+  std::unique_ptr<Store> store_;
+  SeriesId energy_ = 0;
+  SeriesId volts_ = 0;
+};
+
+TEST_F(SampleLogStoreTest, AcknowledgedSamplesAreReplayedFromTheLogOnce) {
+  const absl::Time start = clock_.WallNow();
+  const std::string after_consolidation = path_ + ".image1";
+  const std::string later = path_ + ".image2";
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Store* store = store_.get();
+  Rounds(0, 66);
+  // The flushes went to the log, not to SQLite.
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 0);
+  EXPECT_GT(FileBytes(path_ + "-log"), 66 * 16);
+  // 01:06: the first hour is consolidated, the log absorbed and started
+  // over; its 66 records are still in the file.
+  auto stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->log_records, 66);
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
+  stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->log_records, 0);
+  EXPECT_EQ(stats->log_bytes, 0);
+  CopyCrashImage(path_, after_consolidation);
+  Rounds(66, 90);
+  CopyCrashImage(path_, later);
+  // Neither image has a sample twice or misses one.
+  ExpectAll(after_consolidation, start, 66);
+  ExpectAll(later, start, 90);
+  // The replayed samples consolidate like the others.
+  clock_.Advance(absl::Hours(1));
+  {
+    auto copy = OpenAt(later);
+    ASSERT_NE(copy, nullptr);
+    ASSERT_THAT(copy->Consolidate(), IsOk());
+    auto hours = copy->Totals(energy_, Tier::kHour, start, clock_.WallNow());
+    ASSERT_THAT(hours, IsOk());
+    ASSERT_THAT(*hours, SizeIs(2));
+    EXPECT_NEAR((*hours)[0].delta + (*hours)[1].delta, 0.5 * 89, 1e-9);
+  }
+  ExpectAll(later, start, 90);
+}
+
+TEST_F(SampleLogStoreTest, AFullLogIsAbsorbedIntoSqlite) {
+  options_.max_log_bytes = 400;  // a few rounds
+  const absl::Time start = clock_.WallNow();
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Rounds(0, 40);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM staging"), 1);
+  EXPECT_GT(
+      QueryInt(path_, "SELECT value FROM meta WHERE key = 'log_absorbed'"), 1);
+  EXPECT_EQ(FileBytes(path_ + "-log"), internal::SampleLog::kGrowBytes);
+  CopyCrashImage(path_, path_ + ".image");
+  ExpectAll(path_ + ".image", start, 40);
+}
+
+TEST_F(SampleLogStoreTest, ATornLastRecordIsDiscardedAndTheRestKept) {
+  const absl::Time start = clock_.WallNow();
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Rounds(0, 10);
+  const std::string image = path_ + ".image";
+  CopyCrashImage(path_, image);
+  int64_t tail = 0;
+  {
+    internal::SampleLog::Contents contents;
+    auto log = internal::SampleLog::Open(image + "-log", &contents);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT(contents.entries, SizeIs(10));
+    tail = (*log)->used_bytes();
+  }
+  // The 11th record, half written when the power went: a length, a CRC and
+  // part of its payload.
+  const char torn[] = {40, 0, 0, 0, 1, 2, 3, 4, 11, 0, 0, 0, 0, 0, 0, 0, 9, 9};
+  const int fd = ::open((image + "-log").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, torn, sizeof(torn), tail),
+            static_cast<ssize_t>(sizeof(torn)));
+  ::close(fd);
+  ExpectAll(image, start, 10);
+  {
+    // The next record goes where the torn one was.
+    auto copy = OpenAt(image);
+    ASSERT_NE(copy, nullptr);
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_THAT(copy->Append(energy_, clock_.WallNow(), 1005), IsOk());
+    ASSERT_THAT(copy->Flush(), IsOk());
+  }
+  internal::SampleLog::Contents contents;
+  ASSERT_THAT(internal::SampleLog::Open(image + "-log", &contents), IsOk());
+  EXPECT_FALSE(contents.torn_tail);
+  EXPECT_THAT(contents.entries, SizeIs(11));
+}
+
+TEST_F(SampleLogStoreTest, ADamagedLogIsMovedAsideAndTheDatabaseKept) {
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
+  {
+    // A record whose CRC checks but whose samples do not decode.
+    internal::SampleLog::Contents contents;
+    auto log = internal::SampleLog::Open(path_ + "-log", &contents);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT((*log)->Append(1000, "\xff\xff\xff\xff\x01\x02"), IsOk());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("moved to " + path_ + "-log.corrupt-")));
+  EXPECT_THAT(store->moved_aside_path(), HasSubstr("-log.corrupt-"));
+  EXPECT_THAT(store->ListSeries(), SizeIs(1));
+  auto id = store->FindSeries("meter-1", "ea_import");
+  ASSERT_THAT(id, IsOk());
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(store->Append(*id, clock_.WallNow(), 2), IsOk());
+  EXPECT_THAT(store->Flush(), IsOk());
+}
+
+TEST_F(SampleLogStoreTest, ALogWithoutItsDatabaseIsNotReplayed) {
+  ASSERT_NO_FATAL_FAILURE(OneAcknowledgedSample());
+  std::remove(path_.c_str());
+  std::remove((path_ + "-wal").c_str());
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->startup_problem(), IsOk());
+  EXPECT_THAT(store->ListSeries(), SizeIs(0));
+  EXPECT_GT(FileBytes(path_ + "-log.orphaned"), 0);
+  auto id = store->RegisterSeries(Voltage());
+  ASSERT_THAT(id, IsOk());
+  auto points = store->Read(*id, Tier::kMinute, absl::InfinitePast(),
+                            clock_.WallNow() + absl::Hours(1));
+  ASSERT_THAT(points, IsOk());
+  EXPECT_THAT(*points, SizeIs(0));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ inline absl::TimeZone Paris() {
 inline std::string TempPath(absl::string_view name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-  for (const char* suffix : {"", "-wal", "-shm"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
     std::remove((path + suffix).c_str());
   }
   return path;
@@ -74,6 +74,17 @@ class StoreTest : public ::testing::Test {
     auto store = Store::Open(options, &clock_, tz_);
     EXPECT_THAT(store, ::ews::testing::IsOk());
     return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // Creates the store at path_ with one acknowledged energy sample.
+  void OneAcknowledgedSample() {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto id = store->RegisterSeries(Energy());
+    ASSERT_THAT(id, ::ews::testing::IsOk());
+    ASSERT_THAT(store->Append(*id, clock_.WallNow(), 1),
+                ::ews::testing::IsOk());
+    ASSERT_THAT(store->Flush(), ::ews::testing::IsOk());
   }
 
   // Appends a sample at the clock's time, advances the clock by `step`,

@@ -796,10 +796,11 @@ def parse_iso(text):
 
 
 def history_copy(data):
-    """A copy of the device's history database (with its -wal) in a fresh directory of the lab's
-    run directory, which the lab's teardown removes (the history scenario copies every 2 s)."""
+    """A copy of the device's history database (with its -wal, and its -log: the samples
+    acknowledged since the last hourly consolidation) in a fresh directory of the lab's run
+    directory, which the lab's teardown removes (the history scenario copies every 2 s)."""
     scratch = tempfile.mkdtemp(prefix="history-copy.", dir=os.path.dirname(data))
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-log"):
         path = os.path.join(data, "history.db" + suffix)
         if os.path.exists(path):
             with open(path, "rb") as src, open(os.path.join(scratch, "h.db" + suffix), "wb") as d:

@@ -29,6 +29,7 @@
 #include "sdk/storage/bench/bench_fleet.h"
 #include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
+#include "sdk/storage/internal/sample_log.h"
 #include "sdk/storage/store.h"
 
 namespace ews::storage {
@@ -424,6 +425,8 @@ int Main(int argc, char** argv) {
     for (int flush_minutes : {1, 10}) {
       const uint64_t written0 = internal::CountingVfsBytesWritten();
       const uint64_t syncs0 = internal::CountingVfsSyncs();
+      const uint64_t log_pages0 = internal::SampleLogPagesWritten();
+      const uint64_t log_syncs0 = internal::SampleLogSyncs();
       const absl::Time start = absl::Now();
       const absl::Time sim_start = clock.WallNow();
       int64_t points = 0;
@@ -439,6 +442,9 @@ int Main(int argc, char** argv) {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
       const uint64_t written = internal::CountingVfsBytesWritten() - written0;
       const uint64_t syncs = internal::CountingVfsSyncs() - syncs0;
+      const uint64_t log_bytes =
+          (internal::SampleLogPagesWritten() - log_pages0) * 4096;
+      const uint64_t log_syncs = internal::SampleLogSyncs() - log_syncs0;
       std::printf(
           "ingest: %lld points (%d h x 1/min) in %.2f s = %.0f points/s; "
           "commit every %d simulated min (%d samples/commit), consolidation "
@@ -451,6 +457,12 @@ int Main(int argc, char** argv) {
           static_cast<double>(written) / points, written / 1e6,
           static_cast<unsigned long long>(syncs),
           Duration(clock.WallNow() - sim_start).c_str());
+      std::printf(
+          "  sample log: %.1f bytes/sample (4 KiB pages touched, %.2f MB, "
+          "%llu fdatasyncs); together %.1f bytes/sample\n",
+          static_cast<double>(log_bytes) / points, log_bytes / 1e6,
+          static_cast<unsigned long long>(log_syncs),
+          static_cast<double>(written + log_bytes) / points);
       if (flush_minutes == 1) {
         StoreStats stats = Check(store->Stats(), "stats");
         std::printf(

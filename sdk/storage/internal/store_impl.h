@@ -16,10 +16,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
+#include "sdk/storage/disk_space.h"
 #include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/internal/live.h"
 #include "sdk/storage/internal/record.h"
+#include "sdk/storage/internal/sample_log.h"
 #include "sdk/storage/store.h"
 
 namespace ews::storage {
@@ -58,6 +60,10 @@ class Store::Impl {
   // consolidation progress).
   mutable absl::Mutex mu;
   std::unique_ptr<internal::Db> write_db ABSL_GUARDED_BY(mu);
+  // The acknowledged samples not yet in SQLite (internal/sample_log.h):
+  // Flush() appends to it, a consolidation that restages (or a Flush() that
+  // would take it past options.max_log_bytes) moves them into SQLite.
+  std::unique_ptr<internal::SampleLog> log ABSL_GUARDED_BY(mu);
   // registry_mu: the series maps and the measured record sizes; changed with
   // both `mu` and `registry_mu` held, read with either.
   mutable absl::Mutex registry_mu;
@@ -99,8 +105,11 @@ class Store::Impl {
       const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const;
   // Requires `mu` or `registry_mu`.
   TierRetention BudgetRetentionLocked() const;
-  // Commits the pending samples as one staging batch (store_ingest.cc).
+  // Appends the pending samples to the log as one batch, or absorbs them
+  // with the log into SQLite (store_ingest.cc).
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The room on the store's file system (options.disk_space or statvfs).
+  absl::StatusOr<FileSystemSpace> QuerySpace() const;
   // Sets budget_bytes from the room on the store's file system (kept as it
   // was when the file system cannot be asked): at open and at each prune.
   void UpdateBudgetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -109,6 +118,14 @@ class Store::Impl {
 namespace internal {
 // The size of the file at `path`, 0 when it does not exist.
 int64_t FileSize(const std::string& path);
+// The bytes of the store's files: database, WAL and sample log.
+int64_t StoreFilesSize(const std::string& path);
+// Inside a write transaction: replaces the staging table by one batch
+// `batch` of `chunks` and records that every log record up to `batch` is in
+// SQLite (meta 'log_absorbed').
+absl::Status WriteStaging(
+    Db& db, int64_t batch,
+    const std::vector<std::pair<SeriesId, std::string>>& chunks);
 }  // namespace internal
 
 // Bytes a WITHOUT ROWID row costs besides its BLOB (key, header, cell pointer,
