@@ -122,33 +122,28 @@ absl::Status HistoryIncidents::Acknowledge() {
   return absl::OkStatus();
 }
 
-absl::Status PruneMovedAsideHistory(const std::string& db_path, int keep) {
-  const size_t slash = db_path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : db_path.substr(0, slash);
-  const std::string prefix =
-      (slash == std::string::npos ? db_path : db_path.substr(slash + 1)) +
-      ".corrupt-";
-  DIR* listing = opendir(dir.c_str());
-  if (listing == nullptr) return ErrnoToStatus(errno, "cannot list " + dir);
+namespace {
+
+// Deletes the oldest of the files in `dir` named "<prefix><stamp>[suffix]"
+// beyond the newest `keep` stamps.
+void PruneCopies(const std::string& dir, const std::vector<std::string>& names,
+                 const std::string& prefix, int keep) {
   // The copies by their time stamp ("20261207T111432Z" sorts by time).
   std::set<std::string> stamps;
-  std::vector<std::string> names;
-  while (const dirent* entry = readdir(listing)) {
-    absl::string_view name = entry->d_name;
-    if (!absl::StartsWith(name, prefix)) continue;
-    names.emplace_back(name);
-    stamps.insert(StampOf(name, prefix));
+  for (const std::string& name : names) {
+    if (absl::StartsWith(name, prefix)) stamps.insert(StampOf(name, prefix));
   }
-  closedir(listing);
-  if (static_cast<int>(stamps.size()) <= keep) return absl::OkStatus();
+  if (static_cast<int>(stamps.size()) <= keep) return;
   std::set<std::string> doomed;
   for (auto it = stamps.begin();
        static_cast<int>(stamps.size() - doomed.size()) > keep; ++it) {
     doomed.insert(*it);
   }
   for (const std::string& name : names) {
-    if (doomed.count(StampOf(name, prefix)) == 0) continue;
+    if (!absl::StartsWith(name, prefix) ||
+        doomed.count(StampOf(name, prefix)) == 0) {
+      continue;
+    }
     const std::string path = dir + "/" + name;
     if (unlink(path.c_str()) != 0) {
       EWS_LOG(WARNING) << "cannot delete the old moved-aside history " << path
@@ -158,6 +153,26 @@ absl::Status PruneMovedAsideHistory(const std::string& db_path, int keep) {
                     << " (keeping the newest " << keep << ")";
     }
   }
+}
+
+}  // namespace
+
+absl::Status PruneMovedAsideHistory(const std::string& db_path, int keep) {
+  const size_t slash = db_path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : db_path.substr(0, slash);
+  const std::string base =
+      slash == std::string::npos ? db_path : db_path.substr(slash + 1);
+  DIR* listing = opendir(dir.c_str());
+  if (listing == nullptr) return ErrnoToStatus(errno, "cannot list " + dir);
+  std::vector<std::string> names;
+  while (const dirent* entry = readdir(listing))
+    names.emplace_back(entry->d_name);
+  closedir(listing);
+  // A corrupt database (with its -wal, -shm, -log), and a damaged sample log
+  // moved aside on its own while the database was kept.
+  PruneCopies(dir, names, base + ".corrupt-", keep);
+  PruneCopies(dir, names, base + "-log.corrupt-", keep);
   return absl::OkStatus();
 }
 

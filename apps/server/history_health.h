@@ -64,7 +64,9 @@ class HistoryIncidents {
 inline constexpr int kMovedAsideHistoryKept = 3;
 
 // Deletes the oldest moved-aside copies of `db_path` ("<db_path>.corrupt-
-// <UTC time>", each with its "-wal" and "-shm") beyond the newest `keep`.
+// <UTC time>", each with its "-wal", "-shm" and "-log") beyond the newest
+// `keep`, and so the sample logs moved aside alone ("<db_path>-log.corrupt-
+// <UTC time>").
 // Errors: the directory cannot be read (as ErrnoToStatus); a copy that cannot
 // be deleted is logged and skipped.
 absl::Status PruneMovedAsideHistory(const std::string& db_path, int keep);

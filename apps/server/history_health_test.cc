@@ -41,20 +41,25 @@ TEST(PruneMovedAsideHistoryTest, KeepsTheNewestCopiesWithTheirWalAndShm) {
         "history.db.corrupt-20261203T000000Z",
         "history.db.corrupt-20261203T000000Z-shm",
         "history.db.corrupt-20261204T000000Z", "other.corrupt-20200101T000000Z",
-        "config.textproto.corrupt-20200101T000000Z"}) {
+        "config.textproto.corrupt-20200101T000000Z",
+        "history.db-log.corrupt-20261201T000000Z",
+        "history.db-log.corrupt-20261202T000000Z",
+        "history.db-log.corrupt-20261205T000000Z"}) {
     ASSERT_THAT(WriteFileAtomically(dir + "/" + name, "x", 0600), IsOk());
   }
   ASSERT_THAT(PruneMovedAsideHistory(dir + "/history.db", 2), IsOk());
-  EXPECT_EQ(List(dir), (std::set<std::string>{
-                           "history.db", "history.db-wal",
-                           "history.db.corrupt-20261203T000000Z",
-                           "history.db.corrupt-20261203T000000Z-shm",
-                           "history.db.corrupt-20261204T000000Z",
-                           "other.corrupt-20200101T000000Z",
-                           "config.textproto.corrupt-20200101T000000Z"}));
+  EXPECT_EQ(List(dir),
+            (std::set<std::string>{"history.db", "history.db-wal",
+                                   "history.db.corrupt-20261203T000000Z",
+                                   "history.db.corrupt-20261203T000000Z-shm",
+                                   "history.db.corrupt-20261204T000000Z",
+                                   "other.corrupt-20200101T000000Z",
+                                   "config.textproto.corrupt-20200101T000000Z",
+                                   "history.db-log.corrupt-20261202T000000Z",
+                                   "history.db-log.corrupt-20261205T000000Z"}));
   // Within the bound nothing goes.
   ASSERT_THAT(PruneMovedAsideHistory(dir + "/history.db", 2), IsOk());
-  EXPECT_EQ(List(dir).size(), 7u);
+  EXPECT_EQ(List(dir).size(), 9u);
 }
 
 TEST(PruneMovedAsideHistoryTest, AMissingDirectoryIsAnError) {
