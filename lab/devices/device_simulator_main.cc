@@ -16,9 +16,9 @@
 //   value ADDRESS QUANTITY: prints "value ADDRESS QUANTITY RAW", the raw
 //   register value the device serves now (what a poller records)
 // With --commands=FIFO the same commands are also read from a named pipe,
-// reopened after each writer closes it (echo "fault 5 silent" > FIFO), so a
-// simulator started in the background stays controllable. SIGINT / SIGTERM
-// stop it.
+// from any number of writers one after the other (echo "fault 5 silent" >
+// FIFO), so a simulator started in the background stays controllable. SIGINT /
+// SIGTERM stop it.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -273,18 +273,20 @@ int main(int argc, char** argv) {
   commands.detach();
   if (!args.commands_fifo.empty()) {
     std::thread fifo([&] {
-      while (true) {
-        std::ifstream in(args.commands_fifo);  // blocks until a writer opens
-        if (!in) return;
-        std::string text;
-        while (std::getline(in, text)) {
-          if (text == "quit") {
-            kill(getpid(), SIGTERM);
-            return;
-          }
-          const std::string answer = Command(devices, **server, text);
-          if (!answer.empty()) std::cout << answer << std::endl;
+      // Opened for reading and writing, once: the FIFO then never reads as
+      // ended between two writers. Reopened after each writer's end, it lost
+      // a command written just before the old read end was closed (two quick
+      // `echo hold N >fifo` in a row held only one device).
+      std::fstream in(args.commands_fifo, std::ios::in | std::ios::out);
+      if (!in) return;
+      std::string text;
+      while (std::getline(in, text)) {
+        if (text == "quit") {
+          kill(getpid(), SIGTERM);
+          return;
         }
+        const std::string answer = Command(devices, **server, text);
+        if (!answer.empty()) std::cout << answer << std::endl;
       }
     });
     fifo.detach();
