@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "apps/server/board.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/clock.h"
@@ -85,7 +86,7 @@ class DevicesApiTest : public ::testing::Test {
     overrides.modbus_port = -1;
     overrides.max_watched_per_line = 2;  // below the three devices
     absl::StatusOr<std::unique_ptr<LiveFieldBus>> bus = LiveFieldBus::Start(
-        config, overrides, SystemClock::Get(), *registry_, nullptr);
+        config, overrides, SystemClock::Get(), *registry_, nullptr, board_);
     ASSERT_THAT(bus, IsOk());
     field_bus_ = *std::move(bus);
     config_ = config;
@@ -149,6 +150,7 @@ class DevicesApiTest : public ::testing::Test {
   modbus::FakeClient fake_;
   std::unique_ptr<modbus::GatewayServer> far_end_;
   std::unique_ptr<devices::ProfileRegistry> registry_;
+  LinuxBoard board_{BoardOptions()};  // no RS485 port: the IP gateway only
   std::unique_ptr<LiveFieldBus> field_bus_;
   config::v1::DeviceConfig config_;
   std::unique_ptr<security::AuditLog> audit_;

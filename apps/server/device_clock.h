@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "apps/server/board.h"
 #include "sdk/base/clock.h"
 #include "sdk/hal/rtc/real_time_clock.h"
 #include "sdk/hal/rtc/time_keeper.h"
@@ -35,27 +36,13 @@ class DeviceClock final : public Clock, public hal::WallClockSetter {
   std::atomic<int64_t> offset_ns_{0};
 };
 
-struct RtcOptions {
-  // The board's RTC. When it cannot be opened the device runs on the host's
-  // system clock and reports the RTC as unavailable (the time is then not
-  // trustworthy): never a silent stand-in.
-  std::string device = "/dev/rtc0";
-  // Demo and lab only: a simulated battery-backed RTC instead of `device`,
-  // keeping its state in `simulated_state_path` (it runs on while the process
-  // is stopped, as a real one would).
-  bool simulate = false;
-  std::string simulated_state_path;
-  // Lab fault: the simulated RTC's battery is dead (its time is lost).
-  bool simulated_battery_dead = false;
-};
-
 // Owns the RTC and the TimeKeeper that sets `clock` from it.
 class DeviceTime {
  public:
-  // Opens the RTC and takes the time from it. Never fails: a missing or
+  // Takes the time from `rtc` (Board::OpenRtc()). Never fails: a missing or
   // invalid RTC is logged and reported by time_valid() ("time invalid until
   // set") and problem().
-  DeviceTime(DeviceClock& clock, Clock& system, const RtcOptions& options);
+  DeviceTime(DeviceClock& clock, BoardRtc rtc);
 
   // Whether the time comes from an RTC that kept it (the board's, or the
   // simulated one the demo asked for). False without an RTC: the host's clock

@@ -11,7 +11,6 @@
 #include "sdk/base/status_macros.h"
 #include "sdk/config/diff.h"
 #include "sdk/devices/codec.h"
-#include "sdk/hal/serial/termios_serial_port.h"
 #include "sdk/http/json.h"
 #include "sdk/modbus/rtu_transport.h"
 #include "sdk/modbus/tcp_transport.h"
@@ -160,11 +159,12 @@ FieldBus::~FieldBus() { Stop(); }
 absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
+    HistoryWriter* history, Board& board,
+    hal::SerialPort::TrafficListener rs485_traffic) {
   std::unique_ptr<FieldBus> bus(
       new FieldBus(clock, registry, history, overrides.max_watched_per_line));
   EWS_RETURN_IF_ERROR(
-      bus->OpenLines(config, overrides, std::move(rs485_traffic)));
+      bus->OpenLines(config, overrides, board, std::move(rs485_traffic)));
   absl::Status gateway = bus->StartGateway(config, overrides);
   if (!gateway.ok()) {
     // The pages and the polling go on without the gateway: they are how it gets
@@ -178,7 +178,7 @@ absl::StatusOr<std::unique_ptr<FieldBus>> FieldBus::Start(
 
 absl::Status FieldBus::OpenLines(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
-    hal::SerialPort::TrafficListener rs485_traffic) {
+    Board& board, hal::SerialPort::TrafficListener rs485_traffic) {
   // Our RS485 port. Without it the box still serves its pages and its IP
   // gateways.
   Line& rs485 = lines_[kRs485];
@@ -187,8 +187,8 @@ absl::Status FieldBus::OpenLines(
                                  ? config.rs485().device()
                                  : overrides.rs485_device;
   const hal::SerialSettings settings = SerialSettingsOf(config.rs485());
-  absl::StatusOr<std::unique_ptr<hal::TermiosSerialPort>> port =
-      hal::TermiosSerialPort::Open(device, settings);
+  absl::StatusOr<std::unique_ptr<hal::SerialPort>> port =
+      board.OpenSerialPort(device, settings);
   if (port.ok()) {
     rs485.port = *std::move(port);
     if (rs485_traffic) rs485.port->SetTrafficListener(std::move(rs485_traffic));
@@ -672,9 +672,10 @@ absl::Status FieldBus::WriteDeviceJson(const std::string& id, bool with_link,
 absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
     const DeviceConfig& config, const FieldBusOverrides& overrides,
     Clock& clock, const devices::ProfileRegistry& registry,
-    HistoryWriter* history, hal::SerialPort::TrafficListener rs485_traffic) {
+    HistoryWriter* history, Board& board,
+    hal::SerialPort::TrafficListener rs485_traffic) {
   std::unique_ptr<LiveFieldBus> live(new LiveFieldBus(
-      overrides, clock, registry, history, std::move(rs485_traffic)));
+      overrides, clock, registry, history, board, std::move(rs485_traffic)));
   EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> bus, live->StartBus(config));
   live->bus_ = std::move(bus);
   absl::MutexLock lock(&live->reconfigure_mutex_);
@@ -685,7 +686,7 @@ absl::StatusOr<std::unique_ptr<LiveFieldBus>> LiveFieldBus::Start(
 absl::StatusOr<std::unique_ptr<FieldBus>> LiveFieldBus::StartBus(
     const DeviceConfig& config) {
   return FieldBus::Start(config, overrides_, clock_, registry_, history_,
-                         rs485_traffic_);
+                         board_, rs485_traffic_);
 }
 
 std::shared_ptr<FieldBus> LiveFieldBus::Get() const {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/board.h"
 #include "apps/server/history_writer.h"
 #include "sdk/acquisition/bus_scan.h"
 #include "sdk/acquisition/poller.h"
@@ -47,14 +48,15 @@ class FieldBus {
   // cannot be opened (no RS485 adapter, a gateway that is down), the gateway
   // port that cannot be bound and a device with an unknown profile (not
   // polled: Misconfigured()) are logged and reported by DevicesJson(); the
-  // rest runs. Errors: InvalidArgument (a bad route). `registry` and `history`
-  // (may be null: no history) must outlive the FieldBus. `rs485_traffic` (may
-  // be empty) hears the RS485 port's bytes (the RX/TX LEDs).
+  // rest runs. Errors: InvalidArgument (a bad route). The RS485 port comes
+  // from `board`. `registry`, `history` (may be null: no history) and `board`
+  // must outlive the FieldBus. `rs485_traffic` (may be empty) hears the RS485
+  // port's bytes (the RX/TX LEDs).
   static absl::StatusOr<std::unique_ptr<FieldBus>> Start(
       const config::v1::DeviceConfig& config,
       const FieldBusOverrides& overrides, Clock& clock,
       const devices::ProfileRegistry& registry, HistoryWriter* history,
-      hal::SerialPort::TrafficListener rs485_traffic = nullptr);
+      Board& board, hal::SerialPort::TrafficListener rs485_traffic = nullptr);
 
   ~FieldBus();
   void Stop();
@@ -130,7 +132,7 @@ class FieldBus {
   FieldBus(Clock& clock, const devices::ProfileRegistry& registry,
            HistoryWriter* history, int max_watched_per_line);
   absl::Status OpenLines(const config::v1::DeviceConfig& config,
-                         const FieldBusOverrides& overrides,
+                         const FieldBusOverrides& overrides, Board& board,
                          hal::SerialPort::TrafficListener rs485_traffic);
   absl::Status StartGateway(const config::v1::DeviceConfig& config,
                             const FieldBusOverrides& overrides);
@@ -199,7 +201,7 @@ class LiveFieldBus {
       const config::v1::DeviceConfig& config,
       const FieldBusOverrides& overrides, Clock& clock,
       const devices::ProfileRegistry& registry, HistoryWriter* history,
-      hal::SerialPort::TrafficListener rs485_traffic = nullptr);
+      Board& board, hal::SerialPort::TrafficListener rs485_traffic = nullptr);
 
   std::shared_ptr<FieldBus> Get() const ABSL_LOCKS_EXCLUDED(mutex_);
 
@@ -223,11 +225,12 @@ class LiveFieldBus {
  private:
   LiveFieldBus(const FieldBusOverrides& overrides, Clock& clock,
                const devices::ProfileRegistry& registry, HistoryWriter* history,
-               hal::SerialPort::TrafficListener rs485_traffic)
+               Board& board, hal::SerialPort::TrafficListener rs485_traffic)
       : overrides_(overrides),
         clock_(clock),
         registry_(registry),
         history_(history),
+        board_(board),
         rs485_traffic_(std::move(rs485_traffic)) {}
   absl::StatusOr<std::unique_ptr<FieldBus>> StartBus(
       const config::v1::DeviceConfig& config);
@@ -236,6 +239,7 @@ class LiveFieldBus {
   Clock& clock_;
   const devices::ProfileRegistry& registry_;
   HistoryWriter* const history_;
+  Board& board_;
   const hal::SerialPort::TrafficListener rs485_traffic_;
   absl::Mutex reconfigure_mutex_;  // one Reconfigure() at a time
   config::v1::DeviceConfig running_ ABSL_GUARDED_BY(reconfigure_mutex_);

@@ -1,32 +1,16 @@
 #include "apps/server/front_panel.h"
 
+#include <utility>
+
 #include "sdk/base/log.h"
-#include "sdk/hal/led/sysfs_leds.h"
 #include "sdk/http/json.h"
 
 namespace ews::server {
-namespace {
 
-std::unique_ptr<hal::Leds> OpenLeds(Clock& clock,
-                                    hal::SimulatedLeds** simulated) {
-  absl::StatusOr<std::unique_ptr<hal::SysfsLeds>> board =
-      hal::SysfsLeds::Open(hal::SysfsLeds::Options());
-  if (board.ok()) {
-    EWS_LOG(INFO) << "front panel LEDs on /sys/class/leds";
-    return *std::move(board);
-  }
-  EWS_LOG(INFO) << "no LED hardware (" << board.status().message()
-                << "): simulated front panel, shown in the web UI";
-  auto leds =
-      std::make_unique<hal::SimulatedLeds>(&clock, /*history_limit=*/64);
-  *simulated = leds.get();
-  return leds;
-}
-
-}  // namespace
-
-FrontPanel::FrontPanel(Clock& clock, const std::string& net_interface)
-    : leds_(OpenLeds(clock, &simulated_)),
+FrontPanel::FrontPanel(Clock& clock, const std::string& net_interface,
+                       BoardLeds leds)
+    : leds_(std::move(leds.leds)),
+      simulated_(leds.simulated),
       indicators_(leds_.get(), &clock),
       net_(&indicators_, {"/sys/class/net", net_interface}) {
   absl::Status started = indicators_.Start();

@@ -1,7 +1,7 @@
 // The five indicators of the front panel (Power, RX, TX, Link, Act), driven by
-// the RS485 line's traffic and the Ethernet interface, on the board's LEDs when
-// it has them (sysfs LED class) and otherwise on simulated LEDs that the web UI
-// shows.
+// the RS485 line's traffic and the Ethernet interface, on the LEDs the board
+// opened (Board::OpenLeds(): sysfs LED class when it has them, otherwise
+// simulated LEDs that the web UI shows).
 #pragma once
 
 #include <atomic>
@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "apps/server/board.h"
 #include "sdk/base/clock.h"
 #include "sdk/hal/led/led_indicators.h"
 #include "sdk/hal/led/leds.h"
@@ -21,8 +22,8 @@ namespace ews::server {
 class FrontPanel {
  public:
   // `net_interface`: the Ethernet interface behind Link/Act ("eth0"; the demo
-  // uses "lo").
-  FrontPanel(Clock& clock, const std::string& net_interface);
+  // uses "lo"). `leds`: from Board::OpenLeds().
+  FrontPanel(Clock& clock, const std::string& net_interface, BoardLeds leds);
   ~FrontPanel();
 
   // For SerialPort::SetTrafficListener: RX/TX blink with the line's bytes.
@@ -36,10 +37,8 @@ class FrontPanel {
  private:
   void Run();
 
-  // leds_ when there is no LED hardware. Declared before leds_, whose
-  // initialisation sets it.
-  hal::SimulatedLeds* simulated_ = nullptr;
   std::unique_ptr<hal::Leds> leds_;
+  hal::SimulatedLeds* const simulated_;  // leds_ when simulated, else null
   hal::LedIndicators indicators_;
   hal::NetActivityMonitor net_;
   std::atomic<bool> stop_{false};

@@ -1,7 +1,5 @@
 #include "apps/server/pulse_inputs.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -14,8 +12,6 @@
 #include "sdk/base/files.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
-#include "sdk/hal/pulse/gpiod_pulse_counter.h"
-#include "sdk/hal/pulse/simulated_pulse_counter.h"
 #include "sdk/http/json.h"
 
 namespace ews::server {
@@ -59,41 +55,6 @@ const char* KindName(config::v1::PulseKind kind) {
   }
 }
 
-hal::PulseChannelConfig ChannelOf(const PulseCounter& counter) {
-  hal::PulseChannelConfig channel;
-  channel.line = static_cast<int>(counter.input()) - 1;
-  channel.edge = hal::PulseEdge::kRising;
-  channel.debounce = absl::Milliseconds(
-      counter.min_pulse_width_ms() == 0 ? 10 : counter.min_pulse_width_ms());
-  return channel;
-}
-
-// A plausible meter for the demo: a sub-meter's 1 Wh pulse every second
-// (3.6 kW), a water meter's pulse every 10 s, a gas meter's every 15 s.
-hal::SimulatedPulseCounter::Meter SimulatedMeterFor(
-    const PulseCounter& counter) {
-  absl::Duration period;
-  switch (counter.kind()) {
-    case config::v1::PULSE_KIND_ENERGY:
-      period = absl::Seconds(1);
-      break;
-    case config::v1::PULSE_KIND_WATER:
-      period = absl::Seconds(10);
-      break;
-    case config::v1::PULSE_KIND_GAS:
-      period = absl::Seconds(15);
-      break;
-    default:
-      period = absl::Seconds(30);
-  }
-  hal::SimulatedPulseCounter::Meter meter;
-  // Pulses long enough to pass the configured debounce, and pauses too.
-  meter.pulse_width =
-      std::max(absl::Milliseconds(30), ChannelOf(counter).debounce * 2);
-  meter.period = std::max(period, meter.pulse_width * 4);
-  return meter;
-}
-
 // The next wall-clock minute after `wall`, as the Modbus history polls.
 absl::Time NextMinute(absl::Time wall) {
   const absl::Duration into = (wall - absl::UnixEpoch()) % absl::Minutes(1);
@@ -114,45 +75,31 @@ PulseInputs::~PulseInputs() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::Start(
     const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-    Clock& clock, HistoryWriter* history) {
+    Clock& clock, HistoryWriter* history, Board& board) {
   if (config.pulse_counters().empty()) {
     return std::unique_ptr<PulseInputs>(
         new PulseInputs(config, options, clock, history));
   }
-  if (options.simulate) {
-    auto simulated = std::make_unique<hal::SimulatedPulseCounter>(&clock);
-    for (const PulseCounter& counter : config.pulse_counters()) {
-      EWS_RETURN_IF_ERROR(simulated->SetMeter(ChannelOf(counter).line,
-                                              SimulatedMeterFor(counter)));
-    }
-    return StartOn(std::move(simulated), config, options, clock, history);
-  }
-  if (access(options.gpiochip.c_str(), F_OK) != 0) {
-    // No fallback to simulated meters here: invented consumption must never
-    // reach a real site's history.
+  EWS_ASSIGN_OR_RETURN(BoardPulseCounter counter,
+                       board.OpenPulseCounter(config, clock));
+  if (counter.counter == nullptr) {
     std::unique_ptr<PulseInputs> inputs(
         new PulseInputs(config, options, clock, history));
-    inputs->backend_ = "gpio";
-    inputs->problem_ = absl::UnavailableError(absl::StrCat(
-        "no GPIO chip at ", options.gpiochip,
-        " (--pulse_gpiochip names the board's, --simulate_pulse_inputs "
-        "simulates the meters)"));
+    inputs->backend_ = std::move(counter.backend);
+    inputs->problem_ = std::move(counter.problem);
     EWS_LOG(ERROR) << "pulse inputs unavailable: " << inputs->problem_;
     return inputs;
   }
-  hal::GpiodPulseCounter::Options gpio;
-  gpio.chip_path = options.gpiochip;
-  return StartOn(std::make_unique<hal::GpiodPulseCounter>(gpio), config,
-                 options, clock, history);
+  return StartOn(std::move(counter.counter), config, options, clock, history,
+                 std::move(counter.backend));
 }
 
 absl::StatusOr<std::unique_ptr<PulseInputs>> PulseInputs::StartOn(
     std::unique_ptr<hal::PulseCounter> counter,
     const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-    Clock& clock, HistoryWriter* history) {
+    Clock& clock, HistoryWriter* history, std::string backend) {
   std::unique_ptr<PulseInputs> inputs(
       new PulseInputs(config, options, clock, history));
-  std::string backend = options.simulate ? "simulated" : "gpio";
   EWS_RETURN_IF_ERROR(inputs->Open(std::move(counter), std::move(backend)));
   if (inputs->meters_ != nullptr && options.sample_every_minute) {
     // The first minute is fixed now, not when the thread gets to run.
@@ -171,7 +118,7 @@ absl::Status PulseInputs::Open(std::unique_ptr<hal::PulseCounter> counter,
   std::vector<acquisition::PulseMeterConfig> meters;
   for (size_t i = 0; i < counters_.size(); ++i) {
     const PulseCounter& counter = counters_[i];
-    channels.push_back(ChannelOf(counter));
+    channels.push_back(PulseChannelOf(counter));
     acquisition::PulseMeterConfig meter;
     meter.name = counter.id();
     meter.channel = static_cast<int>(i);

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "apps/server/board.h"
 #include "apps/server/history_writer.h"
 #include "sdk/acquisition/pulse_meters.h"
 #include "sdk/base/clock.h"
@@ -24,11 +25,6 @@
 namespace ews::server {
 
 struct PulseInputsOptions {
-  // The board's GPIO chip; pulse input N is its line N - 1.
-  std::string gpiochip = "/dev/gpiochip0";
-  // Demo and lab: meters simulated at a plausible rate per kind instead of the
-  // GPIO chip.
-  bool simulate = false;
   // Where the counts are kept across restarts ("<path>.ids" beside it names
   // the counter of each saved count); empty: not kept.
   std::string counts_path;
@@ -50,22 +46,23 @@ std::string PulseRateUnit(const std::string& unit);
 class PulseInputs {
  public:
   // Starts counting the configured pulse counters (none: an idle object) on
-  // the GPIO chip, or simulated (options.simulate), restores their saved
-  // counts and starts sampling. Inputs that cannot be opened (no GPIO chip,
-  // no permission, a busy line) or a corrupt counts file are logged and
-  // reported by the JSON; the rest of the box runs. Errors: InvalidArgument
-  // (a counter the validator refuses). `history` (null: no history) and
-  // `clock` must outlive the object.
+  // the counter `board` opens (the GPIO chip, or simulated meters), restores
+  // their saved counts and starts sampling. Inputs that cannot be opened (no
+  // GPIO chip, no permission, a busy line) or a corrupt counts file are
+  // logged and reported by the JSON; the rest of the box runs. Errors:
+  // InvalidArgument (a counter the validator refuses). `history` (null: no
+  // history) and `clock` must outlive the object.
   static absl::StatusOr<std::unique_ptr<PulseInputs>> Start(
       const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-      Clock& clock, HistoryWriter* history);
+      Clock& clock, HistoryWriter* history, Board& board);
 
   // The same on `counter` (not started yet; channel i counts the
-  // configuration's i-th pulse counter), e.g. a hal::FakePulseCounter.
+  // configuration's i-th pulse counter), e.g. a hal::FakePulseCounter;
+  // `backend` names it in LineJson().
   static absl::StatusOr<std::unique_ptr<PulseInputs>> StartOn(
       std::unique_ptr<hal::PulseCounter> counter,
       const config::v1::DeviceConfig& config, const PulseInputsOptions& options,
-      Clock& clock, HistoryWriter* history);
+      Clock& clock, HistoryWriter* history, std::string backend = "gpio");
 
   ~PulseInputs();
   // Stops sampling, saves the counts and stops counting. Idempotent.

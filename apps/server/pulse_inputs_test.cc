@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/server/board.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/base/simulated_clock.h"
@@ -323,9 +324,12 @@ TEST_F(PulseInputsTest, InputsThatCannotBeOpenedAreReportedOffline) {
   config::v1::DeviceConfig config;
   *config.add_pulse_counters() = Water();
   PulseInputsOptions options;
-  options.gpiochip = dir_ + "/no-such-gpiochip";
   options.sample_every_minute = false;
-  auto inputs = PulseInputs::Start(config, options, clock_, history_.get());
+  BoardOptions board_options;
+  board_options.pulse_gpiochip = dir_ + "/no-such-gpiochip";
+  LinuxBoard board(board_options);
+  auto inputs =
+      PulseInputs::Start(config, options, clock_, history_.get(), board);
   ASSERT_THAT(inputs.status(), IsOk());
   EXPECT_THAT((*inputs)->LineJson(), HasSubstr(R"("available":false)"));
   EXPECT_THAT((*inputs)->LineJson(), HasSubstr("no GPIO chip"));
@@ -343,8 +347,9 @@ TEST_F(PulseInputsTest, InputsThatCannotBeOpenedAreReportedOffline) {
 
 TEST_F(PulseInputsTest, NoCountersNoLine) {
   PulseInputsOptions options;
-  auto inputs =
-      PulseInputs::Start(config::v1::DeviceConfig(), options, clock_, nullptr);
+  LinuxBoard board{BoardOptions()};
+  auto inputs = PulseInputs::Start(config::v1::DeviceConfig(), options, clock_,
+                                   nullptr, board);
   ASSERT_THAT(inputs.status(), IsOk());
   EXPECT_EQ((*inputs)->LineJson(), "");
   EXPECT_EQ((*inputs)->DevicesJson(), "");

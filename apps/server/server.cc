@@ -330,6 +330,7 @@ std::string ModelSizeName(config::v1::ModelSize size) {
 // bus scan finds (--scan_first_address) and the demo's simulated pulse
 // counters (--simulate_pulse_inputs), saved.
 absl::Status FirstStartSetup(const ServerOptions& options, Clock& device,
+                             Board& board,
                              const devices::ProfileRegistry& profiles,
                              config::ConfigStore& store,
                              config::v1::DeviceConfig& config) {
@@ -339,7 +340,7 @@ absl::Status FirstStartSetup(const ServerOptions& options, Clock& device,
     scan_only.modbus_port = -1;
     EWS_ASSIGN_OR_RETURN(std::unique_ptr<FieldBus> scanner,
                          FieldBus::Start(config, scan_only, device, profiles,
-                                         /*store=*/nullptr));
+                                         /*history=*/nullptr, board));
     absl::Status scanned = ConfigureScannedDevices(options, *scanner, config);
     scanner.reset();
     if (!scanned.ok()) {
@@ -348,7 +349,7 @@ absl::Status FirstStartSetup(const ServerOptions& options, Clock& device,
       EWS_RETURN_IF_ERROR(store.Save(config));
     }
   }
-  if (options.pulse.simulate) {
+  if (options.board.simulate_pulse_inputs) {
     ConfigureDemoPulseCounters(config);
     EWS_RETURN_IF_ERROR(store.Save(config));
   }
@@ -398,12 +399,13 @@ std::set<std::string> EvChargerIds(const config::v1::DeviceConfig& config,
 
 }  // namespace
 
-EwsServer::EwsServer(const ServerOptions& options,
+EwsServer::EwsServer(const ServerOptions& options, std::unique_ptr<Board> board,
                      std::unique_ptr<DeviceClock> clock,
                      std::unique_ptr<DeviceTime> time,
                      config::v1::DeviceConfig config,
                      devices::ProfileRegistry profiles)
     : options_(options),
+      board_(std::move(board)),
       device_clock_(std::move(clock)),
       device_time_(std::move(time)),
       clock_(*device_clock_),
@@ -421,11 +423,14 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
   EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/tls", 0700));
   EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/run", 0700));
 
+  // The one place that chooses and opens the hardware.
+  BoardOptions board_options = options.board;
+  board_options.rtc.simulated_state_path = options.data_dir + "/rtc.state";
+  std::unique_ptr<Board> board = std::make_unique<LinuxBoard>(board_options);
   // The device's time comes from its RTC; everything below runs on it.
   auto device_clock = std::make_unique<DeviceClock>(clock);
-  RtcOptions rtc = options.rtc;
-  rtc.simulated_state_path = options.data_dir + "/rtc.state";
-  auto device_time = std::make_unique<DeviceTime>(*device_clock, clock, rtc);
+  auto device_time =
+      std::make_unique<DeviceTime>(*device_clock, board->OpenRtc(clock));
   Clock& device = *device_clock;
 
   config::ConfigStore store(options.data_dir, clock);
@@ -442,29 +447,31 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
 
   if (first_start) {
     EWS_RETURN_IF_ERROR(
-        FirstStartSetup(options, device, profiles, store, config));
+        FirstStartSetup(options, device, *board, profiles, store, config));
   }
 
   const http::ServerOptions web =
       WebServerOptions(options, config, certificate.path, device);
 
-  std::unique_ptr<EwsServer> server(
-      new EwsServer(options, std::move(device_clock), std::move(device_time),
-                    std::move(config), std::move(profiles)));
+  std::unique_ptr<EwsServer> server(new EwsServer(
+      options, std::move(board), std::move(device_clock),
+      std::move(device_time), std::move(config), std::move(profiles)));
   const absl::TimeZone zone = SiteTimeZone(server->config_);
   server->StartHistory(zone);
-  server->front_panel_ =
-      std::make_unique<FrontPanel>(device, options.net_interface);
+  server->front_panel_ = std::make_unique<FrontPanel>(
+      device, options.net_interface, server->board_->OpenLeds(device));
   EWS_ASSIGN_OR_RETURN(
       server->field_bus_,
       LiveFieldBus::Start(server->config_, options.field_bus, device,
                           server->profiles_, server->history_writer_.get(),
+                          *server->board_,
                           server->front_panel_->TrafficListener()));
   PulseInputsOptions pulse = options.pulse;
   pulse.counts_path = options.data_dir + "/pulse-counts";
-  EWS_ASSIGN_OR_RETURN(std::unique_ptr<PulseInputs> pulse_inputs,
-                       PulseInputs::Start(server->config_, pulse, device,
-                                          server->history_writer_.get()));
+  EWS_ASSIGN_OR_RETURN(
+      std::unique_ptr<PulseInputs> pulse_inputs,
+      PulseInputs::Start(server->config_, pulse, device,
+                         server->history_writer_.get(), *server->board_));
   {
     absl::MutexLock lock(&server->pulse_mutex_);
     server->pulse_inputs_ = std::move(pulse_inputs);
@@ -776,15 +783,15 @@ bool EwsServer::RestartPulseInputs(const config::v1::DeviceConfig& latest,
   old->Stop();
   PulseInputsOptions options = options_.pulse;
   options.counts_path = options_.data_dir + "/pulse-counts";
-  absl::StatusOr<std::unique_ptr<PulseInputs>> started =
-      PulseInputs::Start(latest, options, clock_, history_writer_.get());
+  absl::StatusOr<std::unique_ptr<PulseInputs>> started = PulseInputs::Start(
+      latest, options, clock_, history_writer_.get(), *board_);
   bool applied = started.ok();
   if (!applied) {
     EWS_LOG(ERROR) << "configuration saved, pulse counters as before until "
                       "the next start: "
                    << started.status();
-    started =
-        PulseInputs::Start(before, options, clock_, history_writer_.get());
+    started = PulseInputs::Start(before, options, clock_, history_writer_.get(),
+                                 *board_);
     if (!started.ok()) {
       EWS_LOG(ERROR) << "pulse inputs not restarted: " << started.status();
       return false;

@@ -19,6 +19,7 @@
 #include "apps/server/api_live.h"
 #include "apps/server/api_session.h"
 #include "apps/server/api_system.h"
+#include "apps/server/board.h"
 #include "apps/server/data_access.h"
 #include "apps/server/device_clock.h"
 #include "apps/server/field_bus.h"
@@ -65,14 +66,14 @@ struct ServerOptions {
   // addresses and configure every device found (0 = no scan). The demo uses it.
   int scan_first_address = 0;
   int scan_last_address = 0;
-  // Where the device's time comes from (the data directory holds a simulated
-  // RTC's state).
-  RtcOptions rtc;
+  // The hardware the board opens: the RTC (the data directory holds a
+  // simulated RTC's state), the pulse inputs' GPIO chip or simulated meters
+  // (with those, a first start also configures a few demo pulse counters:
+  // water, gas, an energy sub-meter). See apps/server/board.h.
+  BoardOptions board;
   // The Ethernet interface behind the Link/Act LEDs.
   std::string net_interface = "eth0";
-  // The pulse inputs (GPIO chip, or simulated meters); the data directory
-  // keeps their counts. With `simulate`, a first start also configures a few
-  // demo pulse counters (water, gas, an energy sub-meter).
+  // The pulse inputs; the data directory keeps their counts.
   PulseInputsOptions pulse;
   // The hardware variant written into the factory configuration on a first
   // start (a factory option; later starts keep the configured one).
@@ -122,7 +123,8 @@ class EwsServer {
   void Stop();
 
  private:
-  EwsServer(const ServerOptions& options, std::unique_ptr<DeviceClock> clock,
+  EwsServer(const ServerOptions& options, std::unique_ptr<Board> board,
+            std::unique_ptr<DeviceClock> clock,
             std::unique_ptr<DeviceTime> time, config::v1::DeviceConfig config,
             devices::ProfileRegistry profiles);
   // Start()'s parts: the history store and its writer (history_open_error_
@@ -156,6 +158,8 @@ class EwsServer {
   }
 
   const ServerOptions options_;
+  // Opens the hardware; outlives everything that uses it.
+  const std::unique_ptr<Board> board_;
   const std::unique_ptr<DeviceClock> device_clock_;
   const std::unique_ptr<DeviceTime> device_time_;
   Clock& clock_;  // *device_clock_

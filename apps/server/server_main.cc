@@ -137,14 +137,15 @@ int main(int argc, char** argv) {
   options.https_workers = absl::GetFlag(FLAGS_https_workers);
   options.field_bus.rs485_device = absl::GetFlag(FLAGS_rs485_device);
   options.net_interface = absl::GetFlag(FLAGS_net_interface);
-  options.rtc.device = absl::GetFlag(FLAGS_rtc_device);
-  options.rtc.simulate = absl::GetFlag(FLAGS_simulate_rtc);
-  options.rtc.simulated_battery_dead =
+  options.board.rtc.device = absl::GetFlag(FLAGS_rtc_device);
+  options.board.rtc.simulate = absl::GetFlag(FLAGS_simulate_rtc);
+  options.board.rtc.simulated_battery_dead =
       absl::GetFlag(FLAGS_simulate_rtc_battery_dead);
   options.field_bus.modbus_port = absl::GetFlag(FLAGS_modbus_port);
   options.field_bus.modbus_bind_address = options.bind_address;
-  options.pulse.gpiochip = absl::GetFlag(FLAGS_pulse_gpiochip);
-  options.pulse.simulate = absl::GetFlag(FLAGS_simulate_pulse_inputs);
+  options.board.pulse_gpiochip = absl::GetFlag(FLAGS_pulse_gpiochip);
+  options.board.simulate_pulse_inputs =
+      absl::GetFlag(FLAGS_simulate_pulse_inputs);
   switch (absl::GetFlag(FLAGS_model_size)) {
     case 10:
       options.model_size = ews::config::v1::MODEL_10;
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (options.rtc.simulated_battery_dead && !options.rtc.simulate) {
+  if (options.board.rtc.simulated_battery_dead && !options.board.rtc.simulate) {
     std::fprintf(
         stderr,
         "ews-server: --simulate_rtc_battery_dead needs --simulate_rtc\n");
