@@ -28,8 +28,21 @@ status_of() { echo "${1##* }"; }
 body_of() { echo "${1% *}"; }
 # index ID: the pulse counter's count (its "index" value) from /api/v1/devices
 index() {
-  body_of "$(call "$jar" GET /api/v1/devices)" |
-    jq -r --arg id "$1" '.devices[] | select(.id == $id) | .values[] | select(.quantity == "index") | .value'
+  body_of "$(call "$jar" GET /api/v1/devices)" | /usr/bin/python3 -c '
+import json, sys
+for device in json.load(sys.stdin)["devices"]:
+    if device["id"] == sys.argv[1]:
+        for value in device.get("values", []):
+            if value["quantity"] == "index":
+                print(value["value"])' "$1"
+}
+# json_edit STATEMENT: the JSON on stdin as `d`, changed by the Python STATEMENT, printed compactly
+# (Debian's python3 is always there; jq is not installed by tools/setup.sh).
+json_edit() {
+  /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+exec(sys.argv[1])
+print(json.dumps(d, separators=(",", ":")))' "$1"
 }
 
 csrf=$(ews_login "$base" "$jar" installer 55555)
@@ -45,8 +58,8 @@ for _ in $(seq 1 50); do
 done
 check "the lighting sub-meter counts (1 Wh a second): $before" awk "BEGIN{exit !($before >= 3)}"
 section=$(body_of "$(call "$jar" GET /api/v1/config/pulse-counters)")
-new=$(jq -c '.pulse_counters += [{"id":"heat-pump","name":"Heat pump (1 Wh/pulse)","input":4,
-  "kind":"PULSE_KIND_ENERGY","quantity_per_pulse":1,"unit":"PULSE_UNIT_WH"}]' <<<"$section")
+new=$(json_edit 'd["pulse_counters"].append({"id": "heat-pump", "name": "Heat pump (1 Wh/pulse)",
+  "input": 4, "kind": "PULSE_KIND_ENERGY", "quantity_per_pulse": 1, "unit": "PULSE_UNIT_WH"})' <<<"$section")
 r=$(call "$jar" PUT /api/v1/config/pulse-counters "$new" -H "X-CSRF-Token: $csrf")
 check "adding a pulse counter applies (200): $r" test "$(status_of "$r")" = 200
 check "…live: applied_live pulse-counters, no restart" \
@@ -89,19 +102,19 @@ for _ in $(seq 1 95); do
 done
 check "the sub-meter's series is in the history" grep -q '"quantity":"index"' <<<"$series"
 storage=$(body_of "$(call "$admin_jar" GET /api/v1/config/storage)")
-new=$(jq -c '.storage.minute_tier_days = 7 | .storage.hour_tier_days = 400' <<<"$storage")
+new=$(json_edit 'd["storage"].update(minute_tier_days=7, hour_tier_days=400)' <<<"$storage")
 r=$(call "$admin_jar" PUT /api/v1/config/storage "$new" -H "X-CSRF-Token: $admin_csrf")
 check "a storage retention change applies live: $r" \
   grep -q '"applied_live":\["storage"\],"restart_required":false' <<<"$r"
 series=$(body_of "$(call "$jar" GET /api/v1/history/series?device=submeter-lighting)")
 check "the series' horizons show it at once (7 days of minutes, 400 of hours)" \
   grep -q '"minute":{"kept_s":604800,.*"hour":{"kept_s":34560000,' <<<"$series"
-new=$(jq -c '.storage.commit_interval_s = 300' <<<"$(body_of "$(call "$admin_jar" GET /api/v1/config/storage)")")
+new=$(json_edit 'd["storage"]["commit_interval_s"] = 300' <<<"$(body_of "$(call "$admin_jar" GET /api/v1/config/storage)")")
 r=$(call "$admin_jar" PUT /api/v1/config/storage "$new" -H "X-CSRF-Token: $admin_csrf")
 check "a new commit interval is saved but waits for a restart: $r" \
   grep -q '"applied_live":\[\],"restart_required":true,"needs_restart":\["storage"\]' <<<"$r"
 r=$(call "$admin_jar" PUT /api/v1/config/network "$(body_of "$(call "$admin_jar" GET /api/v1/config/network)" |
-  jq -c '.network.hostname = "ews-live-test"')" -H "X-CSRF-Token: $admin_csrf")
+  json_edit 'd["network"]["hostname"] = "ews-live-test"')" -H "X-CSRF-Token: $admin_csrf")
 check "a network change says it needs a restart: $r" \
   grep -q '"restart_required":true,"needs_restart":\["network"\]' <<<"$r"
 
