@@ -175,7 +175,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   await page.fill('#t0b0-price', '0.2');
   await page.locator('form', { has: page.locator('#t0-id') }).getByRole('button', { name: 'Save' }).click();
   const tariffSaved = await textMatching(page, '#tariffs-result', /Saved/);
-  check('tariffs: a tariff saved once correct', /next start/.test(tariffSaved), tariffSaved);
+  check('tariffs: a tariff saved once correct, in force at once', /applied/.test(tariffSaved), tariffSaved);
   // A board with a group counting the first meter offered.
   await page.getByRole('button', { name: 'Add a board' }).click();
   await page.fill('#b0-id', 'main');
@@ -186,7 +186,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   await page.locator('[data-board="main"] .choice input').first().check();
   await page.locator('form', { has: page.locator('#b0-id') }).getByRole('button', { name: 'Save' }).click();
   const treeSaved = await textMatching(page, '#tree-result', /Saved/);
-  check('consumption tree: a board with a group saved', /next start/.test(treeSaved), treeSaved);
+  check('consumption tree: a board with a group saved, in force at once', /applied/.test(treeSaved), treeSaved);
   const tree = await page.evaluate(() => fetch('/api/v1/config/consumption-tree').then((r) => r.json()));
   check('…and read back from the device', tree.consumption_tree.boards[0]?.groups[0]?.members.length === 1,
     JSON.stringify(tree).slice(0, 200));

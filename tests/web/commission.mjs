@@ -148,7 +148,7 @@ async function walk({ url, newPage, go, check, axe, layout, shot, userPin }, con
   const gas = counters.find((c) => c.id === 'gas-main');
   check('a pulse counter is added', gas && gas.kind === 'PULSE_KIND_GAS' && gas.unit === 'PULSE_UNIT_CUBIC_METRE'
     && gas.quantity_per_pulse === 0.01 && gas.starting_index === 1234.5, JSON.stringify(gas));
-  check('…and the answer says when it applies', /next restart/.test(pulseSaved.answer), pulseSaved.answer);
+  check('…and the answer says it applies at once (pulse counters need no restart)', /In force now/.test(pulseSaved.answer), pulseSaved.answer);
   await page.evaluate(() => window.scrollTo(0, 0));
   await layout(page, '390 px commissioning pulse counters');
   await axe(page, 'commissioning: pulse counters');
