@@ -86,7 +86,7 @@ export function SummaryStep() {
                     [t('cmKind'), kindName(c.kind)],
                     [t('cmPerPulse'), `${c.quantity_per_pulse} ${unitName(c.unit)}`],
                     [t('cmStartIndex', { unit: unitName(c.unit) }), String(c.starting_index ?? 0)],
-                    [t('cmFirstReadings'), l ? formatQuantity(l.index, l.unit) : t('cmAfterRestart')],
+                    [t('cmFirstReadings'), l ? formatQuantity(l.index, l.unit) : t('cmNoReadingYet')],
                   ]} />
                 </li>
               );
