@@ -34,7 +34,9 @@ export async function testReports({ page, url, root, check, shot, layout, axe, g
   const smtp = await startSmtp(root, mailDir);
   try {
     await go(page, `${url}/#/reports`);
-    await page.waitForSelector('h1#page-title', { timeout: 15000 });
+    // The previous page's title stays until the lazily loaded page draws its own: wait for that.
+    await page.waitForFunction(() => /Automatic reports/.test(document.querySelector('h1')?.textContent || ''), null,
+      { timeout: 15000 }).catch(() => {});
     check('reports: the administrator has a Reports page', /Automatic reports/.test(await page.locator('h1').textContent()));
 
     // The servers: the local aiosmtpd, plain SMTP with AUTH.
