@@ -503,7 +503,11 @@ absl::Status FieldBus::Watch(const std::string& id, absl::Duration period,
         it = watched_until_.erase(it);
         continue;
       }
-      if (it->first != id && device_line_[it->first] == line_name) ++others;
+      auto watched_line = device_line_.find(it->first);
+      if (it->first != id && watched_line != device_line_.end() &&
+          watched_line->second == line_name) {
+        ++others;
+      }
       ++it;
     }
     if (watched_until_.count(id) == 0 && others >= max_watched_per_line_) {

@@ -180,13 +180,14 @@ class ReporterTest : public ::testing::Test {
     return reporter.ok() ? *std::move(reporter) : nullptr;
   }
 
-  // What the file view / web download give for the day: the same request.
-  std::string ExportDay() {
+  // What the file view / web download give for meter-1 over [from, to) at
+  // `tier`: the same request.
+  std::string Export(absl::Time from, absl::Time to, storage::Tier tier) {
     storage::CsvRequest request;
     request.device_id = "meter-1";
-    request.from = Local(2026, 3, 29, 0, 0);
-    request.to = Local(2026, 3, 30, 0, 0);
-    request.tier = storage::Tier::kMinute;
+    request.from = from;
+    request.to = to;
+    request.tier = tier;
     std::string csv;
     EXPECT_THAT(store_->ExportCsv(request,
                                   [&csv](absl::string_view chunk) {
@@ -301,7 +302,9 @@ TEST_F(ReporterTest, ScheduledReportArrivesAfterAnOutageOfEachServer) {
 
   // The e-mail: exactly the bytes queued, to both recipients, with the
   // exporter's CSV as attachment.
-  const std::string csv = ExportDay();
+  const std::string csv =
+      Export(Local(2026, 3, 29, 0, 0), Local(2026, 3, 30, 0, 0),
+             storage::Tier::kMinute);
   ASSERT_GT(csv.size(), 1000u);
   EXPECT_EQ(FileViewDay(), csv);
   const std::string eml = Read(mail_dir + "/1.eml");
@@ -487,18 +490,8 @@ TEST_F(ReporterTest, WeeklyReportToWebdavAfterAnOutage) {
   EXPECT_TRUE(absl::StrContains((*pending)[0].last_error, "401"))
       << (*pending)[0].last_error;
 
-  storage::CsvRequest request;
-  request.device_id = "meter-1";
-  request.from = Local(2026, 3, 23, 0, 0);
-  request.to = Local(2026, 3, 30, 0, 0);
-  request.tier = storage::Tier::kHour;
-  std::string csv;
-  ASSERT_THAT(store_->ExportCsv(request,
-                                [&csv](absl::string_view chunk) {
-                                  csv.append(chunk.data(), chunk.size());
-                                  return absl::OkStatus();
-                                }),
-              IsOk());
+  const std::string csv = Export(
+      Local(2026, 3, 23, 0, 0), Local(2026, 3, 30, 0, 0), storage::Tier::kHour);
   ASSERT_GT(csv.size(), 500u);
   EXPECT_EQ(Read(nginx.root() + "/dav/ews/meter-1_2026-03-23_2026-03-29.csv"),
             csv);
