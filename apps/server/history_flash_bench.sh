@@ -11,17 +11,25 @@
 #
 #   bazel run //apps/server:history_flash_bench -- [--commits=3] [--warmup=2] [--poll_s=0]
 #                                                  [--commit_s=0] [--data_dir=DIR]
+#                                                  [--fs=ext4|ext4-lazytime]
 #     --warmup     commits to let pass first (the first registers the series, a transaction each)
 #     --poll_s     history poll period of the Modbus devices (0: the profiles' one minute)
 #     --commit_s   storage.commit_interval_s (0: the default, once a minute); 300 = flash-saving
 #     --data_dir   where the data directory lives (default: a temporary one under /tmp); put it
 #                  on the file system whose wear you measure
+#     --fs         the data directory on a file system of its own: a 256 MiB image (a small
+#                  device's data partition), mkfs.ext4 with 4 KiB blocks and its defaults (journal),
+#                  loop-mounted (needs root), with the `lazytime` mount option or without.
+#                  Adds the loop device's own count of bytes written: everything the file
+#                  system wrote for ews-server (journal, inodes, data), which write_bytes does
+#                  not see (jbd2 writes the journal)
 #     --quick      10 s polls and commits, 2 commits: checks that the bench runs (bazel test)
 #
-# Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)" and a per-day figure.
+# Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)", a per-day figure and,
+# with --fs, "device B (Z B/sample)".
 set -uo pipefail
 
-commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0
+commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0 fs=
 for arg in "$@"; do
   case "$arg" in
     --commits=*) commits=${arg#*=} ;;
@@ -29,6 +37,7 @@ for arg in "$@"; do
     --poll_s=*) poll_s=${arg#*=} ;;
     --commit_s=*) commit_s=${arg#*=} ;;
     --data_dir=*) data_parent=${arg#*=} ;;
+    --fs=ext4 | --fs=ext4-lazytime) fs=${arg#*=} ;;
     --quick) quick=1 commits=2 poll_s=10 commit_s=10 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -44,8 +53,24 @@ source "$here/tests/lib/test_lib.sh"
 # The demo's bus, in a new run directory under /tmp (its control socket needs a short path).
 start_lab_bus "$here" >/dev/null
 data=${data_parent:-$run}/ews-flash-data
-trap 'stop_lab; rm -rf "$data"' EXIT
+mnt="" loop=""
+trap 'stop_lab; if [[ -n "$mnt" ]]; then umount "$mnt"; rm -rf "${mnt%/*}"; else rm -rf "$data"; fi' EXIT
 rm -rf "$data"
+if [[ -n "$fs" ]]; then
+  image_dir=$(mktemp -d "${data_parent:-/tmp}/ews-flash-fs.XXXXXX")
+  truncate -s 256M "$image_dir/data.img"
+  mkfs.ext4 -q -F -b 4096 "$image_dir/data.img" || exit 1
+  mkdir "$image_dir/mnt"
+  options=loop
+  [[ "$fs" == ext4-lazytime ]] && options=loop,lazytime
+  mount -o "$options" "$image_dir/data.img" "$image_dir/mnt" ||
+    { echo "cannot mount a loop file system (needs root)" >&2; rm -rf "$image_dir"; exit 1; }
+  mnt=$image_dir/mnt
+  loop=$(findmnt -n -o SOURCE "$mnt")
+  data=$mnt/ews-flash-data
+fi
+# Sectors the data file system wrote to its device (field 7 of /sys/block/DEV/stat).
+device_bytes() { [[ -n "$loop" ]] && awk '{print $7 * 512}' "/sys/block/${loop##*/}/stat"; }
 
 start() {
   rm -f "$data/run/ews-server.ready"
@@ -90,9 +115,9 @@ after_next_commit() {
 io() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$server_pid/io"; }
 
 for _ in $(seq 1 "$warmup"); do after_next_commit; done  # the first registers the series
-s0=$(committed) w0=$(io write_bytes) c0=$(io wchar) t0=$(date +%s)
+s0=$(committed) w0=$(io write_bytes) c0=$(io wchar) d0=$(device_bytes) t0=$(date +%s)
 for _ in $(seq 1 "$commits"); do after_next_commit; done
-w1=$(io write_bytes) c1=$(io wchar) t1=$(date +%s) s1=$(committed)
+w1=$(io write_bytes) c1=$(io wchar) d1=$(device_bytes) t1=$(date +%s) s1=$(committed)
 stop_server
 
 samples=$((s1 - s0))
@@ -100,9 +125,13 @@ samples=$((s1 - s0))
 wb=$((w1 - w0)) wc=$((c1 - c0)) secs=$((t1 - t0))
 echo "ews-server: $devices Modbus devices + $pulses pulse counters," \
   "poll ${poll_s/#0/60 (profiles)} s, commit interval ${commit_s/#0/60 (default)} s"
-echo "window $secs s, $commits commits after $warmup"
+echo "window $secs s, $commits commits after $warmup${fs:+, data on $fs ($(findmnt -n -o OPTIONS "$mnt"))}"
 echo "samples $samples ($((samples * 60 / secs)) a minute)"
 awk -v wb="$wb" -v wc="$wc" -v n="$samples" -v s="$secs" 'BEGIN {
   printf "write_bytes %d (%.1f B/sample, %.1f MB a day)\n", wb, wb / n, wb / s * 86400 / 1e6
   printf "wchar %d (%.1f B/sample, %.1f MB a day)\n", wc, wc / n, wc / s * 86400 / 1e6
 }'
+if [[ -n "$loop" ]]; then
+  awk -v d="$((d1 - d0))" -v n="$samples" -v s="$secs" 'BEGIN {
+    printf "device %d (%.1f B/sample, %.1f MB a day)\n", d, d / n, d / s * 86400 / 1e6 }'
+fi
