@@ -37,12 +37,6 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   check('admin home: health at a glance (history, writes, disk, certificate expiry)',
     /History database/.test(glance) && /History writes/.test(glance) && /free of/.test(glance)
     && /Certificate valid until/.test(glance), glance.slice(0, 200));
-  // The flash-wear note follows the server's own view of the data directory's mount.
-  const disk = (await page.evaluate(() => fetch('/api/v1/health').then((r) => r.json()))).disk;
-  const noted = await page.locator('[data-note="lazytime"]').count();
-  check('admin home: the disk row notes a mount without lazytime, and only then',
-    disk && typeof disk.lazytime === 'boolean'
-    && noted === (disk.lazytime === false && !disk.in_memory ? 1 : 0), JSON.stringify(disk));
   await page.waitForSelector('[data-alarm="battery"]', { timeout: 15000 }).catch(() => {});
   check('admin home: the dead clock battery is an alarm, with a link to the time page',
     await page.locator('[data-alarm="battery"] a[href="#/system/time"]').count() === 1);

@@ -138,9 +138,6 @@ function SystemHome() {
               <Row label={t('sysDisk')} bad={h.disk && h.disk.free_bytes < h.disk.total_bytes * LOW_DISK}>
                 {h.disk ? t('sysDiskFree', { free: formatBytes(h.disk.free_bytes), total: formatBytes(h.disk.total_bytes) })
                   : h.disk_problem || '—'}
-                {h.disk?.lazytime === false && !h.disk.in_memory ? (
-                  <p class="note" data-note="lazytime">{t('sysDiskNoLazytime', { mount: h.disk.mount_point, fs: h.disk.file_system })}</p>
-                ) : null}
               </Row>
               <Row label={t('sysCertExpiry')} bad={until && new Date(until) - Date.now() < 30 * DAY_MS}>
                 {until ? formatDateTime(until) : '—'}
