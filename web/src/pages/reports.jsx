@@ -36,6 +36,19 @@ function fieldErrors(errors, shown) {
   };
 }
 
+// The end of a reports form: Save, Cancel, then the errors no field shows and the outcome.
+function FormEnd({ change, shown, onDone }) {
+  return (
+    <>
+      <div class="actions">
+        <button type="submit" class="button primary" disabled={change.busy}>{t('reportSave')}</button>
+        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
+      </div>
+      {change.panel(shown)}
+    </>
+  );
+}
+
 function ReportForm({ section, index, devices, onDone }) {
   const editing = index < section.list.length;
   const [draft, setDraft] = useState(editing ? { ...NEW_REPORT, ...section.list[index] } : { ...NEW_REPORT });
@@ -90,11 +103,7 @@ function ReportForm({ section, index, devices, onDone }) {
       </Field>
       <Check path={id('ftp')} label={t('reportDepositFtp')} checked={draft.deposit_ftp} onValue={setTo('deposit_ftp')} />
       <Check path={id('drive')} label={t('reportDepositDrive')} checked={draft.deposit_network_drive} onValue={setTo('deposit_network_drive')} />
-      <div class="actions">
-        <button type="submit" class="button primary" disabled={change.busy}>{t('reportSave')}</button>
-        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
-      </div>
-      {change.panel(shown)}
+      <FormEnd change={change} shown={shown} onDone={onDone} />
     </form>
   );
 }
@@ -125,6 +134,16 @@ function ServersForm({ section, onDone }) {
       {(a) => <select {...a} value={get(path)} onChange={set(path)}>{TLS_MODES.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}</select>}
     </Field>
   );
+  // A server's address and login (SMTP, FTP): host, port, TLS mode, user, password.
+  const server = (prefix) => (
+    <>
+      {field(`${prefix}.host`, t('reportHost'))}
+      {field(`${prefix}.port`, t('reportPort'), { type: 'number', min: 1, max: 65535 })}
+      {tls(`${prefix}.tls_mode`)}
+      {field(`${prefix}.username`, t('reportUser'))}
+      {field(`${prefix}.password`, t('reportPassword'), { type: 'password' })}
+    </>
+  );
   const submit = (event) => {
     event.preventDefault();
     change.submit({ reports: draft });
@@ -135,20 +154,12 @@ function ServersForm({ section, onDone }) {
       <p class="help">{t('reportServersHelp')}</p>
       <fieldset>
         <legend>{t('reportSmtp')}</legend>
-        {field('email.smtp.host', t('reportHost'))}
-        {field('email.smtp.port', t('reportPort'), { type: 'number', min: 1, max: 65535 })}
-        {tls('email.smtp.tls_mode')}
-        {field('email.smtp.username', t('reportUser'))}
-        {field('email.smtp.password', t('reportPassword'), { type: 'password' })}
+        {server('email.smtp')}
         {field('email.from_address', t('reportFrom'))}
       </fieldset>
       <fieldset>
         <legend>{t('reportFtp')}</legend>
-        {field('ftp.host', t('reportHost'))}
-        {field('ftp.port', t('reportPort'), { type: 'number', min: 1, max: 65535 })}
-        {tls('ftp.tls_mode')}
-        {field('ftp.username', t('reportUser'))}
-        {field('ftp.password', t('reportPassword'), { type: 'password' })}
+        {server('ftp')}
         {field('ftp.remote_directory', t('reportDirectory'))}
       </fieldset>
       <fieldset>
@@ -158,11 +169,7 @@ function ServersForm({ section, onDone }) {
         {field('network_drive.password', t('reportPassword'), { type: 'password' })}
         {field('network_drive.remote_directory', t('reportDirectory'))}
       </fieldset>
-      <div class="actions">
-        <button type="submit" class="button primary" disabled={change.busy}>{t('reportSave')}</button>
-        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
-      </div>
-      {change.panel(shown)}
+      <FormEnd change={change} shown={shown} onDone={onDone} />
     </form>
   );
 }
