@@ -1,7 +1,6 @@
 // The consumption tree (boards, their groups and the meters counted in each) and the tariffs (time
 // bands with a price), the configuration's consumption_tree and tariffs sections. Both apply at
-// the next start; the server's validate route names the wrong field, shown beside it.
-import { useState } from 'preact/hooks';
+// once (docs/api.md); the server's validate route names the wrong field, shown beside it.
 import { usePoll } from '../api.js';
 import { t } from '../i18n.js';
 import { Page } from './devices.jsx';
