@@ -146,8 +146,8 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   await page.setInputFiles('#restore-file', { name: 'ews-config.textproto', mimeType: 'text/plain', buffer: Buffer.from(backup.text) });
   await page.getByRole('button', { name: 'Restore' }).click();
   await page.getByRole('button', { name: 'Yes, restore' }).click();
-  const restored = await textMatching(page, '#restore-result', /Nothing changed|Restored/);
-  check('restore: the backup file itself is accepted', /Nothing changed|Restored/.test(restored), restored);
+  const restored = await textMatching(page, '#restore-result', /Nothing to change|Restored/);
+  check('restore: the backup file itself is accepted', /Nothing to change|Restored/.test(restored), restored);
 
   // Storage: a wrong horizon refused next to its field; the horizons per quantity.
   await open('storage', '#minute-days');
@@ -246,7 +246,7 @@ export async function adminPages({ page, context, url, check, go, axe, layout: c
   check('in French: the storage page, its labels and the refusal beside the field',
     await fr.page.locator('h1').textContent() === 'Stockage'
     && /Jours gardés par minute/.test(await fr.page.locator('label[for="minute-days"]').textContent())
-    && frError.length > 0 && /corrigez/.test(await fr.page.locator('[role="alert"]').last().textContent()), frError);
+    && frError.length > 0 && /valeur\(s\) à corriger/.test(await fr.page.locator('[role="alert"]').last().textContent()), frError);
   await axe(fr.page, 'the storage page in French');
   await fr.context.close();
 
