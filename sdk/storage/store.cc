@@ -473,7 +473,7 @@ absl::Status ValidateOptions(const StoreOptions& options) {
       options.read_connections > kMaxReadConnections) {
     return absl::InvalidArgumentError(
         absl::StrCat("history store: read_connections must be 0 (automatic) "
-                     "to ",
+                     "or 1..",
                      kMaxReadConnections));
   }
   return absl::OkStatus();
