@@ -3,9 +3,11 @@
 # /proc/PID/status) at idle and after rounds of CSV downloads, each round two web downloads
 # (civetweb workers) and one FTPS download (a fresh FTP thread) of day files at once, a round
 # every 3 s (the login rate limits), for glibc's default malloc arenas (--malloc_arenas=0) and
-# the server's default (2).
+# another setting (--arenas, default the server's 2).
 #
 #   bazel run //apps/server:memory_bench -- [--rounds=15] [--days=3] [--devices=4] [--series=30]
+#                                           [--arenas=2]
+#     --arenas  the setting compared with glibc's default (ews-server's --malloc_arenas)
 #     --quick   2 rounds on a small history: checks that the bench runs (bazel test)
 #
 # Prints, for each setting, "arenas A: idle X MB, after N rounds Y MB, peak Z MB" and the ratio
@@ -13,13 +15,14 @@
 # to now), so every day file is built from the store at each download.
 set -uo pipefail
 
-rounds=15 days=3 devices=4 series=30
+rounds=15 days=3 devices=4 series=30 arenas=2
 for arg in "$@"; do
   case "$arg" in
     --rounds=*) rounds=${arg#*=} ;;
     --days=*) days=${arg#*=} ;;
     --devices=*) devices=${arg#*=} ;;
     --series=*) series=${arg#*=} ;;
+    --arenas=*) arenas=${arg#*=} ;;
     --quick) rounds=2 days=2 devices=2 series=4 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -85,5 +88,6 @@ echo "ews-server: $devices devices x $series series, $days days of minute histor
   "$rounds rounds of 2 web + 1 FTPS day-file downloads at once"
 measure 0
 glibc=$final
-measure 2
-awk -v a="$glibc" -v b="$final" 'BEGIN { printf "final RSS, 2 arenas / glibc default: %.2f\n", b / a }'
+measure "$arenas"
+awk -v a="$glibc" -v b="$final" -v n="$arenas" \
+  'BEGIN { printf "final RSS, %d arenas / glibc default: %.2f\n", n, b / a }'
