@@ -54,6 +54,97 @@ bool FitsIn(uint64_t value, v1::DataType type) {
       .ok();
 }
 
+// Each bit field fits the quantity's `bits` and is named.
+void CheckBitFields(const v1::Quantity& q, int bits, const std::string& path,
+                    Checker& check) {
+  for (int i = 0; i < q.bits_size(); ++i) {
+    const v1::BitField& field = q.bits(i);
+    const uint32_t width = std::max<uint32_t>(field.width(), 1);
+    if (field.bit() + width > static_cast<uint32_t>(bits)) {
+      check.Fail(absl::StrCat(path, ".bits[", i, "]"),
+                 absl::StrCat("bit ", field.bit(), " width ", width,
+                              " does not fit ", bits, " bits"));
+    }
+    if (!IsIdentifier(field.name())) {
+      check.Fail(absl::StrCat(path, ".bits[", i, "].name"),
+                 "must be non-empty [a-z0-9_]");
+    }
+  }
+}
+
+// scale_by's entries: finite non-zero scales, 'below' ascending and unset
+// on the last entry only (which covers every larger value).
+void CheckScaleEntries(const v1::Quantity& q, const std::string& sp,
+                       Checker& check) {
+  if (q.scale_by().entries_size() == 0) {
+    check.Fail(sp + ".entries", "is empty");
+  }
+  uint64_t previous = 0;
+  for (int i = 0; i < q.scale_by().entries_size(); ++i) {
+    const auto& entry = q.scale_by().entries(i);
+    const std::string ep = absl::StrCat(sp, ".entries[", i, "]");
+    const bool last = i + 1 == q.scale_by().entries_size();
+    if (entry.scale() == 0 || !std::isfinite(entry.scale())) {
+      check.Fail(ep + ".scale", "must be finite and non-zero");
+    }
+    if (last && entry.has_below()) {
+      check.Fail(ep + ".below",
+                 "the last entry must leave 'below' unset (it covers every "
+                 "larger value)");
+    }
+    if (!last && !entry.has_below()) {
+      check.Fail(ep + ".below", "only the last entry may leave it unset");
+    }
+    if (entry.has_below()) {
+      if (i > 0 && entry.below() <= previous) {
+        check.Fail(ep + ".below", "must be ascending");
+      }
+      previous = entry.below();
+    }
+  }
+}
+
+// A scale chosen by another quantity's value: the selector is an integer
+// quantity of this profile without a scale_by of its own, and the entries
+// replace a fixed scale.
+void CheckScaleBy(const v1::Profile& profile, const v1::Quantity& q,
+                  const std::string& path, Checker& check) {
+  const std::string sp = path + ".scale_by";
+  const v1::Quantity* selector = FindQuantity(profile, q.scale_by().quantity());
+  if (selector == nullptr) {
+    check.Fail(sp + ".quantity",
+               absl::StrCat("no quantity '", q.scale_by().quantity(),
+                            "' in this profile"));
+  } else if (!IsIntegerType(selector->type())) {
+    check.Fail(sp + ".quantity", "the selector must be an integer quantity");
+  } else if (!selector->scale_by().quantity().empty()) {
+    check.Fail(sp + ".quantity", "the selector has a scale_by itself");
+  }
+  CheckScaleEntries(q, sp, check);
+  if (q.has_scale()) {
+    check.Fail(path + ".scale", "set together with scale_by");
+  }
+}
+
+// A sign taken from another register: an integer quantity of this profile,
+// for an unsigned quantity.
+void CheckSignFrom(const v1::Profile& profile, const v1::Quantity& q,
+                   const std::string& path, Checker& check) {
+  const v1::Quantity* sign = FindQuantity(profile, q.sign_from().quantity());
+  if (sign == nullptr) {
+    check.Fail(path + ".sign_from.quantity",
+               absl::StrCat("no quantity '", q.sign_from().quantity(),
+                            "' in this profile"));
+  } else if (!IsIntegerType(sign->type())) {
+    check.Fail(path + ".sign_from.quantity",
+               "the sign must be an integer quantity");
+  }
+  if (IsSignedType(q.type()) || q.type() == v1::DATA_TYPE_FLOAT32) {
+    check.Fail(path + ".sign_from",
+               "only an unsigned quantity takes its sign from a register");
+  }
+}
+
 void CheckQuantity(const v1::Profile& profile, const v1::Quantity& q,
                    const std::string& path, Checker& check) {
   if (!IsIdentifier(q.id())) {
@@ -86,77 +177,10 @@ void CheckQuantity(const v1::Profile& profile, const v1::Quantity& q,
   if (q.statistic() != v1::STATISTIC_NONE && q.kind() != v1::KIND_STATISTIC) {
     check.Fail(path + ".kind", "a statistic must be KIND_STATISTIC");
   }
-  const int bits = count * 16;
-  for (int i = 0; i < q.bits_size(); ++i) {
-    const v1::BitField& field = q.bits(i);
-    const uint32_t width = std::max<uint32_t>(field.width(), 1);
-    if (field.bit() + width > static_cast<uint32_t>(bits)) {
-      check.Fail(absl::StrCat(path, ".bits[", i, "]"),
-                 absl::StrCat("bit ", field.bit(), " width ", width,
-                              " does not fit ", bits, " bits"));
-    }
-    if (!IsIdentifier(field.name())) {
-      check.Fail(absl::StrCat(path, ".bits[", i, "].name"),
-                 "must be non-empty [a-z0-9_]");
-    }
-  }
-  if (!q.scale_by().quantity().empty()) {
-    const std::string sp = path + ".scale_by";
-    const v1::Quantity* selector =
-        FindQuantity(profile, q.scale_by().quantity());
-    if (selector == nullptr) {
-      check.Fail(sp + ".quantity",
-                 absl::StrCat("no quantity '", q.scale_by().quantity(),
-                              "' in this profile"));
-    } else if (!IsIntegerType(selector->type())) {
-      check.Fail(sp + ".quantity", "the selector must be an integer quantity");
-    } else if (!selector->scale_by().quantity().empty()) {
-      check.Fail(sp + ".quantity", "the selector has a scale_by itself");
-    }
-    if (q.scale_by().entries_size() == 0) {
-      check.Fail(sp + ".entries", "is empty");
-    }
-    uint64_t previous = 0;
-    for (int i = 0; i < q.scale_by().entries_size(); ++i) {
-      const auto& entry = q.scale_by().entries(i);
-      const std::string ep = absl::StrCat(sp, ".entries[", i, "]");
-      const bool last = i + 1 == q.scale_by().entries_size();
-      if (entry.scale() == 0 || !std::isfinite(entry.scale())) {
-        check.Fail(ep + ".scale", "must be finite and non-zero");
-      }
-      if (last && entry.has_below()) {
-        check.Fail(ep + ".below",
-                   "the last entry must leave 'below' unset (it covers every "
-                   "larger value)");
-      }
-      if (!last && !entry.has_below()) {
-        check.Fail(ep + ".below", "only the last entry may leave it unset");
-      }
-      if (entry.has_below()) {
-        if (i > 0 && entry.below() <= previous) {
-          check.Fail(ep + ".below", "must be ascending");
-        }
-        previous = entry.below();
-      }
-    }
-    if (q.has_scale()) {
-      check.Fail(path + ".scale", "set together with scale_by");
-    }
-  }
+  CheckBitFields(q, count * 16, path, check);
+  if (!q.scale_by().quantity().empty()) CheckScaleBy(profile, q, path, check);
   if (!q.sign_from().quantity().empty()) {
-    const v1::Quantity* sign = FindQuantity(profile, q.sign_from().quantity());
-    if (sign == nullptr) {
-      check.Fail(path + ".sign_from.quantity",
-                 absl::StrCat("no quantity '", q.sign_from().quantity(),
-                              "' in this profile"));
-    } else if (!IsIntegerType(sign->type())) {
-      check.Fail(path + ".sign_from.quantity",
-                 "the sign must be an integer quantity");
-    }
-    if (IsSignedType(q.type()) || q.type() == v1::DATA_TYPE_FLOAT32) {
-      check.Fail(path + ".sign_from",
-                 "only an unsigned quantity takes its sign from a register");
-    }
+    CheckSignFrom(profile, q, path, check);
   }
 }
 
