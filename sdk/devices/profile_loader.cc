@@ -242,27 +242,10 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
   std::string first_;
 };
 
-}  // namespace
-
-absl::Status ValidateProfile(const v1::Profile& profile,
-                             absl::string_view source) {
-  Checker check(source);
-  if (!IsIdentifier(profile.id())) {
-    check.Fail("id", "must be non-empty [a-z0-9_]");
-  }
-  if (profile.name().empty()) check.Fail("name", "is empty");
-  if (profile.family() == v1::FAMILY_UNSPECIFIED) {
-    check.Fail("family", "is unspecified");
-  }
-  if (profile.provenance() == v1::PROVENANCE_UNSPECIFIED) {
-    check.Fail("provenance", "is unspecified");
-  }
-  if (profile.word_order() == v1::WORD_ORDER_UNSPECIFIED) {
-    check.Fail("word_order", "is unspecified (the maker's norm is ABCD)");
-  }
-  if (profile.max_registers_per_read() > 125) {
-    check.Fail("max_registers_per_read", "must be 0 (125) or 1..125");
-  }
+// How a bus scan recognises the device: a model register of an integer
+// type with values, or a vendor name (only an installer's profile may have
+// neither).
+void CheckIdentification(const v1::Profile& profile, Checker& check) {
   const auto& id = profile.identification();
   switch (id.method_case()) {
     case v1::Identification::kModelRegister: {
@@ -291,24 +274,21 @@ absl::Status ValidateProfile(const v1::Profile& profile,
                    "is required (a bus scan must recognise the device)");
       }
   }
-  if (profile.family() == v1::FAMILY_ENERGY_MANAGEMENT &&
-      profile.ems().module_kind() ==
-          v1::EmsAddressing::MODULE_KIND_UNSPECIFIED) {
-    check.Fail("ems.module_kind", "is required for an EMS CX3 module");
-  }
-  // A built-in or maker profile says where each register comes from, or that
-  // no published table confirms it (docs/devices/).
+}
+
+// A built-in or maker profile says where each register comes from, or that
+// no published table confirms it (docs/devices/).
+void CheckSource(const v1::Profile& profile, const std::string& path,
+                 const std::string& source, bool unconfirmed, Checker& check) {
   const bool cites = profile.provenance() != v1::PROVENANCE_INSTALLER;
-  auto check_source = [&](const std::string& path, const std::string& source,
-                          bool unconfirmed) {
-    if (cites && source.empty() && !unconfirmed) {
-      check.Fail(path + ".source",
-                 "is empty: cite the published table or set unconfirmed");
-    }
-  };
-  if (id.method_case() != v1::Identification::METHOD_NOT_SET) {
-    check_source("identification", id.source(), id.unconfirmed());
+  if (cites && source.empty() && !unconfirmed) {
+    check.Fail(path + ".source",
+               "is empty: cite the published table or set unconfirmed");
   }
+}
+
+// Each quantity and command: a unique id, valid fields and its source.
+void CheckQuantitiesAndCommands(const v1::Profile& profile, Checker& check) {
   std::set<std::string> ids;
   for (int i = 0; i < profile.quantities_size(); ++i) {
     const v1::Quantity& q = profile.quantities(i);
@@ -317,7 +297,7 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckQuantity(profile, q, path, check);
-    check_source(path, q.source(), q.unconfirmed());
+    CheckSource(profile, path, q.source(), q.unconfirmed(), check);
   }
   std::set<std::string> command_ids;
   for (int i = 0; i < profile.commands_size(); ++i) {
@@ -327,8 +307,43 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckCommand(c, path, check);
-    check_source(path, c.source(), c.unconfirmed());
+    CheckSource(profile, path, c.source(), c.unconfirmed(), check);
   }
+}
+
+}  // namespace
+
+absl::Status ValidateProfile(const v1::Profile& profile,
+                             absl::string_view source) {
+  Checker check(source);
+  if (!IsIdentifier(profile.id())) {
+    check.Fail("id", "must be non-empty [a-z0-9_]");
+  }
+  if (profile.name().empty()) check.Fail("name", "is empty");
+  if (profile.family() == v1::FAMILY_UNSPECIFIED) {
+    check.Fail("family", "is unspecified");
+  }
+  if (profile.provenance() == v1::PROVENANCE_UNSPECIFIED) {
+    check.Fail("provenance", "is unspecified");
+  }
+  if (profile.word_order() == v1::WORD_ORDER_UNSPECIFIED) {
+    check.Fail("word_order", "is unspecified (the maker's norm is ABCD)");
+  }
+  if (profile.max_registers_per_read() > 125) {
+    check.Fail("max_registers_per_read", "must be 0 (125) or 1..125");
+  }
+  CheckIdentification(profile, check);
+  if (profile.family() == v1::FAMILY_ENERGY_MANAGEMENT &&
+      profile.ems().module_kind() ==
+          v1::EmsAddressing::MODULE_KIND_UNSPECIFIED) {
+    check.Fail("ems.module_kind", "is required for an EMS CX3 module");
+  }
+  const auto& id = profile.identification();
+  if (id.method_case() != v1::Identification::METHOD_NOT_SET) {
+    CheckSource(profile, "identification", id.source(), id.unconfirmed(),
+                check);
+  }
+  CheckQuantitiesAndCommands(profile, check);
   return check.status();
 }
 
