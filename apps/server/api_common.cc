@@ -61,19 +61,7 @@ http::Response ApiError(int status, absl::string_view code,
 http::Response ApiError(int status, absl::string_view code,
                         absl::string_view message,
                         const std::function<void(http::JsonWriter&)>& more) {
-  http::JsonWriter json;
-  json.BeginObject()
-      .Key("error")
-      .BeginObject()
-      .Key("status")
-      .Int(status)
-      .Key("code")
-      .String(code)
-      .Key("message")
-      .String(message);
-  more(json);
-  json.EndObject().EndObject();
-  return http::Response::Json(status, json.Take());
+  return http::Response::Error(status, code, message, more);
 }
 
 http::Response ApiError(const absl::Status& status) {

@@ -11,18 +11,18 @@
 #
 #   bazel run //apps/server:history_flash_bench -- [--commits=3] [--warmup=2] [--poll_s=0]
 #                                                  [--commit_s=0] [--data_dir=DIR]
-#                                                  [--fs=ext4|ext4-lazytime]
+#                                                  [--fs=ext4|ext4-nojournal]
 #     --warmup     commits to let pass first (the first registers the series, a transaction each)
 #     --poll_s     history poll period of the Modbus devices (0: the profiles' one minute)
 #     --commit_s   storage.commit_interval_s (0: the default, once a minute); 300 = flash-saving
 #     --data_dir   where the data directory lives (default: a temporary one under /tmp); put it
 #                  on the file system whose wear you measure
 #     --fs         the data directory on a file system of its own: a 256 MiB image (a small
-#                  device's data partition), mkfs.ext4 with 4 KiB blocks and its defaults (journal),
-#                  loop-mounted (needs root), with the `lazytime` mount option or without.
-#                  Adds the loop device's own count of bytes written: everything the file
-#                  system wrote for ews-server (journal, inodes, data), which write_bytes does
-#                  not see (jbd2 writes the journal)
+#                  device's data partition), mkfs.ext4 with 4 KiB blocks, with its journal or
+#                  without, inode tables initialised at once (no background zeroing), loop-mounted
+#                  (needs root). Adds the loop device's own count of bytes written: everything the
+#                  file system wrote for ews-server, the journal (written by jbd2, which
+#                  write_bytes does not see) and the inodes included
 #     --quick      10 s polls and commits, 2 commits: checks that the bench runs (bazel test)
 #
 # Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)", a per-day figure and,
@@ -37,7 +37,7 @@ for arg in "$@"; do
     --poll_s=*) poll_s=${arg#*=} ;;
     --commit_s=*) commit_s=${arg#*=} ;;
     --data_dir=*) data_parent=${arg#*=} ;;
-    --fs=ext4 | --fs=ext4-lazytime) fs=${arg#*=} ;;
+    --fs=ext4 | --fs=ext4-nojournal) fs=${arg#*=} ;;
     --quick) quick=1 commits=2 poll_s=10 commit_s=10 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -59,11 +59,12 @@ rm -rf "$data"
 if [[ -n "$fs" ]]; then
   image_dir=$(mktemp -d "${data_parent:-/tmp}/ews-flash-fs.XXXXXX")
   truncate -s 256M "$image_dir/data.img"
-  mkfs.ext4 -q -F -b 4096 "$image_dir/data.img" || exit 1
+  features=()
+  [[ "$fs" == ext4-nojournal ]] && features=(-O ^has_journal)
+  mkfs.ext4 -q -F -b 4096 "${features[@]}" -E lazy_itable_init=0,lazy_journal_init=0 \
+    "$image_dir/data.img" || exit 1
   mkdir "$image_dir/mnt"
-  options=loop
-  [[ "$fs" == ext4-lazytime ]] && options=loop,lazytime
-  mount -o "$options" "$image_dir/data.img" "$image_dir/mnt" ||
+  mount -o loop "$image_dir/data.img" "$image_dir/mnt" ||
     { echo "cannot mount a loop file system (needs root)" >&2; rm -rf "$image_dir"; exit 1; }
   mnt=$image_dir/mnt
   loop=$(findmnt -n -o SOURCE "$mnt")

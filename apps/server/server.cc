@@ -25,6 +25,7 @@
 #include "sdk/http/json.h"
 #include "sdk/security/tls/certificate.h"
 #include "sdk/security/tls/device_ca.h"
+#include "sdk/storage/disk_space.h"
 
 namespace ews::server {
 namespace {
@@ -478,17 +479,6 @@ absl::Status EwsServer::CreateApis(absl::TimeZone zone) {
 }
 
 void EwsServer::StartHistory(absl::TimeZone zone) {
-  data_mount_ = storage::FindMount(options_.data_dir);
-  if (!data_mount_.ok()) {
-    EWS_LOG(WARNING) << data_mount_.status().message();
-  } else if (!data_mount_->lazytime && !data_mount_->in_memory) {
-    EWS_LOG(WARNING) << "the data directory's file system ("
-                     << data_mount_->mount_point << ", "
-                     << data_mount_->file_system
-                     << ") is mounted without lazytime: each history commit "
-                        "also writes the log file's inode, about twice the "
-                        "flash wear (see docs/storage.md)";
-  }
   history_incidents_ = std::make_unique<HistoryIncidents>(options_.data_dir);
   history_ = OpenHistory(config_, zone, options_.data_dir, clock_,
                          *history_incidents_, &history_open_error_);
@@ -808,18 +798,8 @@ http::Response EwsServer::Health() const {
         .Key("total_bytes")
         .Int(disk->total_bytes)
         .Key("free_bytes")
-        .Int(disk->free_bytes);
-    if (data_mount_.ok()) {
-      json.Key("mount_point")
-          .String(data_mount_->mount_point)
-          .Key("file_system")
-          .String(data_mount_->file_system)
-          .Key("lazytime")
-          .Bool(data_mount_->lazytime)
-          .Key("in_memory")
-          .Bool(data_mount_->in_memory);
-    }
-    json.EndObject();
+        .Int(disk->free_bytes)
+        .EndObject();
   } else {
     json.Key("disk")
         .Raw("null")

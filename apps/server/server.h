@@ -34,7 +34,6 @@
 #include "sdk/devices/profile_registry.h"
 #include "sdk/http/https_server.h"
 #include "sdk/security/tls/device_ca.h"
-#include "sdk/storage/disk_space.h"
 #include "sdk/storage/store.h"
 #include "sdk/time/ntp_synchronizer.h"
 
@@ -177,9 +176,6 @@ class EwsServer {
   std::unique_ptr<HistoryIncidents> history_incidents_;
   std::unique_ptr<storage::Store> history_;  // null: history_open_error_
   absl::Status history_open_error_;
-  // The mount of the data directory, looked up at start (health reports
-  // whether it wears the flash more than it needs to).
-  absl::StatusOr<storage::MountInfo> data_mount_;
   // Commits the polls' samples to history_ (null when history_ is).
   std::unique_ptr<HistoryWriter> history_writer_;
   std::unique_ptr<FrontPanel> front_panel_;

@@ -342,6 +342,12 @@ Response Response::Error(int status, const std::string& message) {
 
 Response Response::Error(int status, absl::string_view code,
                          absl::string_view message) {
+  return Error(status, code, message, nullptr);
+}
+
+Response Response::Error(int status, absl::string_view code,
+                         absl::string_view message,
+                         const std::function<void(JsonWriter&)>& more) {
   JsonWriter json;
   json.BeginObject()
       .Key("error")
@@ -351,9 +357,9 @@ Response Response::Error(int status, absl::string_view code,
       .Key("code")
       .String(code)
       .Key("message")
-      .String(message)
-      .EndObject()
-      .EndObject();
+      .String(message);
+  if (more) more(json);
+  json.EndObject().EndObject();
   return Json(status, json.Take());
 }
 

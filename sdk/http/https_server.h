@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "sdk/base/clock.h"
 #include "sdk/http/connection_guard.h"
+#include "sdk/http/json.h"
 #include "sdk/http/path_pattern.h"  // PathMatches(), for the routes
 
 namespace ews::http {
@@ -78,6 +79,12 @@ struct Response {
   static Response Error(int status, const std::string& message);
   static Response Error(int status, absl::string_view code,
                         absl::string_view message);
+  // The same with more members after "message" (an exception code, a list of
+  // errors per field), written by `more` into the open error object; an empty
+  // `more` adds nothing.
+  static Response Error(int status, absl::string_view code,
+                        absl::string_view message,
+                        const std::function<void(JsonWriter&)>& more);
 };
 
 using Handler = std::function<Response(const Request&)>;

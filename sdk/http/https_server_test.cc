@@ -428,6 +428,26 @@ TEST_F(HttpsServerTest, AcceptedSocketsHaveNoDelay) {
   EXPECT_EQ(no_delay, 1);
 }
 
+TEST(ResponseTest, ErrorWritesOneObjectWithOptionalExtraMembers) {
+  Response plain = Response::Error(404, "gone \"x\"");
+  EXPECT_EQ(plain.status, 404);
+  EXPECT_EQ(plain.content_type, "application/json");
+  EXPECT_EQ(plain.body, R"({"error":{"status":404,"code":"not_found",)"
+                        R"("message":"gone \"x\""}})");
+  // An empty `more` is the plain form, byte for byte.
+  EXPECT_EQ(Response::Error(409, "busy", "m", nullptr).body,
+            Response::Error(409, "busy", "m").body);
+  Response more =
+      Response::Error(502, "device_exception", "refused", [](JsonWriter& json) {
+        json.Key("exception_code").Int(4).Key("fields").BeginArray();
+        json.String("a").String("b").EndArray();
+      });
+  EXPECT_EQ(more.status, 502);
+  EXPECT_EQ(more.body,
+            R"({"error":{"status":502,"code":"device_exception",)"
+            R"("message":"refused","exception_code":4,"fields":["a","b"]}})");
+}
+
 TEST_F(HttpsServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
   std::string output = Curl("", "/api/v1/nothing");
   EXPECT_THAT(output, HasSubstr("HTTP/1.1 404"));

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace ews::storage {
 
@@ -43,31 +42,5 @@ int64_t DiskReserveBytes(const FileSystemSpace& space);
 // hours is pruned).
 int64_t FreeSpaceBudget(int64_t configured_bytes, int64_t store_file_bytes,
                         const FileSystemSpace& space);
-
-// The mount that holds a path: what decides how much flash a commit wears
-// beyond its own data. Every write changes the file's modification time; on a
-// file system mounted without `lazytime` the kernel writes that inode back
-// within half a minute (on ext4 with a journal: a journal commit, ~3 blocks,
-// and later the inode's own block), so a commit a minute costs about one more
-// block than its data. With `lazytime` the times stay in memory until the
-// inode is written for another reason (or a day has passed).
-struct MountInfo {
-  std::string mount_point;
-  std::string file_system;  // ext4, f2fs, tmpfs, ...
-  bool lazytime = false;
-  // True for file systems kept in memory (tmpfs, ramfs): nothing is worn.
-  bool in_memory = false;
-};
-
-// The mount of `path` in `mountinfo` (the text of /proc/self/mountinfo): the
-// longest mount point that contains it. `path` must be absolute and without
-// symbolic links (see FindMount). Errors: InvalidArgument (not absolute),
-// NotFound (no mount contains it: a malformed mountinfo).
-absl::StatusOr<MountInfo> MountOfPath(absl::string_view path,
-                                      absl::string_view mountinfo);
-
-// The mount of `path` (a file or a directory) for this process: realpath(3)
-// then /proc/self/mountinfo. Errors: NotFound, Unavailable (no /proc).
-absl::StatusOr<MountInfo> FindMount(const std::string& path);
 
 }  // namespace ews::storage

@@ -51,64 +51,6 @@ TEST(StatvfsDiskSpaceTest, AsksTheFileSystem) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-// Lines of a device's /proc/self/mountinfo: the root, a data partition
-// mounted with lazytime, one without, a tmpfs, and a mount point with a space.
-constexpr char kMountinfo[] =
-    "22 1 179:2 / / ro,relatime shared:1 - ext4 /dev/mmcblk0p2 ro\n"
-    "23 22 179:3 / /var/lib/ews rw,relatime,lazytime shared:2 - ext4 "
-    "/dev/mmcblk0p3 rw\n"
-    "24 22 179:4 / /var/lib/ews-old rw,noatime - f2fs /dev/mmcblk0p4 "
-    "rw,lazytime,background_gc=on\n"
-    "25 22 179:5 / /data rw,relatime - ext4 /dev/mmcblk0p5 rw\n"
-    "26 22 0:30 / /run rw,nosuid - tmpfs tmpfs rw,size=8192k\n"
-    "27 22 179:6 / /mnt/my\\040data rw - vfat /dev/sda1 rw\n"
-    "garbage line\n";
-
-TEST(MountOfPathTest, TheLongestMountPointThatHoldsThePath) {
-  auto ews = MountOfPath("/var/lib/ews/history.db", kMountinfo);
-  ASSERT_THAT(ews, IsOk());
-  EXPECT_EQ(ews->mount_point, "/var/lib/ews");
-  EXPECT_EQ(ews->file_system, "ext4");
-  EXPECT_TRUE(ews->lazytime);
-  EXPECT_FALSE(ews->in_memory);
-  // A sibling whose name starts the same is another mount; lazytime among
-  // the file system's own (super block) options counts too.
-  auto old = MountOfPath("/var/lib/ews-old", kMountinfo);
-  ASSERT_THAT(old, IsOk());
-  EXPECT_EQ(old->mount_point, "/var/lib/ews-old");
-  EXPECT_TRUE(old->lazytime);
-  auto data = MountOfPath("/data/ews", kMountinfo);
-  ASSERT_THAT(data, IsOk());
-  EXPECT_EQ(data->mount_point, "/data");
-  EXPECT_FALSE(data->lazytime);
-  auto root = MountOfPath("/var/lib", kMountinfo);
-  ASSERT_THAT(root, IsOk());
-  EXPECT_EQ(root->mount_point, "/");
-  auto run = MountOfPath("/run/ews", kMountinfo);
-  ASSERT_THAT(run, IsOk());
-  EXPECT_TRUE(run->in_memory);
-  auto spaced = MountOfPath("/mnt/my data/x", kMountinfo);
-  ASSERT_THAT(spaced, IsOk());
-  EXPECT_EQ(spaced->mount_point, "/mnt/my data");
-  EXPECT_EQ(spaced->file_system, "vfat");
-}
-
-TEST(MountOfPathTest, RefusesARelativePathAndAnEmptyTable) {
-  EXPECT_THAT(MountOfPath("data", kMountinfo),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(MountOfPath("/data", "not a mount table\n"),
-              StatusIs(absl::StatusCode::kNotFound));
-}
-
-TEST(FindMountTest, FindsThisProcesssMount) {
-  auto mount = FindMount(std::getenv("TEST_TMPDIR"));
-  ASSERT_THAT(mount, IsOk());
-  EXPECT_FALSE(mount->mount_point.empty());
-  EXPECT_FALSE(mount->file_system.empty());
-  EXPECT_THAT(FindMount("/no/such/directory"),
-              StatusIs(absl::StatusCode::kNotFound));
-}
-
 class StoreDiskSpaceTest : public ::testing::Test {
  protected:
   std::unique_ptr<Store> Open() {

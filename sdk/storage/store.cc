@@ -469,6 +469,13 @@ absl::Status ValidateOptions(const StoreOptions& options) {
         "history store: gap_threshold, late_grace, max_future, "
         "max_pending_samples or max_log_bytes out of range");
   }
+  if (options.read_connections < 0 ||
+      options.read_connections > kMaxReadConnections) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("history store: read_connections must be 0 (automatic) "
+                     "or 1..",
+                     kMaxReadConnections));
+  }
   return absl::OkStatus();
 }
 
@@ -521,7 +528,7 @@ absl::Status ReplaceCorruptDatabase(Store::Impl* impl,
                                     StartupRepair* repair) {
   {
     absl::MutexLock lock(&impl->mu);
-    impl->write_db.reset();  // close before renaming
+    impl->write_db.reset();  // close before renaming (no reader is open yet)
   }
   if (!options.recover_corrupt) {
     return absl::DataLossError(absl::StrCat("history database ", options.path,
@@ -612,6 +619,9 @@ Store::~Store() {
   if (!status.ok()) {
     EWS_LOG(ERROR) << "history store: final flush failed: " << status;
   }
+  // Every read connection closes before the writer's, so the writer's close
+  // is the last one (it checkpoints the WAL into the file).
+  impl_->readers.Close();
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
@@ -642,11 +652,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
     absl::MutexLock lock(&impl->mu);
     impl->UpdateBudgetLocked();
   }
-  {
-    absl::MutexLock lock(&impl->read_mu);
-    EWS_ASSIGN_OR_RETURN(impl->read_db,
-                         Db::Open(options.path, Db::Mode::kReadOnly));
-  }
+  // The readers open last, on the file that was checked (or on the fresh one
+  // that replaced a corrupt file).
+  EWS_RETURN_IF_ERROR(
+      impl->readers.Open(options.path, options.read_connections));
 
   auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
   store->startup_problem_ = repair.problem;

@@ -82,7 +82,15 @@ struct StoreOptions {
   // fresh store started (with a DataLoss in startup_problem()). When false,
   // Open() fails with DataLoss instead.
   bool recover_corrupt = true;
+  // Read-only SQLite connections, each leased by one query at a time (with
+  // its own compiled statements): queries on different connections run at
+  // the same time (WAL), more wait for a free one. 0 = as many as hardware
+  // threads, at least 2, at most 4; else 1..kMaxReadConnections. Each costs
+  // a file descriptor and up to SQLite's page cache (2 MB by default).
+  int read_connections = 0;
 };
+
+inline constexpr int kMaxReadConnections = 16;
 
 // What the UI shows: "THD history: 94 days" at each resolution.
 struct SeriesHorizon {
@@ -138,6 +146,8 @@ struct StoreStats {
   // The non-counter budget in force (budget_bytes, or less when the file
   // system has less room).
   int64_t budget_bytes = 0;
+  // Read connections open (StoreOptions::read_connections, resolved).
+  int read_connections = 0;
   // Per tier: stored records, encoded payload bytes and the pages the tier's
   // table occupies (from SQLite's dbstat, when available; else payload + an
   // estimated row overhead).

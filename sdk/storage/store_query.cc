@@ -21,8 +21,8 @@ absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
   internal::ClampPeriod(&from_s, &to_s);
   std::vector<Record> stored;
   std::vector<Record> live;
-  absl::MutexLock lock(&read_mu);
-  Db& db = *read_db;
+  EWS_ASSIGN_OR_RETURN(internal::ReadPool::Lease lease, readers.Acquire());
+  Db& db = *lease;
   EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
                        BeginSnapshot(db, {info.id}));
   absl::Status status = [&]() -> absl::Status {
@@ -151,8 +151,9 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
     counters = impl_->options.counter_retention;
   }
   std::vector<SeriesHorizon> out;
-  absl::MutexLock lock(&impl_->read_mu);
-  Db& db = *impl_->read_db;
+  EWS_ASSIGN_OR_RETURN(internal::ReadPool::Lease lease,
+                       impl_->readers.Acquire());
+  Db& db = *lease;
   // Oldest block per series and tier: one pass over each table's keys (rows
   // are keyed by start, so a per-series "ORDER BY start LIMIT 1" could scan
   // the whole table for a series without data).
@@ -204,8 +205,9 @@ absl::StatusOr<StoreStats> Store::Stats() const {
   const internal::SampleLog* log = ABSL_TS_UNCHECKED_READ(impl_->log).get();
   stats.log_records = log->records();
   stats.log_bytes = log->used_bytes() - internal::SampleLog::kHeaderBytes;
-  absl::MutexLock lock(&impl_->read_mu);
-  Db& db = *impl_->read_db;
+  EWS_ASSIGN_OR_RETURN(internal::ReadPool::Lease lease,
+                       impl_->readers.Acquire());
+  Db& db = *lease;
   EWS_ASSIGN_OR_RETURN(int64_t pages, db.QueryInt("PRAGMA page_count"));
   EWS_ASSIGN_OR_RETURN(int64_t free_pages,
                        db.QueryInt("PRAGMA freelist_count"));
@@ -219,6 +221,7 @@ absl::StatusOr<StoreStats> Store::Stats() const {
     }
     stats.budget_bytes = impl_->budget_bytes;
   }
+  stats.read_connections = impl_->readers.size();
   bool have_dbstat = db.Exec("SELECT 1 FROM dbstat LIMIT 1").ok();
   for (int k = 0; k < kTierCount; ++k) {
     EWS_ASSIGN_OR_RETURN(
@@ -247,9 +250,10 @@ absl::StatusOr<StoreStats> Store::Stats() const {
 }
 
 absl::Status Store::CheckIntegrity() const {
-  absl::MutexLock lock(&impl_->read_mu);
+  EWS_ASSIGN_OR_RETURN(internal::ReadPool::Lease lease,
+                       impl_->readers.Acquire());
   EWS_ASSIGN_OR_RETURN(std::string result,
-                       impl_->read_db->QueryText("PRAGMA integrity_check"));
+                       lease->QueryText("PRAGMA integrity_check"));
   if (result != "ok") {
     return absl::DataLossError(absl::StrCat("integrity_check: ", result));
   }

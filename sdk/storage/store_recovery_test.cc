@@ -89,6 +89,7 @@ TEST_F(StoreTest, GarbageFileIsMovedAsideAndAFreshStoreStarts) {
     EXPECT_EQ(ReadFile(path_), garbage);  // untouched
   }
   options_.recover_corrupt = true;
+  options_.read_connections = 3;
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   EXPECT_THAT(store->startup_problem(),
@@ -97,9 +98,20 @@ TEST_F(StoreTest, GarbageFileIsMovedAsideAndAFreshStoreStarts) {
   EXPECT_EQ(ReadFile(store->moved_aside_path()), garbage);
   auto id = store->RegisterSeries(Energy());
   ASSERT_THAT(id, IsOk());
-  EXPECT_THAT(store->Append(*id, clock_.WallNow(), 1), IsOk());
+  const absl::Time first = clock_.WallNow();
+  EXPECT_THAT(store->Append(*id, first, 1), IsOk());
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(store->Append(*id, clock_.WallNow(), 2), IsOk());
   EXPECT_THAT(store->Flush(), IsOk());
   EXPECT_THAT(store->CheckIntegrity(), IsOk());
+  // The read connections all opened on the fresh file.
+  auto stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->read_connections, 3);
+  auto minutes = store->Read(*id, Tier::kMinute, first, clock_.WallNow());
+  ASSERT_THAT(minutes, IsOk());
+  EXPECT_THAT(*minutes, SizeIs(1));
+  EXPECT_EQ(ReadFile(store->moved_aside_path()), garbage);  // still untouched
 }
 
 TEST_F(StoreTest, DamagedPagesAreDetectedAndMovedAside) {

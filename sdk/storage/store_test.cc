@@ -2,8 +2,11 @@
 
 #include <cmath>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -332,6 +335,13 @@ TEST_F(StoreTest, BadOptionsAreRefused) {
   bad.counter_retention.hour = absl::ZeroDuration();
   EXPECT_THAT(Store::Open(bad, &clock_, tz_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hour")));
+  for (int connections : {-1, kMaxReadConnections + 1}) {
+    bad = options;
+    bad.read_connections = connections;
+    EXPECT_THAT(Store::Open(bad, &clock_, tz_),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("read_connections")));
+  }
   options.path = "/nonexistent-dir/history.db";
   EXPECT_THAT(Store::Open(options, &clock_, tz_),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -378,6 +388,99 @@ TEST_F(StoreTest, ChartPicksTheResolutionThatFits) {
   EXPECT_LE(chart->points.size(), 1000u);
   EXPECT_THAT(store->Totals(*id, Tier::kDay, start, now),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Every field of every point, for comparing answers.
+std::string Describe(const std::vector<Point>& points) {
+  std::string out;
+  for (const Point& p : points) {
+    absl::StrAppend(&out, absl::ToUnixSeconds(p.start), "-",
+                    absl::ToUnixSeconds(p.end), " ", p.counter, " ", p.delta,
+                    " ", p.avg, " ", p.min, " ", p.max, " ", p.last, " ",
+                    p.samples, " ", p.flags, "\n");
+  }
+  return out;
+}
+
+// Charts and reads from several threads at once on a pool of 3 read
+// connections, while the writer goes on appending, flushing and
+// consolidating: every answer over the closed period equals the one a single
+// reader got before. Bounded: 4 threads x 40 queries.
+TEST_F(StoreTest, ConcurrentQueriesOnThePoolAgreeWithASingleReader) {
+  options_.read_connections = 3;
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  auto voltage = store->RegisterSeries(Voltage());
+  ASSERT_THAT(energy, IsOk());
+  ASSERT_THAT(voltage, IsOk());
+  auto feed = [&](int minutes) {
+    for (int i = 0; i < minutes; ++i) {
+      const absl::Time now = clock_.WallNow();
+      const int64_t minute = absl::ToUnixSeconds(now) / 60;
+      ASSERT_THAT(store->Append(*energy, now, 0.01 * minute), IsOk());
+      ASSERT_THAT(store->Append(*voltage, now, 230 + minute % 7), IsOk());
+      clock_.Advance(absl::Minutes(1));
+      if (absl::ToUnixSeconds(clock_.WallNow()) % 3600 == 0) {
+        ASSERT_THAT(store->Consolidate(), IsOk());
+      }
+    }
+    ASSERT_THAT(store->Flush(), IsOk());
+  };
+  // The period read: six hours, followed by half an hour of samples already
+  // in when the reference is taken (so nothing appended later changes it).
+  const absl::Time start = clock_.WallNow();
+  const absl::Time end = start + absl::Hours(6);
+  feed(6 * 60 + 30);
+  auto chart_energy = store->QueryChart(*energy, start, end, 100);
+  auto chart_voltage = store->QueryChart(*voltage, start, end);
+  auto hours = store->Read(*energy, Tier::kHour, start, end);
+  ASSERT_THAT(chart_energy, IsOk());
+  ASSERT_THAT(chart_voltage, IsOk());
+  ASSERT_THAT(hours, IsOk());
+  ASSERT_THAT(chart_voltage->points, SizeIs(6 * 60));
+  ASSERT_THAT(*hours, SizeIs(6));
+  const std::string want[3] = {Describe(chart_energy->points),
+                               Describe(chart_voltage->points),
+                               Describe(*hours)};
+  auto stats = store->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->read_connections, 3);
+
+  absl::Mutex mu;
+  int wrong = 0;
+  int done = 0;
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int q = 0; q < 40; ++q) {
+        const int which = (t + q) % 3;
+        absl::StatusOr<std::vector<Point>> got;
+        if (which == 2) {
+          got = store->Read(*energy, Tier::kHour, start, end);
+        } else {
+          absl::StatusOr<Chart> chart =
+              which == 0 ? store->QueryChart(*energy, start, end, 100)
+                         : store->QueryChart(*voltage, start, end);
+          got = chart.ok() ? absl::StatusOr<std::vector<Point>>(chart->points)
+                           : chart.status();
+        }
+        absl::MutexLock lock(&mu);
+        if (!got.ok() || Describe(*got) != want[which]) {
+          ++wrong;
+          ADD_FAILURE() << "query " << which << ": "
+                        << (got.ok() ? Describe(*got)
+                                     : got.status().ToString());
+        }
+        ++done;
+      }
+    });
+  }
+  feed(90);  // the writer carries on meanwhile (consolidating two hours)
+  for (std::thread& r : readers) r.join();
+  EXPECT_EQ(done, 4 * 40);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_THAT(store->CheckIntegrity(), IsOk());
 }
 
 TEST_F(StoreTest, BudgetSetsHorizonsAndPruningKeepsToThem) {

@@ -3,6 +3,7 @@
 // or refusal in words. Shown only to the roles the server lets act (it refuses the others anyway).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiPost, apiPut, session } from './api.js';
+import { Confirm, Field } from './form.jsx';
 import { formatNumber, t } from './i18n.js';
 import { useSignal } from './signal.js';
 
@@ -22,13 +23,11 @@ export function ConfirmedAction({ id, label, question, argument, run, warnings =
   const [value, setValue] = useState(argument ? String(argument.initial ?? argument.min) : '');
   const [fieldError, setFieldError] = useState(null);
   const [answer, setAnswer] = useState(null); // {ok, text}
-  const fieldId = `arg-${id}`;
   // Keyboard users land on the safe choice (Cancel) when asked, and back on the action after.
-  const cancelRef = useRef(null);
   const actionRef = useRef(null);
   const asked = useRef(false);
   useEffect(() => {
-    if (step === 'confirm') { asked.current = true; cancelRef.current?.focus(); }
+    if (step === 'confirm') asked.current = true;
     if (step === 'idle' && asked.current) { asked.current = false; actionRef.current?.focus(); }
   }, [step]);
   const ask = (e) => {
@@ -59,25 +58,16 @@ export function ConfirmedAction({ id, label, question, argument, run, warnings =
     <li class="control" data-command={id}>
       <form class="control-form" onSubmit={ask}>
         {argument ? (
-          <div class="field">
-            <label for={fieldId}>{label} ({argument.unit || t('controlValue')})</label>
-            <input id={fieldId} inputMode="decimal" value={value} aria-invalid={fieldError ? 'true' : undefined}
-                   aria-describedby={fieldError ? `${fieldId}-error` : undefined}
-                   onInput={(e) => setValue(e.currentTarget.value)} />
-            {fieldError ? <p id={`${fieldId}-error`} class="field-error">{fieldError}</p> : null}
-          </div>
+          <Field id={`arg-${id}`} label={`${label} (${argument.unit || t('controlValue')})`} error={fieldError}
+                 inputMode="decimal" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
         ) : null}
         {step === 'idle' ? <button type="submit" class="button" ref={actionRef}>{argument ? t('controlSet') : label}</button> : null}
       </form>
       {step !== 'idle' ? (
-        <div class="confirm" role="group" aria-label={label}>
-          <p>{question(argument ? `${value} ${argument.unit || ''}`.trim() : '')}</p>
+        <Confirm title={label} question={question(argument ? `${value} ${argument.unit || ''}`.trim() : '')} yes={t('controlYes')}
+                 busy={step === 'busy'} focusCancel onYes={go} onNo={() => setStep('idle')}>
           {warnings.map((w) => <p key={w} class="note">{w}</p>)}
-          <div class="actions">
-            <button type="button" class="button primary" disabled={step === 'busy'} onClick={go}>{t('controlYes')}</button>
-            <button type="button" class="button" ref={cancelRef} disabled={step === 'busy'} onClick={() => setStep('idle')}>{t('cancel')}</button>
-          </div>
-        </div>
+        </Confirm>
       ) : null}
       {answer ? <p class={answer.ok ? 'notice control-answer' : 'error-text control-answer'} role="status">{answer.text}</p> : null}
     </li>

@@ -20,6 +20,7 @@
 #include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/db.h"
 #include "sdk/storage/internal/live.h"
+#include "sdk/storage/internal/read_pool.h"
 #include "sdk/storage/internal/record.h"
 #include "sdk/storage/internal/sample_log.h"
 #include "sdk/storage/store.h"
@@ -53,8 +54,10 @@ class Store::Impl {
   Clock* clock = nullptr;
   absl::TimeZone tz;
 
-  // Locks, in this order: read_mu, mu, registry_mu, live_mu. Readers never
-  // take `mu`, so a long consolidation does not hold up queries.
+  // Locks, in this order: a lease of `readers`, mu, registry_mu, live_mu.
+  // Readers never take `mu`, so a long consolidation does not hold up
+  // queries, and hold a connection of their own, so queries do not wait for
+  // each other (up to the pool's size).
   //
   // mu: the write connection and the writer's state (pending samples,
   // consolidation progress).
@@ -84,8 +87,10 @@ class Store::Impl {
   // file system has less room (disk_space.h). Changed like the sizes above.
   int64_t budget_bytes = 0;
 
-  mutable absl::Mutex read_mu;
-  std::unique_ptr<internal::Db> read_db ABSL_GUARDED_BY(read_mu);
+  // The read-only connections (options.read_connections), opened once the
+  // file has been checked (and, if corrupt, replaced); each query leases one.
+  // Thread-safe by itself.
+  mutable internal::ReadPool readers;
 
   absl::Mutex bg_mu;
   bool bg_stop ABSL_GUARDED_BY(bg_mu) = false;

@@ -2,6 +2,7 @@
 // the audit log, newest first, paged back. From /api/v1/users, /users/{role}/reset, /api/v1/audit.
 import { useState } from 'preact/hooks';
 import { apiGet, apiPost, usePoll } from '../api.js';
+import { Confirm } from '../form.jsx';
 import { formatDateTime, t } from '../i18n.js';
 import { Page } from './devices.jsx';
 import { ROLES, randomPuk } from './login.jsx';
@@ -38,13 +39,8 @@ function UserCard({ user }) {
         {user.pin_failures ? ` · ${t('pinFailures', { n: user.pin_failures })}` : ''}</p>
       {step === 'idle' ? <button type="button" class="button" onClick={() => { setError(null); setStep('confirm'); }}>{t('resetCodes')}</button> : null}
       {step === 'confirm' || step === 'busy' ? (
-        <div class="confirm" role="group" aria-label={t('resetCodes')}>
-          <p>{t('resetConfirm', { role: roleName(user.role) })}</p>
-          <div class="actions">
-            <button type="button" class="button primary" disabled={step === 'busy'} onClick={reset}>{t('resetYes')}</button>
-            <button type="button" class="button" onClick={() => setStep('idle')}>{t('cancel')}</button>
-          </div>
-        </div>
+        <Confirm title={t('resetCodes')} question={t('resetConfirm', { role: roleName(user.role) })} yes={t('resetYes')}
+                 danger busy={step === 'busy'} onYes={reset} onNo={() => setStep('idle')} />
       ) : null}
       {step === 'done' && codes ? (
         <div class="notice" role="status">

@@ -4,9 +4,10 @@
 // Routes: /api/v1/scan, /api/v1/profiles, /api/v1/config/devices(/validate), /api/v1/devices.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiDelete, apiGet, apiPost, apiPut, usePoll } from '../api.js';
+import { Confirm } from '../form.jsx';
 import { t } from '../i18n.js';
 import { StatusBadge } from './devices.jsx';
-import { Input, Loading, Select, num, useChange, useGet, useSection } from './commission-form.jsx';
+import { Input, Loading, Select, num, useConfigChange, useGet, useSection } from './config_kit.jsx';
 
 const lineOf = (d) => (d.ip_gateway ? d.ip_gateway.gateway_id : 'rs485');
 const idFor = (profile, address) => `${(profile || 'device').replace(/[^a-z0-9_-]+/gi, '_').toLowerCase()}`
@@ -116,8 +117,8 @@ function DeviceForm({ initial, index, all, profiles, gateways, onDone, onCancel 
     ...(v.line === 'rs485' ? { rs485: {} } : { ip_gateway: { gateway_id: v.line } }),
     poll_interval_s: num(v.poll_interval_s),
   });
-  const change = useChange({
-    validate: (body) => apiPost('/api/v1/config/devices/validate', body),
+  const change = useConfigChange('devices', {
+    confirm: true,
     apply: () => (adding ? apiPost('/api/v1/devices', device())
       : apiPut(`/api/v1/devices/${encodeURIComponent(initial.id)}`, device())),
     onApplied: () => onDone(v.name),
@@ -180,13 +181,8 @@ function DeviceItem({ device, live, profileName, onEdit, onRemoved }) {
           <button type="button" class="button" onClick={() => setStep('confirm')}>{t('cmRemove')}<span class="sr-only"> {device.name}</span></button>
         </div>
       ) : (
-        <div class="confirm" role="group" aria-label={t('cmRemove')}>
-          <p>{t('cmRemoveConfirm', { name: device.name })}</p>
-          <div class="actions">
-            <button type="button" class="button primary" disabled={step === 'busy'} onClick={remove}>{t('cmRemoveYes')}</button>
-            <button type="button" class="button" onClick={() => setStep('idle')}>{t('cancel')}</button>
-          </div>
-        </div>
+        <Confirm title={t('cmRemove')} question={t('cmRemoveConfirm', { name: device.name })} yes={t('cmRemoveYes')} danger
+                 busy={step === 'busy'} onYes={remove} onNo={() => setStep('idle')} />
       )}
       {answer ? <p class="error-text" role="alert">{answer}</p> : null}
     </li>

@@ -3,7 +3,7 @@
 // /api/v1/config/pulse-counters (validate, confirm, apply; it applies at the next start).
 import { useState } from 'preact/hooks';
 import { t } from '../i18n.js';
-import { Input, Loading, Select, num, useGet, useSection, useSectionChange } from './commission-form.jsx';
+import { Input, Loading, Select, num, useGet, useSection, useConfigChange } from './config_kit.jsx';
 
 const KINDS = [['PULSE_KIND_ENERGY', 'cmKindEnergy'], ['PULSE_KIND_WATER', 'cmKindWater'],
   ['PULSE_KIND_GAS', 'cmKindGas'], ['PULSE_KIND_OTHER', 'cmKindOther']];
@@ -21,7 +21,7 @@ export function PulseStep() {
   const section = useSection('pulse-counters', 'pulse_counters');
   const health = useGet('/api/v1/health');
   const [edit, setEdit] = useState(null);
-  const change = useSectionChange('pulse-counters', () => { setEdit(null); section.reload(); });
+  const change = useConfigChange('pulse-counters', { confirm: true, onApplied: () => { setEdit(null); section.reload(); } });
   if (section.value === undefined) return <Loading error={section.error} />;
   const list = edit ?? section.value.map((c) => ({
     ...c, input: String(c.input), quantity_per_pulse: String(c.quantity_per_pulse), starting_index: String(c.starting_index ?? 0),

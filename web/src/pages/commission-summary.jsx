@@ -1,7 +1,7 @@
 // Commissioning, the printable summary: settings, every device with its line, address, profile,
 // state and first readings, the pulse counters. Read from the configuration and live APIs.
 import { t, formatDateTime, formatQuantity } from '../i18n.js';
-import { Loading, useGet, useSection } from './commission-form.jsx';
+import { Loading, useGet, useSection } from './config_kit.jsx';
 import { kindName, unitName } from './commission-pulse.jsx';
 
 const PARITY = { PARITY_NONE: 'N', PARITY_EVEN: 'E', PARITY_ODD: 'O' };

@@ -10,8 +10,8 @@ import { formatDateTime, t } from '../i18n.js';
 import { useSignal } from '../signal.js';
 import { Page } from './devices.jsx';
 import {
-  Check, Input, Loading, Select, listOf, num, useGet, useSection, useSectionChange,
-} from './commission-form.jsx';
+  Check, Input, Loading, Select, listOf, num, useGet, useSection, useConfigChange,
+} from './config_kit.jsx';
 import { DevicesStep } from './commission-devices.jsx';
 import { PulseStep } from './commission-pulse.jsx';
 import { SummaryStep } from './commission-summary.jsx';
@@ -76,7 +76,7 @@ function NextStep({ current }) {
 function SiteCard() {
   const site = useSection('site', 'site');
   const [name, setName] = useState(null);
-  const change = useSectionChange('site', () => site.reload());
+  const change = useConfigChange('site', { confirm: true, onApplied: () => site.reload() });
   if (site.value === undefined) return <Loading error={site.error} />;
   const value = name ?? site.value.name;
   const submit = (e) => { e.preventDefault(); change.submit({ site: { ...site.value, name: value } }); };
@@ -96,7 +96,7 @@ const NETWORK_FIELDS = ['network.hostname', 'network.static_ipv4.address', 'netw
 function NetworkCard() {
   const network = useSection('network', 'network');
   const [edit, setEdit] = useState(null);
-  const change = useSectionChange('network', () => { setEdit(null); network.reload(); });
+  const change = useConfigChange('network', { confirm: true, onApplied: () => { setEdit(null); network.reload(); } });
   if (network.value === undefined) return <Loading error={network.error} />;
   const n = network.value;
   const v = edit ?? {
@@ -167,7 +167,7 @@ const RS485_FIELDS = ['rs485.device', 'rs485.baud_rate', 'rs485.parity', 'rs485.
 function Rs485Card() {
   const rs485 = useSection('rs485', 'rs485');
   const [edit, setEdit] = useState(null);
-  const change = useSectionChange('rs485', () => { setEdit(null); rs485.reload(); });
+  const change = useConfigChange('rs485', { confirm: true, onApplied: () => { setEdit(null); rs485.reload(); } });
   if (rs485.value === undefined) return <Loading error={rs485.error} />;
   const v = edit ?? Object.fromEntries(Object.entries(rs485.value).map(([k, x]) => [k, String(x)]));
   const set = (k) => (x) => setEdit({ ...v, [k]: x });
@@ -207,7 +207,7 @@ function Rs485Card() {
 function ModelCard() {
   const role = useSignal(session).role;
   const health = useGet('/api/v1/health');
-  const change = useSectionChange('model', () => health.reload());
+  const change = useConfigChange('model', { confirm: true, onApplied: () => health.reload() });
   const [size, setSize] = useState(null);
   const current = health.data ? `MODEL_${health.data.model_size}` : '';
   return (
@@ -233,7 +233,7 @@ const PROTOCOLS = [['GATEWAY_PROTOCOL_MODBUS_TCP', 'Modbus TCP'], ['GATEWAY_PROT
 function IpGatewaysCard({ onChanged }) {
   const section = useSection('ip-gateways', 'ip_gateways');
   const [edit, setEdit] = useState(null);
-  const change = useSectionChange('ip-gateways', () => { setEdit(null); section.reload(); onChanged?.(); });
+  const change = useConfigChange('ip-gateways', { confirm: true, onApplied: () => { setEdit(null); section.reload(); onChanged?.(); } });
   if (section.value === undefined) return <Loading error={section.error} />;
   const list = edit ?? section.value.map((g) => ({ ...g, port: String(g.port), response_timeout_ms: String(g.response_timeout_ms) }));
   const setAt = (i, k) => (x) => setEdit(list.map((g, j) => (j === i ? { ...g, [k]: x } : g)));
@@ -275,7 +275,7 @@ function IpGatewaysCard({ onChanged }) {
 function ModbusGatewayCard({ gateways }) {
   const section = useSection('modbus-gateway', 'modbus_tcp_server');
   const [edit, setEdit] = useState(null);
-  const change = useSectionChange('modbus-gateway', () => { setEdit(null); section.reload(); });
+  const change = useConfigChange('modbus-gateway', { confirm: true, onApplied: () => { setEdit(null); section.reload(); } });
   if (section.value === undefined) return <Loading error={section.error} />;
   const s = section.value;
   const v = edit ?? {

@@ -2,6 +2,7 @@
 // factory or administrator-set codes must make first (docs/api.md, "Session and users").
 import { useState } from 'preact/hooks';
 import { apiPost, refreshSession, session, ApiError } from '../api.js';
+import { Field } from '../form.jsx';
 import { useSignal } from '../signal.js';
 import { t } from '../i18n.js';
 import { Page } from './devices.jsx';
@@ -24,20 +25,6 @@ export function randomPuk() {
   const bytes = new Uint32Array(14);
   crypto.getRandomValues(bytes);
   return formatPuk(Array.from(bytes, (b) => String(b % 10)).join(''));
-}
-
-// A labelled input whose error (if any) sits right under it and is announced with it.
-function Field({ id, label, error, help, ...input }) {
-  const describedBy = [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <input id={id} aria-invalid={error ? 'true' : undefined}
-             aria-describedby={describedBy || undefined} {...input} />
-      {help ? <p id={`${id}-help`} class="help">{help}</p> : null}
-      {error ? <p id={`${id}-error`} class="field-error">{error}</p> : null}
-    </div>
-  );
 }
 
 function RolePicker({ value, onChange }) {

@@ -4,8 +4,10 @@
 // configuration's reports section (/api/v1/config/reports; validated with .../validate first, so
 // each problem shows next to its field) and polls /api/v1/reports/status.
 import { useEffect, useState } from 'preact/hooks';
-import { apiGet, apiPost, apiPut, usePoll } from '../api.js';
+import { apiGet, apiPost, usePoll } from '../api.js';
+import { Confirm, Field } from '../form.jsx';
 import { formatDateTime, t } from '../i18n.js';
+import { appliedNote, Check, listOf, useConfigChange } from './config_kit.jsx';
 import { Page } from './devices.jsx';
 
 const PERIODS = [['PERIOD_DAILY', 'reportDaily'], ['PERIOD_WEEKLY', 'reportWeekly'], ['PERIOD_MONTHLY', 'reportMonthly']];
@@ -24,45 +26,27 @@ const minuteOf = (text) => {
 };
 const periodName = (p) => t(PERIODS.find(([v]) => v === p)?.[1] || 'reportDaily');
 
-// The device's answer as one message per field: {"reports.list[0].name": "..."}.
-const byField = (errors) => Object.fromEntries((errors || []).map((e) => [e.field, e.message]));
-
-// Validates the section, then applies it. Resolves to null when applied, else the field errors.
-async function save(reports) {
-  const body = { reports };
-  const checked = await apiPost('/api/v1/config/reports/validate', body);
-  if (!checked.valid) return byField(checked.errors);
-  await apiPut('/api/v1/config/reports', body);
-  return null;
+// A reports form's field errors: the message at `path` or at one of its items (`path[1]`); the
+// paths found go into `shown`, so that the panel lists only the errors no field shows.
+function fieldErrors(errors, shown) {
+  return (path) => {
+    const field = Object.keys(errors).find((f) => f === path || f.startsWith(`${path}[`));
+    if (field) shown.add(field);
+    return field ? errors[field] : undefined;
+  };
 }
 
-function Input({ id, label, error, help, kind = 'input', children, ...input }) {
-  const describedBy = [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-  const common = { id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': describedBy, ...input };
-  if (kind === 'checkbox') {
-    return (
-      <div class="field">
-        <label class="choice"><input type="checkbox" {...common} /> <span>{label}</span></label>
-        {error ? <p id={`${id}-error`} class="field-error">{error}</p> : null}
-      </div>
-    );
-  }
+// The end of a reports form: Save, Cancel, then the errors no field shows and the outcome.
+function FormEnd({ change, shown, onDone }) {
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {kind === 'select' ? <select {...common}>{children}</select>
-        : kind === 'textarea' ? <textarea rows={3} {...common} /> : <input {...common} />}
-      {help ? <p id={`${id}-help`} class="help">{help}</p> : null}
-      {error ? <p id={`${id}-error`} class="field-error">{error}</p> : null}
-    </div>
+    <>
+      <div class="actions">
+        <button type="submit" class="button primary" disabled={change.busy}>{t('reportSave')}</button>
+        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
+      </div>
+      {change.panel(shown)}
+    </>
   );
-}
-
-// The messages of `errors` whose field starts with `prefix` and matches none of `known`.
-function Others({ errors, prefix, known }) {
-  const rest = Object.entries(errors).filter(([f]) => f.startsWith(prefix) && !known.some((k) => f === prefix + k || f.startsWith(`${prefix + k}[`)));
-  if (!rest.length) return null;
-  return <ul class="field-error" role="alert">{rest.map(([f, m]) => <li key={f}>{f}: {m}</li>)}</ul>;
 }
 
 function ReportForm({ section, index, devices, onDone }) {
@@ -70,52 +54,38 @@ function ReportForm({ section, index, devices, onDone }) {
   const [draft, setDraft] = useState(editing ? { ...NEW_REPORT, ...section.list[index] } : { ...NEW_REPORT });
   const [time, setTime] = useState(hhmm(draft.send_at_minute));
   const [recipients, setRecipients] = useState((draft.recipients || []).join('\n'));
-  const [errors, setErrors] = useState({});
-  const [busy, setBusy] = useState(false);
-  const set = (key) => (e) => setDraft({ ...draft, [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
+  const change = useConfigChange('reports', {
+    onApplied: (answer) => onDone(`${t('reportSaved', { name: draft.name })} ${appliedNote(answer)}`),
+  });
+  const setTo = (key) => (value) => setDraft({ ...draft, [key]: value });
+  const set = (key) => (e) => setTo(key)(e.currentTarget.value);
   const at = `reports.list[${index}].`;
-  const err = (key) => {
-    const exact = errors[at + key];
-    if (exact) return exact;
-    const item = Object.entries(errors).find(([f]) => f.startsWith(`${at + key}[`));
-    return item ? item[1] : undefined;
-  };
-  const submit = async (event) => {
+  const shown = new Set();
+  const field = fieldErrors(change.errors, shown);
+  const err = (key) => field(at + key);
+  const submit = (event) => {
     event.preventDefault();
     const minute = minuteOf(time);
-    if (Number.isNaN(minute) || minute > 1439) { setErrors({ [`${at}send_at_minute`]: t('reportTimeFormat') }); return; }
-    const report = {
-      ...draft, send_at_minute: minute,
-      recipients: recipients.split(/[\s,;]+/).filter(Boolean),
-    };
+    if (Number.isNaN(minute) || minute > 1439) { change.fail({ [`${at}send_at_minute`]: t('reportTimeFormat') }); return; }
     const list = [...section.list];
-    list[index] = report;
-    setBusy(true);
-    try {
-      const problems = await save({ ...section, list });
-      if (problems) setErrors(problems);
-      else onDone(t('reportSaved', { name: report.name }));
-    } catch (e) {
-      setErrors({ [`${at}name`]: t('serverError', { message: e.message }) });
-    } finally {
-      setBusy(false);
-    }
+    list[index] = { ...draft, send_at_minute: minute, recipients: listOf(recipients) };
+    change.submit({ reports: { ...section, list } });
   };
   const id = (key) => `report-${key}`;
   return (
     <form class="card form report-form" onSubmit={submit} noValidate aria-labelledby="report-form-title">
       <h2 id="report-form-title">{editing ? t('reportEdit', { name: section.list[index].name }) : t('reportAdd')}</h2>
-      <Input id={id('name')} label={t('reportName')} help={t('reportNameHelp')} value={draft.name} error={err('name')}
+      <Field id={id('name')} label={t('reportName')} help={t('reportNameHelp')} value={draft.name} error={err('name')}
              onInput={set('name')} autoComplete="off" />
-      <Input id={id('enabled')} kind="checkbox" label={t('reportEnabled')} checked={draft.enabled} onChange={set('enabled')} />
-      <Input id={id('period')} kind="select" label={t('reportPeriod')} value={draft.period} error={err('period')} onChange={set('period')}>
-        {PERIODS.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}
-      </Input>
-      <Input id={id('time')} label={t('reportTime')} type="time" value={time} error={err('send_at_minute')}
+      <Check path={id('enabled')} label={t('reportEnabled')} checked={draft.enabled} onValue={setTo('enabled')} />
+      <Field id={id('period')} label={t('reportPeriod')} error={err('period')}>
+        {(a) => <select {...a} value={draft.period} onChange={set('period')}>{PERIODS.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}</select>}
+      </Field>
+      <Field id={id('time')} label={t('reportTime')} type="time" value={time} error={err('send_at_minute')}
              onInput={(e) => setTime(e.currentTarget.value)} />
-      <Input id={id('language')} kind="select" label={t('reportLanguage')} value={draft.language} error={err('language')} onChange={set('language')}>
-        {LANGUAGES.map(([v, name]) => <option key={v} value={v}>{name}</option>)}
-      </Input>
+      <Field id={id('language')} label={t('reportLanguage')} error={err('language')}>
+        {(a) => <select {...a} value={draft.language} onChange={set('language')}>{LANGUAGES.map(([v, name]) => <option key={v} value={v}>{name}</option>)}</select>}
+      </Field>
       <fieldset class="report-devices" aria-describedby={id('devices-help')}>
         <legend>{t('reportDevices')}</legend>
         <p id={id('devices-help')} class="help">{t('reportDevicesHelp')}</p>
@@ -128,24 +98,23 @@ function ReportForm({ section, index, devices, onDone }) {
         ))}
         {err('devices') ? <p class="field-error">{err('devices')}</p> : null}
       </fieldset>
-      <Input id={id('recipients')} kind="textarea" label={t('reportRecipients')} help={t('reportRecipientsHelp')}
-             value={recipients} error={err('recipients')} onInput={(e) => setRecipients(e.currentTarget.value)} />
-      <Input id={id('ftp')} kind="checkbox" label={t('reportDepositFtp')} checked={draft.deposit_ftp} onChange={set('deposit_ftp')} />
-      <Input id={id('drive')} kind="checkbox" label={t('reportDepositDrive')} checked={draft.deposit_network_drive} onChange={set('deposit_network_drive')} />
-      <Others errors={errors} prefix="reports." known={[`list[${index}].name`, `list[${index}].period`, `list[${index}].send_at_minute`,
-        `list[${index}].language`, `list[${index}].devices`, `list[${index}].recipients`]} />
-      <div class="actions">
-        <button type="submit" class="button primary" disabled={busy}>{t('reportSave')}</button>
-        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
-      </div>
+      <Field id={id('recipients')} label={t('reportRecipients')} help={t('reportRecipientsHelp')} error={err('recipients')}>
+        {(a) => <textarea {...a} rows={3} value={recipients} onInput={(e) => setRecipients(e.currentTarget.value)} />}
+      </Field>
+      <Check path={id('ftp')} label={t('reportDepositFtp')} checked={draft.deposit_ftp} onValue={setTo('deposit_ftp')} />
+      <Check path={id('drive')} label={t('reportDepositDrive')} checked={draft.deposit_network_drive} onValue={setTo('deposit_network_drive')} />
+      <FormEnd change={change} shown={shown} onDone={onDone} />
     </form>
   );
 }
 
 function ServersForm({ section, onDone }) {
   const [draft, setDraft] = useState(section);
-  const [errors, setErrors] = useState({});
-  const [busy, setBusy] = useState(false);
+  const change = useConfigChange('reports', {
+    onApplied: (answer) => onDone(`${t('reportServersSaved')} ${appliedNote(answer)}`),
+  });
+  const shown = new Set();
+  const err = fieldErrors(change.errors, shown);
   // Sets draft[a][b]...: path "email.smtp.host".
   const set = (path, number) => (e) => {
     const next = structuredClone(draft);
@@ -157,27 +126,27 @@ function ServersForm({ section, onDone }) {
   };
   const get = (path) => path.split('.').reduce((n, k) => n?.[k], draft);
   const field = (path, label, extra = {}) => (
-    <Input id={`server-${path.replace(/\./g, '-')}`} label={label} value={get(path) ?? ''} error={errors[`reports.${path}`]}
+    <Field id={`server-${path.replace(/\./g, '-')}`} label={label} value={get(path) ?? ''} error={err(`reports.${path}`)}
            onInput={set(path, extra.type === 'number')} autoComplete="off" {...extra} />
   );
   const tls = (path) => (
-    <Input id={`server-${path.replace(/\./g, '-')}`} kind="select" label={t('reportTls')} value={get(path)}
-           error={errors[`reports.${path}`]} onChange={set(path)}>
-      {TLS_MODES.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}
-    </Input>
+    <Field id={`server-${path.replace(/\./g, '-')}`} label={t('reportTls')} error={err(`reports.${path}`)}>
+      {(a) => <select {...a} value={get(path)} onChange={set(path)}>{TLS_MODES.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}</select>}
+    </Field>
   );
-  const submit = async (event) => {
+  // A server's address and login (SMTP, FTP): host, port, TLS mode, user, password.
+  const server = (prefix) => (
+    <>
+      {field(`${prefix}.host`, t('reportHost'))}
+      {field(`${prefix}.port`, t('reportPort'), { type: 'number', min: 1, max: 65535 })}
+      {tls(`${prefix}.tls_mode`)}
+      {field(`${prefix}.username`, t('reportUser'))}
+      {field(`${prefix}.password`, t('reportPassword'), { type: 'password' })}
+    </>
+  );
+  const submit = (event) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      const problems = await save(draft);
-      if (problems) setErrors(problems);
-      else onDone(t('reportServersSaved'));
-    } catch (e) {
-      setErrors({ 'reports.email.smtp.host': t('serverError', { message: e.message }) });
-    } finally {
-      setBusy(false);
-    }
+    change.submit({ reports: draft });
   };
   return (
     <form class="card form servers-form" onSubmit={submit} noValidate aria-labelledby="servers-title">
@@ -185,20 +154,12 @@ function ServersForm({ section, onDone }) {
       <p class="help">{t('reportServersHelp')}</p>
       <fieldset>
         <legend>{t('reportSmtp')}</legend>
-        {field('email.smtp.host', t('reportHost'))}
-        {field('email.smtp.port', t('reportPort'), { type: 'number', min: 1, max: 65535 })}
-        {tls('email.smtp.tls_mode')}
-        {field('email.smtp.username', t('reportUser'))}
-        {field('email.smtp.password', t('reportPassword'), { type: 'password' })}
+        {server('email.smtp')}
         {field('email.from_address', t('reportFrom'))}
       </fieldset>
       <fieldset>
         <legend>{t('reportFtp')}</legend>
-        {field('ftp.host', t('reportHost'))}
-        {field('ftp.port', t('reportPort'), { type: 'number', min: 1, max: 65535 })}
-        {tls('ftp.tls_mode')}
-        {field('ftp.username', t('reportUser'))}
-        {field('ftp.password', t('reportPassword'), { type: 'password' })}
+        {server('ftp')}
         {field('ftp.remote_directory', t('reportDirectory'))}
       </fieldset>
       <fieldset>
@@ -208,14 +169,7 @@ function ServersForm({ section, onDone }) {
         {field('network_drive.password', t('reportPassword'), { type: 'password' })}
         {field('network_drive.remote_directory', t('reportDirectory'))}
       </fieldset>
-      <Others errors={errors} prefix="reports." known={['email.smtp.host', 'email.smtp.port', 'email.smtp.tls_mode',
-        'email.smtp.username', 'email.smtp.password', 'email.from_address', 'ftp.host', 'ftp.port', 'ftp.tls_mode',
-        'ftp.username', 'ftp.password', 'ftp.remote_directory', 'network_drive.url', 'network_drive.username',
-        'network_drive.password', 'network_drive.remote_directory']} />
-      <div class="actions">
-        <button type="submit" class="button primary" disabled={busy}>{t('reportSave')}</button>
-        <button type="button" class="button" onClick={() => onDone(null)}>{t('cancel')}</button>
-      </div>
+      <FormEnd change={change} shown={shown} onDone={onDone} />
     </form>
   );
 }
@@ -250,7 +204,7 @@ function Results({ name, status }) {
   );
 }
 
-function ReportCard({ report, devices, status, onEdit, onRemove }) {
+function ReportCard({ report, devices, status, removing, onEdit, onRemove }) {
   const [test, setTest] = useState(null); // null | {busy} | {ok, message}
   const [confirm, setConfirm] = useState(false);
   const send = async () => {
@@ -282,13 +236,8 @@ function ReportCard({ report, devices, status, onEdit, onRemove }) {
         <button type="button" class="button" onClick={() => setConfirm(true)}>{t('reportRemove')}</button>
       </div>
       {confirm ? (
-        <div class="confirm" role="group" aria-label={t('reportRemove')}>
-          <p>{t('reportRemoveConfirm', { name: report.name })}</p>
-          <div class="actions">
-            <button type="button" class="button primary" onClick={onRemove}>{t('reportRemoveYes')}</button>
-            <button type="button" class="button" onClick={() => setConfirm(false)}>{t('cancel')}</button>
-          </div>
-        </div>
+        <Confirm title={t('reportRemove')} question={t('reportRemoveConfirm', { name: report.name })} yes={t('reportRemoveYes')}
+                 danger busy={removing} onYes={onRemove} onNo={() => setConfirm(false)} />
       ) : null}
       {test && !test.busy ? <p class={test.ok ? 'ok-text' : 'error-text'} role="status">{test.message}</p> : null}
       <Results name={report.name} status={status} />
@@ -316,22 +265,24 @@ export function ReportsPage() {
   };
   useEffect(() => { load(); }, []);
   const done = (message) => { setEditing(null); setNotice(message); if (message) load(); };
-  const remove = async (index) => {
-    const list = section.list.filter((_, i) => i !== index);
-    try {
-      const problems = await save({ ...section, list });
-      if (problems) setNotice(Object.values(problems).join('; '));
-      else done(t('reportRemoved', { name: section.list[index].name }));
-    } catch (e) {
-      setNotice(t('serverError', { message: e.message }));
-    }
+  // A removal's outcome (or refusal) shows in the removal's panel, in place of the notice.
+  const removal = useConfigChange('reports', {
+    onApplied: (answer, { reports }) => {
+      load();
+      const gone = section.list.find((r) => !reports.list.some((x) => x.name === r.name));
+      return `${t('reportRemoved', { name: gone?.name })} ${appliedNote(answer)}`;
+    },
+  });
+  const remove = (index) => {
+    setNotice(null);
+    removal.submit({ reports: { ...section, list: section.list.filter((_, i) => i !== index) } });
   };
   return (
     <Page title={t('reportsTitle')} updatedAt={status.updatedAt}>
       {error ? <p class="error-text" role="alert">{error}</p> : null}
       {!section ? (!error ? <p>{t('loading')}</p> : null) : (
         <>
-          {notice ? <p class="notice" role="status">{notice}</p> : null}
+          {notice ? <p class="notice" role="status">{notice}</p> : removal.panel([])}
           {status.error && status.error.status === 404 ? <p class="facts">{t('reportsNoHistory')}</p> : null}
           {(status.data?.skipped || []).map((s) => <p key={s} class="error-text">{t('reportSkipped', { what: s })}</p>)}
           {editing === 'servers' ? <ServersForm section={section} onDone={done} />
@@ -344,7 +295,7 @@ export function ReportsPage() {
           {section.list.length === 0 ? <p>{t('reportsNone')}</p> : null}
           <ul class="cards reports" aria-label={t('reportsTitle')}>
             {section.list.map((r, i) => (
-              <ReportCard key={r.name} report={r} devices={devices} status={status.data}
+              <ReportCard key={r.name} report={r} devices={devices} status={status.data} removing={removal.busy}
                           onEdit={() => { setNotice(null); setEditing(i); }} onRemove={() => remove(i)} />
             ))}
           </ul>

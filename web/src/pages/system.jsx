@@ -8,7 +8,8 @@ import { useSignal } from '../signal.js';
 import { Page } from './devices.jsx';
 import { BackupPage } from './system_backup.jsx';
 import { CertificatePage } from './system_certificate.jsx';
-import { Loading, SYSTEM_PAGES, SystemNav } from './system_common.jsx';
+import { Loading } from './config_kit.jsx';
+import { SYSTEM_PAGES, SystemNav } from './system_common.jsx';
 import { MaintenancePage } from './system_maintenance.jsx';
 import { SitePage } from './system_site.jsx';
 import { StoragePage } from './system_storage.jsx';
@@ -138,9 +139,6 @@ function SystemHome() {
               <Row label={t('sysDisk')} bad={h.disk && h.disk.free_bytes < h.disk.total_bytes * LOW_DISK}>
                 {h.disk ? t('sysDiskFree', { free: formatBytes(h.disk.free_bytes), total: formatBytes(h.disk.total_bytes) })
                   : h.disk_problem || '—'}
-                {h.disk?.lazytime === false && !h.disk.in_memory ? (
-                  <p class="note" data-note="lazytime">{t('sysDiskNoLazytime', { mount: h.disk.mount_point, fs: h.disk.file_system })}</p>
-                ) : null}
               </Row>
               <Row label={t('sysCertExpiry')} bad={until && new Date(until) - Date.now() < 30 * DAY_MS}>
                 {until ? formatDateTime(until) : '—'}

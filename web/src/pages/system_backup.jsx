@@ -4,7 +4,9 @@ import { useState } from 'preact/hooks';
 import { apiPostText, apiText, saveFile } from '../api.js';
 import { t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Confirm, Field, SaveResult, SystemNav } from './system_common.jsx';
+import { Confirm, Field } from '../form.jsx';
+import { SaveResult, appliedNote } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 function Backup() {
   const [result, setResult] = useState(null);
@@ -48,8 +50,8 @@ function Restore() {
     try {
       const answer = await apiPostText('/api/v1/config/restore', await file.text());
       const sections = (answer.changed_sections || []).join(', ');
-      setResult({ ok: true, restart: answer.restart_required, text: !sections ? t('sysUnchanged') : answer.restart_required
-        ? t('restoreDoneRestart', { sections }) : t('restoreDone', { sections }) });
+      setResult({ ok: true, restart: answer.restart_required,
+        text: [sections ? t('restoreDone', { sections }) : '', appliedNote(answer)].filter(Boolean).join(' ') });
     } catch (e) {
       setResult({ ok: false, text: t('restoreRefused', { message: e.message }) });
     } finally {
@@ -65,10 +67,10 @@ function Restore() {
                        onChange={(e) => { setFile(e.currentTarget.files[0] || null); setStep('idle'); }} />}
       </Field>
       {step === 'idle' ? <div class="actions"><button type="submit" class="button primary">{t('restoreButton')}</button></div> : (
-        <Confirm question={t('restoreConfirm', { name: file?.name || '' })} yes={t('restoreYes')}
+        <Confirm question={t('restoreConfirm', { name: file?.name || '' })} yes={t('restoreYes')} danger
                  busy={step === 'busy'} onYes={restore} onNo={() => setStep('idle')} />
       )}
-      <SaveResult id="restore-result" result={result} />
+      <SaveResult id="restore-result" result={result} restartLink />
     </form>
   );
 }

@@ -5,7 +5,9 @@ import { useState } from 'preact/hooks';
 import { apiPut, usePoll } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Confirm, Field, Loading, SystemNav } from './system_common.jsx';
+import { Confirm, Field } from '../form.jsx';
+import { Loading } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 function CertCard({ id, title, cert, children }) {
   return (

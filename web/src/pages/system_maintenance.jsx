@@ -3,7 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { apiGet, apiPost, usePoll } from '../api.js';
 import { locale, t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Confirm, Field, Loading, SystemNav } from './system_common.jsx';
+import { Confirm, Field } from '../form.jsx';
+import { Loading } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'];
 // Log times to the second, in the browser's zone (named).
@@ -70,7 +72,7 @@ function Restart() {
       <p class="help">{t('restartHelp')}</p>
       {step === 'idle' ? <button type="button" class="button" onClick={() => { setError(null); setStep('confirm'); }}>{t('restartButton')}</button> : null}
       {step === 'confirm' || step === 'busy' ? (
-        <Confirm question={t('restartConfirm')} yes={t('restartYes')} busy={step === 'busy'}
+        <Confirm question={t('restartConfirm')} yes={t('restartYes')} danger busy={step === 'busy'}
                  onYes={restart} onNo={() => setStep('idle')} />
       ) : null}
       {step === 'done' ? <p class="ok-text" role="status">{t('restartDone')}</p> : null}

@@ -1,11 +1,12 @@
 // The consumption tree (boards, their groups and the meters counted in each) and the tariffs (time
 // bands with a price), the configuration's consumption_tree and tariffs sections. Both apply at
-// the next start; the server's validate route names the wrong field, shown beside it.
-import { useState } from 'preact/hooks';
+// once (docs/api.md); the server's validate route names the wrong field, shown beside it.
 import { usePoll } from '../api.js';
 import { t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Field, Loading, SaveResult, SystemNav, useSection } from './system_common.jsx';
+import { Field } from '../form.jsx';
+import { Loading, OtherErrors, useConfigChange, useSection } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 const COUNTER_UNITS = /^(k?Wh|MWh|L|m³|m3)$/;
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
@@ -22,13 +23,6 @@ const fromTime = (text, end) => {
   const minute = h * 60 + m;
   return end && minute === 0 ? 1440 : minute;
 };
-
-// Errors the page has no field for (a whole tariff, a loop of boards), listed above the form.
-function OtherErrors({ errors, shown }) {
-  const rest = Object.entries(errors).filter(([field]) => !shown.has(field));
-  if (!rest.length) return null;
-  return <ul class="error-text" role="alert">{rest.map(([f, m]) => <li key={f}>{f}: {m}</li>)}</ul>;
-}
 
 // The form records the paths it shows next to a field while it renders (before OtherErrors
 // renders), so that OtherErrors lists only the rest.
@@ -48,9 +42,10 @@ function TextInput({ id, label, value, error, onInput, help }) {
 }
 
 function Tree({ members }) {
-  const { value, setValue, loadError, errors, result, busy, save } = useSection('consumption-tree');
+  const { value, setValue, error, reload } = useSection('consumption-tree');
+  const { errors, busy, submit: save, panel } = useConfigChange('consumption-tree', { onApplied: reload });
   const [shown, err] = useShown();
-  if (!value) return <Loading error={loadError} />;
+  if (!value) return <Loading error={error} />;
   const boards = value.consumption_tree.boards || [];
   const setBoards = (next) => setValue({ consumption_tree: { ...value.consumption_tree, boards: next } });
   const options = new Map(members);
@@ -119,15 +114,16 @@ function Tree({ members }) {
         <button type="button" class="button" onClick={() => setBoards([...boards, { id: '', name: '', parent_board_id: '', groups: [] }])}>{t('treeAddBoard')}</button>
         <button type="submit" class="button primary" disabled={busy}>{t('save')}</button>
       </div>
-      <SaveResult id="tree-result" result={result} />
+      {panel(null, { id: 'tree-result', restartLink: true })}
     </form>
   );
 }
 
 function Tariffs() {
-  const { value, setValue, loadError, errors, result, busy, save } = useSection('tariffs');
+  const { value, setValue, error, reload } = useSection('tariffs');
+  const { errors, busy, submit: save, panel } = useConfigChange('tariffs', { onApplied: reload });
   const [shown, err] = useShown();
-  if (!value) return <Loading error={loadError} />;
+  if (!value) return <Loading error={error} />;
   const tariffs = value.tariffs || [];
   const setTariffs = (next) => setValue({ tariffs: next });
   const submit = (e) => {
@@ -202,7 +198,7 @@ function Tariffs() {
           bands: [{ name: '', weekday_mask: 127, start_minute: 0, end_minute: 1440, price_per_unit: 0 }] }])}>{t('tariffAdd')}</button>
         <button type="submit" class="button primary" disabled={busy}>{t('save')}</button>
       </div>
-      <SaveResult id="tariffs-result" result={result} />
+      {panel(null, { id: 'tariffs-result', restartLink: true })}
     </form>
   );
 }

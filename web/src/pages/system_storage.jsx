@@ -5,7 +5,9 @@ import { useState } from 'preact/hooks';
 import { usePoll } from '../api.js';
 import { formatDateTime, formatDuration, t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Field, Loading, SaveResult, SystemNav, useSection } from './system_common.jsx';
+import { Field } from '../form.jsx';
+import { Loading, useConfigChange, useSection } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 const MIB = 1024 * 1024;
 const RESOLUTIONS = ['minute', 'hour', 'day', 'month', 'year'];
@@ -21,9 +23,10 @@ function NumberField({ id, path, label, help, value, errors, onInput, min, max }
 }
 
 function Settings() {
-  const { value, loadError, errors, result, busy, save } = useSection('storage');
+  const { value, error, reload } = useSection('storage');
+  const { errors, busy, submit: save, panel } = useConfigChange('storage', { onApplied: reload });
   const [draft, setDraft] = useState(null);
-  if (!value) return <Loading error={loadError} />;
+  if (!value) return <Loading error={error} />;
   const s = value.storage;
   const d = draft ?? {
     minute: String(s.minute_tier_days), hour: String(s.hour_tier_days),
@@ -50,7 +53,7 @@ function Settings() {
       <NumberField id="commit" path="storage.commit_interval_s" label={t('storageCommit')}
                    help={t('storageCommitHelp')} value={d.commit} errors={errors} onInput={set('commit')} min="0" max="3600" />
       <div class="actions"><button type="submit" class="button primary" disabled={busy}>{t('save')}</button></div>
-      <SaveResult result={result} />
+      {panel(null, { id: 'storage-result', restartLink: true })}
     </form>
   );
 }

@@ -4,7 +4,9 @@ import { useState } from 'preact/hooks';
 import { apiPut, usePoll } from '../api.js';
 import { formatDateTime, formatNumber, locale, t } from '../i18n.js';
 import { Page } from './devices.jsx';
-import { Field, Loading, SaveResult, SystemNav, useSection } from './system_common.jsx';
+import { Field } from '../form.jsx';
+import { Loading, useConfigChange, useSection } from './config_kit.jsx';
+import { SystemNav } from './system_common.jsx';
 
 const MAX_NTP = 4;
 
@@ -109,8 +111,9 @@ function NtpState({ ntp }) {
 }
 
 function Settings() {
-  const { value, setValue, loadError, errors, result, busy, save } = useSection('network');
-  if (!value) return <Loading error={loadError} />;
+  const { value, setValue, error, reload } = useSection('network');
+  const { errors, busy, submit: save, panel } = useConfigChange('network', { onApplied: reload });
+  if (!value) return <Loading error={error} />;
   const net = value.network;
   const servers = [...(net.ntp_servers || [])];
   while (servers.length < MAX_NTP) servers.push('');
@@ -145,7 +148,7 @@ function Settings() {
       </Field>
       <datalist id="time-zones">{zones.map((z) => <option key={z} value={z} />)}</datalist>
       <div class="actions"><button type="submit" class="button primary" disabled={busy}>{t('save')}</button></div>
-      <SaveResult id="ntp-result" result={result} />
+      {panel(null, { id: 'ntp-result', restartLink: true })}
     </form>
   );
 }
