@@ -235,6 +235,99 @@ absl::StatusOr<config::v1::ModbusDevice> ParseDevice(absl::string_view body) {
   return device;
 }
 
+// A validation without saving: `checked` on a copy of the stored
+// configuration, whose CancelledError means it is valid (the copy is the
+// result).
+absl::StatusOr<DeviceConfig> CheckOnStoredCopy(
+    config::ConfigStore& store,
+    const std::function<absl::Status(DeviceConfig&)>& checked) {
+  absl::StatusOr<DeviceConfig> loaded = store.Load();
+  if (!loaded.ok()) return loaded.status();
+  DeviceConfig candidate = *loaded;
+  absl::Status status = checked(candidate);
+  return absl::IsCancelled(status) ? absl::StatusOr<DeviceConfig>(candidate)
+                                   : status;
+}
+
+std::string ErrorSummary(const std::vector<config::FieldError>& errors) {
+  std::vector<std::string> lines;
+  for (const config::FieldError& error : errors) {
+    lines.push_back(error.ToString());
+  }
+  return absl::StrJoin(lines, "; ");
+}
+
+// A validation's answer for an invalid configuration: 200, not an error,
+// as the request itself succeeded.
+http::Response NotValidResponse(const std::vector<config::FieldError>& errors) {
+  http::JsonWriter json;
+  json.BeginObject().Key("valid").Bool(false);
+  WriteErrors(json, errors);
+  json.EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
+std::vector<security::AuditChange> AuditChanges(
+    const std::vector<config::FieldChange>& fields) {
+  std::vector<security::AuditChange> changes;
+  for (const config::FieldChange& change : fields) {
+    changes.push_back({change.field, change.from, change.to});
+  }
+  return changes;
+}
+
+// "applied_live" (the changed sections the listener applied), whether a
+// restart is required and "needs_restart" (the others).
+void WriteLiveAndRestart(const std::vector<std::string>& changed,
+                         const std::vector<std::string>& live,
+                         http::JsonWriter& json) {
+  std::vector<std::string> waiting;  // sections that wait for a restart
+  json.Key("applied_live").BeginArray();
+  for (const std::string& field : changed) {
+    if (std::find(live.begin(), live.end(), field) != live.end()) {
+      json.String(SectionOfField(field));
+    } else {
+      waiting.push_back(SectionOfField(field));
+    }
+  }
+  json.EndArray().Key("restart_required").Bool(!waiting.empty());
+  json.Key("needs_restart").BeginArray();
+  for (const std::string& section : waiting) json.String(section);
+  json.EndArray();
+}
+
+// The answer to a valid change: the changed sections and fields and, when
+// applied, which of them took effect live.
+http::Response ChangedResponse(bool apply,
+                               const std::vector<std::string>& changed,
+                               const std::vector<config::FieldChange>& fields,
+                               const std::vector<std::string>& live) {
+  http::JsonWriter json;
+  json.BeginObject();
+  if (apply) {
+    json.Key("status").String("applied");
+  } else {
+    json.Key("valid").Bool(true).Key("errors").BeginArray().EndArray();
+  }
+  json.Key("changed_sections").BeginArray();
+  for (const std::string& field : changed) json.String(SectionOfField(field));
+  json.EndArray().Key("changes").BeginArray();
+  for (const config::FieldChange& change : fields) {
+    json.BeginObject()
+        .Key("field")
+        .String(change.field)
+        .Key("from")
+        .String(change.from)
+        .Key("to")
+        .String(change.to)
+        .EndObject();
+  }
+  json.EndArray();
+  if (apply) WriteLiveAndRestart(changed, live, json);
+  json.EndObject();
+  return http::Response::Json(200, json.Take());
+}
+
 }  // namespace
 
 const std::vector<ConfigSection>& ConfigSections() {
@@ -454,30 +547,11 @@ http::Response ConfigApi::Change(const std::string& action,
     if (!apply) return absl::CancelledError("validated");
     return absl::OkStatus();
   };
-  absl::StatusOr<DeviceConfig> after;
-  if (apply) {
-    after = store_.Update(checked);
-  } else {
-    absl::StatusOr<DeviceConfig> loaded = store_.Load();
-    if (!loaded.ok()) return ApiError(loaded.status());
-    DeviceConfig candidate = *loaded;
-    absl::Status status = checked(candidate);
-    after = absl::IsCancelled(status) ? absl::StatusOr<DeviceConfig>(candidate)
-                                      : status;
-  }
+  const absl::StatusOr<DeviceConfig> after =
+      apply ? store_.Update(checked) : CheckOnStoredCopy(store_, checked);
   if (!errors.empty()) {
-    std::vector<std::string> lines;
-    for (const config::FieldError& error : errors) {
-      lines.push_back(error.ToString());
-    }
-    const std::string summary = absl::StrJoin(lines, "; ");
-    if (!apply) {
-      http::JsonWriter json;
-      json.BeginObject().Key("valid").Bool(false);
-      WriteErrors(json, errors);
-      json.EndObject();
-      return http::Response::Json(200, json.Take());
-    }
+    if (!apply) return NotValidResponse(errors);
+    const std::string summary = ErrorSummary(errors);
     Audit(action, session, request, "refused: invalid", summary);
     return ApiError(
         400, "invalid_config", summary,
@@ -498,54 +572,13 @@ http::Response ConfigApi::Change(const std::string& action,
       config::ChangedFields(before, *after);
   std::vector<std::string> live;
   if (apply) {
-    std::vector<security::AuditChange> changes;
-    for (const config::FieldChange& change : fields) {
-      changes.push_back({change.field, change.from, change.to});
-    }
     Audit(action, session, request, "ok",
           changed.empty() ? "no change" : absl::StrJoin(changed, ", "),
-          std::move(changes));
+          AuditChanges(fields));
     if (listener_ && !changed.empty())
       live = listener_(before, *after, changed);
   }
-  http::JsonWriter json;
-  json.BeginObject();
-  if (apply) {
-    json.Key("status").String("applied");
-  } else {
-    json.Key("valid").Bool(true).Key("errors").BeginArray().EndArray();
-  }
-  json.Key("changed_sections").BeginArray();
-  for (const std::string& field : changed) json.String(SectionOfField(field));
-  json.EndArray().Key("changes").BeginArray();
-  for (const config::FieldChange& change : fields) {
-    json.BeginObject()
-        .Key("field")
-        .String(change.field)
-        .Key("from")
-        .String(change.from)
-        .Key("to")
-        .String(change.to)
-        .EndObject();
-  }
-  json.EndArray();
-  if (apply) {
-    std::vector<std::string> waiting;  // sections that wait for a restart
-    json.Key("applied_live").BeginArray();
-    for (const std::string& field : changed) {
-      if (std::find(live.begin(), live.end(), field) != live.end()) {
-        json.String(SectionOfField(field));
-      } else {
-        waiting.push_back(SectionOfField(field));
-      }
-    }
-    json.EndArray().Key("restart_required").Bool(!waiting.empty());
-    json.Key("needs_restart").BeginArray();
-    for (const std::string& section : waiting) json.String(section);
-    json.EndArray();
-  }
-  json.EndObject();
-  return http::Response::Json(200, json.Take());
+  return ChangedResponse(apply, changed, fields, live);
 }
 
 void ConfigApi::Audit(const std::string& action, const Session& session,

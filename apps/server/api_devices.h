@@ -53,6 +53,10 @@ class DevicesApi {
 
   http::Response StartScan(const http::Request& request,
                            const Session& session);
+  // The scan thread's work: probes the addresses of `options` on `client`
+  // and keeps scan_ up to date.
+  void RunScan(modbus::LineScheduler& client,
+               const acquisition::ScanOptions& options);
   http::Response ScanState();
   http::Response CancelScan();
   // GET /api/v1/devices/{id} (with its link health) and .../values.

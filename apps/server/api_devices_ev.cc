@@ -128,6 +128,83 @@ http::Response DevicesApi::ChargerSessions(const http::Request& request) {
   return http::Response::Json(200, json.Take());
 }
 
+namespace {
+
+// A charger history's period and resolution, from its query.
+struct ChargerHistoryQuery {
+  int days = 30;
+  std::string resolution = "day";
+  storage::Tier tier = storage::Tier::kDay;
+};
+
+// Reads ?days=1..3660 (default 30) and ?resolution=hour (at most 31 days),
+// day (the default) or month; returns the error response for anything else.
+std::optional<http::Response> ParseChargerHistoryQuery(
+    const std::string& query, ChargerHistoryQuery* out) {
+  absl::StatusOr<std::map<std::string, std::string>> params = ParseQuery(query);
+  if (!params.ok()) return ApiError(params.status());
+  absl::Status known = OnlyParams(*params, {"days", "resolution"});
+  if (!known.ok()) return ApiError(known);
+  if (std::optional<std::string> text = Param(*params, "days")) {
+    if (!absl::SimpleAtoi(*text, &out->days) || out->days < 1 ||
+        out->days > 3660) {
+      return ApiError(400, "invalid_argument", "days must be 1..3660");
+    }
+  }
+  out->resolution = Param(*params, "resolution").value_or("day");
+  if (out->resolution == "hour" && out->days <= 31) {
+    out->tier = storage::Tier::kHour;
+  } else if (out->resolution == "day") {
+    out->tier = storage::Tier::kDay;
+  } else if (out->resolution == "month") {
+    out->tier = storage::Tier::kMonth;
+  } else {
+    return ApiError(400, "invalid_argument",
+                    "resolution must be hour (at most 31 days), day or month");
+  }
+  return std::nullopt;
+}
+
+// One energy counter of charger `id`: its consumption per interval of
+// `tier` in [from, to). Writes nothing for a counter not recorded yet.
+absl::Status WriteChargerCounter(storage::Store& history, const std::string& id,
+                                 const devices::v1::Quantity& quantity,
+                                 storage::Tier tier, absl::Time from,
+                                 absl::Time to, http::JsonWriter& json) {
+  absl::StatusOr<storage::SeriesId> series =
+      history.FindSeries(id, quantity.id());
+  if (absl::IsNotFound(series.status())) return absl::OkStatus();
+  if (!series.ok()) return series.status();
+  absl::StatusOr<storage::SeriesSpec> spec = history.GetSpec(*series);
+  absl::StatusOr<std::vector<storage::Point>> totals =
+      history.Totals(*series, tier, from, to);
+  if (!spec.ok()) return spec.status();
+  if (!totals.ok()) return totals.status();
+  json.BeginObject()
+      .Key("quantity")
+      .String(quantity.id())
+      .Key("name")
+      .String(quantity.name())
+      .Key("unit")
+      .String(spec->unit)
+      .Key("points")
+      .BeginArray();
+  for (const storage::Point& point : *totals) {
+    json.BeginObject()
+        .Key("start")
+        .Time(point.start)
+        .Key("end")
+        .Time(point.end)
+        .Key("energy")
+        .Number(point.delta)
+        .EndObject();
+  }
+  json.EndArray().EndObject();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 http::Response DevicesApi::ChargerHistory(const http::Request& request) {
   const std::string id = Segment(request.path, 5);
   absl::StatusOr<FieldBus::DeviceTarget> device =
@@ -138,38 +215,19 @@ http::Response DevicesApi::ChargerHistory(const http::Request& request) {
                     "this box keeps no history now (GET /api/v1/health says "
                     "why)");
   }
-  absl::StatusOr<std::map<std::string, std::string>> params =
-      ParseQuery(request.query);
-  if (!params.ok()) return ApiError(params.status());
-  absl::Status known = OnlyParams(*params, {"days", "resolution"});
-  if (!known.ok()) return ApiError(known);
-  int days = 30;
-  if (std::optional<std::string> text = Param(*params, "days")) {
-    if (!absl::SimpleAtoi(*text, &days) || days < 1 || days > 3660) {
-      return ApiError(400, "invalid_argument", "days must be 1..3660");
-    }
-  }
-  const std::string resolution = Param(*params, "resolution").value_or("day");
-  storage::Tier tier;
-  if (resolution == "hour" && days <= 31) {
-    tier = storage::Tier::kHour;
-  } else if (resolution == "day") {
-    tier = storage::Tier::kDay;
-  } else if (resolution == "month") {
-    tier = storage::Tier::kMonth;
-  } else {
-    return ApiError(400, "invalid_argument",
-                    "resolution must be hour (at most 31 days), day or month");
+  ChargerHistoryQuery query;
+  if (auto error = ParseChargerHistoryQuery(request.query, &query)) {
+    return *error;
   }
   const absl::Time to = clock_.WallNow();
-  const absl::Time from = to - absl::Hours(24) * days;
+  const absl::Time from = to - absl::Hours(24) * query.days;
 
   http::JsonWriter json;
   json.BeginObject()
       .Key("id")
       .String(id)
       .Key("resolution")
-      .String(resolution)
+      .String(query.resolution)
       .Key("from")
       .Time(from)
       .Key("to")
@@ -179,35 +237,9 @@ http::Response DevicesApi::ChargerHistory(const http::Request& request) {
   // The station's energy counters: consumption per interval.
   for (const devices::v1::Quantity& quantity : device->profile->quantities()) {
     if (quantity.kind() != devices::v1::KIND_COUNTER) continue;
-    absl::StatusOr<storage::SeriesId> series =
-        history_->FindSeries(id, quantity.id());
-    if (absl::IsNotFound(series.status())) continue;  // nothing recorded yet
-    if (!series.ok()) return ApiError(series.status());
-    absl::StatusOr<storage::SeriesSpec> spec = history_->GetSpec(*series);
-    absl::StatusOr<std::vector<storage::Point>> totals =
-        history_->Totals(*series, tier, from, to);
-    if (!spec.ok()) return ApiError(spec.status());
-    if (!totals.ok()) return ApiError(totals.status());
-    json.BeginObject()
-        .Key("quantity")
-        .String(quantity.id())
-        .Key("name")
-        .String(quantity.name())
-        .Key("unit")
-        .String(spec->unit)
-        .Key("points")
-        .BeginArray();
-    for (const storage::Point& point : *totals) {
-      json.BeginObject()
-          .Key("start")
-          .Time(point.start)
-          .Key("end")
-          .Time(point.end)
-          .Key("energy")
-          .Number(point.delta)
-          .EndObject();
-    }
-    json.EndArray().EndObject();
+    absl::Status written = WriteChargerCounter(*history_, id, quantity,
+                                               query.tier, from, to, json);
+    if (!written.ok()) return ApiError(written);
   }
   json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());

@@ -14,6 +14,55 @@ namespace ews::server {
 
 using api_devices_internal::ParseBody;
 
+namespace {
+
+// The scan the request asks for (default: addresses 1..247), or the error
+// response for an address outside 1..247.
+std::optional<http::Response> ScanOptionsOf(const v1::ScanRequest& body,
+                                            acquisition::ScanOptions* options) {
+  options->first_address =
+      body.first_address() == 0 ? 1 : static_cast<int>(body.first_address());
+  options->last_address =
+      body.last_address() == 0 ? 247 : static_cast<int>(body.last_address());
+  options->addresses.assign(body.addresses().begin(), body.addresses().end());
+  options->priority = modbus::Priority::kBackground;
+  for (int address : options->addresses) {
+    if (address < 1 || address > 247) {
+      return ApiError(400, "invalid_argument",
+                      absl::StrCat("address ", address, " is outside 1..247"));
+    }
+  }
+  if (options->addresses.empty() &&
+      (options->first_address > options->last_address ||
+       options->last_address > 247)) {
+    return ApiError(400, "invalid_argument",
+                    "first_address..last_address must be within 1..247");
+  }
+  return std::nullopt;
+}
+
+// How many addresses the scan probes.
+int AddressCount(const acquisition::ScanOptions& options) {
+  return options.addresses.empty()
+             ? options.last_address - options.first_address + 1
+             : static_cast<int>(options.addresses.size());
+}
+
+security::AuditEntry ScanStartedEntry(
+    const http::Request& request,
+    const std::optional<security::SessionInfo>& session,
+    const std::string& line, int total) {
+  security::AuditEntry entry;
+  entry.actor = session ? std::string(security::RoleName(session->role)) : "-";
+  entry.client_address = request.remote_address;
+  entry.action = "device.scan";
+  entry.outcome = "started";
+  entry.detail = absl::StrCat(line, ", ", total, " address(es)");
+  return entry;
+}
+
+}  // namespace
+
 void DevicesApi::StopScan() {
   scan_cancel_ = true;
   absl::MutexLock lock(&thread_mutex_);
@@ -29,27 +78,8 @@ http::Response DevicesApi::StartScan(const http::Request& request,
   absl::StatusOr<modbus::LineScheduler*> scheduler = bus->LineNamed(line);
   if (!scheduler.ok()) return ApiError(scheduler.status());
   acquisition::ScanOptions options;
-  options.first_address =
-      body.first_address() == 0 ? 1 : static_cast<int>(body.first_address());
-  options.last_address =
-      body.last_address() == 0 ? 247 : static_cast<int>(body.last_address());
-  options.addresses.assign(body.addresses().begin(), body.addresses().end());
-  options.priority = modbus::Priority::kBackground;
-  for (int address : options.addresses) {
-    if (address < 1 || address > 247) {
-      return ApiError(400, "invalid_argument",
-                      absl::StrCat("address ", address, " is outside 1..247"));
-    }
-  }
-  if (options.addresses.empty() &&
-      (options.first_address > options.last_address ||
-       options.last_address > 247)) {
-    return ApiError(400, "invalid_argument",
-                    "first_address..last_address must be within 1..247");
-  }
-  const int total = options.addresses.empty()
-                        ? options.last_address - options.first_address + 1
-                        : static_cast<int>(options.addresses.size());
+  if (auto error = ScanOptionsOf(body, &options)) return *error;
+  const int total = AddressCount(options);
 
   absl::MutexLock thread_lock(&thread_mutex_);
   {
@@ -70,44 +100,42 @@ http::Response DevicesApi::StartScan(const http::Request& request,
     scan_.started_at = clock_.WallNow();
   }
   scan_cancel_ = false;
-  security::AuditEntry entry;
-  entry.actor = session ? std::string(security::RoleName(session->role)) : "-";
-  entry.client_address = request.remote_address;
-  entry.action = "device.scan";
-  entry.outcome = "started";
-  entry.detail = absl::StrCat(line, ", ", total, " address(es)");
-  (void)audit_.Append(std::move(entry));
+  (void)audit_.Append(ScanStartedEntry(request, session, line, total));
   // The thread keeps its field bus alive (StopScan() ends it before the bus
   // is replaced).
-  scan_thread_ = std::thread([this, bus, client = *scheduler, options] {
-    absl::StatusOr<std::vector<acquisition::FoundDevice>> found =
-        acquisition::ScanBus(
-            *client, registry_, options,
-            [this](const acquisition::ScanProgress& progress) {
-              absl::MutexLock lock(&scan_mutex_);
-              if (progress.found > scan_.found_so_far) {
-                scan_.answered.push_back(progress.address);
-              }
-              scan_.done = progress.done;
-              scan_.current_address = progress.address;
-              scan_.found_so_far = progress.found;
-            },
-            &scan_cancel_);
-    absl::MutexLock lock(&scan_mutex_);
-    scan_.finished_at = clock_.WallNow();
-    if (found.ok()) {
-      scan_.state = "done";
-      scan_.found = *std::move(found);
-    } else if (absl::IsCancelled(found.status())) {
-      scan_.state = "cancelled";
-    } else {
-      scan_.state = "failed";
-      scan_.error = std::string(found.status().message());
-    }
-  });
+  scan_thread_ = std::thread(
+      [this, bus, client = *scheduler, options] { RunScan(*client, options); });
   http::Response response = ScanState();
   response.status = 202;
   return response;
+}
+
+void DevicesApi::RunScan(modbus::LineScheduler& client,
+                         const acquisition::ScanOptions& options) {
+  absl::StatusOr<std::vector<acquisition::FoundDevice>> found =
+      acquisition::ScanBus(
+          client, registry_, options,
+          [this](const acquisition::ScanProgress& progress) {
+            absl::MutexLock lock(&scan_mutex_);
+            if (progress.found > scan_.found_so_far) {
+              scan_.answered.push_back(progress.address);
+            }
+            scan_.done = progress.done;
+            scan_.current_address = progress.address;
+            scan_.found_so_far = progress.found;
+          },
+          &scan_cancel_);
+  absl::MutexLock lock(&scan_mutex_);
+  scan_.finished_at = clock_.WallNow();
+  if (found.ok()) {
+    scan_.state = "done";
+    scan_.found = *std::move(found);
+  } else if (absl::IsCancelled(found.status())) {
+    scan_.state = "cancelled";
+  } else {
+    scan_.state = "failed";
+    scan_.error = std::string(found.status().message());
+  }
 }
 
 http::Response DevicesApi::ScanState() {

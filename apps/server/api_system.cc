@@ -255,50 +255,107 @@ http::Response SystemApi::Ntp(const http::Request&) const {
   return http::Response::Json(200, json.Take());
 }
 
-http::Response SystemApi::Network(const http::Request&) const {
-  ifaddrs* addresses = nullptr;
-  if (getifaddrs(&addresses) != 0) {
-    return ApiError(500, "internal", "cannot list the network interfaces");
+namespace {
+
+struct NetworkInterface {
+  bool up = false;
+  bool running = false;
+  bool loopback = false;
+  std::vector<std::string> addresses;  // "192.168.1.10/24", "fe80::1/64"
+};
+
+// The number of bits set in the netmask of `a` (an IPv4 or IPv6 address);
+// 0 when it has none.
+int PrefixLength(const ifaddrs& a) {
+  if (a.ifa_netmask == nullptr) return 0;
+  const auto* bytes =
+      a.ifa_addr->sa_family == AF_INET
+          ? reinterpret_cast<const unsigned char*>(
+                &reinterpret_cast<sockaddr_in*>(a.ifa_netmask)->sin_addr)
+          : reinterpret_cast<const unsigned char*>(
+                &reinterpret_cast<sockaddr_in6*>(a.ifa_netmask)->sin6_addr);
+  const int size = a.ifa_addr->sa_family == AF_INET ? 4 : 16;
+  int prefix = 0;
+  for (int i = 0; i < size; ++i) prefix += __builtin_popcount(bytes[i]);
+  return prefix;
+}
+
+// "<numeric address>/<prefix>" of an IPv4 or IPv6 entry; "" for other
+// families and addresses getnameinfo() cannot print.
+std::string AddressWithPrefix(const ifaddrs& a) {
+  if (a.ifa_addr == nullptr ||
+      (a.ifa_addr->sa_family != AF_INET && a.ifa_addr->sa_family != AF_INET6)) {
+    return "";
   }
-  struct Interface {
-    bool up = false;
-    bool running = false;
-    bool loopback = false;
-    std::vector<std::string> addresses;
-  };
-  std::map<std::string, Interface> interfaces;
+  const socklen_t length = a.ifa_addr->sa_family == AF_INET
+                               ? sizeof(sockaddr_in)
+                               : sizeof(sockaddr_in6);
+  char host[NI_MAXHOST];
+  if (getnameinfo(a.ifa_addr, length, host, sizeof host, nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
+    return "";
+  }
+  return absl::StrCat(host, "/", PrefixLength(a));
+}
+
+// The host's interfaces by name, with their flags and addresses; nullopt
+// when getifaddrs() fails.
+std::optional<std::map<std::string, NetworkInterface>> ListInterfaces() {
+  ifaddrs* addresses = nullptr;
+  if (getifaddrs(&addresses) != 0) return std::nullopt;
+  std::map<std::string, NetworkInterface> interfaces;
   for (ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
-    Interface& interface = interfaces[a->ifa_name];
+    NetworkInterface& interface = interfaces[a->ifa_name];
     interface.up = (a->ifa_flags & IFF_UP) != 0;
     interface.running = (a->ifa_flags & IFF_RUNNING) != 0;
     interface.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
-    if (a->ifa_addr == nullptr || (a->ifa_addr->sa_family != AF_INET &&
-                                   a->ifa_addr->sa_family != AF_INET6)) {
-      continue;
-    }
-    const socklen_t length = a->ifa_addr->sa_family == AF_INET
-                                 ? sizeof(sockaddr_in)
-                                 : sizeof(sockaddr_in6);
-    char host[NI_MAXHOST];
-    if (getnameinfo(a->ifa_addr, length, host, sizeof host, nullptr, 0,
-                    NI_NUMERICHOST) != 0) {
-      continue;
-    }
-    int prefix = 0;
-    if (a->ifa_netmask != nullptr) {
-      const auto* bytes =
-          a->ifa_addr->sa_family == AF_INET
-              ? reinterpret_cast<const unsigned char*>(
-                    &reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr)
-              : reinterpret_cast<const unsigned char*>(
-                    &reinterpret_cast<sockaddr_in6*>(a->ifa_netmask)
-                         ->sin6_addr);
-      const int size = a->ifa_addr->sa_family == AF_INET ? 4 : 16;
-      for (int i = 0; i < size; ++i) prefix += __builtin_popcount(bytes[i]);
-    }
-    interface.addresses.push_back(absl::StrCat(host, "/", prefix));
+    std::string address = AddressWithPrefix(*a);
+    if (!address.empty()) interface.addresses.push_back(std::move(address));
   }
   freeifaddrs(addresses);
+  return interfaces;
+}
+
+// One interface, with its MAC address and link speed from sysfs (null when
+// the kernel reports none).
+void WriteInterface(const std::string& name, const NetworkInterface& interface,
+                    http::JsonWriter& json) {
+  json.BeginObject()
+      .Key("name")
+      .String(name)
+      .Key("up")
+      .Bool(interface.up)
+      .Key("running")
+      .Bool(interface.running)
+      .Key("loopback")
+      .Bool(interface.loopback)
+      .Key("mac");
+  const std::string mac = NetAttribute(name, "address");
+  if (mac.empty()) {
+    json.Null();
+  } else {
+    json.String(mac);
+  }
+  json.Key("speed_mbps");
+  int64_t mbps = 0;
+  if (absl::SimpleAtoi(NetAttribute(name, "speed"), &mbps) && mbps > 0) {
+    json.Int(mbps);
+  } else {
+    json.Null();
+  }
+  json.Key("addresses").BeginArray();
+  for (const std::string& address : interface.addresses) json.String(address);
+  json.EndArray().EndObject();
+}
+
+}  // namespace
+
+http::Response SystemApi::Network(const http::Request&) const {
+  std::optional<std::map<std::string, NetworkInterface>> interfaces =
+      ListInterfaces();
+  if (!interfaces) {
+    return ApiError(500, "internal", "cannot list the network interfaces");
+  }
   char hostname[256] = "";
   gethostname(hostname, sizeof hostname - 1);
   http::JsonWriter json;
@@ -307,33 +364,8 @@ http::Response SystemApi::Network(const http::Request&) const {
       .String(hostname)
       .Key("interfaces")
       .BeginArray();
-  for (const auto& [name, interface] : interfaces) {
-    json.BeginObject()
-        .Key("name")
-        .String(name)
-        .Key("up")
-        .Bool(interface.up)
-        .Key("running")
-        .Bool(interface.running)
-        .Key("loopback")
-        .Bool(interface.loopback)
-        .Key("mac");
-    const std::string mac = NetAttribute(name, "address");
-    if (mac.empty()) {
-      json.Null();
-    } else {
-      json.String(mac);
-    }
-    json.Key("speed_mbps");
-    int64_t mbps = 0;
-    if (absl::SimpleAtoi(NetAttribute(name, "speed"), &mbps) && mbps > 0) {
-      json.Int(mbps);
-    } else {
-      json.Null();
-    }
-    json.Key("addresses").BeginArray();
-    for (const std::string& address : interface.addresses) json.String(address);
-    json.EndArray().EndObject();
+  for (const auto& [name, interface] : *interfaces) {
+    WriteInterface(name, interface, json);
   }
   json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());

@@ -81,6 +81,58 @@ modbus::LineOptions AbsentOptions(modbus::LineOptions options,
   return options;
 }
 
+// The rest of a device whose configuration could not be used: offline, with
+// the problem and no values.
+void WriteMisconfiguredJson(const std::string& profile,
+                            const std::string& line_name,
+                            const std::string& problem,
+                            http::JsonWriter& json) {
+  json.Key("profile")
+      .String(profile)
+      .Key("line")
+      .String(line_name)
+      .Key("online")
+      .Bool(false)
+      .Key("state")
+      .String("misconfigured")
+      .Key("problem")
+      .String(problem)
+      .Key("values")
+      .BeginArray()
+      .EndArray()
+      .EndObject();
+}
+
+// A poll's values, named from `profile`.
+void WriteSamplesJson(const devices::v1::Profile& profile,
+                      const std::vector<acquisition::Sample>& samples,
+                      http::JsonWriter& json) {
+  json.BeginArray();
+  for (const acquisition::Sample& sample : samples) {
+    const devices::v1::Quantity* quantity =
+        devices::FindQuantity(profile, sample.quantity_id);
+    json.BeginObject()
+        .Key("quantity")
+        .String(sample.quantity_id)
+        .Key("name")
+        .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
+        .Key("value")
+        .Number(sample.value);
+    // A float register may hold NaN or infinity: the value is null and
+    // its state says why.
+    if (const char* why = http::NonFiniteState(sample.value)) {
+      json.Key("state").String(why);
+    }
+    json.Key("unit").String(sample.unit);
+    // No published table confirms the register (docs/devices/).
+    if (quantity != nullptr && quantity->unconfirmed()) {
+      json.Key("unconfirmed").Bool(true);
+    }
+    json.EndObject();
+  }
+  json.EndArray();
+}
+
 }  // namespace
 
 void WriteCommandArgumentJson(const devices::v1::Command::Argument& argument,
@@ -582,20 +634,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
       device_name_.at(device));
   auto misconfigured = misconfigured_.find(device);
   if (misconfigured != misconfigured_.end()) {
-    json.Key("profile")
-        .String(misconfigured->second.profile)
-        .Key("line")
-        .String(line_name)
-        .Key("online")
-        .Bool(false)
-        .Key("state")
-        .String("misconfigured")
-        .Key("problem")
-        .String(misconfigured->second.problem)
-        .Key("values")
-        .BeginArray()
-        .EndArray()
-        .EndObject();
+    WriteMisconfiguredJson(misconfigured->second.profile, line_name,
+                           misconfigured->second.problem, json);
     return;
   }
   json.Key("profile").String(profile->id()).Key("line").String(line_name);
@@ -633,31 +673,8 @@ void FieldBus::WriteDeviceLocked(const std::string& device,
       .String(result.status.ok() ? "ok" : result.status.message())
       .Key("time")
       .Time(result.time)
-      .Key("values")
-      .BeginArray();
-  for (const acquisition::Sample& sample : result.samples) {
-    const devices::v1::Quantity* quantity =
-        devices::FindQuantity(*profile, sample.quantity_id);
-    json.BeginObject()
-        .Key("quantity")
-        .String(sample.quantity_id)
-        .Key("name")
-        .String(quantity != nullptr ? quantity->name() : sample.quantity_id)
-        .Key("value")
-        .Number(sample.value);
-    // A float register may hold NaN or infinity: the value is null and
-    // its state says why.
-    if (const char* why = http::NonFiniteState(sample.value)) {
-      json.Key("state").String(why);
-    }
-    json.Key("unit").String(sample.unit);
-    // No published table confirms the register (docs/devices/).
-    if (quantity != nullptr && quantity->unconfirmed()) {
-      json.Key("unconfirmed").Bool(true);
-    }
-    json.EndObject();
-  }
-  json.EndArray();
+      .Key("values");
+  WriteSamplesJson(*profile, result.samples, json);
   write_link();
   json.EndObject();
 }

@@ -261,6 +261,74 @@ std::set<std::string> EvChargerIds(const config::v1::DeviceConfig& config,
   return ids;
 }
 
+absl::Status MakeDataDirectories(const std::string& data_dir) {
+  EWS_RETURN_IF_ERROR(MakeDirectory(data_dir, 0700));
+  EWS_RETURN_IF_ERROR(MakeDirectory(data_dir + "/tls", 0700));
+  return MakeDirectory(data_dir + "/run", 0700);
+}
+
+// What Start() reads before the server exists: the configuration, the
+// certificate it serves and the device profiles.
+struct StartingConfiguration {
+  config::v1::DeviceConfig config;
+  security::DeviceIdentity identity;
+  ServedCertificate certificate;
+  devices::ProfileRegistry profiles;
+};
+
+// Loads the configuration (a new one on the first start, which also
+// commissions the bus and the pulse counters), makes sure of the served
+// certificate on the device's clock `device` and loads the built-in
+// profiles. The store itself runs on the host's `clock`.
+absl::StatusOr<StartingConfiguration> LoadStartingConfiguration(
+    const ServerOptions& options, Clock& clock, Clock& device, Board& board) {
+  config::ConfigStore store(options.data_dir, clock);
+  bool first_start = false;
+  EWS_ASSIGN_OR_RETURN(
+      config::v1::DeviceConfig config,
+      LoadOrCreateConfig(store, options.model_size, &first_start));
+  const security::DeviceIdentity identity = IdentityOf(config);
+  EWS_ASSIGN_OR_RETURN(
+      ServedCertificate certificate,
+      CertificatePath(config, options.data_dir, identity, device));
+  EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
+                       devices::ProfileRegistry::BuiltIn());
+  if (first_start) {
+    EWS_RETURN_IF_ERROR(
+        FirstStartSetup(options, device, board, profiles, store, config));
+  }
+  return StartingConfiguration{std::move(config), identity,
+                               std::move(certificate), std::move(profiles)};
+}
+
+// The system routes' view of the device: version, time keeping, NTP (off
+// for `ntp_off_reason` when `ntp` is null) and the TLS certificates.
+SystemApiOptions SystemOptions(const ServerOptions& options,
+                               const config::v1::DeviceConfig& config,
+                               absl::TimeZone zone, DeviceTime& time,
+                               const ntp::NtpSynchronizer* ntp,
+                               const std::string& ntp_off_reason,
+                               const security::DeviceIdentity& identity,
+                               const ServedCertificate& certificate) {
+  SystemApiOptions system;
+  system.version = kVersion;
+  system.model_size = ModelSizeName(config.model_size());
+  system.time_zone = zone;
+  system.keeper = time.keeper();
+  system.rtc_kind = time.rtc_kind();
+  system.rtc_problem = time.problem();
+  system.ntp = ntp;
+  system.ntp_disabled_reason = ntp_off_reason;
+  system.tls_directory = options.data_dir + "/tls";
+  system.identity = identity;
+  system.certificate_in_use = certificate.info;
+  system.site_certificate_in_use = certificate.site;
+  system.ca = certificate.ca;
+  system.logs = options.logs;
+  system.request_restart = options.request_restart;
+  return system;
+}
+
 }  // namespace
 
 EwsServer::EwsServer(const ServerOptions& options, std::unique_ptr<Board> board,
@@ -283,9 +351,7 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
     const ServerOptions& options, Clock& clock) {
   EWS_LOG(INFO) << "EWS " << kVersion << " starting, data in "
                 << options.data_dir;
-  EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir, 0700));
-  EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/tls", 0700));
-  EWS_RETURN_IF_ERROR(MakeDirectory(options.data_dir + "/run", 0700));
+  EWS_RETURN_IF_ERROR(MakeDataDirectories(options.data_dir));
 
   // The one place that chooses and opens the hardware.
   BoardOptions board_options = options.board;
@@ -297,90 +363,30 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
       std::make_unique<DeviceTime>(*device_clock, board->OpenRtc(clock));
   Clock& device = *device_clock;
 
-  config::ConfigStore store(options.data_dir, clock);
-  bool first_start = false;
   EWS_ASSIGN_OR_RETURN(
-      config::v1::DeviceConfig config,
-      LoadOrCreateConfig(store, options.model_size, &first_start));
-  const security::DeviceIdentity identity = IdentityOf(config);
-  EWS_ASSIGN_OR_RETURN(
-      ServedCertificate certificate,
-      CertificatePath(config, options.data_dir, identity, device));
-  EWS_ASSIGN_OR_RETURN(devices::ProfileRegistry profiles,
-                       devices::ProfileRegistry::BuiltIn());
-
-  if (first_start) {
-    EWS_RETURN_IF_ERROR(
-        FirstStartSetup(options, device, *board, profiles, store, config));
-  }
-
+      StartingConfiguration starting,
+      LoadStartingConfiguration(options, clock, device, *board));
+  const ServedCertificate& certificate = starting.certificate;
   const http::ServerOptions web =
-      WebServerOptions(options, config, certificate.path, device);
+      WebServerOptions(options, starting.config, certificate.path, device);
 
-  std::unique_ptr<EwsServer> server(new EwsServer(
-      options, std::move(board), std::move(device_clock),
-      std::move(device_time), std::move(config), std::move(profiles)));
+  std::unique_ptr<EwsServer> server(
+      new EwsServer(options, std::move(board), std::move(device_clock),
+                    std::move(device_time), std::move(starting.config),
+                    std::move(starting.profiles)));
   const absl::TimeZone zone = SiteTimeZone(server->config_);
   server->StartHistory(zone);
-  server->front_panel_ = std::make_unique<FrontPanel>(
-      device, options.net_interface, server->board_->OpenLeds(device));
-  EWS_ASSIGN_OR_RETURN(
-      server->field_bus_,
-      LiveFieldBus::Start(server->config_, options.field_bus, device,
-                          server->profiles_, server->history_writer_.get(),
-                          *server->board_,
-                          server->front_panel_->TrafficListener()));
-  PulseInputsOptions pulse = options.pulse;
-  pulse.counts_path = options.data_dir + "/pulse-counts";
-  EWS_ASSIGN_OR_RETURN(
-      std::unique_ptr<PulseInputs> pulse_inputs,
-      PulseInputs::Start(server->config_, pulse, device,
-                         server->history_writer_.get(), *server->board_));
-  {
-    absl::MutexLock lock(&server->pulse_mutex_);
-    server->pulse_inputs_ = std::move(pulse_inputs);
-  }
+  EWS_RETURN_IF_ERROR(server->StartFieldSide());
   EWS_RETURN_IF_ERROR(server->CreateApis(zone));
-  server->identity_ = identity;
+  server->identity_ = starting.identity;
   server->certificate_in_use_ = certificate.path;
   const std::string ntp_off_reason = server->StartNtp(web.bind_address);
-  SystemApiOptions system;
-  system.version = kVersion;
-  system.model_size = ModelSizeName(server->config_.model_size());
-  system.time_zone = zone;
-  system.keeper = server->device_time_->keeper();
-  system.rtc_kind = server->device_time_->rtc_kind();
-  system.rtc_problem = server->device_time_->problem();
-  system.ntp = server->ntp_.get();
-  system.ntp_disabled_reason = ntp_off_reason;
-  system.tls_directory = options.data_dir + "/tls";
-  system.identity = identity;
-  system.certificate_in_use = certificate.info;
-  system.site_certificate_in_use = certificate.site;
-  system.ca = certificate.ca;
-  system.logs = options.logs;
-  system.request_restart = options.request_restart;
-  server->system_api_ = std::make_unique<SystemApi>(std::move(system), device);
-  EWS_ASSIGN_OR_RETURN(
-      server->reports_,
-      ReportsService::Start(server->config_, zone, options.data_dir,
-                            server->history_.get(), device,
-                            server->session_api_->audit()));
-  EWS_ASSIGN_OR_RETURN(server->https_, http::HttpsServer::Start(web));
-  server->AddRoutes();
-  DataAccessOptions data_access;
-  data_access.bind_address = web.bind_address;
-  data_access.certificate_path = certificate.path;
-  data_access.ftp_port = options.ftp_port;
-  data_access.ev_charger_ids = EvChargerIds(server->config_, server->profiles_);
-  EWS_ASSIGN_OR_RETURN(
-      server->data_access_,
-      DataAccess::Start(server->config_, data_access, server->history_.get(),
-                        zone, device, *server->session_api_, *server->https_));
-  if (server->config_.web().tls_certificate_path().empty()) {
-    server->certificate_check_ =
-        std::thread([s = server.get()] { s->CheckCertificatesPeriodically(); });
-  }
+  server->system_api_ = std::make_unique<SystemApi>(
+      SystemOptions(options, server->config_, zone, *server->device_time_,
+                    server->ntp_.get(), ntp_off_reason, starting.identity,
+                    certificate),
+      device);
+  EWS_RETURN_IF_ERROR(server->StartServing(web, zone));
   EWS_RETURN_IF_ERROR(WriteReadyFile(
       options.data_dir + "/run/ews-server.ready", server->https_port(),
       server->http_port(), server->modbus_port(), server->ftp_port()));
@@ -388,6 +394,46 @@ absl::StatusOr<std::unique_ptr<EwsServer>> EwsServer::Start(
                 << server->https_port() << "/ (model "
                 << ModelSizeName(server->config_.model_size()) << ")";
   return server;
+}
+
+absl::Status EwsServer::StartFieldSide() {
+  front_panel_ = std::make_unique<FrontPanel>(clock_, options_.net_interface,
+                                              board_->OpenLeds(clock_));
+  EWS_ASSIGN_OR_RETURN(
+      field_bus_, LiveFieldBus::Start(config_, options_.field_bus, clock_,
+                                      profiles_, history_writer_.get(), *board_,
+                                      front_panel_->TrafficListener()));
+  PulseInputsOptions pulse = options_.pulse;
+  pulse.counts_path = options_.data_dir + "/pulse-counts";
+  EWS_ASSIGN_OR_RETURN(std::unique_ptr<PulseInputs> pulse_inputs,
+                       PulseInputs::Start(config_, pulse, clock_,
+                                          history_writer_.get(), *board_));
+  absl::MutexLock lock(&pulse_mutex_);
+  pulse_inputs_ = std::move(pulse_inputs);
+  return absl::OkStatus();
+}
+
+absl::Status EwsServer::StartServing(const http::ServerOptions& web,
+                                     absl::TimeZone zone) {
+  EWS_ASSIGN_OR_RETURN(
+      reports_,
+      ReportsService::Start(config_, zone, options_.data_dir, history_.get(),
+                            clock_, session_api_->audit()));
+  EWS_ASSIGN_OR_RETURN(https_, http::HttpsServer::Start(web));
+  AddRoutes();
+  DataAccessOptions data_access;
+  data_access.bind_address = web.bind_address;
+  data_access.certificate_path = web.certificate_path;
+  data_access.ftp_port = options_.ftp_port;
+  data_access.ev_charger_ids = EvChargerIds(config_, profiles_);
+  EWS_ASSIGN_OR_RETURN(data_access_,
+                       DataAccess::Start(config_, data_access, history_.get(),
+                                         zone, clock_, *session_api_, *https_));
+  if (config_.web().tls_certificate_path().empty()) {
+    certificate_check_ =
+        std::thread([this] { CheckCertificatesPeriodically(); });
+  }
+  return absl::OkStatus();
 }
 
 absl::Status EwsServer::CreateApis(absl::TimeZone zone) {

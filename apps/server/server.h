@@ -135,6 +135,13 @@ class EwsServer {
   // wired to the field bus, pulse inputs and history.
   absl::Status CreateApis(absl::TimeZone zone);
   std::string StartNtp(const std::string& bind_address);
+  // The front panel, the field bus and the pulse inputs, all feeding the
+  // history writer.
+  absl::Status StartFieldSide();
+  // The reports, the HTTPS server `web` with every route, the data access
+  // (FTPS, Modbus TCP) and, for the device's own certificate, its renewal.
+  absl::Status StartServing(const http::ServerOptions& web,
+                            absl::TimeZone zone);
   void AddRoutes();
   void CheckCertificatesPeriodically();
   http::Response Health() const;

@@ -41,6 +41,96 @@ absl::Status ParseOptions(const std::vector<std::string>& words, size_t first,
   return absl::OkStatus();
 }
 
+// A command line split into words; words[0] is the command.
+using Words = std::vector<std::string>;
+
+std::string ListEndpoints(const VirtualBus& bus) {
+  std::string out;
+  for (int i = 0; i < bus.endpoint_count(); ++i) {
+    absl::StrAppend(&out, i, " ", bus.endpoint_path(i), "\n");
+  }
+  return out;
+}
+
+// "line <baud> <frame>"
+absl::StatusOr<std::string> SetLine(VirtualBus& bus, const Words& words) {
+  if (words.size() != 3) return Usage(words[0]);
+  absl::StatusOr<hal::SerialSettings> settings =
+      hal::ParseSerialSettings(absl::StrCat(words[1], " ", words[2]));
+  if (!settings.ok()) return settings.status();
+  if (absl::Status s = bus.SetLineSettings(*settings); !s.ok()) return s;
+  return absl::StrCat("line ", settings->ToString(), "\n");
+}
+
+// "drop <n> [from <ep>]" and "corrupt <n> [from <ep>] [mask <hex>]"
+absl::StatusOr<std::string> DropOrCorrupt(VirtualBus& bus, const Words& words) {
+  const std::string& command = words[0];
+  int count = 0;
+  int from = kAnyEndpoint;
+  uint32_t mask = 0x01;
+  if (words.size() < 2 || !absl::SimpleAtoi(words[1], &count)) {
+    return Usage(command);
+  }
+  if (absl::Status s =
+          ParseOptions(words, 2, &from, command == "corrupt" ? &mask : nullptr);
+      !s.ok()) {
+    return s;
+  }
+  absl::Status s =
+      command == "drop"
+          ? bus.DropNext(count, from)
+          : bus.CorruptNext(count, static_cast<uint8_t>(mask), from);
+  if (!s.ok()) return s;
+  return std::string();
+}
+
+// "drop_rate <p>" and "corrupt_rate <p>"
+absl::StatusOr<std::string> SetFaultRate(VirtualBus& bus, const Words& words) {
+  double p = 0;
+  if (words.size() != 2 || !absl::SimpleAtod(words[1], &p)) {
+    return Usage(words[0]);
+  }
+  absl::Status s = words[0] == "drop_rate" ? bus.SetDropProbability(p)
+                                           : bus.SetCorruptProbability(p);
+  if (!s.ok()) return s;
+  return std::string();
+}
+
+// "latency <ms> [from <ep>]"
+absl::StatusOr<std::string> SetLatency(VirtualBus& bus, const Words& words) {
+  double ms = 0;
+  int from = kAnyEndpoint;
+  if (words.size() < 2 || !absl::SimpleAtod(words[1], &ms)) {
+    return Usage(words[0]);
+  }
+  if (absl::Status s = ParseOptions(words, 2, &from, nullptr); !s.ok()) {
+    return s;
+  }
+  absl::Status s = bus.SetLatency(absl::Microseconds(ms * 1000), from);
+  if (!s.ok()) return s;
+  return std::string();
+}
+
+// "cut <ep>" and "restore <ep>"
+absl::StatusOr<std::string> CutOrRestore(VirtualBus& bus, const Words& words) {
+  int endpoint = 0;
+  if (words.size() != 2 || !absl::SimpleAtoi(words[1], &endpoint)) {
+    return Usage(words[0]);
+  }
+  absl::Status s = bus.SetCutOff(endpoint, words[0] == "cut");
+  if (!s.ok()) return s;
+  return std::string();
+}
+
+std::string FormatStats(const VirtualBus& bus) {
+  BusStats s = bus.stats();
+  return absl::StrFormat(
+      "characters %d collisions %d dropped %d corrupted %d cut_off %d "
+      "overflows %d speed_mismatches %d\n",
+      s.characters, s.collisions, s.dropped, s.corrupted, s.cut_off,
+      s.overflows, s.speed_mismatches);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ExecuteBusCommand(VirtualBus& bus,
@@ -50,72 +140,16 @@ absl::StatusOr<std::string> ExecuteBusCommand(VirtualBus& bus,
   if (words.empty()) return std::string();
   const std::string& command = words[0];
   if (command == "help") return absl::StrCat(kHelp, "\n");
-  if (command == "endpoints") {
-    std::string out;
-    for (int i = 0; i < bus.endpoint_count(); ++i) {
-      absl::StrAppend(&out, i, " ", bus.endpoint_path(i), "\n");
-    }
-    return out;
-  }
-  if (command == "line") {
-    if (words.size() != 3) return Usage(command);
-    absl::StatusOr<hal::SerialSettings> settings =
-        hal::ParseSerialSettings(absl::StrCat(words[1], " ", words[2]));
-    if (!settings.ok()) return settings.status();
-    if (absl::Status s = bus.SetLineSettings(*settings); !s.ok()) return s;
-    return absl::StrCat("line ", settings->ToString(), "\n");
-  }
+  if (command == "endpoints") return ListEndpoints(bus);
+  if (command == "line") return SetLine(bus, words);
   if (command == "drop" || command == "corrupt") {
-    int count = 0;
-    int from = kAnyEndpoint;
-    uint32_t mask = 0x01;
-    if (words.size() < 2 || !absl::SimpleAtoi(words[1], &count)) {
-      return Usage(command);
-    }
-    if (absl::Status s = ParseOptions(words, 2, &from,
-                                      command == "corrupt" ? &mask : nullptr);
-        !s.ok()) {
-      return s;
-    }
-    absl::Status s =
-        command == "drop"
-            ? bus.DropNext(count, from)
-            : bus.CorruptNext(count, static_cast<uint8_t>(mask), from);
-    if (!s.ok()) return s;
-    return std::string();
+    return DropOrCorrupt(bus, words);
   }
   if (command == "drop_rate" || command == "corrupt_rate") {
-    double p = 0;
-    if (words.size() != 2 || !absl::SimpleAtod(words[1], &p)) {
-      return Usage(command);
-    }
-    absl::Status s = command == "drop_rate" ? bus.SetDropProbability(p)
-                                            : bus.SetCorruptProbability(p);
-    if (!s.ok()) return s;
-    return std::string();
+    return SetFaultRate(bus, words);
   }
-  if (command == "latency") {
-    double ms = 0;
-    int from = kAnyEndpoint;
-    if (words.size() < 2 || !absl::SimpleAtod(words[1], &ms)) {
-      return Usage(command);
-    }
-    if (absl::Status s = ParseOptions(words, 2, &from, nullptr); !s.ok()) {
-      return s;
-    }
-    absl::Status s = bus.SetLatency(absl::Microseconds(ms * 1000), from);
-    if (!s.ok()) return s;
-    return std::string();
-  }
-  if (command == "cut" || command == "restore") {
-    int endpoint = 0;
-    if (words.size() != 2 || !absl::SimpleAtoi(words[1], &endpoint)) {
-      return Usage(command);
-    }
-    absl::Status s = bus.SetCutOff(endpoint, command == "cut");
-    if (!s.ok()) return s;
-    return std::string();
-  }
+  if (command == "latency") return SetLatency(bus, words);
+  if (command == "cut" || command == "restore") return CutOrRestore(bus, words);
   if (command == "clear_faults") {
     if (words.size() != 1) return Usage(command);
     bus.ClearFaults();
@@ -126,14 +160,7 @@ absl::StatusOr<std::string> ExecuteBusCommand(VirtualBus& bus,
     bus.ClearCapture();
     return std::string();
   }
-  if (command == "stats") {
-    BusStats s = bus.stats();
-    return absl::StrFormat(
-        "characters %d collisions %d dropped %d corrupted %d cut_off %d "
-        "overflows %d speed_mismatches %d\n",
-        s.characters, s.collisions, s.dropped, s.corrupted, s.cut_off,
-        s.overflows, s.speed_mismatches);
-  }
+  if (command == "stats") return FormatStats(bus);
   return absl::InvalidArgumentError(
       absl::StrCat("unknown command \"", command, "\"; ", kHelp));
 }

@@ -324,21 +324,26 @@ Window Measure(const std::vector<Load::Event>& events, uint8_t unit,
   return window;
 }
 
-// One run of the dead-unit phase on a fresh line; false if it could not be
-// set up. The baseline is measured with the same connections, the silent
-// unit's clients paused: before, and (with `revive`) after the measurement
-// with them, averaged, so a drift of the host's load cancels out.
-bool DeadUnitRun(const ews::hal::SerialSettings& settings,
-                 absl::Duration reply_delay, int absent_after_misses,
-                 absl::Duration window, bool revive) {
-  const int live = absl::GetFlag(FLAGS_live_clients);
-  const int dead = absl::GetFlag(FLAGS_dead_clients);
-  const int registers = absl::GetFlag(FLAGS_registers);
-  const absl::Duration probe_interval =
-      absl::Milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
-  constexpr uint8_t kLive = 1, kDead = 2;
-  LineUnderTest t;
-  if (!Setup(settings, reply_delay, absent_after_misses, t)) return false;
+// The dead-unit phase's units: the live device, and the address where no
+// device answers (until a run with `revive` switches one on).
+constexpr uint8_t kLiveUnit = 1, kDeadUnit = 2;
+
+// A measurement window in wall time.
+struct Span {
+  absl::Time from, to;
+};
+
+// Lets the load run for `length` and returns when that was.
+Span MeasureFor(absl::Duration length) {
+  Span span{absl::Now(), absl::Time()};
+  absl::SleepFor(length);
+  span.to = absl::Now();
+  return span;
+}
+
+void PrintDeadUnitRunHeading(int absent_after_misses,
+                             absl::Duration probe_interval,
+                             absl::Duration window) {
   std::printf(
       "  absent detection %s, %.1f s per measurement:\n",
       absent_after_misses > 0
@@ -348,29 +353,15 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
                 .c_str()
           : "off",
       absl::ToDoubleSeconds(window));
+}
 
-  std::vector<uint8_t> units(live, kLive);
-  units.insert(units.end(), dead, kDead);
-  Load load(t.server->port(), units, registers, /*pausable=*/kDead,
-            absl::Milliseconds(absl::GetFlag(FLAGS_error_pause_ms)));
-  struct Span {
-    absl::Time from, to;
-  };
-  auto measure_for = [&](absl::Duration length) {
-    Span span{absl::Now(), absl::Time()};
-    absl::SleepFor(length);
-    span.to = absl::Now();
-    return span;
-  };
-  const absl::Duration settle =
-      absl::Milliseconds(300) +
-      absl::Milliseconds(absl::GetFlag(FLAGS_response_timeout_ms));
-  absl::SleepFor(settle);
-  const Span before = measure_for(window);
-  load.Pause(false);
-  // With detection on: until the silent unit is absent and its probes have
-  // reached their steady interval (the first comes after 1 s, then the
-  // interval doubles up to probe_interval: 1, 2, 4, 8, then 10 s).
+// With detection on: waits until the silent unit is absent and its probes
+// have reached their steady interval (the first comes after 1 s, then the
+// interval doubles up to probe_interval: 1, 2, 4, 8, then 10 s), so that the
+// measurement sees a dead device's steady state. Gives up after the ramp
+// plus 5 s. Returns at once with detection off.
+void AwaitSteadyProbes(ews::modbus::LineScheduler& line,
+                       int absent_after_misses, absl::Duration probe_interval) {
   uint64_t ramp_probes = 0;
   for (absl::Duration d = absl::Seconds(1); d < probe_interval; d *= 2) {
     ++ramp_probes;
@@ -378,50 +369,59 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
   const absl::Time settle_until =
       absl::Now() + absl::Seconds(5) + probe_interval * double(ramp_probes);
   while (absent_after_misses > 0 && absl::Now() < settle_until) {
-    const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
+    const ews::modbus::DeviceHealth health = line.HealthOf(kDeadUnit);
     if (health.state == ews::modbus::UnitState::kAbsent &&
         health.probes >= ramp_probes) {
       break;
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  absl::SleepFor(absl::Milliseconds(300));
-  // With detection on, the window holds whole probe intervals: exactly one
-  // probe per interval, as in the long run.
-  const Span with = measure_for(window);
-  Span after{};
-  absl::Time revived_at, answered_at = absl::InfiniteFuture();
-  if (revive) {
-    load.Pause(true);
-    absl::SleepFor(settle);
-    after = measure_for(window);
-    // The device at unit 2 is switched on again; its clients poll again.
-    revived_at = absl::Now();
-    t.slave->AddUnit(kDead, t.bank.get());
-    load.Pause(false);
-    const absl::Time give_up = revived_at + probe_interval + absl::Seconds(2);
-    while (t.line->HealthOf(kDead).answers == 0 && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    absl::SleepFor(absl::Seconds(1) + absl::Milliseconds(100));
+}
+
+// The revival: measures the second baseline (the silent unit's clients
+// paused) into `*after`, then switches the device at the silent unit on
+// again, lets its clients poll and waits for its first answer (at most a
+// probe interval and 2 s) and the second after it. Returns when the device
+// was switched on.
+absl::Time ReviveDeadUnit(LineUnderTest& t, Load& load, absl::Duration settle,
+                          absl::Duration window, absl::Duration probe_interval,
+                          Span* after) {
+  load.Pause(true);
+  absl::SleepFor(settle);
+  *after = MeasureFor(window);
+  const absl::Time revived_at = absl::Now();
+  t.slave->AddUnit(kDeadUnit, t.bank.get());
+  load.Pause(false);
+  const absl::Time give_up = revived_at + probe_interval + absl::Seconds(2);
+  while (t.line->HealthOf(kDeadUnit).answers == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
   }
-  load.Stop();
-  const std::vector<Load::Event> events = load.events();
-  Window baseline = Measure(events, kLive, before.from, before.to);
-  if (revive) {
-    const Window second = Measure(events, kLive, after.from, after.to);
+  absl::SleepFor(absl::Seconds(1) + absl::Milliseconds(100));
+  return revived_at;
+}
+
+// The live clients alone: `before`, averaged with `after` when there is one
+// (with `revive`), so that a drift of the host's load cancels out.
+Window LiveBaseline(const std::vector<Load::Event>& events, const Span& before,
+                    const Span* after) {
+  Window baseline = Measure(events, kLiveUnit, before.from, before.to);
+  if (after != nullptr) {
+    const Window second = Measure(events, kLiveUnit, after->from, after->to);
     baseline.tps = (baseline.tps + second.tps) / 2;
     baseline.p99 = std::max(baseline.p99, second.p99);
   }
-  std::printf(
-      "    baseline, %d live clients alone: %.1f transactions/s, p99 %.1f "
-      "ms\n",
-      live, baseline.tps, Ms(baseline.p99));
-  const Window with_dead = Measure(events, kLive, with.from, with.to);
-  const Window dead_window = Measure(events, kDead, with.from, with.to);
+  return baseline;
+}
+
+// The live clients' figures with the silent unit's clients polling, and the
+// dead-unit ratio over `baseline`.
+void PrintWithDeadUnit(const std::vector<Load::Event>& events,
+                       const Window& baseline, const Span& with, int dead) {
+  const Window with_dead = Measure(events, kLiveUnit, with.from, with.to);
+  const Window dead_window = Measure(events, kDeadUnit, with.from, with.to);
   std::vector<absl::Duration> dead_latencies;
   for (const Load::Event& e : events) {
-    if (e.unit == kDead && e.end >= with.from && e.end < with.to) {
+    if (e.unit == kDeadUnit && e.end >= with.from && e.end < with.to) {
       dead_latencies.push_back(e.latency);
     }
   }
@@ -429,7 +429,7 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
       "    with %d clients of silent unit %d: live %.1f transactions/s, p99 "
       "%.1f ms; the silent unit's clients got %lu exception answers (p50 "
       "%.3f ms), %lu errors\n",
-      dead, kDead, with_dead.tps, Ms(with_dead.p99),
+      dead, kDeadUnit, with_dead.tps, Ms(with_dead.p99),
       static_cast<unsigned long>(dead_window.exceptions),
       Ms(Percentile(dead_latencies, 0.5)),
       static_cast<unsigned long>(with_dead.errors + dead_window.errors));
@@ -438,55 +438,124 @@ bool DeadUnitRun(const ews::hal::SerialSettings& settings,
       "%.1f -> %.1f ms\n",
       baseline.tps > 0 ? with_dead.tps / baseline.tps : 0.0, Ms(baseline.p99),
       Ms(with_dead.p99));
-  if (revive) {
-    for (const Load::Event& e : events) {
-      if (e.unit == kDead && e.result == BenchClient::Result::kAnswer &&
-          e.end >= revived_at) {
-        answered_at = std::min(answered_at, e.end);
-      }
+}
+
+// How much 1 s windows of the baseline itself vary on this host: a restore
+// ratio within that range is the line back to full use.
+void PrintBaselineSpread(const std::vector<Load::Event>& events,
+                         const Window& baseline, const Span& before,
+                         const Span& after) {
+  std::vector<double> seconds;
+  for (const Span& span : {before, after}) {
+    for (absl::Time from = span.from; from + absl::Seconds(1) <= span.to;
+         from += absl::Seconds(1)) {
+      seconds.push_back(
+          Measure(events, kLiveUnit, from, from + absl::Seconds(1)).tps /
+          baseline.tps);
     }
-    if (answered_at == absl::InfiniteFuture()) {
-      std::printf("    unit %d answers again: its clients got no answer\n",
-                  kDead);
-    } else {
-      const Window next =
-          Measure(events, 0, answered_at, answered_at + absl::Seconds(1));
-      std::printf(
-          "    unit %d answers again: its clients answered after %.3f s "
-          "(the next probe); line throughput (all %d clients) in the second "
-          "after %.1f transactions/s, restore ratio %.3f\n",
-          kDead, absl::ToDoubleSeconds(answered_at - revived_at), live + dead,
-          next.tps, baseline.tps > 0 ? next.tps / baseline.tps : 0.0);
-      // How much 1 s windows of the baseline itself vary on this host: a
-      // restore ratio within that range is the line back to full use.
-      std::vector<double> seconds;
-      for (const Span& span : {before, after}) {
-        for (absl::Time from = span.from; from + absl::Seconds(1) <= span.to;
-             from += absl::Seconds(1)) {
-          seconds.push_back(
-              Measure(events, kLive, from, from + absl::Seconds(1)).tps /
-              baseline.tps);
-        }
-      }
-      std::sort(seconds.begin(), seconds.end());
-      if (!seconds.empty() && baseline.tps > 0) {
-        std::printf(
-            "    the baseline's own 1 s windows: %.3f..%.3f of its mean "
-            "(median %.3f, %zu windows)\n",
-            seconds.front(), seconds.back(), seconds[seconds.size() / 2],
-            seconds.size());
-      }
-    }
-    const ews::modbus::DeviceHealth health = t.line->HealthOf(kDead);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  if (!seconds.empty() && baseline.tps > 0) {
     std::printf(
-        "    unit %d health: state %s, %lu absences, %lu probes, %lu "
-        "fast-failed, %lu timeouts, %lu answers\n",
-        kDead, ews::modbus::UnitStateName(health.state),
-        static_cast<unsigned long>(health.absences),
-        static_cast<unsigned long>(health.probes),
-        static_cast<unsigned long>(health.fast_failed),
-        static_cast<unsigned long>(health.timeouts),
-        static_cast<unsigned long>(health.answers));
+        "    the baseline's own 1 s windows: %.3f..%.3f of its mean "
+        "(median %.3f, %zu windows)\n",
+        seconds.front(), seconds.back(), seconds[seconds.size() / 2],
+        seconds.size());
+  }
+}
+
+// After the revival: when the silent unit's clients got their first answer
+// and the line's throughput (all `clients`) in the second after it over the
+// baseline (the restore ratio).
+void PrintRestore(const std::vector<Load::Event>& events,
+                  const Window& baseline, const Span& before, const Span& after,
+                  absl::Time revived_at, int clients) {
+  absl::Time answered_at = absl::InfiniteFuture();
+  for (const Load::Event& e : events) {
+    if (e.unit == kDeadUnit && e.result == BenchClient::Result::kAnswer &&
+        e.end >= revived_at) {
+      answered_at = std::min(answered_at, e.end);
+    }
+  }
+  if (answered_at == absl::InfiniteFuture()) {
+    std::printf("    unit %d answers again: its clients got no answer\n",
+                kDeadUnit);
+    return;
+  }
+  const Window next =
+      Measure(events, 0, answered_at, answered_at + absl::Seconds(1));
+  std::printf(
+      "    unit %d answers again: its clients answered after %.3f s "
+      "(the next probe); line throughput (all %d clients) in the second "
+      "after %.1f transactions/s, restore ratio %.3f\n",
+      kDeadUnit, absl::ToDoubleSeconds(answered_at - revived_at), clients,
+      next.tps, baseline.tps > 0 ? next.tps / baseline.tps : 0.0);
+  PrintBaselineSpread(events, baseline, before, after);
+}
+
+void PrintDeadUnitHealth(const ews::modbus::LineScheduler& line) {
+  const ews::modbus::DeviceHealth health = line.HealthOf(kDeadUnit);
+  std::printf(
+      "    unit %d health: state %s, %lu absences, %lu probes, %lu "
+      "fast-failed, %lu timeouts, %lu answers\n",
+      kDeadUnit, ews::modbus::UnitStateName(health.state),
+      static_cast<unsigned long>(health.absences),
+      static_cast<unsigned long>(health.probes),
+      static_cast<unsigned long>(health.fast_failed),
+      static_cast<unsigned long>(health.timeouts),
+      static_cast<unsigned long>(health.answers));
+}
+
+// One run of the dead-unit phase on a fresh line; false if it could not be
+// set up. The baseline is measured with the same connections, the silent
+// unit's clients paused: before, and (with `revive`) after the measurement
+// with them, averaged, so a drift of the host's load cancels out.
+bool DeadUnitRun(const ews::hal::SerialSettings& settings,
+                 absl::Duration reply_delay, int absent_after_misses,
+                 absl::Duration window, bool revive) {
+  const int live = absl::GetFlag(FLAGS_live_clients);
+  const int dead = absl::GetFlag(FLAGS_dead_clients);
+  const absl::Duration probe_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
+  LineUnderTest t;
+  if (!Setup(settings, reply_delay, absent_after_misses, t)) return false;
+  PrintDeadUnitRunHeading(absent_after_misses, probe_interval, window);
+
+  std::vector<uint8_t> units(live, kLiveUnit);
+  units.insert(units.end(), dead, kDeadUnit);
+  Load load(t.server->port(), units, absl::GetFlag(FLAGS_registers),
+            /*pausable=*/kDeadUnit,
+            absl::Milliseconds(absl::GetFlag(FLAGS_error_pause_ms)));
+  const absl::Duration settle =
+      absl::Milliseconds(300) +
+      absl::Milliseconds(absl::GetFlag(FLAGS_response_timeout_ms));
+  absl::SleepFor(settle);
+  const Span before = MeasureFor(window);
+  load.Pause(false);
+  AwaitSteadyProbes(*t.line, absent_after_misses, probe_interval);
+  absl::SleepFor(absl::Milliseconds(300));
+  // With detection on, the window holds whole probe intervals: exactly one
+  // probe per interval, as in the long run.
+  const Span with = MeasureFor(window);
+  Span after{};
+  absl::Time revived_at;
+  if (revive) {
+    revived_at =
+        ReviveDeadUnit(t, load, settle, window, probe_interval, &after);
+  }
+  load.Stop();
+
+  const std::vector<Load::Event> events = load.events();
+  const Window baseline =
+      LiveBaseline(events, before, revive ? &after : nullptr);
+  std::printf(
+      "    baseline, %d live clients alone: %.1f transactions/s, p99 %.1f "
+      "ms\n",
+      live, baseline.tps, Ms(baseline.p99));
+  PrintWithDeadUnit(events, baseline, with, dead);
+  if (revive) {
+    PrintRestore(events, baseline, before, after, revived_at, live + dead);
+    PrintDeadUnitHealth(*t.line);
   }
   std::fflush(stdout);
   t.server->Stop();

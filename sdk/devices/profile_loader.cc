@@ -54,6 +54,97 @@ bool FitsIn(uint64_t value, v1::DataType type) {
       .ok();
 }
 
+// Each bit field fits the quantity's `bits` and is named.
+void CheckBitFields(const v1::Quantity& q, int bits, const std::string& path,
+                    Checker& check) {
+  for (int i = 0; i < q.bits_size(); ++i) {
+    const v1::BitField& field = q.bits(i);
+    const uint32_t width = std::max<uint32_t>(field.width(), 1);
+    if (field.bit() + width > static_cast<uint32_t>(bits)) {
+      check.Fail(absl::StrCat(path, ".bits[", i, "]"),
+                 absl::StrCat("bit ", field.bit(), " width ", width,
+                              " does not fit ", bits, " bits"));
+    }
+    if (!IsIdentifier(field.name())) {
+      check.Fail(absl::StrCat(path, ".bits[", i, "].name"),
+                 "must be non-empty [a-z0-9_]");
+    }
+  }
+}
+
+// scale_by's entries: finite non-zero scales, 'below' ascending and unset
+// on the last entry only (which covers every larger value).
+void CheckScaleEntries(const v1::Quantity& q, const std::string& sp,
+                       Checker& check) {
+  if (q.scale_by().entries_size() == 0) {
+    check.Fail(sp + ".entries", "is empty");
+  }
+  uint64_t previous = 0;
+  for (int i = 0; i < q.scale_by().entries_size(); ++i) {
+    const auto& entry = q.scale_by().entries(i);
+    const std::string ep = absl::StrCat(sp, ".entries[", i, "]");
+    const bool last = i + 1 == q.scale_by().entries_size();
+    if (entry.scale() == 0 || !std::isfinite(entry.scale())) {
+      check.Fail(ep + ".scale", "must be finite and non-zero");
+    }
+    if (last && entry.has_below()) {
+      check.Fail(ep + ".below",
+                 "the last entry must leave 'below' unset (it covers every "
+                 "larger value)");
+    }
+    if (!last && !entry.has_below()) {
+      check.Fail(ep + ".below", "only the last entry may leave it unset");
+    }
+    if (entry.has_below()) {
+      if (i > 0 && entry.below() <= previous) {
+        check.Fail(ep + ".below", "must be ascending");
+      }
+      previous = entry.below();
+    }
+  }
+}
+
+// A scale chosen by another quantity's value: the selector is an integer
+// quantity of this profile without a scale_by of its own, and the entries
+// replace a fixed scale.
+void CheckScaleBy(const v1::Profile& profile, const v1::Quantity& q,
+                  const std::string& path, Checker& check) {
+  const std::string sp = path + ".scale_by";
+  const v1::Quantity* selector = FindQuantity(profile, q.scale_by().quantity());
+  if (selector == nullptr) {
+    check.Fail(sp + ".quantity",
+               absl::StrCat("no quantity '", q.scale_by().quantity(),
+                            "' in this profile"));
+  } else if (!IsIntegerType(selector->type())) {
+    check.Fail(sp + ".quantity", "the selector must be an integer quantity");
+  } else if (!selector->scale_by().quantity().empty()) {
+    check.Fail(sp + ".quantity", "the selector has a scale_by itself");
+  }
+  CheckScaleEntries(q, sp, check);
+  if (q.has_scale()) {
+    check.Fail(path + ".scale", "set together with scale_by");
+  }
+}
+
+// A sign taken from another register: an integer quantity of this profile,
+// for an unsigned quantity.
+void CheckSignFrom(const v1::Profile& profile, const v1::Quantity& q,
+                   const std::string& path, Checker& check) {
+  const v1::Quantity* sign = FindQuantity(profile, q.sign_from().quantity());
+  if (sign == nullptr) {
+    check.Fail(path + ".sign_from.quantity",
+               absl::StrCat("no quantity '", q.sign_from().quantity(),
+                            "' in this profile"));
+  } else if (!IsIntegerType(sign->type())) {
+    check.Fail(path + ".sign_from.quantity",
+               "the sign must be an integer quantity");
+  }
+  if (IsSignedType(q.type()) || q.type() == v1::DATA_TYPE_FLOAT32) {
+    check.Fail(path + ".sign_from",
+               "only an unsigned quantity takes its sign from a register");
+  }
+}
+
 void CheckQuantity(const v1::Profile& profile, const v1::Quantity& q,
                    const std::string& path, Checker& check) {
   if (!IsIdentifier(q.id())) {
@@ -86,77 +177,10 @@ void CheckQuantity(const v1::Profile& profile, const v1::Quantity& q,
   if (q.statistic() != v1::STATISTIC_NONE && q.kind() != v1::KIND_STATISTIC) {
     check.Fail(path + ".kind", "a statistic must be KIND_STATISTIC");
   }
-  const int bits = count * 16;
-  for (int i = 0; i < q.bits_size(); ++i) {
-    const v1::BitField& field = q.bits(i);
-    const uint32_t width = std::max<uint32_t>(field.width(), 1);
-    if (field.bit() + width > static_cast<uint32_t>(bits)) {
-      check.Fail(absl::StrCat(path, ".bits[", i, "]"),
-                 absl::StrCat("bit ", field.bit(), " width ", width,
-                              " does not fit ", bits, " bits"));
-    }
-    if (!IsIdentifier(field.name())) {
-      check.Fail(absl::StrCat(path, ".bits[", i, "].name"),
-                 "must be non-empty [a-z0-9_]");
-    }
-  }
-  if (!q.scale_by().quantity().empty()) {
-    const std::string sp = path + ".scale_by";
-    const v1::Quantity* selector =
-        FindQuantity(profile, q.scale_by().quantity());
-    if (selector == nullptr) {
-      check.Fail(sp + ".quantity",
-                 absl::StrCat("no quantity '", q.scale_by().quantity(),
-                              "' in this profile"));
-    } else if (!IsIntegerType(selector->type())) {
-      check.Fail(sp + ".quantity", "the selector must be an integer quantity");
-    } else if (!selector->scale_by().quantity().empty()) {
-      check.Fail(sp + ".quantity", "the selector has a scale_by itself");
-    }
-    if (q.scale_by().entries_size() == 0) {
-      check.Fail(sp + ".entries", "is empty");
-    }
-    uint64_t previous = 0;
-    for (int i = 0; i < q.scale_by().entries_size(); ++i) {
-      const auto& entry = q.scale_by().entries(i);
-      const std::string ep = absl::StrCat(sp, ".entries[", i, "]");
-      const bool last = i + 1 == q.scale_by().entries_size();
-      if (entry.scale() == 0 || !std::isfinite(entry.scale())) {
-        check.Fail(ep + ".scale", "must be finite and non-zero");
-      }
-      if (last && entry.has_below()) {
-        check.Fail(ep + ".below",
-                   "the last entry must leave 'below' unset (it covers every "
-                   "larger value)");
-      }
-      if (!last && !entry.has_below()) {
-        check.Fail(ep + ".below", "only the last entry may leave it unset");
-      }
-      if (entry.has_below()) {
-        if (i > 0 && entry.below() <= previous) {
-          check.Fail(ep + ".below", "must be ascending");
-        }
-        previous = entry.below();
-      }
-    }
-    if (q.has_scale()) {
-      check.Fail(path + ".scale", "set together with scale_by");
-    }
-  }
+  CheckBitFields(q, count * 16, path, check);
+  if (!q.scale_by().quantity().empty()) CheckScaleBy(profile, q, path, check);
   if (!q.sign_from().quantity().empty()) {
-    const v1::Quantity* sign = FindQuantity(profile, q.sign_from().quantity());
-    if (sign == nullptr) {
-      check.Fail(path + ".sign_from.quantity",
-                 absl::StrCat("no quantity '", q.sign_from().quantity(),
-                              "' in this profile"));
-    } else if (!IsIntegerType(sign->type())) {
-      check.Fail(path + ".sign_from.quantity",
-                 "the sign must be an integer quantity");
-    }
-    if (IsSignedType(q.type()) || q.type() == v1::DATA_TYPE_FLOAT32) {
-      check.Fail(path + ".sign_from",
-                 "only an unsigned quantity takes its sign from a register");
-    }
+    CheckSignFrom(profile, q, path, check);
   }
 }
 
@@ -218,27 +242,10 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
   std::string first_;
 };
 
-}  // namespace
-
-absl::Status ValidateProfile(const v1::Profile& profile,
-                             absl::string_view source) {
-  Checker check(source);
-  if (!IsIdentifier(profile.id())) {
-    check.Fail("id", "must be non-empty [a-z0-9_]");
-  }
-  if (profile.name().empty()) check.Fail("name", "is empty");
-  if (profile.family() == v1::FAMILY_UNSPECIFIED) {
-    check.Fail("family", "is unspecified");
-  }
-  if (profile.provenance() == v1::PROVENANCE_UNSPECIFIED) {
-    check.Fail("provenance", "is unspecified");
-  }
-  if (profile.word_order() == v1::WORD_ORDER_UNSPECIFIED) {
-    check.Fail("word_order", "is unspecified (the maker's norm is ABCD)");
-  }
-  if (profile.max_registers_per_read() > 125) {
-    check.Fail("max_registers_per_read", "must be 0 (125) or 1..125");
-  }
+// How a bus scan recognises the device: a model register of an integer
+// type with values, or a vendor name (only an installer's profile may have
+// neither).
+void CheckIdentification(const v1::Profile& profile, Checker& check) {
   const auto& id = profile.identification();
   switch (id.method_case()) {
     case v1::Identification::kModelRegister: {
@@ -267,24 +274,21 @@ absl::Status ValidateProfile(const v1::Profile& profile,
                    "is required (a bus scan must recognise the device)");
       }
   }
-  if (profile.family() == v1::FAMILY_ENERGY_MANAGEMENT &&
-      profile.ems().module_kind() ==
-          v1::EmsAddressing::MODULE_KIND_UNSPECIFIED) {
-    check.Fail("ems.module_kind", "is required for an EMS CX3 module");
-  }
-  // A built-in or maker profile says where each register comes from, or that
-  // no published table confirms it (docs/devices/).
+}
+
+// A built-in or maker profile says where each register comes from, or that
+// no published table confirms it (docs/devices/).
+void CheckSource(const v1::Profile& profile, const std::string& path,
+                 const std::string& source, bool unconfirmed, Checker& check) {
   const bool cites = profile.provenance() != v1::PROVENANCE_INSTALLER;
-  auto check_source = [&](const std::string& path, const std::string& source,
-                          bool unconfirmed) {
-    if (cites && source.empty() && !unconfirmed) {
-      check.Fail(path + ".source",
-                 "is empty: cite the published table or set unconfirmed");
-    }
-  };
-  if (id.method_case() != v1::Identification::METHOD_NOT_SET) {
-    check_source("identification", id.source(), id.unconfirmed());
+  if (cites && source.empty() && !unconfirmed) {
+    check.Fail(path + ".source",
+               "is empty: cite the published table or set unconfirmed");
   }
+}
+
+// Each quantity and command: a unique id, valid fields and its source.
+void CheckQuantitiesAndCommands(const v1::Profile& profile, Checker& check) {
   std::set<std::string> ids;
   for (int i = 0; i < profile.quantities_size(); ++i) {
     const v1::Quantity& q = profile.quantities(i);
@@ -293,7 +297,7 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckQuantity(profile, q, path, check);
-    check_source(path, q.source(), q.unconfirmed());
+    CheckSource(profile, path, q.source(), q.unconfirmed(), check);
   }
   std::set<std::string> command_ids;
   for (int i = 0; i < profile.commands_size(); ++i) {
@@ -303,8 +307,43 @@ absl::Status ValidateProfile(const v1::Profile& profile,
       check.Fail(path + ".id", "is not unique");
     }
     CheckCommand(c, path, check);
-    check_source(path, c.source(), c.unconfirmed());
+    CheckSource(profile, path, c.source(), c.unconfirmed(), check);
   }
+}
+
+}  // namespace
+
+absl::Status ValidateProfile(const v1::Profile& profile,
+                             absl::string_view source) {
+  Checker check(source);
+  if (!IsIdentifier(profile.id())) {
+    check.Fail("id", "must be non-empty [a-z0-9_]");
+  }
+  if (profile.name().empty()) check.Fail("name", "is empty");
+  if (profile.family() == v1::FAMILY_UNSPECIFIED) {
+    check.Fail("family", "is unspecified");
+  }
+  if (profile.provenance() == v1::PROVENANCE_UNSPECIFIED) {
+    check.Fail("provenance", "is unspecified");
+  }
+  if (profile.word_order() == v1::WORD_ORDER_UNSPECIFIED) {
+    check.Fail("word_order", "is unspecified (the maker's norm is ABCD)");
+  }
+  if (profile.max_registers_per_read() > 125) {
+    check.Fail("max_registers_per_read", "must be 0 (125) or 1..125");
+  }
+  CheckIdentification(profile, check);
+  if (profile.family() == v1::FAMILY_ENERGY_MANAGEMENT &&
+      profile.ems().module_kind() ==
+          v1::EmsAddressing::MODULE_KIND_UNSPECIFIED) {
+    check.Fail("ems.module_kind", "is required for an EMS CX3 module");
+  }
+  const auto& id = profile.identification();
+  if (id.method_case() != v1::Identification::METHOD_NOT_SET) {
+    CheckSource(profile, "identification", id.source(), id.unconfirmed(),
+                check);
+  }
+  CheckQuantitiesAndCommands(profile, check);
   return check.status();
 }
 

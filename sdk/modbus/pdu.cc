@@ -33,6 +33,67 @@ bool RangeFits(uint16_t address, uint16_t count) {
   return static_cast<uint32_t>(address) + count <= 0x10000;
 }
 
+// Functions 1..4: address, quantity.
+absl::Status ValidateReadRequest(absl::Span<const uint8_t> pdu) {
+  if (pdu.size() != 5) return Malformed("read request must be 5 bytes");
+  const uint16_t count = Get16(pdu, 3);
+  const uint16_t max =
+      pdu[0] <= fc::kReadDiscreteInputs ? kMaxReadBits : kMaxReadRegisters;
+  if (count < 1 || count > max) return Malformed("quantity out of range");
+  if (!RangeFits(Get16(pdu, 1), count)) {
+    return Malformed("address range wraps", 0x02);
+  }
+  return absl::OkStatus();
+}
+
+// Functions 15 and 16: address, quantity, byte count, values.
+absl::Status ValidateWriteMultipleRequest(absl::Span<const uint8_t> pdu) {
+  if (pdu.size() < 6) return Malformed("truncated write multiple");
+  const uint16_t count = Get16(pdu, 3);
+  const bool coils = pdu[0] == fc::kWriteMultipleCoils;
+  const uint16_t max = coils ? kMaxWriteBits : kMaxWriteRegisters;
+  if (count < 1 || count > max) return Malformed("quantity out of range");
+  const size_t bytes = coils ? (count + 7) / 8 : count * 2;
+  if (pdu[5] != bytes || pdu.size() != 6 + bytes) {
+    return Malformed("byte count does not match quantity");
+  }
+  if (!RangeFits(Get16(pdu, 1), count)) {
+    return Malformed("address range wraps", 0x02);
+  }
+  return absl::OkStatus();
+}
+
+// Function 23: read address and quantity, write address, quantity, byte
+// count and values.
+absl::Status ValidateReadWriteMultipleRequest(absl::Span<const uint8_t> pdu) {
+  if (pdu.size() < 10) return Malformed("truncated read/write multiple");
+  const uint16_t read_count = Get16(pdu, 3);
+  const uint16_t write_count = Get16(pdu, 7);
+  if (read_count < 1 || read_count > kMaxReadWriteReadRegisters ||
+      write_count < 1 || write_count > kMaxReadWriteWriteRegisters) {
+    return Malformed("quantity out of range");
+  }
+  if (pdu[9] != write_count * 2 || pdu.size() != 10 + write_count * 2u) {
+    return Malformed("byte count does not match quantity");
+  }
+  if (!RangeFits(Get16(pdu, 1), read_count) ||
+      !RangeFits(Get16(pdu, 5), write_count)) {
+    return Malformed("address range wraps", 0x02);
+  }
+  return absl::OkStatus();
+}
+
+// Function 43: only Read Device Identification (MEI type 14) is checked.
+absl::Status ValidateMeiRequest(absl::Span<const uint8_t> pdu) {
+  if (pdu.size() < 2) return Malformed("truncated MEI request");
+  if (pdu[1] != fc::kMeiReadDeviceIdentification) {
+    return absl::OkStatus();  // other MEI types: the device decides
+  }
+  if (pdu.size() != 4) return Malformed("43/14 request must be 4 bytes");
+  if (pdu[2] < 1 || pdu[2] > 4) return Malformed("bad read device id code");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsReadFunction(uint8_t function) {
@@ -128,18 +189,8 @@ absl::Status ValidateRequest(absl::Span<const uint8_t> pdu) {
     case fc::kReadCoils:
     case fc::kReadDiscreteInputs:
     case fc::kReadHoldingRegisters:
-    case fc::kReadInputRegisters: {
-      if (pdu.size() != 5) return Malformed("read request must be 5 bytes");
-      const uint16_t count = Get16(pdu, 3);
-      const uint16_t max = function <= fc::kReadDiscreteInputs
-                               ? kMaxReadBits
-                               : kMaxReadRegisters;
-      if (count < 1 || count > max) return Malformed("quantity out of range");
-      if (!RangeFits(Get16(pdu, 1), count)) {
-        return Malformed("address range wraps", 0x02);
-      }
-      return absl::OkStatus();
-    }
+    case fc::kReadInputRegisters:
+      return ValidateReadRequest(pdu);
     case fc::kWriteSingleCoil: {
       if (pdu.size() != 5) return Malformed("write single must be 5 bytes");
       const uint16_t value = Get16(pdu, 3);
@@ -152,47 +203,12 @@ absl::Status ValidateRequest(absl::Span<const uint8_t> pdu) {
       if (pdu.size() != 5) return Malformed("write single must be 5 bytes");
       return absl::OkStatus();
     case fc::kWriteMultipleCoils:
-    case fc::kWriteMultipleRegisters: {
-      if (pdu.size() < 6) return Malformed("truncated write multiple");
-      const uint16_t count = Get16(pdu, 3);
-      const bool coils = function == fc::kWriteMultipleCoils;
-      const uint16_t max = coils ? kMaxWriteBits : kMaxWriteRegisters;
-      if (count < 1 || count > max) return Malformed("quantity out of range");
-      const size_t bytes = coils ? (count + 7) / 8 : count * 2;
-      if (pdu[5] != bytes || pdu.size() != 6 + bytes) {
-        return Malformed("byte count does not match quantity");
-      }
-      if (!RangeFits(Get16(pdu, 1), count)) {
-        return Malformed("address range wraps", 0x02);
-      }
-      return absl::OkStatus();
-    }
-    case fc::kReadWriteMultipleRegisters: {
-      if (pdu.size() < 10) return Malformed("truncated read/write multiple");
-      const uint16_t read_count = Get16(pdu, 3);
-      const uint16_t write_count = Get16(pdu, 7);
-      if (read_count < 1 || read_count > kMaxReadWriteReadRegisters ||
-          write_count < 1 || write_count > kMaxReadWriteWriteRegisters) {
-        return Malformed("quantity out of range");
-      }
-      if (pdu[9] != write_count * 2 || pdu.size() != 10 + write_count * 2u) {
-        return Malformed("byte count does not match quantity");
-      }
-      if (!RangeFits(Get16(pdu, 1), read_count) ||
-          !RangeFits(Get16(pdu, 5), write_count)) {
-        return Malformed("address range wraps", 0x02);
-      }
-      return absl::OkStatus();
-    }
-    case fc::kEncapsulatedInterface: {
-      if (pdu.size() < 2) return Malformed("truncated MEI request");
-      if (pdu[1] != fc::kMeiReadDeviceIdentification) {
-        return absl::OkStatus();  // other MEI types: the device decides
-      }
-      if (pdu.size() != 4) return Malformed("43/14 request must be 4 bytes");
-      if (pdu[2] < 1 || pdu[2] > 4) return Malformed("bad read device id code");
-      return absl::OkStatus();
-    }
+    case fc::kWriteMultipleRegisters:
+      return ValidateWriteMultipleRequest(pdu);
+    case fc::kReadWriteMultipleRegisters:
+      return ValidateReadWriteMultipleRequest(pdu);
+    case fc::kEncapsulatedInterface:
+      return ValidateMeiRequest(pdu);
     default:
       return absl::OkStatus();
   }

@@ -479,6 +479,112 @@ absl::Status ValidateOptions(const StoreOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateOpenArguments(const StoreOptions& options,
+                                   const Clock* clock) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("history store: empty path");
+  }
+  if (clock == nullptr) {
+    return absl::InvalidArgumentError("history store: no clock");
+  }
+  return ValidateOptions(options);
+}
+
+// Opens, checks and loads the database into an emptied `impl`; a DataLoss
+// anywhere in that means a corrupt file.
+absl::Status OpenAndLoad(Store::Impl* impl, const StoreOptions& options,
+                         absl::TimeZone time_zone) {
+  {
+    absl::MutexLock lock(&impl->mu);
+    impl->series.clear();
+    impl->by_name.clear();
+    impl->next_batch = 1;
+    impl->write_db.reset();
+    EWS_ASSIGN_OR_RETURN(impl->write_db, OpenChecked(options.path, time_zone));
+  }
+  return LoadState(impl, options);
+}
+
+// Where a damaged file is moved aside: "<path>.corrupt-<UTC time>".
+std::string CorruptCopyPath(const std::string& path, Clock* clock) {
+  return absl::StrCat(path, ".corrupt-",
+                      absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
+                                       absl::UTCTimeZone()));
+}
+
+// What Open() found damaged and moved aside (OK and "" when nothing).
+struct StartupRepair {
+  absl::Status problem;
+  std::string moved_to;
+};
+
+// A corrupt database (`damage`): refused without options.recover_corrupt;
+// else its files (with -wal, -shm and the sample log) are moved aside and a
+// fresh database is opened.
+absl::Status ReplaceCorruptDatabase(Store::Impl* impl,
+                                    const StoreOptions& options,
+                                    absl::TimeZone time_zone,
+                                    const absl::Status& damage,
+                                    StartupRepair* repair) {
+  {
+    absl::MutexLock lock(&impl->mu);
+    impl->write_db.reset();  // close before renaming (no reader is open yet)
+  }
+  if (!options.recover_corrupt) {
+    return absl::DataLossError(absl::StrCat("history database ", options.path,
+                                            " is corrupt: ", damage.message()));
+  }
+  repair->moved_to = CorruptCopyPath(options.path, impl->clock);
+  for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
+    const std::string from = options.path + suffix;
+    if (!FileExists(from)) continue;
+    if (std::rename(from.c_str(), (repair->moved_to + suffix).c_str()) != 0) {
+      return absl::DataLossError(absl::StrCat(
+          "history database ", options.path,
+          " is corrupt and could not be moved aside: ", std::strerror(errno)));
+    }
+  }
+  repair->problem = absl::DataLossError(
+      absl::StrCat("history database ", options.path, " was corrupt (",
+                   "moved to ", repair->moved_to, "); started a fresh one"));
+  EWS_LOG(ERROR) << repair->problem.message();
+  return OpenAndLoad(impl, options, time_zone);
+}
+
+// A log without its database (deleted by hand): its series ids mean nothing
+// in the new database, so it is moved aside.
+void MoveOrphanedLogAside(const std::string& log_path) {
+  if (!FileExists(log_path)) return;
+  const std::string aside = absl::StrCat(log_path, ".orphaned");
+  EWS_LOG(WARNING) << "history store: " << log_path << " has no database; "
+                   << "moved to " << aside;
+  std::rename(log_path.c_str(), aside.c_str());
+}
+
+// A damaged sample log (`damage`) beside a sound database: only the log is
+// moved aside, and with it the samples acknowledged since the last
+// consolidation; then the (now missing) log is replayed afresh.
+absl::Status ReplaceDamagedLog(Store::Impl* impl, const std::string& log_path,
+                               const absl::Status& damage,
+                               StartupRepair* repair) {
+  {
+    absl::MutexLock lock(&impl->mu);
+    impl->log.reset();
+  }
+  const std::string aside = CorruptCopyPath(log_path, impl->clock);
+  if (std::rename(log_path.c_str(), aside.c_str()) != 0) {
+    return absl::DataLossError(absl::StrCat(
+        "sample log ", log_path,
+        " is damaged and could not be moved aside: ", std::strerror(errno)));
+  }
+  repair->problem = absl::DataLossError(absl::StrCat(
+      damage.message(), " (moved to ", aside,
+      "); the samples acknowledged since the last consolidation are lost"));
+  EWS_LOG(ERROR) << "history store: " << repair->problem.message();
+  if (repair->moved_to.empty()) repair->moved_to = aside;
+  return ReplayLog(impl);
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -521,96 +627,25 @@ Store::~Store() {
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
                                                    Clock* clock,
                                                    absl::TimeZone time_zone) {
-  if (options.path.empty()) {
-    return absl::InvalidArgumentError("history store: empty path");
-  }
-  if (clock == nullptr) {
-    return absl::InvalidArgumentError("history store: no clock");
-  }
-  EWS_RETURN_IF_ERROR(ValidateOptions(options));
+  EWS_RETURN_IF_ERROR(ValidateOpenArguments(options, clock));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = clock;
   impl->tz = time_zone;
-
-  absl::Status problem;
-  std::string moved_to;
-  const bool existed = FileExists(options.path);
-  // Opens, checks and loads; a DataLoss anywhere in that means a corrupt file.
-  auto attempt = [&]() -> absl::Status {
-    absl::MutexLock lock(&impl->mu);
-    impl->series.clear();
-    impl->by_name.clear();
-    impl->next_batch = 1;
-    impl->write_db.reset();
-    EWS_ASSIGN_OR_RETURN(impl->write_db, OpenChecked(options.path, time_zone));
-    return absl::OkStatus();
-  };
   impl->budget_bytes = options.budget_bytes;
-  absl::Status db = attempt();
-  if (db.ok()) db = LoadState(impl.get(), options);
+
+  StartupRepair repair;
+  const bool existed = FileExists(options.path);
+  absl::Status db = OpenAndLoad(impl.get(), options, time_zone);
   if (!db.ok() && existed && absl::IsDataLoss(db)) {
-    {
-      absl::MutexLock lock(&impl->mu);
-      impl->write_db.reset();  // close before renaming (no reader is open yet)
-    }
-    if (!options.recover_corrupt) {
-      return absl::DataLossError(absl::StrCat("history database ", options.path,
-                                              " is corrupt: ", db.message()));
-    }
-    moved_to = absl::StrCat(options.path, ".corrupt-",
-                            absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
-                                             absl::UTCTimeZone()));
-    for (const char* suffix : {"", "-wal", "-shm", "-log"}) {
-      const std::string from = options.path + suffix;
-      if (!FileExists(from)) continue;
-      if (std::rename(from.c_str(), (moved_to + suffix).c_str()) != 0) {
-        return absl::DataLossError(
-            absl::StrCat("history database ", options.path,
-                         " is corrupt and could not be moved aside: ",
-                         std::strerror(errno)));
-      }
-    }
-    problem = absl::DataLossError(
-        absl::StrCat("history database ", options.path, " was corrupt (",
-                     "moved to ", moved_to, "); started a fresh one"));
-    EWS_LOG(ERROR) << problem.message();
-    db = attempt();
-    if (db.ok()) db = LoadState(impl.get(), options);
+    db = ReplaceCorruptDatabase(impl.get(), options, time_zone, db, &repair);
   }
   if (!db.ok()) return db;
   const std::string log_path = options.path + "-log";
-  if (!existed && FileExists(log_path)) {
-    // A log without its database (deleted by hand): its series ids mean
-    // nothing in the new database.
-    const std::string aside = absl::StrCat(log_path, ".orphaned");
-    EWS_LOG(WARNING) << "history store: " << log_path << " has no database; "
-                     << "moved to " << aside;
-    std::rename(log_path.c_str(), aside.c_str());
-  }
+  if (!existed) MoveOrphanedLogAside(log_path);
   absl::Status log = ReplayLog(impl.get());
   if (absl::IsDataLoss(log) && options.recover_corrupt) {
-    // The database is fine: only the log is moved aside, and with it the
-    // samples acknowledged since the last consolidation.
-    {
-      absl::MutexLock lock(&impl->mu);
-      impl->log.reset();
-    }
-    const std::string aside =
-        absl::StrCat(log_path, ".corrupt-",
-                     absl::FormatTime("%Y%m%dT%H%M%SZ", clock->WallNow(),
-                                      absl::UTCTimeZone()));
-    if (std::rename(log_path.c_str(), aside.c_str()) != 0) {
-      return absl::DataLossError(absl::StrCat(
-          "sample log ", log_path,
-          " is damaged and could not be moved aside: ", std::strerror(errno)));
-    }
-    problem = absl::DataLossError(absl::StrCat(
-        log.message(), " (moved to ", aside,
-        "); the samples acknowledged since the last consolidation are lost"));
-    EWS_LOG(ERROR) << "history store: " << problem.message();
-    if (moved_to.empty()) moved_to = aside;
-    log = ReplayLog(impl.get());
+    log = ReplaceDamagedLog(impl.get(), log_path, log, &repair);
   }
   if (!log.ok()) return log;
   {
@@ -623,8 +658,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
       impl->readers.Open(options.path, options.read_connections));
 
   auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
-  store->startup_problem_ = problem;
-  store->moved_aside_path_ = moved_to;
+  store->startup_problem_ = repair.problem;
+  store->moved_aside_path_ = repair.moved_to;
   return store;
 }
 

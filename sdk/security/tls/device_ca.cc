@@ -264,6 +264,102 @@ absl::Status CheckOptions(const DeviceIdentity& identity,
   return absl::OkStatus();
 }
 
+// The CA in `dir`, or a new one (`*created`) when there is none, it is
+// unusable (logged) or it expires within options.renew_before.
+absl::StatusOr<Ca> LoadOrCreateCa(const std::string& dir,
+                                  const DeviceIdentity& identity,
+                                  const Clock& clock, absl::Time now,
+                                  const DeviceCaOptions& options,
+                                  bool* created) {
+  absl::StatusOr<Ca> ca = LoadCa(dir);
+  if (ca.ok()) {
+    const absl::Time end =
+        internal::Asn1TimeToAbsl(X509_get0_notAfter(ca->certificate.get()));
+    if (end - now < options.renew_before) {
+      EWS_LOG(WARNING) << "the device CA expires on " << absl::FormatTime(end);
+      ca = absl::FailedPreconditionError("the CA expires soon");
+    }
+  } else if (!absl::IsNotFound(ca.status())) {
+    EWS_LOG(ERROR) << "device CA in " << dir << " unusable: " << ca.status();
+  }
+  if (!ca.ok()) {
+    ca = CreateCa(dir, identity, clock, options);
+    if (!ca.ok()) return ca.status();
+    *created = true;
+  }
+  return ca;
+}
+
+// server.pem as the TLS server reads it: the key, the leaf, then the CA.
+absl::Status WriteServerPem(const std::string& dir, const Issued& issued,
+                            const Ca& ca) {
+  EWS_ASSIGN_OR_RETURN(std::string contents,
+                       internal::PrivateKeyPem(issued.key.get()));
+  EWS_ASSIGN_OR_RETURN(std::string leaf,
+                       internal::CertificatePem(issued.certificate.get()));
+  EWS_ASSIGN_OR_RETURN(std::string ca_pem,
+                       internal::CertificatePem(ca.certificate.get()));
+  return WriteFileAtomically(ServerPemPath(dir), contents + leaf + ca_pem,
+                             0600);
+}
+
+// Issues a server certificate from `*ca` and writes server.pem. New names
+// outside the CA's name constraints need a new CA: then `*ca` is replaced
+// and `*ca_created` set (an Internal error if the CA is brand-new already).
+absl::Status RenewServerCertificate(const std::string& dir, Ca* ca,
+                                    const DeviceIdentity& identity,
+                                    const Clock& clock, absl::Time now,
+                                    const DeviceCaOptions& options,
+                                    bool* ca_created) {
+  EWS_ASSIGN_OR_RETURN(Issued issued,
+                       IssueServerCertificate(*ca, identity, clock, options));
+  const int verified =
+      VerifyAgainst(issued.certificate.get(), ca->certificate.get(), now);
+  if (verified != X509_V_OK) {
+    if (*ca_created) {
+      return absl::InternalError(
+          absl::StrCat("a server certificate from a brand-new CA does not "
+                       "verify: ",
+                       X509_verify_cert_error_string(verified)));
+    }
+    EWS_LOG(WARNING) << "the device's names are outside the CA's name "
+                        "constraints: making a new CA";
+    EWS_ASSIGN_OR_RETURN(*ca, CreateCa(dir, identity, clock, options));
+    *ca_created = true;
+    EWS_ASSIGN_OR_RETURN(issued,
+                         IssueServerCertificate(*ca, identity, clock, options));
+  }
+  return WriteServerPem(dir, issued, *ca);
+}
+
+// Serves the site's own certificate (site.pem) instead of the device's when
+// one was installed and still passes ValidateSiteCertificate(); logs why
+// not when it fails, and warns when it expires within renew_before.
+void UseSiteCertificateIfValid(const std::string& dir,
+                               const DeviceIdentity& identity,
+                               const Clock& clock, absl::Time now,
+                               const DeviceCaOptions& options,
+                               TlsFiles* files) {
+  absl::StatusOr<std::string> site =
+      ReadFileToString(SitePemPath(dir), kMaxPemBytes);
+  if (!site.ok()) return;
+  absl::StatusOr<CertificateInfo> info =
+      ValidateSiteCertificate(*site, "", identity, clock);
+  if (!info.ok()) {
+    EWS_LOG(ERROR) << "site certificate not used: " << info.status()
+                   << "; serving the device certificate";
+    return;
+  }
+  files->server = *info;
+  files->server_pem_path = SitePemPath(dir);
+  files->site_certificate = true;
+  if (info->not_after - now < options.renew_before) {
+    EWS_LOG(WARNING) << "the site certificate expires on "
+                     << absl::FormatTime(info->not_after)
+                     << ": upload a new one";
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<CertificateInfo> ValidateSiteCertificate(
@@ -389,58 +485,18 @@ absl::StatusOr<TlsFiles> EnsureDeviceCertificates(
   const absl::Time now = clock.WallNow();
 
   // 1. The CA.
-  absl::StatusOr<Ca> ca = LoadCa(directory);
-  if (ca.ok()) {
-    const absl::Time end =
-        internal::Asn1TimeToAbsl(X509_get0_notAfter(ca->certificate.get()));
-    if (end - now < options.renew_before) {
-      EWS_LOG(WARNING) << "the device CA expires on " << absl::FormatTime(end);
-      ca = absl::FailedPreconditionError("the CA expires soon");
-    }
-  } else if (!absl::IsNotFound(ca.status())) {
-    EWS_LOG(ERROR) << "device CA in " << directory
-                   << " unusable: " << ca.status();
-  }
-  if (!ca.ok()) {
-    ca = CreateCa(directory, identity, clock, options);
-    if (!ca.ok()) return ca.status();
-    files.ca_created = true;
-  }
+  EWS_ASSIGN_OR_RETURN(Ca ca, LoadOrCreateCa(directory, identity, clock, now,
+                                             options, &files.ca_created));
 
   // 2. The server certificate.
-  std::string problem = ServerProblem(directory, *ca, identity, now, options);
+  std::string problem = ServerProblem(directory, ca, identity, now, options);
   if (!problem.empty()) {
     EWS_LOG(INFO) << "issuing a server certificate: " << problem;
-    EWS_ASSIGN_OR_RETURN(Issued issued,
-                         IssueServerCertificate(*ca, identity, clock, options));
-    // New names outside the CA's name constraints need a new CA.
-    const int verified =
-        VerifyAgainst(issued.certificate.get(), ca->certificate.get(), now);
-    if (verified != X509_V_OK) {
-      if (files.ca_created) {
-        return absl::InternalError(
-            absl::StrCat("a server certificate from a brand-new CA does not "
-                         "verify: ",
-                         X509_verify_cert_error_string(verified)));
-      }
-      EWS_LOG(WARNING) << "the device's names are outside the CA's name "
-                          "constraints: making a new CA";
-      EWS_ASSIGN_OR_RETURN(*ca, CreateCa(directory, identity, clock, options));
-      files.ca_created = true;
-      EWS_ASSIGN_OR_RETURN(
-          issued, IssueServerCertificate(*ca, identity, clock, options));
-    }
-    EWS_ASSIGN_OR_RETURN(std::string contents,
-                         internal::PrivateKeyPem(issued.key.get()));
-    EWS_ASSIGN_OR_RETURN(std::string leaf,
-                         internal::CertificatePem(issued.certificate.get()));
-    EWS_ASSIGN_OR_RETURN(std::string ca_pem,
-                         internal::CertificatePem(ca->certificate.get()));
-    EWS_RETURN_IF_ERROR(WriteFileAtomically(ServerPemPath(directory),
-                                            contents + leaf + ca_pem, 0600));
+    EWS_RETURN_IF_ERROR(RenewServerCertificate(
+        directory, &ca, identity, clock, now, options, &files.ca_created));
     files.server_issued = true;
   }
-  files.ca = internal::Describe(ca->certificate.get(), ca->key.get());
+  files.ca = internal::Describe(ca.certificate.get(), ca.key.get());
   EWS_ASSIGN_OR_RETURN(
       std::string server_pem,
       ReadFileToString(ServerPemPath(directory), kMaxPemBytes));
@@ -450,25 +506,7 @@ absl::StatusOr<TlsFiles> EnsureDeviceCertificates(
                      options.renew_before;
 
   // 3. The site's own certificate, if one was installed and still fits.
-  absl::StatusOr<std::string> site =
-      ReadFileToString(SitePemPath(directory), kMaxPemBytes);
-  if (site.ok()) {
-    absl::StatusOr<CertificateInfo> info =
-        ValidateSiteCertificate(*site, "", identity, clock);
-    if (info.ok()) {
-      files.server = *info;
-      files.server_pem_path = SitePemPath(directory);
-      files.site_certificate = true;
-      if (info->not_after - now < options.renew_before) {
-        EWS_LOG(WARNING) << "the site certificate expires on "
-                         << absl::FormatTime(info->not_after)
-                         << ": upload a new one";
-      }
-    } else {
-      EWS_LOG(ERROR) << "site certificate not used: " << info.status()
-                     << "; serving the device certificate";
-    }
-  }
+  UseSiteCertificateIfValid(directory, identity, clock, now, options, &files);
   EWS_LOG(INFO) << "TLS: CA SHA-256 " << files.ca.sha256_fingerprint
                 << "; server certificate "
                 << (files.site_certificate ? "(site) " : "") << "SHA-256 "

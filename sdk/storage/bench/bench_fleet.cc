@@ -135,6 +135,55 @@ struct Fleet::Device {
     }
   }
 
+  // A pulse device's minute: water draws of 5..60 L at 2 L/min and a gas
+  // boiler's cycles; `water_m3` and `gas_m3` are its counters as read.
+  void StepPulses(double day_fraction, double* water_m3, double* gas_m3) {
+    if (Uniform() < 0.01) appliance_left[0] = 3 + rng() % 30;
+    if (appliance_left[0] > 0) {
+      --appliance_left[0];
+      water_l += 1 + rng() % 3;
+    }
+    const bool heating = std::cos(2 * kPi * day_fraction) > -0.2;
+    if (heating && Uniform() < 0.15) cycle_on[0] = !cycle_on[0];
+    if (cycle_on[0] && heating) gas_cm3 += 150 + rng() % 60;
+    *water_m3 = std::floor(water_l) / 1000;
+    *gas_m3 = std::floor(gas_cm3 / 1e4) / 100;
+  }
+
+  // A meter's readings of the minute (after StepLoad()), at the resolution
+  // of their registers, in the order of kMeter.
+  void MeterReadings(double day_fraction, double v[kMeterSeries]) {
+    v[0] = std::floor(energy_wh) / 1000;
+    v[1] = std::floor(export_wh) / 1000;
+    const double p_total = phase_w[0] + phase_w[1] + phase_w[2];
+    const double q_total = 0.25 * std::fabs(p_total) + 60 + Normal(8);
+    v[2] = Float32(p_total + Normal(2));
+    for (int k = 0; k < 3; ++k) v[3 + k] = Float32(phase_w[k]);
+    v[6] = Float32(q_total);
+    double u[3];
+    for (int k = 0; k < 3; ++k) {
+      volt_walk[k] = std::clamp(volt_walk[k] + Normal(0.15), -3.0, 3.0);
+      u[k] = 231 + 2.5 * std::sin(2 * kPi * day_fraction + k) -
+             std::fabs(phase_w[k]) / 1500 + volt_walk[k] + Normal(0.15);
+      v[7 + k] = AtResolution(u[k], 0.1);
+    }
+    for (int k = 0; k < 3; ++k) {
+      v[10 + k] = AtResolution(
+          std::fabs(phase_w[k]) / u[k] + std::fabs(Normal(0.004)), 0.001);
+    }
+    freq_walk = std::clamp(freq_walk + Normal(0.006), -0.06, 0.06);
+    v[13] = AtResolution(50 + freq_walk, 0.01);
+    const double s = std::hypot(p_total, q_total);
+    v[14] = AtResolution(s > 0 ? std::fabs(p_total) / s : 1, 0.001);
+    thd_walk = std::clamp(thd_walk + Normal(0.03), -0.8, 0.8);
+    v[15] = AtResolution(
+        2.2 + 0.6 * std::sin(2 * kPi * day_fraction) + thd_walk, 0.1);
+    v[16] = AtResolution(
+        std::clamp(8 + 2000 / (std::fabs(p_total) + 200) + Normal(0.4), 0.0,
+                   100.0),
+        0.1);
+  }
+
   std::mt19937 rng;
   std::normal_distribution<double> normal{0, 1};
   std::uniform_real_distribution<double> uniform{0, 1};
@@ -207,18 +256,8 @@ void Fleet::Poll(int64_t minute, std::vector<double>* values,
     const bool silent =
         power_cut || dev->Silent(minute) || dev->Uniform() < 0.003;
     if (dev->pulse) {
-      // Water: draws of 5..60 L at 2 L/min; gas: a boiler's cycles.
-      if (dev->Uniform() < 0.01) dev->appliance_left[0] = 3 + dev->rng() % 30;
-      if (dev->appliance_left[0] > 0) {
-        --dev->appliance_left[0];
-        dev->water_l += 1 + dev->rng() % 3;
-      }
-      const bool heating = std::cos(2 * kPi * day_fraction) > -0.2;
-      if (heating && dev->Uniform() < 0.15)
-        dev->cycle_on[0] = !dev->cycle_on[0];
-      if (dev->cycle_on[0] && heating) dev->gas_cm3 += 150 + dev->rng() % 60;
-      const double water_m3 = std::floor(dev->water_l) / 1000;
-      const double gas_m3 = std::floor(dev->gas_cm3 / 1e4) / 100;
+      double water_m3, gas_m3;
+      dev->StepPulses(day_fraction, &water_m3, &gas_m3);
       if (!silent) {
         (*values)[i] = water_m3;
         (*values)[i + 1] = gas_m3;
@@ -239,39 +278,7 @@ void Fleet::Poll(int64_t minute, std::vector<double>* values,
       continue;
     }
     double v[kMeterSeries];
-    v[0] = std::floor(dev->energy_wh) / 1000;
-    v[1] = std::floor(dev->export_wh) / 1000;
-    const double p_total = dev->phase_w[0] + dev->phase_w[1] + dev->phase_w[2];
-    const double q_total = 0.25 * std::fabs(p_total) + 60 + dev->Normal(8);
-    v[2] = Float32(p_total + dev->Normal(2));
-    for (int k = 0; k < 3; ++k) v[3 + k] = Float32(dev->phase_w[k]);
-    v[6] = Float32(q_total);
-    double u[3];
-    for (int k = 0; k < 3; ++k) {
-      dev->volt_walk[k] =
-          std::clamp(dev->volt_walk[k] + dev->Normal(0.15), -3.0, 3.0);
-      u[k] = 231 + 2.5 * std::sin(2 * kPi * day_fraction + k) -
-             std::fabs(dev->phase_w[k]) / 1500 + dev->volt_walk[k] +
-             dev->Normal(0.15);
-      v[7 + k] = AtResolution(u[k], 0.1);
-    }
-    for (int k = 0; k < 3; ++k) {
-      v[10 + k] = AtResolution(
-          std::fabs(dev->phase_w[k]) / u[k] + std::fabs(dev->Normal(0.004)),
-          0.001);
-    }
-    dev->freq_walk =
-        std::clamp(dev->freq_walk + dev->Normal(0.006), -0.06, 0.06);
-    v[13] = AtResolution(50 + dev->freq_walk, 0.01);
-    const double s = std::hypot(p_total, q_total);
-    v[14] = AtResolution(s > 0 ? std::fabs(p_total) / s : 1, 0.001);
-    dev->thd_walk = std::clamp(dev->thd_walk + dev->Normal(0.03), -0.8, 0.8);
-    v[15] = AtResolution(
-        2.2 + 0.6 * std::sin(2 * kPi * day_fraction) + dev->thd_walk, 0.1);
-    v[16] = AtResolution(
-        std::clamp(8 + 2000 / (std::fabs(p_total) + 200) + dev->Normal(0.4),
-                   0.0, 100.0),
-        0.1);
+    dev->MeterReadings(day_fraction, v);
     for (int q = 0; q < kMeterSeries; ++q) {
       (*values)[i + q] = v[q];
       (*present)[i + q] = true;

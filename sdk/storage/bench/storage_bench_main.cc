@@ -241,78 +241,65 @@ std::vector<KindTotals> MinuteTierByKind(const std::string& path,
   return out;
 }
 
-void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
-  // 2025-03-15 00:00 UTC: the month holds Europe/Paris' spring DST change.
-  const absl::Time start = absl::FromUnixSeconds(1741996800);
-  const int devices = 32;
-  const int days = quick ? 2 : 30;
-  bench::Fleet fleet(devices, start, /*seed=*/42);
-  SimulatedClock clock(start);
-  StoreOptions options;
-  options.path = FreshPath(dir, "density.db");
-  auto store = Check(Store::Open(options, &clock, tz), "open");
-  std::vector<SeriesId> ids;
-  for (const bench::FleetSeries& s : fleet.series()) {
-    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
-  }
-  std::printf(
-      "density: %d devices, %zu series, %d days of 1-minute polls from "
-      "2025-03-15 (Europe/Paris DST change on 03-30), seed 42\n",
-      devices, ids.size(), days);
+// The density run's ingest: what was appended, how fast, and the time of
+// each Consolidate() call.
+struct DensityIngest {
+  int64_t appended = 0;
+  double seconds = 0;
+  std::vector<double> hour_ms, seal_ms;  // Consolidate() calls
+  // The open (unsealed) day's minute blocks, measured at its 23rd hour.
+  double live_payload = 0, live_rows = 0, live_values = 0;
+};
+
+// `days` of 1-minute polls of `fleet` into `store` (series `ids`), on the
+// simulated `clock` from `start`: Flush every round, Consolidate every hour.
+DensityIngest IngestFleet(Store& store, SimulatedClock& clock,
+                          bench::Fleet& fleet, const std::vector<SeriesId>& ids,
+                          absl::Time start, int days, const std::string& path) {
+  DensityIngest ingest;
   std::vector<double> values;
   std::vector<bool> present;
-  int64_t appended = 0;
   const absl::Time t0 = absl::Now();
-  double live_payload = 0, live_rows = 0, live_values = 0;
-  std::vector<double> hour_ms, seal_ms;  // Consolidate() calls
   for (int64_t m = 0; m < int64_t{days} * 1440; ++m) {
     fleet.Poll(m, &values, &present);
     clock.SetWallTime(start + absl::Minutes(m) + absl::Seconds(2));
     for (size_t i = 0; i < ids.size(); ++i) {
       if (!present[i]) continue;
-      Check(store->Append(ids[i], fleet.PollTime(m, i), values[i]), "append");
-      ++appended;
+      Check(store.Append(ids[i], fleet.PollTime(m, i), values[i]), "append");
+      ++ingest.appended;
     }
-    Check(store->Flush(), "flush");
+    Check(store.Flush(), "flush");
     if (m % 60 == 59) {
       clock.SetWallTime(start + absl::Minutes(m + 1) + absl::Minutes(3));
       const absl::Time c0 = absl::Now();
-      Check(store->Consolidate(), "consolidate");
+      Check(store.Consolidate(), "consolidate");
       // The consolidation that reaches a UTC day's end seals that day.
-      (m % 1440 == 1439 ? seal_ms : hour_ms)
+      (m % 1440 == 1439 ? ingest.seal_ms : ingest.hour_ms)
           .push_back(absl::ToDoubleMilliseconds(absl::Now() - c0));
     }
-    // The open (unsealed) day's minute blocks, measured at its 23rd hour.
     if (m == int64_t{days} * 1440 - 61) {
       const int64_t day_s = absl::ToUnixSeconds(start) + (days - 1) * 86400;
-      for (const KindTotals& k : MinuteTierByKind(options.path, fleet, day_s)) {
-        live_payload += k.payload;
-        live_rows += k.rows;
-        live_values += k.values;
+      for (const KindTotals& k : MinuteTierByKind(path, fleet, day_s)) {
+        ingest.live_payload += k.payload;
+        ingest.live_rows += k.rows;
+        ingest.live_values += k.values;
       }
     }
   }
-  const double ingest_s = absl::ToDoubleSeconds(absl::Now() - t0);
-  // Past the last day's end: every day is sealed.
-  clock.SetWallTime(start + absl::Hours(24 * days) + absl::Minutes(3));
-  Check(store->Consolidate(/*force_prune=*/true), "consolidate");
-  StoreStats stats = Check(store->Stats(), "stats");
-  std::vector<KindTotals> kinds = MinuteTierByKind(options.path, fleet, 0);
+  ingest.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  return ingest;
+}
+
+// Bytes per value of the minute tier, per kind of quantity and overall
+// (`kinds` from MinuteTierByKind()), and of the open day.
+void PrintDensity(const std::vector<KindTotals>& kinds, const StoreStats& stats,
+                  const DensityIngest& ingest) {
   KindTotals all;
   for (const KindTotals& k : kinds) {
     all.values += k.values;
     all.payload += k.payload;
     all.rows += k.rows;
   }
-  std::printf(
-      "  ingest: %lld values in %.1f s = %.0f values/s (Append, Flush every "
-      "round, Consolidate every hour)\n",
-      static_cast<long long>(appended), ingest_s, appended / ingest_s);
-  std::printf(
-      "  Consolidate(): p50 %.1f ms an hour; %.0f ms (max %.0f ms) at the "
-      "start of a UTC day, sealing the %zu series' day before\n",
-      Percentile(hour_ms, 0.5), Percentile(seal_ms, 0.5),
-      Percentile(seal_ms, 1.0), ids.size());
   // The table's pages beyond the payload, spread over its rows.
   const double per_row =
       all.rows > 0
@@ -335,17 +322,21 @@ void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
       "overall", static_cast<long long>(all.values),
       static_cast<double>(stats.table_bytes[0]) / all.values,
       static_cast<double>(all.payload) / all.values,
-      static_cast<double>(stats.file_bytes) / appended, stats.file_bytes / 1e6);
-  if (live_values > 0) {
+      static_cast<double>(stats.file_bytes) / ingest.appended,
+      stats.file_bytes / 1e6);
+  if (ingest.live_values > 0) {
     std::printf(
         "  open day (unsealed minute blocks, 23 h into the day): payload "
         "%.2f B/value, %.2f B/value with an estimated 14 B per row\n",
-        live_payload / live_values,
-        (live_payload + 14 * live_rows) / live_values);
+        ingest.live_payload / ingest.live_values,
+        (ingest.live_payload + 14 * ingest.live_rows) / ingest.live_values);
   }
+}
 
-  // Reads of the sealed data: 24-hour minute charts and a week's chart of
-  // random series and days, and one device's month as minute CSV.
+// Reads of the sealed data: 24-hour minute charts and a week's chart of
+// random series and days.
+void RunSealedReads(Store& store, const std::vector<SeriesId>& ids,
+                    absl::Time start, int days, bool quick) {
   std::mt19937 rng(11);
   std::vector<double> day_ms, week_ms;
   const int queries = quick ? 50 : 500;
@@ -357,12 +348,12 @@ void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
                             absl::Minutes(rng() % 1440);
     absl::Time q0 = absl::Now();
     auto points = Check(
-        store->Read(id, Tier::kMinute, from, from + absl::Hours(24)), "read");
+        store.Read(id, Tier::kMinute, from, from + absl::Hours(24)), "read");
     day_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - q0));
     day_points = std::max(day_points, points.size());
     q0 = absl::Now();
-    auto chart = Check(store->QueryChart(id, from - absl::Hours(24 * 6),
-                                         from + absl::Hours(24)),
+    auto chart = Check(store.QueryChart(id, from - absl::Hours(24 * 6),
+                                        from + absl::Hours(24)),
                        "chart");
     week_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - q0));
     week_points = std::max(week_points, chart.points.size());
@@ -372,23 +363,67 @@ void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
       "%.2f ms; 7-day chart (<= %zu points) p50 %.2f ms p99 %.2f ms\n",
       day_points, Percentile(day_ms, 0.5), Percentile(day_ms, 0.99),
       week_points, Percentile(week_ms, 0.5), Percentile(week_ms, 0.99));
+}
+
+// One device's `days` as minute CSV, from `start` to `to`.
+void RunCsvExport(Store& store, absl::Time start, absl::Time to, int days) {
   size_t bytes = 0;
   CsvRequest request;
   request.device_id = "meter-0";
   request.from = start;
-  request.to = clock.WallNow();
+  request.to = to;
   request.tier = Tier::kMinute;
   const absl::Time e0 = absl::Now();
-  Check(store->ExportCsv(request,
-                         [&](absl::string_view data) {
-                           bytes += data.size();
-                           return absl::OkStatus();
-                         }),
+  Check(store.ExportCsv(request,
+                        [&](absl::string_view data) {
+                          bytes += data.size();
+                          return absl::OkStatus();
+                        }),
         "export");
   std::printf(
       "  CSV export, meter-0 (17 series), %d days at minute resolution: %.1f "
       "MB in %.2f s\n",
       days, bytes / 1e6, absl::ToDoubleSeconds(absl::Now() - e0));
+}
+
+void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
+  // 2025-03-15 00:00 UTC: the month holds Europe/Paris' spring DST change.
+  const absl::Time start = absl::FromUnixSeconds(1741996800);
+  const int devices = 32;
+  const int days = quick ? 2 : 30;
+  bench::Fleet fleet(devices, start, /*seed=*/42);
+  SimulatedClock clock(start);
+  StoreOptions options;
+  options.path = FreshPath(dir, "density.db");
+  auto store = Check(Store::Open(options, &clock, tz), "open");
+  std::vector<SeriesId> ids;
+  for (const bench::FleetSeries& s : fleet.series()) {
+    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
+  }
+  std::printf(
+      "density: %d devices, %zu series, %d days of 1-minute polls from "
+      "2025-03-15 (Europe/Paris DST change on 03-30), seed 42\n",
+      devices, ids.size(), days);
+  const DensityIngest ingest =
+      IngestFleet(*store, clock, fleet, ids, start, days, options.path);
+  // Past the last day's end: every day is sealed.
+  clock.SetWallTime(start + absl::Hours(24 * days) + absl::Minutes(3));
+  Check(store->Consolidate(/*force_prune=*/true), "consolidate");
+  StoreStats stats = Check(store->Stats(), "stats");
+  std::vector<KindTotals> kinds = MinuteTierByKind(options.path, fleet, 0);
+  std::printf(
+      "  ingest: %lld values in %.1f s = %.0f values/s (Append, Flush every "
+      "round, Consolidate every hour)\n",
+      static_cast<long long>(ingest.appended), ingest.seconds,
+      ingest.appended / ingest.seconds);
+  std::printf(
+      "  Consolidate(): p50 %.1f ms an hour; %.0f ms (max %.0f ms) at the "
+      "start of a UTC day, sealing the %zu series' day before\n",
+      Percentile(ingest.hour_ms, 0.5), Percentile(ingest.seal_ms, 0.5),
+      Percentile(ingest.seal_ms, 1.0), ids.size());
+  PrintDensity(kinds, stats, ingest);
+  RunSealedReads(*store, ids, start, days, quick);
+  RunCsvExport(*store, start, clock.WallNow(), days);
 }
 
 int Main(int argc, char** argv) {
