@@ -11,7 +11,7 @@
 #
 #   bazel run //apps/server:history_flash_bench -- [--commits=3] [--warmup=2] [--poll_s=0]
 #                                                  [--commit_s=0] [--data_dir=DIR]
-#                                                  [--fs=ext4|ext4-nojournal]
+#                                                  [--fs=ext4|ext4-nojournal] [--mount_options=O]
 #     --warmup     commits to let pass first (the first registers the series, a transaction each)
 #     --poll_s     history poll period of the Modbus devices (0: the profiles' one minute)
 #     --commit_s   storage.commit_interval_s (0: the default, once a minute); 300 = flash-saving
@@ -23,13 +23,15 @@
 #                  (needs root). Adds the loop device's own count of bytes written: everything the
 #                  file system wrote for ews-server, the journal (written by jbd2, which
 #                  write_bytes does not see) and the inodes included
+#     --mount_options  more options for that mount, e.g. commit=300 (ext4's journal commit
+#                  interval, 5 s by default)
 #     --quick      10 s polls and commits, 2 commits: checks that the bench runs (bazel test)
 #
 # Prints "samples N", "write_bytes B (X B/sample)", "wchar B (Y B/sample)", a per-day figure and,
 # with --fs, "device B (Z B/sample)".
 set -uo pipefail
 
-commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0 fs=
+commits=3 warmup=2 poll_s=0 commit_s=0 data_parent="" quick=0 fs="" mount_options=""
 for arg in "$@"; do
   case "$arg" in
     --commits=*) commits=${arg#*=} ;;
@@ -38,6 +40,7 @@ for arg in "$@"; do
     --commit_s=*) commit_s=${arg#*=} ;;
     --data_dir=*) data_parent=${arg#*=} ;;
     --fs=ext4 | --fs=ext4-nojournal) fs=${arg#*=} ;;
+    --mount_options=*) mount_options=${arg#*=} ;;
     --quick) quick=1 commits=2 poll_s=10 commit_s=10 ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -64,7 +67,7 @@ if [[ -n "$fs" ]]; then
   mkfs.ext4 -q -F -b 4096 "${features[@]}" -E lazy_itable_init=0,lazy_journal_init=0 \
     "$image_dir/data.img" || exit 1
   mkdir "$image_dir/mnt"
-  mount -o loop "$image_dir/data.img" "$image_dir/mnt" ||
+  mount -o "loop${mount_options:+,$mount_options}" "$image_dir/data.img" "$image_dir/mnt" ||
     { echo "cannot mount a loop file system (needs root)" >&2; rm -rf "$image_dir"; exit 1; }
   mnt=$image_dir/mnt
   loop=$(findmnt -n -o SOURCE "$mnt")

@@ -115,9 +115,13 @@ export async function testReports({ page, url, root, check, shot, layout, axe, g
     await desktopCard.getByRole('button', { name: 'Remove' }).click();
     await desktopCard.getByRole('button', { name: 'Yes, remove' }).click();
     await desktop.page.waitForSelector('.notice', { timeout: 10000 });
+    // The notice comes with the server's answer; the list is read again after it.
+    await desktop.page.waitForFunction(() => document.querySelectorAll('.card.report').length === 0, null,
+      { timeout: 10000 }).catch(() => {});
+    const removedNotice = (await desktop.page.locator('.notice').allTextContents()).join(' | ');
+    const cardsLeft = await desktop.page.locator('.card.report').count();
     check('reports: a report can be removed (after a confirmation)',
-      /Report daily-site removed/.test(await desktop.page.locator('.notice').textContent())
-      && await desktop.page.locator('.card.report').count() === 0);
+      /Report daily-site removed/.test(removedNotice) && cardsLeft === 0, `${removedNotice}; ${cardsLeft} card(s) left`);
     await desktop.context.close();
   } finally {
     await stop(smtp.child);
