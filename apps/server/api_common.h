@@ -93,4 +93,23 @@ std::string IsoLocal(absl::Time time, absl::TimeZone zone);
 // counter's Wh in full.
 inline constexpr int kApiDigits = 15;
 
+// A list of field changes ([{"field","from","to"}]): a configuration change's
+// and an audit entry's are written alike (config::FieldChange and
+// security::AuditChange have the same three members).
+template <typename Changes>
+void WriteFieldChanges(const Changes& changes, http::JsonWriter& json) {
+  json.BeginArray();
+  for (const auto& change : changes) {
+    json.BeginObject()
+        .Key("field")
+        .String(change.field)
+        .Key("from")
+        .String(change.from)
+        .Key("to")
+        .String(change.to)
+        .EndObject();
+  }
+  json.EndArray();
+}
+
 }  // namespace ews::server

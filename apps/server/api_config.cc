@@ -311,18 +311,8 @@ http::Response ChangedResponse(bool apply,
   }
   json.Key("changed_sections").BeginArray();
   for (const std::string& field : changed) json.String(SectionOfField(field));
-  json.EndArray().Key("changes").BeginArray();
-  for (const config::FieldChange& change : fields) {
-    json.BeginObject()
-        .Key("field")
-        .String(change.field)
-        .Key("from")
-        .String(change.from)
-        .Key("to")
-        .String(change.to)
-        .EndObject();
-  }
-  json.EndArray();
+  json.EndArray().Key("changes");
+  WriteFieldChanges(fields, json);
   if (apply) WriteLiveAndRestart(changed, live, json);
   json.EndObject();
   return http::Response::Json(200, json.Take());

@@ -334,19 +334,9 @@ http::Response SessionApi::Audit(const http::Request& request) {
         .String(entry.outcome)
         .Key("detail")
         .String(entry.detail)
-        .Key("changes")
-        .BeginArray();
-    for (const security::AuditChange& change : entry.changes) {
-      json.BeginObject()
-          .Key("field")
-          .String(change.field)
-          .Key("from")
-          .String(change.from)
-          .Key("to")
-          .String(change.to)
-          .EndObject();
-    }
-    json.EndArray().EndObject();
+        .Key("changes");
+    WriteFieldChanges(entry.changes, json);
+    json.EndObject();
   }
   json.EndArray().EndObject();
   return http::Response::Json(200, json.Take());
