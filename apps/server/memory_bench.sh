@@ -33,6 +33,8 @@ here=${RUNFILES_DIR:-$0.runfiles}/ews
 cd "$here" || exit 1
 source tests/lib/test_lib.sh
 source tests/lib/ews_session.sh
+# The flag decides, not an arena limit from the caller's environment (which would win).
+unset MALLOC_ARENA_MAX
 work=$(mktemp -d /tmp/ews-memory.XXXXXX)
 trap 'kill_server; rm -rf "$work"' EXIT
 
@@ -47,11 +49,9 @@ measure() {
   local arenas=$1 data="$work/data-$1" log="$work/server-$1.log" idle i d pid
   mkdir -p "$data"
   cp "$work/history.db" "$data/"
-  env -u MALLOC_ARENA_MAX apps/server/ews-server --data_dir="$data" --bind_address=127.0.0.1 \
-    --https_port=0 --http_port=-1 --modbus_port=-1 --ftp_port=0 --rtc_device=/nonexistent/rtc \
-    --malloc_arenas="$arenas" 2>>"$log" &
-  server_pid=$!
-  wait_ready "$data" "$server_pid" || { cat "$log"; echo "ews-server did not start" >&2; exit 1; }
+  ews_start apps/server/ews-server "$data" "$log" --http_port=-1 --modbus_port=-1 --ftp_port=0 \
+    --rtc_device=/nonexistent/rtc --malloc_arenas="$arenas" ||
+    { cat "$log"; echo "ews-server did not start" >&2; exit 1; }
   local base="https://127.0.0.1:$https_port" jar="$work/jar-$arenas"
   ews_login "$base" "$jar" administrator 99999 "$pin" "27182 8182 84590" >/dev/null ||
     { echo "login failed" >&2; exit 1; }
