@@ -37,7 +37,7 @@ class SeriesCursor {
         internal::BlockWalker::Create(db, info, tier, from_s, to_s, tz));
     EWS_ASSIGN_OR_RETURN(
         cursor->live_,
-        internal::LiveRecords(info, live, tier, from_s, to_s, tz));
+        internal::OpenRecords(db, info, live, tier, from_s, to_s, tz));
     EWS_RETURN_IF_ERROR(cursor->Advance());
     return cursor;
   }

@@ -79,7 +79,9 @@ namespace {
 // zstd-compressed block; delta-of-delta and step-exception column modes.
 // 3: acknowledged samples in the sample log ("<path>-log") until absorbed
 // (meta 'log_absorbed'), which older code would not read.
-constexpr int64_t kSchemaVersion = 3;
+// 4: the hour..year tiers are rolled up once a day (series.rolled_until_s);
+// older code would miss the open day's records above the minute tier.
+constexpr int64_t kSchemaVersion = 4;
 // Estimated bytes per record of a non-counter series per tier, until measured.
 constexpr double kDefaultBytesPerRecord[kTierCount] = {2.5, 8, 10, 14, 30};
 
@@ -110,7 +112,8 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
       "NOT NULL, quantity TEXT NOT NULL, kind INTEGER NOT NULL, unit TEXT NOT "
       "NULL, scale REAL NOT NULL, counter_bits INTEGER NOT NULL, max_rate REAL "
       "NOT NULL, consolidated_until_ms INTEGER NOT NULL, prev_t_ms INTEGER, "
-      "prev_raw INTEGER, UNIQUE(device, quantity));"
+      "prev_raw INTEGER, rolled_until_s INTEGER NOT NULL DEFAULT 0, "
+      "UNIQUE(device, quantity));"
       // The live samples absorbed from the sample log, one row.
       "CREATE TABLE IF NOT EXISTS staging(batch INTEGER PRIMARY KEY, data "
       "BLOB NOT NULL);"));
@@ -130,14 +133,26 @@ absl::Status InitSchema(Db& db, const absl::TimeZone& tz) {
   if (version.empty()) {
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "INSERT INTO meta VALUES('schema','", kSchemaVersion, "');")));
-  } else if (version == "1" || version == "2") {
+  } else if (version == "1" || version == "2" || version == "3") {
     // Version 1 files hold only plain blocks and column modes 0..4, which
     // version 2 reads as they are; from now on finished days are sealed and
     // new column modes are written, which version-1 code must not meet.
     // Version 2 has no sample log (all its staged samples are in SQLite);
     // from now on there is one, which version-2 code would not read.
+    // Versions 1 to 3 rolled every consolidated hour up at once: their tiers
+    // are complete up to where each series was consolidated.
     EWS_LOG(INFO) << "history store: schema " << version << " -> "
                   << kSchemaVersion;
+    EWS_ASSIGN_OR_RETURN(
+        int64_t has_column,
+        db.QueryInt("SELECT COUNT(*) FROM pragma_table_info('series') WHERE "
+                    "name = 'rolled_until_s'"));
+    if (has_column == 0) {
+      EWS_RETURN_IF_ERROR(db.Exec(
+          "ALTER TABLE series ADD COLUMN rolled_until_s INTEGER NOT NULL "
+          "DEFAULT 0;"
+          "UPDATE series SET rolled_until_s = consolidated_until_ms / 1000;"));
+    }
     EWS_RETURN_IF_ERROR(db.Exec(absl::StrCat(
         "UPDATE meta SET value='", kSchemaVersion, "' WHERE key='schema';")));
   } else if (version != absl::StrCat(kSchemaVersion)) {
@@ -207,6 +222,8 @@ absl::StatusOr<std::vector<LiveState>> Store::Impl::BeginSnapshot(
       live.has_prev = it->second->has_prev;
       live.prev = it->second->prev;
       live.chunks = it->second->staged;
+      live.rolled_until_s = it->second->rolled_until_s;
+      live.consolidated_until_ms = it->second->consolidated_until_ms;
     }
     out.push_back(std::move(live));
   }
@@ -320,8 +337,8 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
         auto rows,
         impl->write_db->Prepare(
             "SELECT id, device, quantity, kind, unit, scale, counter_bits, "
-            "max_rate, consolidated_until_ms, prev_t_ms, prev_raw FROM "
-            "series"));
+            "max_rate, consolidated_until_ms, prev_t_ms, prev_raw, "
+            "rolled_until_s FROM series"));
     for (;;) {
       EWS_ASSIGN_OR_RETURN(bool row, rows->Step());
       if (!row) break;
@@ -344,6 +361,7 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
       info.rules.gap_threshold_ms =
           absl::ToInt64Milliseconds(options.gap_threshold);
       state->consolidated_until_ms = rows->ColumnInt(8);
+      state->rolled_until_s = rows->ColumnInt(11);
       if (!rows->ColumnIsNull(9)) {
         state->has_prev = true;
         state->prev = Sample{rows->ColumnInt(9), rows->ColumnInt(10)};

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "sdk/base/log.h"
 #include "sdk/base/status_macros.h"
+#include "sdk/storage/internal/block_walker.h"
 #include "sdk/storage/internal/store_impl.h"
 #include "sdk/storage/internal/tiers.h"
 #include "sdk/storage/store.h"
@@ -164,6 +165,13 @@ absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
   impl.UpdateBudgetLocked();
   EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl, now_s));
   const TierRetention budget = impl.BudgetRetentionLocked();
+  // Minute blocks not rolled up yet stay, whatever the budget says.
+  int64_t unrolled_s = INT64_MAX;
+  for (const auto& [id, state] : impl.series) {
+    if (state->rolled_until_s > 0) {
+      unrolled_s = std::min(unrolled_s, state->rolled_until_s);
+    }
+  }
   for (int k = 0; k < kTierCount; ++k) {
     const Tier tier = static_cast<Tier>(k);
     // Counters and the rest have a limit each; rows are keyed by start first,
@@ -173,7 +181,8 @@ absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
                                       ? impl.options.counter_retention.Get(tier)
                                       : budget.Get(tier);
       if (keep == absl::InfiniteDuration()) continue;
-      const int64_t limit = now_s - absl::ToInt64Seconds(keep);
+      int64_t limit = now_s - absl::ToInt64Seconds(keep);
+      if (tier == Tier::kMinute) limit = std::min(limit, unrolled_s);
       EWS_ASSIGN_OR_RETURN(
           auto del,
           impl.write_db->Prepare(absl::StrCat(
@@ -216,14 +225,15 @@ class Consolidation {
   // Prepares the statements of the steps below.
   absl::Status Prepare();
   // Builds the minute records of the series' staged samples before the
-  // cutoff, writes one minute block per hour and updates the hour records.
+  // cutoff, writes one minute block per hour, and rolls the days that the
+  // cutoff has now passed up into the hour records (RollUpDays()).
   absl::Status WriteMinutes(SeriesState& state);
   // Replaces the hour blocks of each UTC day that the cutoff has now passed
   // by one sealed (compressed) block of the whole day. A day with a damaged
   // hour block stays as it is.
   absl::Status SealDays(const SeriesState& state);
-  // Recomputes the day, month and year records from their child blocks and
-  // writes every touched hour..year block.
+  // Recomputes the day, month and year records of the days rolled up from
+  // their child blocks and writes every touched hour..year block.
   absl::Status RollUp();
   // Rewrites the staging table as one batch of the samples still live.
   absl::Status Restage();
@@ -243,9 +253,17 @@ class Consolidation {
     bool restaged;  // `staged` replaces the series' staged chunks
     std::vector<std::string> staged;
     int64_t staged_count;
+    int64_t rolled_until_s;
   };
-  absl::Status WriteHourBlock(const SeriesInfo& info, int64_t hour,
-                              const std::vector<Record>& minutes);
+  absl::Status WriteMinuteBlock(const SeriesInfo& info, int64_t hour,
+                                const std::vector<Record>& minutes);
+  // Adds the hour records of the series' minute records from
+  // update->rolled_until_s to the start of the cutoff's day, and moves
+  // rolled_until_s there. Once a day, so that the hour..year blocks, which
+  // grow with their period, are rewritten once a day rather than every hour
+  // (the flash's wear); readers build the open day's records from its minute
+  // blocks (OpenRecords()).
+  absl::Status RollUpDays(const SeriesInfo& info, SeriesUpdate* update);
   absl::Status SealDay(const SeriesInfo& info, int64_t day);
 
   Store::Impl& impl_;
@@ -278,19 +296,54 @@ absl::Status Consolidation::Prepare() {
                                               "(key, n, data) VALUES(?,?,?)")));
   EWS_ASSIGN_OR_RETURN(
       save_, db_.Prepare("UPDATE series SET consolidated_until_ms = ?, "
-                         "prev_t_ms = ?, prev_raw = ? WHERE id = ?"));
+                         "prev_t_ms = ?, prev_raw = ?, rolled_until_s = ? "
+                         "WHERE id = ?"));
   return absl::OkStatus();
 }
 
-absl::Status Consolidation::WriteHourBlock(const SeriesInfo& info, int64_t hour,
-                                           const std::vector<Record>& minutes) {
+absl::Status Consolidation::WriteMinuteBlock(
+    const SeriesInfo& info, int64_t hour, const std::vector<Record>& minutes) {
   minute_block_->Bind(1, info.id)
       .Bind(2, hour)
       .Bind(3, static_cast<int64_t>(minutes.size()))
       .BindBlob(4, internal::EncodeBlock(info.spec.kind, minutes));
-  EWS_RETURN_IF_ERROR(minute_block_->Run());
-  return cache_.Upsert(Tier::kHour, info.id, info.spec.kind,
-                       internal::Aggregate(info.spec.kind, hour, minutes));
+  return minute_block_->Run();
+}
+
+absl::Status Consolidation::RollUpDays(const SeriesInfo& info,
+                                       SeriesUpdate* update) {
+  const int64_t from = update->rolled_until_s;
+  const int64_t to = internal::SlotStart(Tier::kDay, cutoff_ms_ / 1000,
+                                         impl_.tz);
+  if (from == 0 || to <= from) return absl::OkStatus();
+  EWS_ASSIGN_OR_RETURN(auto walker,
+                       internal::BlockWalker::Create(db_, info, Tier::kMinute,
+                                                     from, to, impl_.tz));
+  std::vector<Record> minutes;
+  std::vector<Record> block;
+  for (;;) {
+    absl::StatusOr<bool> more = walker->Next(&block);
+    if (absl::IsDataLoss(more.status())) {
+      // The day is rolled up without that block (its reads keep reporting
+      // the damage); stopping here would stop every later consolidation.
+      EWS_LOG(ERROR) << "history store: a minute block of series " << info.id
+                     << " between " << from << " and " << to
+                     << " is corrupt; its hours are left out of the hour.."
+                        "year tiers: "
+                     << more.status();
+      continue;
+    }
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    minutes.insert(minutes.end(), block.begin(), block.end());
+  }
+  for (const Record& hour : internal::GroupIntoSlots(
+           info.spec.kind, minutes, Tier::kHour, from, to, impl_.tz)) {
+    EWS_RETURN_IF_ERROR(
+        cache_.Upsert(Tier::kHour, info.id, info.spec.kind, hour));
+  }
+  update->rolled_until_s = to;
+  return absl::OkStatus();
 }
 
 absl::Status Consolidation::WriteMinutes(SeriesState& state) {
@@ -308,7 +361,7 @@ absl::Status Consolidation::WriteMinutes(SeriesState& state) {
   std::vector<Sample> done(samples.begin(), split);
   std::vector<Sample> keep(split, samples.end());
   SeriesUpdate update{&state, cutoff_ms_, state.has_prev, state.prev, false,
-                      {},     0};
+                      {},     0,          state.rolled_until_s};
   if (!done.empty()) {
     const std::vector<Record> minutes =
         internal::BuildMinutes(info, state.has_prev, state.prev, done);
@@ -318,10 +371,16 @@ absl::Status Consolidation::WriteMinutes(SeriesState& state) {
           internal::SlotStart(Tier::kHour, minutes[begin].start, impl_.tz);
       size_t end = begin;
       while (end < minutes.size() && minutes[end].start < hour + 3600) ++end;
-      EWS_RETURN_IF_ERROR(WriteHourBlock(
+      EWS_RETURN_IF_ERROR(WriteMinuteBlock(
           info, hour,
           std::vector<Record>(minutes.begin() + begin, minutes.begin() + end)));
       begin = end;
+    }
+    // The series' first minute block: the tiers above hold nothing before
+    // its day.
+    if (update.rolled_until_s == 0 && !minutes.empty()) {
+      update.rolled_until_s =
+          internal::SlotStart(Tier::kDay, minutes.front().start, impl_.tz);
     }
     update.has_prev = true;
     update.prev = done.back();
@@ -334,7 +393,8 @@ absl::Status Consolidation::WriteMinutes(SeriesState& state) {
   if (update.has_prev) {
     save_->Bind(2, update.prev.t_ms).Bind(3, update.prev.raw);
   }
-  save_->Bind(4, info.id);
+  EWS_RETURN_IF_ERROR(RollUpDays(info, &update));
+  save_->Bind(4, update.rolled_until_s).Bind(5, info.id);
   EWS_RETURN_IF_ERROR(save_->Run());
   updates_.push_back(std::move(update));
   return absl::OkStatus();
@@ -424,6 +484,7 @@ absl::Status Consolidation::Commit() {
     u.state->consolidated_until_ms = u.until_ms;
     u.state->has_prev = u.has_prev;
     u.state->prev = u.prev;
+    u.state->rolled_until_s = u.rolled_until_s;
     if (u.restaged) {
       u.state->staged = std::move(u.staged);
       u.state->staged_count = u.staged_count;

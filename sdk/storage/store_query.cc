@@ -35,7 +35,8 @@ absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
       stored.insert(stored.end(), block.begin(), block.end());
     }
     EWS_ASSIGN_OR_RETURN(
-        live, internal::LiveRecords(info, snapshot[0], tier, from_s, to_s, tz));
+        live, internal::OpenRecords(db, info, snapshot[0], tier, from_s, to_s,
+                                    tz));
     return absl::OkStatus();
   }();
   db.Exec("COMMIT").IgnoreError();
@@ -140,12 +141,15 @@ absl::StatusOr<std::vector<Point>> Store::Totals(SeriesId id, Tier tier,
 
 absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
   std::vector<SeriesInfo> infos;
+  std::vector<int64_t> rolled_until_s;
   TierRetention budget;
   TierRetention counters;
   {
     absl::ReaderMutexLock lock(&impl_->registry_mu);
+    absl::MutexLock live_lock(&impl_->live_mu);
     for (const auto& [name, id] : impl_->by_name) {
       infos.push_back(impl_->series.at(id)->info);
+      rolled_until_s.push_back(impl_->series.at(id)->rolled_until_s);
     }
     budget = impl_->BudgetRetentionLocked();
     counters = impl_->options.counter_retention;
@@ -171,7 +175,8 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
       oldest_block[k][scan->ColumnInt(0)] = scan->ColumnInt(1);
     }
   }
-  for (const SeriesInfo& info : infos) {
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const SeriesInfo& info = infos[i];
     SeriesHorizon h;
     h.id = info.id;
     h.device_id = info.spec.device_id;
@@ -192,6 +197,18 @@ absl::StatusOr<std::vector<SeriesHorizon>> Store::Horizons() const {
       std::vector<Record> block;
       EWS_ASSIGN_OR_RETURN(bool found, walker->Next(&block));
       if (found) h.oldest[k] = absl::FromUnixSeconds(block[0].start);
+    }
+    // A series younger than a day has its hour..year records in its minute
+    // blocks only (not rolled up yet).
+    for (int k = 1; k < kTierCount; ++k) {
+      if (h.oldest[k] != absl::InfiniteFuture() ||
+          h.oldest[0] == absl::InfiniteFuture()) {
+        continue;
+      }
+      const int64_t first =
+          std::max(absl::ToUnixSeconds(h.oldest[0]), rolled_until_s[i]);
+      h.oldest[k] = absl::FromUnixSeconds(
+          internal::SlotStart(static_cast<Tier>(k), first, impl_->tz));
     }
     out.push_back(h);
   }

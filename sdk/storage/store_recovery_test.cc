@@ -157,17 +157,22 @@ TEST_F(StoreTest, CorruptBlockIsADataLossForReadsAndIsRebuiltByConsolidation) {
   ASSERT_NE(store, nullptr);
   auto id = store->RegisterSeries(Energy());
   ASSERT_THAT(id, IsOk());
-  const absl::Time start = clock_.WallNow();
-  for (int i = 0; i < 130; ++i) Feed(*store, *id, 0.001 * i, absl::Minutes(1));
-  Scribble(path_, "UPDATE tier_hour SET data = x'01ff'");
-  EXPECT_THAT(store->Totals(*id, Tier::kHour, start, clock_.WallNow()),
-              StatusIs(absl::StatusCode::kDataLoss));
-  for (int i = 130; i < 200; ++i)
+  const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
+  // Past the end of the local day (23:00Z): its day record is in the
+  // month's block.
+  for (int i = 0; i < 25 * 60; ++i) {
     Feed(*store, *id, 0.001 * i, absl::Minutes(1));
-  ASSERT_THAT(store->Consolidate(), IsOk());
-  auto hours = store->Totals(*id, Tier::kHour, start, clock_.WallNow());
-  ASSERT_THAT(hours, IsOk());
-  EXPECT_FALSE(hours->empty());
+  }
+  Scribble(path_, "UPDATE tier_day SET data = x'01ff'");
+  EXPECT_THAT(store->Totals(*id, Tier::kDay, start, clock_.WallNow()),
+              StatusIs(absl::StatusCode::kDataLoss));
+  // The next day's roll-up rewrites the month's block from what it has.
+  for (int i = 25 * 60; i < 49 * 60; ++i) {
+    Feed(*store, *id, 0.001 * i, absl::Minutes(1));
+  }
+  auto days = store->Totals(*id, Tier::kDay, start, clock_.WallNow());
+  ASSERT_THAT(days, IsOk());
+  EXPECT_FALSE(days->empty());
 }
 
 int64_t QueryInt(const std::string& path, const std::string& sql) {
@@ -237,6 +242,100 @@ TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
   }
 }
 
+int64_t UpperTierRows(const std::string& path) {
+  return QueryInt(path,
+                  "SELECT (SELECT COUNT(*) FROM tier_hour) + (SELECT COUNT(*) "
+                  "FROM tier_day) + (SELECT COUNT(*) FROM tier_month) + "
+                  "(SELECT COUNT(*) FROM tier_year)");
+}
+
+void ExpectSamePoints(const std::vector<Point>& a, const std::vector<Point>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].start, b[i].start) << i;
+    EXPECT_EQ(a[i].flags, b[i].flags) << i;
+    EXPECT_EQ(a[i].samples, b[i].samples) << i;
+    EXPECT_DOUBLE_EQ(a[i].delta, b[i].delta) << i;
+    EXPECT_DOUBLE_EQ(a[i].counter, b[i].counter) << i;
+    EXPECT_DOUBLE_EQ(a[i].avg, b[i].avg) << i;
+    EXPECT_DOUBLE_EQ(a[i].min, b[i].min) << i;
+    EXPECT_DOUBLE_EQ(a[i].max, b[i].max) << i;
+  }
+}
+
+// The hour..year blocks grow with their period; rewriting them every hour
+// cost the flash more than the minutes themselves. They are written once a
+// local day, and until then reads build the open day's records from its
+// minute blocks: the same records either way.
+TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto volts = store->RegisterSeries(Voltage());
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(volts, IsOk());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 01:00 in Paris
+  const absl::Time day_end = start + absl::Hours(23);
+  int i = 0;
+  auto feed_until = [&](absl::Time until) {
+    for (; clock_.WallNow() < until; ++i) {
+      // A gap of 20 minutes at 05:00Z.
+      if (i >= 300 && i < 320) {
+        clock_.Advance(absl::Minutes(1));
+        continue;
+      }
+      ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.013 * i),
+                  IsOk());
+      Feed(*store, *volts, 230 + 0.1 * (i % 11), absl::Minutes(1));
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(feed_until(day_end - absl::Minutes(30)));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  EXPECT_EQ(UpperTierRows(path_), 0);
+  const absl::Time closed = day_end - absl::Hours(1);  // hours before 22:00Z
+  std::vector<std::vector<Point>> open;
+  for (SeriesId id : {*volts, *energy}) {
+    for (Tier tier : {Tier::kHour, Tier::kDay, Tier::kMonth, Tier::kYear}) {
+      auto points = store->Read(id, tier, start, closed);
+      ASSERT_THAT(points, IsOk());
+      ASSERT_FALSE(points->empty());
+      open.push_back(*std::move(points));
+    }
+  }
+  EXPECT_EQ(open[0].size(), 22u);
+  EXPECT_EQ(open[1][0].samples, 23 * 60 - 30 - 20);  // the open day so far
+
+  ASSERT_NO_FATAL_FAILURE(feed_until(day_end + absl::Minutes(10)));
+  ASSERT_THAT(store->Consolidate(), IsOk());
+  // One block per series in each tier: the day's hours, the month's days,
+  // the year's months, the year.
+  EXPECT_EQ(UpperTierRows(path_), 8);
+  // The hours before 22:00Z as they were read while the day was open; the
+  // day, month and year now hold the whole day.
+  size_t k = 0;
+  for (SeriesId id : {*volts, *energy}) {
+    auto hours = store->Read(id, Tier::kHour, start, closed);
+    ASSERT_THAT(hours, IsOk());
+    ExpectSamePoints(*hours, open[k]);
+    k += 4;
+  }
+  auto days = store->Read(*volts, Tier::kDay, start, day_end);
+  ASSERT_THAT(days, IsOk());
+  ASSERT_THAT(*days, SizeIs(1));
+  EXPECT_EQ((*days)[0].samples, 23 * 60 - 20);
+  auto totals = store->Totals(*energy, Tier::kDay, start, day_end);
+  ASSERT_THAT(totals, IsOk());
+  ASSERT_THAT(*totals, SizeIs(1));
+  EXPECT_NEAR((*totals)[0].delta, 0.013 * (23 * 60 - 1), 1e-6);
+  // And the same after a restart.
+  store.reset();
+  store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto again = store->Read(*volts, Tier::kDay, start, day_end);
+  ASSERT_THAT(again, IsOk());
+  ExpectSamePoints(*again, *days);
+}
+
 TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -291,8 +390,11 @@ TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
     ASSERT_THAT(id, IsOk());
     for (int i = 0; i < 150; ++i) Feed(*store, *id, 231, absl::Minutes(1));
   }
-  // Version 1 wrote the same plain blocks and staging rows.
-  Scribble(path_, "UPDATE meta SET value = '1' WHERE key = 'schema'");
+  // Version 1 wrote the same plain blocks and staging rows, and no
+  // rolled_until_s: every consolidated hour was in the tiers above.
+  Scribble(path_,
+           "ALTER TABLE series DROP COLUMN rolled_until_s;"
+           "UPDATE meta SET value = '1' WHERE key = 'schema'");
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
@@ -303,15 +405,19 @@ TEST_F(StoreTest, SchemaOneFilesAreUpgradedAndNewerOnesRefused) {
     ASSERT_THAT(points, IsOk());
     EXPECT_THAT(*points, SizeIs(150));
   }
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 3);
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 4);
+  EXPECT_EQ(QueryInt(path_,
+                     "SELECT rolled_until_s * 1000 = consolidated_until_ms "
+                     "AND rolled_until_s > 0 FROM series"),
+            1);
   // A file from a newer version is refused, and left alone.
-  Scribble(path_, "UPDATE meta SET value = '4' WHERE key = 'schema'");
+  Scribble(path_, "UPDATE meta SET value = '5' WHERE key = 'schema'");
   StoreOptions options = options_;
   options.path = path_;
   EXPECT_THAT(Store::Open(options, &clock_, tz_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 4 is not supported")));
-  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 4);
+                       HasSubstr("schema version 5 is not supported")));
+  EXPECT_EQ(QueryInt(path_, "SELECT value FROM meta WHERE key = 'schema'"), 5);
 }
 
 // --------------------------------------------------------------- sample log

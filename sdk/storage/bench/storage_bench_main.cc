@@ -426,14 +426,114 @@ void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
   RunCsvExport(*store, start, clock.WallNow(), days);
 }
 
+// ---- W: flash wear with ews-server's write pattern.
+
+// This process' write_bytes (/proc/self/io): what it made the file systems
+// write, page by page; -1 when the kernel does not account it.
+int64_t WriteBytes() {
+  FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return -1;
+  char line[128];
+  int64_t bytes = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    long long v;
+    if (std::sscanf(line, "write_bytes: %lld", &v) == 1) bytes = v;
+  }
+  std::fclose(f);
+  return bytes;
+}
+
+// ews-server's pattern on a simulated clock: every minute one poll round of
+// `devices` is appended and flushed (one commit a round), and the store's
+// background work (Consolidate) runs 30 s later, as the server's does every
+// minute. Prints write_bytes per sample over each whole hour, through two
+// month ends (the longest open blocks), with the consolidation's share.
+void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
+                  int hours) {
+  // 2025-03-30 00:00 UTC: March's and April's last days come in the run.
+  const absl::Time start = absl::FromUnixSeconds(1743292800);
+  const int devices = 16;  // 208 series, about the demo's 203
+  bench::Fleet fleet(devices, start, /*seed=*/7);
+  SimulatedClock clock(start);
+  StoreOptions options;
+  options.path = FreshPath(dir, "flash.db");
+  auto store = Check(Store::Open(options, &clock, tz), "open");
+  std::vector<SeriesId> ids;
+  for (const bench::FleetSeries& s : fleet.series()) {
+    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
+  }
+  std::vector<double> values;
+  std::vector<bool> present;
+  std::vector<double> per_sample;  // one an hour
+  double rounds_bytes = 0, consolidation_bytes = 0, samples_total = 0;
+  double worst = 0;
+  int64_t worst_hour = 0;
+  const absl::Time t0 = absl::Now();
+  for (int64_t h = 0; h < hours; ++h) {
+    int64_t samples = 0, in_rounds = 0, in_consolidation = 0;
+    for (int64_t m = h * 60; m < h * 60 + 60; ++m) {
+      fleet.Poll(m, &values, &present);
+      clock.SetWallTime(start + absl::Minutes(m) + absl::Seconds(5));
+      int64_t w = WriteBytes();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (!present[i]) continue;
+        Check(store->Append(ids[i], fleet.PollTime(m, i), values[i]), "append");
+        ++samples;
+      }
+      Check(store->Flush(), "flush");
+      int64_t w2 = WriteBytes();
+      in_rounds += w2 - w;
+      clock.SetWallTime(start + absl::Minutes(m) + absl::Seconds(35));
+      Check(store->Consolidate(), "consolidate");
+      in_consolidation += WriteBytes() - w2;
+    }
+    const double b = static_cast<double>(in_rounds + in_consolidation) /
+                     std::max<int64_t>(samples, 1);
+    // Hours of the fleet's outages (a few samples) say nothing per sample.
+    if (samples < static_cast<int64_t>(ids.size()) * 60 * 9 / 10) {
+      rounds_bytes += in_rounds;
+      consolidation_bytes += in_consolidation;
+      samples_total += samples;
+      continue;
+    }
+    per_sample.push_back(b);
+    if (b > worst) {
+      worst = b;
+      worst_hour = h;
+    }
+    rounds_bytes += in_rounds;
+    consolidation_bytes += in_consolidation;
+    samples_total += samples;
+  }
+  const absl::CivilSecond worst_at = absl::ToCivilSecond(
+      start + absl::Hours(worst_hour), absl::UTCTimeZone());
+  std::printf(
+      "flash wear: %zu series polled every minute, commit every round, "
+      "background work every minute, %d hours from 2025-03-30Z, dir %s "
+      "(%.1f s)\n"
+      "  write_bytes per sample over whole hours: mean %.1f B, p50 %.1f B, "
+      "p99 %.1f B, max %.1f B (hour from %s UTC; hours of outages left "
+      "out); poll rounds %.1f B, consolidations %.1f B\n",
+      ids.size(), hours, dir.c_str(), absl::ToDoubleSeconds(absl::Now() - t0),
+      (rounds_bytes + consolidation_bytes) / std::max(samples_total, 1.0),
+      Percentile(per_sample, 0.5), Percentile(per_sample, 0.99), worst,
+      absl::FormatCivilTime(worst_at).c_str(),
+      rounds_bytes / std::max(samples_total, 1.0),
+      consolidation_bytes / std::max(samples_total, 1.0));
+}
+
 int Main(int argc, char** argv) {
   bool quick = false;
   std::string dir;
-  std::string only;  // "a", "b", "c" or "d": run one part
+  std::string only;  // "a", "b", "c", "d" or "w": run one part
+  int flash_hours = 0;  // part w's length (0: its default)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strncmp(argv[i], "--dir=", 6) == 0) dir = argv[i] + 6;
     if (std::strncmp(argv[i], "--only=", 7) == 0) only = argv[i] + 7;
+    if (std::strncmp(argv[i], "--flash_hours=", 14) == 0) {
+      flash_hours = std::atoi(argv[i] + 14);
+    }
   }
   if (dir.empty()) {
     const char* tmp = std::getenv("TEST_TMPDIR");
@@ -448,6 +548,11 @@ int Main(int argc, char** argv) {
       quick ? "quick" : "full", devices, kMeterQuantityCount, dir.c_str());
 
   if (only.empty() || only == "d") RunDensity(dir, tz, quick);
+  if (only.empty() || only == "w") {
+    RunFlashWear(dir, tz, quick, flash_hours > 0 ? flash_hours
+                                 : quick          ? 3
+                                                  : 33 * 24);
+  }
 
   // ---- A: batched ingest at 1-minute polling, consolidation included.
   if (only.empty() || only == "a") {

@@ -149,4 +149,35 @@ absl::StatusOr<bool> BlockWalker::Next(std::vector<Record>* records) {
   }
 }
 
+absl::StatusOr<std::vector<Record>> OpenRecords(Db& db, const SeriesInfo& info,
+                                                const LiveState& live,
+                                                Tier tier, int64_t from_s,
+                                                int64_t to_s,
+                                                const absl::TimeZone& tz) {
+  EWS_ASSIGN_OR_RETURN(std::vector<Record> live_records,
+                       LiveRecords(info, live, tier, from_s, to_s, tz));
+  if (tier == Tier::kMinute || live.rolled_until_s == 0) return live_records;
+  const int64_t first =
+      std::max(live.rolled_until_s, SlotStart(tier, from_s, tz));
+  // Every minute of the slots that start before to_s, up to the last
+  // consolidation's cutoff (the minute tier holds nothing after it).
+  const int64_t last =
+      std::min(NextSlot(tier, SlotStart(tier, to_s - 1, tz), tz),
+               live.consolidated_until_ms / 1000);
+  if (first >= last) return live_records;
+  EWS_ASSIGN_OR_RETURN(auto walker, BlockWalker::Create(db, info, Tier::kMinute,
+                                                        first, last, tz));
+  std::vector<Record> minutes;
+  std::vector<Record> block;
+  for (;;) {
+    EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
+    if (!more) break;
+    minutes.insert(minutes.end(), block.begin(), block.end());
+  }
+  return MergeRecords(
+      info.spec.kind,
+      GroupIntoSlots(info.spec.kind, minutes, tier, from_s, to_s, tz),
+      live_records);
+}
+
 }  // namespace ews::storage::internal

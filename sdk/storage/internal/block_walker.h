@@ -72,4 +72,15 @@ class BlockWalker {
   std::unique_ptr<Statement> sealed_;
 };
 
+// The records of `tier` in [from_s, to_s) that its blocks do not hold: for
+// the hour..year tiers those aggregated from the minute records after the
+// series' rolled_until_s (the open day's, rolled up when it ends), then those
+// of the live samples, with the records of one slot combined. Callers merge
+// them into the stored records (MergeRecords()).
+absl::StatusOr<std::vector<Record>> OpenRecords(Db& db, const SeriesInfo& info,
+                                                const LiveState& live,
+                                                Tier tier, int64_t from_s,
+                                                int64_t to_s,
+                                                const absl::TimeZone& tz);
+
 }  // namespace ews::storage::internal

@@ -176,18 +176,24 @@ absl::StatusOr<std::vector<Record>> LiveRecords(const SeriesInfo& info,
   if (to_s <= SlotStart(tier, FloorDiv(samples.front().t_ms, 1000), tz)) {
     return out;
   }
-  const bool has_prev = live.has_prev;
-  const Sample prev = live.prev;
-  std::vector<Record> minutes = BuildMinutes(info, has_prev, prev, samples);
+  std::vector<Record> minutes =
+      BuildMinutes(info, live.has_prev, live.prev, samples);
+  return GroupIntoSlots(info.spec.kind, minutes, tier, from_s, to_s, tz);
+}
+
+std::vector<Record> GroupIntoSlots(SeriesKind kind,
+                                   const std::vector<Record>& minutes,
+                                   Tier tier, int64_t from_s, int64_t to_s,
+                                   const absl::TimeZone& tz) {
+  std::vector<Record> out;
   const int64_t first_slot = SlotStart(tier, from_s, tz);
   std::vector<Record> group;
   int64_t group_start = 0;
   auto emit = [&]() {
     if (group.empty()) return;
     if (group_start >= first_slot && group_start < to_s) {
-      out.push_back(tier == Tier::kMinute
-                        ? group.front()
-                        : Aggregate(info.spec.kind, group_start, group));
+      out.push_back(tier == Tier::kMinute ? group.front()
+                                          : Aggregate(kind, group_start, group));
     }
     group.clear();
   };

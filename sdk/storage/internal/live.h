@@ -29,6 +29,12 @@ struct LiveState {
   bool has_prev = false;
   Sample prev{0, 0};
   std::vector<std::string> chunks;
+  // The hour..year tiers hold every minute record before this (a local day's
+  // start, 0 before the series' first minute block); the minute records
+  // after it are rolled up when their day ends (see Consolidation).
+  int64_t rolled_until_s = 0;
+  // The minute tier holds nothing at or after this.
+  int64_t consolidated_until_ms = 0;
 };
 
 // One series' samples of one Flush(): delta-encoded (t_ms, raw) columns.
@@ -40,6 +46,13 @@ absl::StatusOr<std::vector<Sample>> DecodeChunk(absl::string_view data);
 std::vector<Record> BuildMinutes(const SeriesInfo& info, bool has_prev,
                                  const Sample& prev,
                                  const std::vector<Sample>& samples);
+
+// Records of `tier` whose slot starts in [SlotStart(tier, from_s), to_s),
+// each aggregated from the minute records (in time order) of its slot.
+std::vector<Record> GroupIntoSlots(SeriesKind kind,
+                                   const std::vector<Record>& minutes,
+                                   Tier tier, int64_t from_s, int64_t to_s,
+                                   const absl::TimeZone& tz);
 
 // Records of `tier` in [from_s, to_s) built from the acknowledged but not yet
 // consolidated samples of a series.

@@ -33,6 +33,7 @@ using internal::SeriesInfo;
 struct SeriesState {
   SeriesInfo info;
   int64_t consolidated_until_ms = 0;  // staged samples are all at/after this
+  int64_t rolled_until_s = 0;         // see LiveState
   bool has_prev = false;              // last consolidated sample
   internal::Sample prev{0, 0};
   bool has_last = false;  // last accepted sample (pending or staged)
