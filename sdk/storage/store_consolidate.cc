@@ -160,18 +160,14 @@ absl::Status MeasureBudgetRecords(Store::Impl& impl, int64_t now_s)
   return absl::OkStatus();
 }
 
-absl::Status PruneLocked(Store::Impl& impl, int64_t now_s)
+// Deletes the blocks past each tier's horizon, except the minute blocks
+// from `unrolled_s` on (not rolled up yet: they stay whatever the budget
+// says).
+absl::Status PruneLocked(Store::Impl& impl, int64_t now_s, int64_t unrolled_s)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mu) {
   impl.UpdateBudgetLocked();
   EWS_RETURN_IF_ERROR(MeasureBudgetRecords(impl, now_s));
   const TierRetention budget = impl.BudgetRetentionLocked();
-  // Minute blocks not rolled up yet stay, whatever the budget says.
-  int64_t unrolled_s = INT64_MAX;
-  for (const auto& [id, state] : impl.series) {
-    if (state->rolled_until_s > 0) {
-      unrolled_s = std::min(unrolled_s, state->rolled_until_s);
-    }
-  }
   for (int k = 0; k < kTierCount; ++k) {
     const Tier tier = static_cast<Tier>(k);
     // Counters and the rest have a limit each; rows are keyed by start first,
@@ -243,6 +239,9 @@ class Consolidation {
   absl::Status Commit();
 
   bool restaged() const { return restaged_; }
+  // The first minute not rolled up yet of any series, with this run's
+  // changes (INT64_MAX: none).
+  int64_t FirstUnrolledS() const;
 
  private:
   struct SeriesUpdate {
@@ -477,6 +476,19 @@ absl::Status Consolidation::Restage() {
   return internal::WriteStaging(db_, impl_.next_batch, chunks);
 }
 
+int64_t Consolidation::FirstUnrolledS() const {
+  absl::flat_hash_map<const SeriesState*, int64_t> updated;
+  for (const SeriesUpdate& u : updates_) updated[u.state] = u.rolled_until_s;
+  int64_t first = INT64_MAX;
+  for (const auto& [id, state] : impl_.series) {
+    auto it = updated.find(state.get());
+    const int64_t rolled =
+        it != updated.end() ? it->second : state->rolled_until_s;
+    if (rolled > 0) first = std::min(first, rolled);
+  }
+  return first;
+}
+
 absl::Status Consolidation::Commit() {
   absl::MutexLock live_lock(&impl_.live_mu);
   EWS_RETURN_IF_ERROR(db_.Exec("COMMIT"));
@@ -531,7 +543,9 @@ absl::Status Store::Consolidate(bool force_prune) {
     }
     EWS_RETURN_IF_ERROR(run.RollUp());
     EWS_RETURN_IF_ERROR(run.Restage());
-    if (prune) EWS_RETURN_IF_ERROR(PruneLocked(impl, now_s));
+    if (prune) {
+      EWS_RETURN_IF_ERROR(PruneLocked(impl, now_s, run.FirstUnrolledS()));
+    }
     return run.Commit();
   }();
   if (!status.ok()) {

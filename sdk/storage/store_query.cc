@@ -28,12 +28,7 @@ absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
   absl::Status status = [&]() -> absl::Status {
     EWS_ASSIGN_OR_RETURN(auto walker, internal::BlockWalker::Create(
                                           db, info, tier, from_s, to_s, tz));
-    std::vector<Record> block;
-    for (;;) {
-      EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
-      if (!more) break;
-      stored.insert(stored.end(), block.begin(), block.end());
-    }
+    EWS_RETURN_IF_ERROR(walker->AppendAll(&stored));
     EWS_ASSIGN_OR_RETURN(
         live, internal::OpenRecords(db, info, snapshot[0], tier, from_s, to_s,
                                     tz));

@@ -336,6 +336,38 @@ TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
   ExpectSamePoints(*again, *days);
 }
 
+// A minute horizon shorter than a day must not lose the open day's hours
+// before they are rolled up.
+TEST_F(StoreTest, PruningKeepsMinuteBlocksUntilTheirDayIsRolledUp) {
+  options_.counter_retention.minute = absl::Hours(1);
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto energy = store->RegisterSeries(Energy());
+  ASSERT_THAT(energy, IsOk());
+  const absl::Time start = clock_.WallNow();  // 01:00 in Paris
+  for (int i = 0; i < 25 * 60; ++i) {
+    ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.01 * i),
+                IsOk());
+    clock_.Advance(absl::Minutes(1));
+    if (i % 60 == 59) {
+      ASSERT_THAT(store->Consolidate(/*force_prune=*/true), IsOk());
+    }
+  }
+  // The local day ended at 23:00Z: its hours are in the hour tier, all 23.
+  auto hours =
+      store->Totals(*energy, Tier::kHour, start, start + absl::Hours(23));
+  ASSERT_THAT(hours, IsOk());
+  ASSERT_EQ(hours->size(), 23u);
+  double total = 0;
+  for (const Point& p : *hours) total += p.delta;
+  EXPECT_NEAR(total, 0.01 * (23 * 60 - 1), 1e-6);
+  // And its minutes beyond the horizon are gone.
+  auto minutes =
+      store->Read(*energy, Tier::kMinute, start, start + absl::Hours(12));
+  ASSERT_THAT(minutes, IsOk());
+  EXPECT_THAT(*minutes, SizeIs(0));
+}
+
 TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

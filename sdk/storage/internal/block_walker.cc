@@ -149,6 +149,15 @@ absl::StatusOr<bool> BlockWalker::Next(std::vector<Record>* records) {
   }
 }
 
+absl::Status BlockWalker::AppendAll(std::vector<Record>* records) {
+  std::vector<Record> block;
+  for (;;) {
+    EWS_ASSIGN_OR_RETURN(bool more, Next(&block));
+    if (!more) return absl::OkStatus();
+    records->insert(records->end(), block.begin(), block.end());
+  }
+}
+
 absl::StatusOr<std::vector<Record>> OpenRecords(Db& db, const SeriesInfo& info,
                                                 const LiveState& live,
                                                 Tier tier, int64_t from_s,
@@ -168,12 +177,7 @@ absl::StatusOr<std::vector<Record>> OpenRecords(Db& db, const SeriesInfo& info,
   EWS_ASSIGN_OR_RETURN(auto walker, BlockWalker::Create(db, info, Tier::kMinute,
                                                         first, last, tz));
   std::vector<Record> minutes;
-  std::vector<Record> block;
-  for (;;) {
-    EWS_ASSIGN_OR_RETURN(bool more, walker->Next(&block));
-    if (!more) break;
-    minutes.insert(minutes.end(), block.begin(), block.end());
-  }
+  EWS_RETURN_IF_ERROR(walker->AppendAll(&minutes));
   return MergeRecords(
       info.spec.kind,
       GroupIntoSlots(info.spec.kind, minutes, tier, from_s, to_s, tz),

@@ -49,6 +49,8 @@ class BlockWalker {
       const absl::TimeZone& tz);
   // The next block's records within [from_s, to_s); false when done.
   absl::StatusOr<bool> Next(std::vector<Record>* records);
+  // Appends the records of every block left to *records.
+  absl::Status AppendAll(std::vector<Record>* records);
 
  private:
   BlockWalker() = default;
