@@ -59,18 +59,13 @@ absl::Status internal::WriteStaging(
     Db& db, int64_t batch,
     const std::vector<std::pair<SeriesId, std::string>>& chunks) {
   EWS_RETURN_IF_ERROR(db.Exec("DELETE FROM staging"));
-  if (!chunks.empty()) {
-    EWS_ASSIGN_OR_RETURN(
-        auto insert,
-        db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
-    insert->Bind(1, batch).BindBlob(2, EncodeBatch(chunks));
-    EWS_RETURN_IF_ERROR(insert->Run());
-  }
+  // The row is written even without samples: its batch number is how far
+  // the log is absorbed (a row of meta for it cost two more pages a
+  // consolidation).
   EWS_ASSIGN_OR_RETURN(
-      auto absorbed,
-      db.Prepare("INSERT OR REPLACE INTO meta VALUES('log_absorbed', ?)"));
-  absorbed->BindText(1, absl::StrCat(batch));
-  return absorbed->Run();
+      auto insert, db.Prepare("INSERT INTO staging(batch, data) VALUES(?,?)"));
+  insert->Bind(1, batch).BindBlob(2, EncodeBatch(chunks));
+  return insert->Run();
 }
 
 namespace {
@@ -78,7 +73,8 @@ namespace {
 // 1: plain blocks. 2: finished days of the minute tier sealed into one
 // zstd-compressed block; delta-of-delta and step-exception column modes.
 // 3: acknowledged samples in the sample log ("<path>-log") until absorbed
-// (meta 'log_absorbed'), which older code would not read.
+// (meta 'log_absorbed'; from 4 on, the staging row's batch), which older
+// code would not read.
 // 4: the hour..year tiers are rolled up once a day (series.rolled_until_s);
 // older code would miss the open day's records above the minute tier.
 constexpr int64_t kSchemaVersion = 4;
@@ -396,6 +392,7 @@ absl::Status LoadState(Store::Impl* impl, const StoreOptions& options) {
 absl::Status ReplayLog(Store::Impl* impl) {
   absl::MutexLock lock(&impl->mu);
   const std::string path = impl->options.path + "-log";
+  // Files of schema 3 kept it in meta 'log_absorbed'.
   EWS_ASSIGN_OR_RETURN(std::string absorbed_text,
                        impl->write_db->QueryText(
                            "SELECT value FROM meta WHERE key='log_absorbed'"));
@@ -404,6 +401,10 @@ absl::Status ReplayLog(Store::Impl* impl) {
     return absl::DataLossError(
         absl::StrCat("meta log_absorbed is \"", absorbed_text, "\""));
   }
+  EWS_ASSIGN_OR_RETURN(
+      int64_t staged_batch,
+      impl->write_db->QueryInt("SELECT IFNULL(MAX(batch), 0) FROM staging"));
+  absorbed = std::max(absorbed, staged_batch);
   internal::SampleLog::Contents contents;
   impl->log.reset();
   EWS_ASSIGN_OR_RETURN(impl->log, internal::SampleLog::Open(path, &contents));

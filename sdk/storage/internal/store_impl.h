@@ -127,8 +127,8 @@ int64_t FileSize(const std::string& path);
 // The bytes of the store's files: database, WAL and sample log.
 int64_t StoreFilesSize(const std::string& path);
 // Inside a write transaction: replaces the staging table by one batch
-// `batch` of `chunks` and records that every log record up to `batch` is in
-// SQLite (meta 'log_absorbed').
+// `batch` of `chunks` (a row even when empty): every log record up to
+// `batch` is in SQLite.
 absl::Status WriteStaging(
     Db& db, int64_t batch,
     const std::vector<std::pair<SeriesId, std::string>>& chunks);
