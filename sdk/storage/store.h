@@ -211,9 +211,11 @@ class Store {
   // counter to resume from after a power cut. NotFound when unknown.
   absl::StatusOr<std::optional<int64_t>> LastSampleRaw(SeriesId id) const;
 
-  // Rolls every finished hour (wall clock minus late_grace) into the tiers,
-  // updating the open day/month/year records, and prunes what retention says
-  // must go (at most once per wall-clock hour, or when `force_prune`).
+  // Writes every finished hour (wall clock minus late_grace) into the minute
+  // tier, rolls every finished local day up into the hour..year tiers (reads
+  // build the open day's records of those from its minute blocks), and
+  // prunes what retention says must go (at most once per wall-clock hour, or
+  // when `force_prune`).
   absl::Status Consolidate(bool force_prune = false);
 
   // Changes the counters' retention and the non-counter budget of a running

@@ -1,8 +1,9 @@
 // Storage benchmark: prints bytes per value per kind of quantity on a month of
 // realistic meter data (part d, bench_fleet.h), ingest rate, bytes per stored
 // point per tier, query latencies while ingesting, the size of 10 years of
-// counter history and the default budget's horizons. `--quick` runs a small
-// version (for CI); `--only=a|b|c|d` one part.
+// counter history, the default budget's horizons and (part w) the flash wear
+// of ews-server's write pattern. `--quick` runs a small version (for CI);
+// `--only=a|b|c|d|w` one part; `--flash_hours=N` part w's length.
 //
 //   bazel run -c opt //sdk/storage/bench:storage_bench  (full, ~10 min)
 //   bazel run -c opt //sdk/storage/bench:storage_bench -- --quick

@@ -7,6 +7,6 @@ for figure in "bytes per value, minute tier" "overall" "whole file" \
     "open day (unsealed" "sealed reads" "power (float32)" "water/gas pulses" \
     "points/s" "bytes per stored point" "1-year daily consumption" \
     "24-hour minute chart" "years of energy+water+gas history" "default budget" \
-    "storage_bench: done"; do
+    "write_bytes per sample over whole hours" "storage_bench: done"; do
   echo "$out" | grep -q "$figure" || { echo "missing: $figure"; exit 1; }
 done
