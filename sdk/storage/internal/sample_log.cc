@@ -91,23 +91,48 @@ uint32_t RecordCrc(int64_t batch, absl::string_view payload) {
   return Crc32c(payload, Crc32c(absl::string_view(b, sizeof(b))));
 }
 
-// Reads the records after the header; returns where the next one goes.
-int64_t Parse(absl::string_view data, SampleLog::Contents* contents) {
-  int64_t offset = SampleLog::kHeaderBytes;
+enum class RecordCheck { kEnd, kTorn, kValid };
+
+// The record at `offset`: the end mark (a zero length, or no room for a
+// header), a record that does not check, or a valid one (*batch, *payload).
+RecordCheck CheckRecord(absl::string_view data, int64_t offset, int64_t* batch,
+                        absl::string_view* payload) {
   const int64_t size = static_cast<int64_t>(data.size());
-  while (offset + SampleLog::kRecordHeaderBytes <= size) {
-    const char* p = data.data() + offset;
-    const uint32_t length = absl::little_endian::Load32(p);
-    if (length == 0) break;  // the end mark
-    const uint32_t crc = absl::little_endian::Load32(p + 4);
-    const int64_t batch =
-        static_cast<int64_t>(absl::little_endian::Load64(p + 8));
-    if (length > size - offset - SampleLog::kRecordHeaderBytes) {
-      contents->torn_tail = true;
-      break;
+  if (offset + SampleLog::kRecordHeaderBytes > size) return RecordCheck::kEnd;
+  const char* p = data.data() + offset;
+  const uint32_t length = absl::little_endian::Load32(p);
+  if (length == 0) return RecordCheck::kEnd;
+  if (length > size - offset - SampleLog::kRecordHeaderBytes) {
+    return RecordCheck::kTorn;
+  }
+  const uint32_t crc = absl::little_endian::Load32(p + 4);
+  *batch = static_cast<int64_t>(absl::little_endian::Load64(p + 8));
+  *payload = absl::string_view(p + SampleLog::kRecordHeaderBytes, length);
+  return RecordCrc(*batch, *payload) == crc ? RecordCheck::kValid
+                                            : RecordCheck::kTorn;
+}
+
+// Reads the records after the header; returns where the next one goes, and
+// whether an end mark is there (*end_mark).
+int64_t Parse(absl::string_view data, SampleLog::Contents* contents,
+              bool* end_mark) {
+  int64_t offset = SampleLog::kHeaderBytes;
+  *end_mark = false;
+  for (;;) {
+    int64_t batch = 0;
+    absl::string_view payload;
+    RecordCheck check = CheckRecord(data, offset, &batch, &payload);
+    int64_t at = offset;
+    if (check == RecordCheck::kEnd) {
+      // At the end mark: the next record may have been moved to the next
+      // page boundary (Append() keeps a record within one page).
+      *end_mark = offset + SampleLog::kRecordHeaderBytes <=
+                  static_cast<int64_t>(data.size());
+      at = (offset / kPageBytes + 1) * kPageBytes;
+      check = CheckRecord(data, at, &batch, &payload);
+      if (check == RecordCheck::kEnd) break;
     }
-    const absl::string_view payload(p + SampleLog::kRecordHeaderBytes, length);
-    if (RecordCrc(batch, payload) != crc) {
+    if (check == RecordCheck::kTorn) {
       contents->torn_tail = true;
       break;
     }
@@ -115,7 +140,9 @@ int64_t Parse(absl::string_view data, SampleLog::Contents* contents) {
       break;  // left behind from before a Reset()
     }
     contents->entries.push_back({batch, std::string(payload)});
-    offset += SampleLog::kRecordHeaderBytes + length;
+    offset = at + SampleLog::kRecordHeaderBytes +
+             static_cast<int64_t>(payload.size());
+    *end_mark = false;
   }
   return offset;
 }
@@ -171,7 +198,9 @@ absl::StatusOr<std::unique_ptr<SampleLog>> SampleLog::Open(
     return absl::DataLossError(
         absl::StrCat("sample log ", path, ": not a sample log (bad header)"));
   }
-  log->end_ = Parse(*data, contents);
+  bool end_mark = false;
+  log->end_ = Parse(*data, contents, &end_mark);
+  log->end_marked_ = end_mark;
   log->records_ = static_cast<int64_t>(contents->entries.size());
   log->allocated_ = static_cast<int64_t>(data->size());
   if (log->allocated_ % kGrowBytes != 0) {
@@ -215,9 +244,17 @@ absl::Status SampleLog::Append(int64_t batch, absl::string_view payload) {
         "sample log ", path_, ": payload of ", payload.size(), " bytes"));
   }
   const int64_t length = static_cast<int64_t>(payload.size());
-  const int64_t need = end_ + kRecordHeaderBytes + length + kEndMarkBytes;
-  if (need > allocated_) {
-    if (auto s = Allocate(need); !s.ok()) return s;
+  const int64_t bytes = kRecordHeaderBytes + length + kEndMarkBytes;
+  // A record that would cross a page boundary but fits in a page starts at
+  // the next page instead: one page written, not two. Only right after an
+  // end mark, where the reader looks for it there.
+  int64_t at = end_;
+  if (end_marked_ && bytes <= kPageBytes &&
+      at / kPageBytes != (at + bytes - 1) / kPageBytes) {
+    at = (at / kPageBytes + 1) * kPageBytes;
+  }
+  if (at + bytes > allocated_) {
+    if (auto s = Allocate(at + bytes); !s.ok()) return s;
   }
   std::string record(kRecordHeaderBytes, '\0');
   absl::little_endian::Store32(record.data(), static_cast<uint32_t>(length));
@@ -225,18 +262,20 @@ absl::Status SampleLog::Append(int64_t batch, absl::string_view payload) {
   absl::little_endian::Store64(record.data() + 8, static_cast<uint64_t>(batch));
   record.append(payload.data(), payload.size());
   record.append(kEndMarkBytes, '\0');
-  if (auto s = WriteAll(fd_, path_, record, end_); !s.ok()) return s;
+  if (auto s = WriteAll(fd_, path_, record, at); !s.ok()) return s;
   if (auto s = Sync(fd_, path_); !s.ok()) return s;
-  const int64_t last = end_ + static_cast<int64_t>(record.size()) - 1;
-  g_pages_written += last / kPageBytes - end_ / kPageBytes + 1;
+  const int64_t last = at + bytes - 1;
+  g_pages_written += last / kPageBytes - at / kPageBytes + 1;
   ++g_syncs;
-  end_ += kRecordHeaderBytes + length;
+  end_ = at + kRecordHeaderBytes + length;
+  end_marked_ = true;
   ++records_;
   return absl::OkStatus();
 }
 
 void SampleLog::Reset() {
   end_ = kHeaderBytes;
+  end_marked_ = false;  // an older record is there
   records_ = 0;
 }
 

@@ -15,11 +15,15 @@
 //   u32 payload length (little endian, > 0), u32 CRC-32C of (batch, payload),
 //   i64 batch number, payload
 // each followed by four zero bytes (the end mark, overwritten by the next
-// record). The file is pre-allocated with zeros in 64 KiB steps.
-// Reading stops at the end mark, at a record whose CRC or length does not
-// check (a torn last record: it was never acknowledged), and at a record
-// whose batch number is not above the previous one (an older record left
-// behind from before the log started over).
+// record). A record of at most a page that would cross a page boundary
+// starts at the next page instead (after an end mark), so that a round
+// writes one page, not two. The file is pre-allocated with zeros in 64 KiB
+// steps.
+// Reading stops at the end mark unless a record follows at the next page
+// boundary, at a record whose CRC or length does not check (a torn last
+// record: it was never acknowledged), and at a record whose batch number is
+// not above the previous one (an older record left behind from before the
+// log started over).
 #pragma once
 
 #include <atomic>
@@ -88,6 +92,7 @@ class SampleLog {
   std::string path_;
   int fd_ = -1;
   std::atomic<int64_t> end_{kHeaderBytes};  // where the next record goes
+  bool end_marked_ = false;                 // an end mark is at end_
   int64_t allocated_ = 0;                   // file size
   std::atomic<int64_t> records_{0};
 };

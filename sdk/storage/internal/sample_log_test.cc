@@ -95,6 +95,55 @@ TEST_F(SampleLogTest, AppendsWithinThePreallocationKeepTheFileSize) {
   EXPECT_EQ(contents.entries[149].payload, std::string(600, 'a' + 150 % 26));
 }
 
+// A poll round is one record of a few hundred bytes: it must cost one page,
+// not two when it would straddle a page boundary.
+TEST_F(SampleLogTest, ARecordThatFitsInAPageIsWrittenWithinOne) {
+  SampleLog::Contents contents;
+  int64_t moved_at = -1;
+  {
+    auto log = SampleLog::Open(path_, &contents);
+    ASSERT_THAT(log, IsOk());
+    const uint64_t pages = SampleLogPagesWritten();
+    for (int i = 1; i <= 40; ++i) {
+      const int64_t end = (*log)->used_bytes();
+      ASSERT_THAT((*log)->Append(i, std::string(590, 'a' + i % 26)), IsOk());
+      const int64_t start =
+          (*log)->used_bytes() - SampleLog::kRecordHeaderBytes - 590;
+      if (start != end && moved_at < 0) moved_at = start;
+    }
+    EXPECT_EQ(SampleLogPagesWritten() - pages, 40u);
+    // Records bigger than a page are written where they are.
+    const int64_t end = (*log)->used_bytes();
+    ASSERT_THAT((*log)->Append(41, std::string(5000, 'b')), IsOk());
+    EXPECT_EQ((*log)->used_bytes(),
+              end + SampleLog::kRecordHeaderBytes + 5000);
+  }
+  ASSERT_EQ(moved_at % 4096, 0);
+  ASSERT_THAT(SampleLog::Open(path_, &contents), IsOk());
+  EXPECT_FALSE(contents.torn_tail);
+  ASSERT_EQ(contents.entries.size(), 41u);
+  EXPECT_EQ(contents.entries[39].payload, std::string(590, 'a' + 40 % 26));
+
+  // The first record moved to a page boundary, torn by a crash: discarded,
+  // and the next record is written there again.
+  std::string data = ReadFile();
+  data[moved_at + SampleLog::kRecordHeaderBytes + 7] ^= 0x5a;
+  WriteFile(data);
+  {
+    auto log = SampleLog::Open(path_, &contents);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_TRUE(contents.torn_tail);
+    const size_t kept = contents.entries.size();
+    ASSERT_GT(kept, 0u);
+    ASSERT_LT(kept, 41u);
+    ASSERT_THAT((*log)->Append(50, std::string(590, 'z')), IsOk());
+    EXPECT_EQ((*log)->used_bytes(),
+              moved_at + SampleLog::kRecordHeaderBytes + 590);
+  }
+  ASSERT_THAT(SampleLog::Open(path_, &contents), IsOk());
+  EXPECT_EQ(contents.entries.back().batch, 50);
+}
+
 TEST_F(SampleLogTest, ATornLastRecordIsDiscardedAndWrittenOver) {
   SampleLog::Contents contents;
   int64_t second_at = 0;
