@@ -20,7 +20,7 @@ absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
     const SeriesInfo& info, Tier tier, int64_t from_s, int64_t to_s) const {
   internal::ClampPeriod(&from_s, &to_s);
   std::vector<Record> stored;
-  std::vector<Record> live;
+  std::vector<Record> open;  // not in the tier's blocks (yet)
   EWS_ASSIGN_OR_RETURN(internal::ReadPool::Lease lease, readers.Acquire());
   Db& db = *lease;
   EWS_ASSIGN_OR_RETURN(std::vector<LiveState> snapshot,
@@ -29,14 +29,13 @@ absl::StatusOr<std::vector<Record>> Store::Impl::ReadRecords(
     EWS_ASSIGN_OR_RETURN(auto walker, internal::BlockWalker::Create(
                                           db, info, tier, from_s, to_s, tz));
     EWS_RETURN_IF_ERROR(walker->AppendAll(&stored));
-    EWS_ASSIGN_OR_RETURN(
-        live, internal::OpenRecords(db, info, snapshot[0], tier, from_s, to_s,
-                                    tz));
+    EWS_ASSIGN_OR_RETURN(open, internal::OpenRecords(db, info, snapshot[0],
+                                                     tier, from_s, to_s, tz));
     return absl::OkStatus();
   }();
   db.Exec("COMMIT").IgnoreError();
   EWS_RETURN_IF_ERROR(status);
-  return internal::MergeRecords(info.spec.kind, std::move(stored), live);
+  return internal::MergeRecords(info.spec.kind, std::move(stored), open);
 }
 
 absl::StatusOr<std::vector<Point>> Store::Read(SeriesId id, Tier tier,

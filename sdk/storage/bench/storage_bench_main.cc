@@ -242,6 +242,15 @@ std::vector<KindTotals> MinuteTierByKind(const std::string& path,
   return out;
 }
 
+// The ids of `fleet`'s series, registered in `store`.
+std::vector<SeriesId> RegisterFleet(Store& store, const bench::Fleet& fleet) {
+  std::vector<SeriesId> ids;
+  for (const bench::FleetSeries& s : fleet.series()) {
+    ids.push_back(Check(store.RegisterSeries(s.spec), "register"));
+  }
+  return ids;
+}
+
 // The density run's ingest: what was appended, how fast, and the time of
 // each Consolidate() call.
 struct DensityIngest {
@@ -397,10 +406,7 @@ void RunDensity(const std::string& dir, const absl::TimeZone& tz, bool quick) {
   StoreOptions options;
   options.path = FreshPath(dir, "density.db");
   auto store = Check(Store::Open(options, &clock, tz), "open");
-  std::vector<SeriesId> ids;
-  for (const bench::FleetSeries& s : fleet.series()) {
-    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
-  }
+  const std::vector<SeriesId> ids = RegisterFleet(*store, fleet);
   std::printf(
       "density: %d devices, %zu series, %d days of 1-minute polls from "
       "2025-03-15 (Europe/Paris DST change on 03-30), seed 42\n",
@@ -459,10 +465,7 @@ void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
   StoreOptions options;
   options.path = FreshPath(dir, "flash.db");
   auto store = Check(Store::Open(options, &clock, tz), "open");
-  std::vector<SeriesId> ids;
-  for (const bench::FleetSeries& s : fleet.series()) {
-    ids.push_back(Check(store->RegisterSeries(s.spec), "register"));
-  }
+  const std::vector<SeriesId> ids = RegisterFleet(*store, fleet);
   std::vector<double> values;
   std::vector<bool> present;
   std::vector<double> per_sample;  // one an hour
