@@ -312,12 +312,12 @@ absl::Status Consolidation::WriteMinuteBlock(
 absl::Status Consolidation::RollUpDays(const SeriesInfo& info,
                                        SeriesUpdate* update) {
   const int64_t from = update->rolled_until_s;
-  const int64_t to = internal::SlotStart(Tier::kDay, cutoff_ms_ / 1000,
-                                         impl_.tz);
+  const int64_t to =
+      internal::SlotStart(Tier::kDay, cutoff_ms_ / 1000, impl_.tz);
   if (from == 0 || to <= from) return absl::OkStatus();
-  EWS_ASSIGN_OR_RETURN(auto walker,
-                       internal::BlockWalker::Create(db_, info, Tier::kMinute,
-                                                     from, to, impl_.tz));
+  EWS_ASSIGN_OR_RETURN(
+      auto walker, internal::BlockWalker::Create(db_, info, Tier::kMinute, from,
+                                                 to, impl_.tz));
   std::vector<Record> minutes;
   std::vector<Record> block;
   for (;;) {
@@ -359,8 +359,9 @@ absl::Status Consolidation::WriteMinutes(SeriesState& state) {
                        [](const Sample& s, int64_t t) { return s.t_ms < t; });
   std::vector<Sample> done(samples.begin(), split);
   std::vector<Sample> keep(split, samples.end());
-  SeriesUpdate update{&state, cutoff_ms_, state.has_prev, state.prev, false,
-                      {},     0,          state.rolled_until_s};
+  SeriesUpdate update{
+      &state, cutoff_ms_, state.has_prev,      state.prev, false,
+      {},     0,          state.rolled_until_s};
   if (!done.empty()) {
     const std::vector<Record> minutes =
         internal::BuildMinutes(info, state.has_prev, state.prev, done);

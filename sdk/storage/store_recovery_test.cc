@@ -249,7 +249,8 @@ int64_t UpperTierRows(const std::string& path) {
                   "(SELECT COUNT(*) FROM tier_year)");
 }
 
-void ExpectSamePoints(const std::vector<Point>& a, const std::vector<Point>& b) {
+void ExpectSamePoints(const std::vector<Point>& a,
+                      const std::vector<Point>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].start, b[i].start) << i;

@@ -509,8 +509,8 @@ void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
     consolidation_bytes += in_consolidation;
     samples_total += samples;
   }
-  const absl::CivilSecond worst_at = absl::ToCivilSecond(
-      start + absl::Hours(worst_hour), absl::UTCTimeZone());
+  const absl::CivilSecond worst_at =
+      absl::ToCivilSecond(start + absl::Hours(worst_hour), absl::UTCTimeZone());
   std::printf(
       "flash wear: %zu series polled every minute, commit every round, "
       "background work every minute, %d hours from 2025-03-30Z, dir %s "
@@ -529,7 +529,7 @@ void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
 int Main(int argc, char** argv) {
   bool quick = false;
   std::string dir;
-  std::string only;  // "a", "b", "c", "d" or "w": run one part
+  std::string only;     // "a", "b", "c", "d" or "w": run one part
   int flash_hours = 0;  // part w's length (0: its default)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
@@ -553,9 +553,10 @@ int Main(int argc, char** argv) {
 
   if (only.empty() || only == "d") RunDensity(dir, tz, quick);
   if (only.empty() || only == "w") {
-    RunFlashWear(dir, tz, quick, flash_hours > 0 ? flash_hours
-                                 : quick          ? 3
-                                                  : 33 * 24);
+    RunFlashWear(dir, tz, quick,
+                 flash_hours > 0 ? flash_hours
+                 : quick         ? 3
+                                 : 33 * 24);
   }
 
   // ---- A: batched ingest at 1-minute polling, consolidation included.

@@ -192,8 +192,9 @@ std::vector<Record> GroupIntoSlots(SeriesKind kind,
   auto emit = [&]() {
     if (group.empty()) return;
     if (group_start >= first_slot && group_start < to_s) {
-      out.push_back(tier == Tier::kMinute ? group.front()
-                                          : Aggregate(kind, group_start, group));
+      out.push_back(tier == Tier::kMinute
+                        ? group.front()
+                        : Aggregate(kind, group_start, group));
     }
     group.clear();
   };

@@ -115,8 +115,7 @@ TEST_F(SampleLogTest, ARecordThatFitsInAPageIsWrittenWithinOne) {
     // Records bigger than a page are written where they are.
     const int64_t end = (*log)->used_bytes();
     ASSERT_THAT((*log)->Append(41, std::string(5000, 'b')), IsOk());
-    EXPECT_EQ((*log)->used_bytes(),
-              end + SampleLog::kRecordHeaderBytes + 5000);
+    EXPECT_EQ((*log)->used_bytes(), end + SampleLog::kRecordHeaderBytes + 5000);
   }
   ASSERT_EQ(moved_at % 4096, 0);
   ASSERT_THAT(SampleLog::Open(path_, &contents), IsOk());
