@@ -110,7 +110,10 @@ async function axe(page, name) {
 }
 
 async function layout(page, name) {
+  // Measured from the top of the page: a step before (an invalid field focused) may have
+  // scrolled the header, and its LEDs, out of view.
   const m = await page.evaluate(() => {
+    window.scrollTo(0, 0);
     const vw = document.documentElement.clientWidth;
     const strip = document.querySelector('.leds');
     const leds = [...document.querySelectorAll('.led')].map((li) => {
