@@ -247,7 +247,7 @@ absl::Status SampleLog::Append(int64_t batch, absl::string_view payload) {
   const int64_t bytes = kRecordHeaderBytes + length + kEndMarkBytes;
   // A record that would cross a page boundary but fits in a page starts at
   // the next page instead: one page written, not two. Only right after an
-  // end mark, where the reader looks for it there.
+  // end mark: the reader looks for it at the next page boundary from there.
   int64_t at = end_;
   if (end_marked_ && bytes <= kPageBytes &&
       at / kPageBytes != (at + bytes - 1) / kPageBytes) {
