@@ -319,22 +319,16 @@ absl::Status Consolidation::RollUpDays(const SeriesInfo& info,
       auto walker, internal::BlockWalker::Create(db_, info, Tier::kMinute, from,
                                                  to, impl_.tz));
   std::vector<Record> minutes;
-  std::vector<Record> block;
-  for (;;) {
-    absl::StatusOr<bool> more = walker->Next(&block);
-    if (absl::IsDataLoss(more.status())) {
-      // The day is rolled up without that block (its reads keep reporting
-      // the damage); stopping here would stop every later consolidation.
-      EWS_LOG(ERROR) << "history store: a minute block of series " << info.id
-                     << " between " << from << " and " << to
-                     << " is corrupt; its hours are left out of the hour.."
-                        "year tiers: "
-                     << more.status();
-      continue;
-    }
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    minutes.insert(minutes.end(), block.begin(), block.end());
+  std::vector<absl::Status> damaged;
+  EWS_RETURN_IF_ERROR(walker->AppendAll(&minutes, &damaged));
+  for (const absl::Status& block : damaged) {
+    // The day is rolled up without that block (its reads keep reporting the
+    // damage); stopping here would stop every later consolidation.
+    EWS_LOG(ERROR) << "history store: a minute block of series " << info.id
+                   << " between " << from << " and " << to
+                   << " is corrupt; its hours are left out of the hour..year "
+                      "tiers: "
+                   << block;
   }
   for (const Record& hour : internal::GroupIntoSlots(
            info.spec.kind, minutes, Tier::kHour, from, to, impl_.tz)) {

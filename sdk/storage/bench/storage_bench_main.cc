@@ -455,11 +455,10 @@ int64_t WriteBytes() {
 // background work (Consolidate) runs 30 s later, as the server's does every
 // minute. Prints write_bytes per sample over each whole hour, through two
 // month ends (the longest open blocks), with the consolidation's share.
-void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
-                  int hours) {
+void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, int hours) {
   // 2025-03-30 00:00 UTC: March's and April's last days come in the run.
   const absl::Time start = absl::FromUnixSeconds(1743292800);
-  const int devices = 16;  // 208 series, about the demo's 203
+  const int devices = 16;  // 212 series, about the demo's 203
   bench::Fleet fleet(devices, start, /*seed=*/7);
   SimulatedClock clock(start);
   StoreOptions options;
@@ -491,23 +490,18 @@ void RunFlashWear(const std::string& dir, const absl::TimeZone& tz, bool quick,
       Check(store->Consolidate(), "consolidate");
       in_consolidation += WriteBytes() - w2;
     }
-    const double b = static_cast<double>(in_rounds + in_consolidation) /
-                     std::max<int64_t>(samples, 1);
+    rounds_bytes += in_rounds;
+    consolidation_bytes += in_consolidation;
+    samples_total += samples;
     // Hours of the fleet's outages (a few samples) say nothing per sample.
-    if (samples < static_cast<int64_t>(ids.size()) * 60 * 9 / 10) {
-      rounds_bytes += in_rounds;
-      consolidation_bytes += in_consolidation;
-      samples_total += samples;
-      continue;
-    }
+    if (samples < static_cast<int64_t>(ids.size()) * 60 * 9 / 10) continue;
+    const double b =
+        static_cast<double>(in_rounds + in_consolidation) / samples;
     per_sample.push_back(b);
     if (b > worst) {
       worst = b;
       worst_hour = h;
     }
-    rounds_bytes += in_rounds;
-    consolidation_bytes += in_consolidation;
-    samples_total += samples;
   }
   const absl::CivilSecond worst_at =
       absl::ToCivilSecond(start + absl::Hours(worst_hour), absl::UTCTimeZone());
@@ -553,10 +547,7 @@ int Main(int argc, char** argv) {
 
   if (only.empty() || only == "d") RunDensity(dir, tz, quick);
   if (only.empty() || only == "w") {
-    RunFlashWear(dir, tz, quick,
-                 flash_hours > 0 ? flash_hours
-                 : quick         ? 3
-                                 : 33 * 24);
+    RunFlashWear(dir, tz, flash_hours > 0 ? flash_hours : quick ? 3 : 33 * 24);
   }
 
   // ---- A: batched ingest at 1-minute polling, consolidation included.

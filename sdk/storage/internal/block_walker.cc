@@ -149,11 +149,18 @@ absl::StatusOr<bool> BlockWalker::Next(std::vector<Record>* records) {
   }
 }
 
-absl::Status BlockWalker::AppendAll(std::vector<Record>* records) {
+absl::Status BlockWalker::AppendAll(std::vector<Record>* records,
+                                    std::vector<absl::Status>* damaged) {
   std::vector<Record> block;
   for (;;) {
-    EWS_ASSIGN_OR_RETURN(bool more, Next(&block));
-    if (!more) return absl::OkStatus();
+    // Next() has moved past a block that does not decode: the walk can go on.
+    absl::StatusOr<bool> more = Next(&block);
+    if (damaged != nullptr && absl::IsDataLoss(more.status())) {
+      damaged->push_back(more.status());
+      continue;
+    }
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
     records->insert(records->end(), block.begin(), block.end());
   }
 }

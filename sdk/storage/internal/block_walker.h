@@ -49,8 +49,11 @@ class BlockWalker {
       const absl::TimeZone& tz);
   // The next block's records within [from_s, to_s); false when done.
   absl::StatusOr<bool> Next(std::vector<Record>* records);
-  // Appends the records of every block left to *records.
-  absl::Status AppendAll(std::vector<Record>* records);
+  // Appends the records of every block left to *records. With `damaged`,
+  // a block that does not decode (DataLoss) is skipped and its error added
+  // there instead of ending the walk.
+  absl::Status AppendAll(std::vector<Record>* records,
+                         std::vector<absl::Status>* damaged = nullptr);
 
  private:
   BlockWalker() = default;
