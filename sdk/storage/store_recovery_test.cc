@@ -185,12 +185,9 @@ int64_t QueryInt(const std::string& path, const std::string& sql) {
 }
 
 TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto volts = store->RegisterSeries(Voltage());
-  auto energy = store->RegisterSeries(Energy());
-  ASSERT_THAT(volts, IsOk());
-  ASSERT_THAT(energy, IsOk());
+  std::unique_ptr<Store> store;
+  SeriesId volts = 0, energy = 0;
+  ASSERT_NO_FATAL_FAILURE(OpenWithVoltsAndEnergy(&store, &volts, &energy));
   const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
   // 2.5 days of minutes, with an hour of silence on the first day.
   const int minutes = 60 * 60;
@@ -199,9 +196,9 @@ TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
       clock_.Advance(absl::Minutes(1));
       continue;
     }
-    ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+    ASSERT_THAT(store->Append(energy, clock_.WallNow(), 1000 + 0.017 * i),
                 IsOk());
-    Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+    Feed(*store, volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
   }
   ASSERT_THAT(store->Consolidate(), IsOk());
   // Days 15 and 16 sealed (one row per series and day); day 17 in hours.
@@ -212,7 +209,7 @@ TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
                                    absl::ToUnixSeconds(start) + 2 * 86400)),
       0);
   for (int pass = 0; pass < 2; ++pass) {
-    auto points = store->Read(*volts, Tier::kMinute, start,
+    auto points = store->Read(volts, Tier::kMinute, start,
                               start + absl::Minutes(minutes));
     ASSERT_THAT(points, IsOk());
     ASSERT_THAT(*points, SizeIs(minutes - 60));
@@ -221,13 +218,13 @@ TEST_F(StoreTest, FinishedDaysAreSealedAndReadBackExactly) {
       EXPECT_NEAR(p.avg, 230 + 0.1 * (i % 7), 1e-9) << i;
       EXPECT_EQ(p.samples, 1);
     }
-    auto counter = store->Read(*energy, Tier::kMinute, start + absl::Hours(11),
+    auto counter = store->Read(energy, Tier::kMinute, start + absl::Hours(11),
                                start + absl::Hours(11) + absl::Minutes(2));
     ASSERT_THAT(counter, IsOk());
     ASSERT_THAT(*counter, SizeIs(2));
     EXPECT_EQ((*counter)[0].flags, static_cast<uint32_t>(kFlagGap));
     EXPECT_NEAR((*counter)[0].delta, 0.017 * 61, 1e-9);
-    auto days = store->Totals(*energy, Tier::kDay, start, clock_.WallNow());
+    auto days = store->Totals(energy, Tier::kDay, start, clock_.WallNow());
     ASSERT_THAT(days, IsOk());
     double total = 0;
     for (const Point& p : *days) total += p.delta;
@@ -269,12 +266,9 @@ void ExpectSamePoints(const std::vector<Point>& a,
 // local day, and until then reads build the open day's records from its
 // minute blocks: the same records either way.
 TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto volts = store->RegisterSeries(Voltage());
-  auto energy = store->RegisterSeries(Energy());
-  ASSERT_THAT(volts, IsOk());
-  ASSERT_THAT(energy, IsOk());
+  std::unique_ptr<Store> store;
+  SeriesId volts = 0, energy = 0;
+  ASSERT_NO_FATAL_FAILURE(OpenWithVoltsAndEnergy(&store, &volts, &energy));
   const absl::Time start = clock_.WallNow();  // 01:00 in Paris
   const absl::Time day_end = start + absl::Hours(23);
   int i = 0;
@@ -285,9 +279,9 @@ TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
         clock_.Advance(absl::Minutes(1));
         continue;
       }
-      ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.013 * i),
+      ASSERT_THAT(store->Append(energy, clock_.WallNow(), 1000 + 0.013 * i),
                   IsOk());
-      Feed(*store, *volts, 230 + 0.1 * (i % 11), absl::Minutes(1));
+      Feed(*store, volts, 230 + 0.1 * (i % 11), absl::Minutes(1));
     }
   };
   ASSERT_NO_FATAL_FAILURE(feed_until(day_end - absl::Minutes(30)));
@@ -295,7 +289,7 @@ TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
   EXPECT_EQ(UpperTierRows(path_), 0);
   const absl::Time closed = day_end - absl::Hours(1);  // hours before 22:00Z
   std::vector<std::vector<Point>> open;
-  for (SeriesId id : {*volts, *energy}) {
+  for (SeriesId id : {volts, energy}) {
     for (Tier tier : {Tier::kHour, Tier::kDay, Tier::kMonth, Tier::kYear}) {
       auto points = store->Read(id, tier, start, closed);
       ASSERT_THAT(points, IsOk());
@@ -314,17 +308,17 @@ TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
   // The hours before 22:00Z as they were read while the day was open; the
   // day, month and year now hold the whole day.
   size_t k = 0;
-  for (SeriesId id : {*volts, *energy}) {
+  for (SeriesId id : {volts, energy}) {
     auto hours = store->Read(id, Tier::kHour, start, closed);
     ASSERT_THAT(hours, IsOk());
     ExpectSamePoints(*hours, open[k]);
     k += 4;
   }
-  auto days = store->Read(*volts, Tier::kDay, start, day_end);
+  auto days = store->Read(volts, Tier::kDay, start, day_end);
   ASSERT_THAT(days, IsOk());
   ASSERT_THAT(*days, SizeIs(1));
   EXPECT_EQ((*days)[0].samples, 23 * 60 - 20);
-  auto totals = store->Totals(*energy, Tier::kDay, start, day_end);
+  auto totals = store->Totals(energy, Tier::kDay, start, day_end);
   ASSERT_THAT(totals, IsOk());
   ASSERT_THAT(*totals, SizeIs(1));
   EXPECT_NEAR((*totals)[0].delta, 0.013 * (23 * 60 - 1), 1e-6);
@@ -332,7 +326,7 @@ TEST_F(StoreTest, UpperTiersAreRolledUpOnceADayAndReadTheSameBefore) {
   store.reset();
   store = OpenStore();
   ASSERT_NE(store, nullptr);
-  auto again = store->Read(*volts, Tier::kDay, start, day_end);
+  auto again = store->Read(volts, Tier::kDay, start, day_end);
   ASSERT_THAT(again, IsOk());
   ExpectSamePoints(*again, *days);
 }
@@ -370,25 +364,22 @@ TEST_F(StoreTest, PruningKeepsMinuteBlocksUntilTheirDayIsRolledUp) {
 }
 
 TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  auto volts = store->RegisterSeries(Voltage());
-  auto energy = store->RegisterSeries(Energy());
-  ASSERT_THAT(volts, IsOk());
-  ASSERT_THAT(energy, IsOk());
+  std::unique_ptr<Store> store;
+  SeriesId volts = 0, energy = 0;
+  ASSERT_NO_FATAL_FAILURE(OpenWithVoltsAndEnergy(&store, &volts, &energy));
   const absl::Time start = clock_.WallNow();  // 2026-01-15T00:00Z
   auto feed = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
-      ASSERT_THAT(store->Append(*energy, clock_.WallNow(), 1000 + 0.017 * i),
+      ASSERT_THAT(store->Append(energy, clock_.WallNow(), 1000 + 0.017 * i),
                   IsOk());
-      Feed(*store, *volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
+      Feed(*store, volts, 230 + 0.1 * (i % 7), absl::Minutes(1));
     }
   };
   ASSERT_NO_FATAL_FAILURE(feed(0, 20 * 60));
   // The 10:00 minute block of the voltage, damaged before its day is over.
   Scribble(path_, absl::StrCat("UPDATE tier_minute SET data = x'01ff' WHERE "
                                "series_id = ",
-                               *volts, " AND start = ",
+                               volts, " AND start = ",
                                absl::ToUnixSeconds(start + absl::Hours(10))));
   ASSERT_NO_FATAL_FAILURE(feed(20 * 60, 26 * 60));
   ASSERT_THAT(store->Consolidate(), IsOk());
@@ -398,18 +389,17 @@ TEST_F(StoreTest, ADayWithACorruptHourBlockStaysUnsealedAndReadsReportIt) {
   EXPECT_EQ(QueryInt(path_, "SELECT COUNT(*) FROM minute_sealed"), 1);
   EXPECT_EQ(QueryInt(path_, absl::StrCat("SELECT COUNT(*) FROM tier_minute "
                                          "WHERE series_id = ",
-                                         *volts, " AND start < ",
+                                         volts, " AND start < ",
                                          absl::ToUnixSeconds(start) + 86400)),
             24);
-  EXPECT_THAT(
-      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(24)),
-      StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(store->Read(volts, Tier::kMinute, start, start + absl::Hours(24)),
+              StatusIs(absl::StatusCode::kDataLoss));
   auto hours =
-      store->Read(*volts, Tier::kMinute, start, start + absl::Hours(10));
+      store->Read(volts, Tier::kMinute, start, start + absl::Hours(10));
   ASSERT_THAT(hours, IsOk());
   EXPECT_THAT(*hours, SizeIs(600));
   auto energy_day =
-      store->Read(*energy, Tier::kMinute, start, start + absl::Hours(24));
+      store->Read(energy, Tier::kMinute, start, start + absl::Hours(24));
   ASSERT_THAT(energy_day, IsOk());
   EXPECT_THAT(*energy_day, SizeIs(24 * 60));
 }

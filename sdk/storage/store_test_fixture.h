@@ -76,6 +76,20 @@ class StoreTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
+  // Opens the store with a voltage series (*volts) and an energy counter
+  // (*energy), registered in that order.
+  void OpenWithVoltsAndEnergy(std::unique_ptr<Store>* store, SeriesId* volts,
+                              SeriesId* energy) {
+    *store = OpenStore();
+    ASSERT_NE(*store, nullptr);
+    auto v = (*store)->RegisterSeries(Voltage());
+    auto e = (*store)->RegisterSeries(Energy());
+    ASSERT_THAT(v, ::ews::testing::IsOk());
+    ASSERT_THAT(e, ::ews::testing::IsOk());
+    *volts = *v;
+    *energy = *e;
+  }
+
   // Creates the store at path_ with one acknowledged energy sample.
   void OneAcknowledgedSample() {
     auto store = OpenStore();
